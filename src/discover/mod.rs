@@ -1,0 +1,1 @@
+//! Drive discovery through udev and sysfs: enumeration, sysfs-only classification, monitoring.

@@ -1,0 +1,1 @@
+//! Emulated drives (`emu:FAMILY[,key=value...]`): protocol models, fault plan, virtual clock.

@@ -1,0 +1,37 @@
+//! The MT19xx (MT1959/MT1939, LG/ASUS/Buffalo line) 2 MiB flash layout, from
+//! `shared/protocol/mtk-protocol.md` §1 and §3 (sources: freemkv-firmware
+//! `crates/freemkv-chipset/src/detect.rs`, `crates/freemkv-flash/src/cmac.rs`,
+//! `drive/mtk/mod.rs`; coastermelt `doc/bootloader.txt`).
+
+/// Size of the whole flash and of a flashable image.
+pub const FLASH_SIZE: usize = 0x20_0000;
+/// End (exclusive) of the write-protected boot region 0x0..0xFFFF; writes there are ignored.
+pub const BOOT_REGION_END: usize = 0x1_0000;
+/// Offset of the 32-byte boot banner (`MT1959 Boot BU5 ...`).
+pub const BANNER_OFFSET: usize = 0x3000;
+/// Length of the boot banner window; the drive rejects longer reads of it.
+pub const BANNER_LEN: usize = 0x20;
+/// Offset of the integrity table (16 entries of 28 bytes).
+pub const TABLE_OFFSET: usize = 0x1_0400;
+/// Number of entries in the integrity table.
+pub const TABLE_ENTRIES: usize = 16;
+/// Size of one integrity table entry: enabled, start, end (u32 LE each) and a 16-byte digest.
+pub const TABLE_ENTRY_LEN: usize = 28;
+/// Offset of the identity descriptor.
+pub const DESCRIPTOR_OFFSET: usize = 0x1E_C000;
+/// Length of the identity descriptor window.
+pub const DESCRIPTOR_LEN: usize = 0x100;
+/// Offset of the chip tag (`MTEKMT19xx`) within the descriptor.
+pub const CHIP_TAG_IN_DESCRIPTOR: usize = 0x34;
+/// Offset of the per-unit calibration window.
+pub const CALIBRATION_OFFSET: usize = 0x1F_0000;
+/// Length of the per-unit calibration window.
+pub const CALIBRATION_LEN: usize = 0x1_0000;
+/// The page a drive mirrors at offset 0 of a READ BUFFER dump (reads of page 0 return 0x10000).
+pub const MIRROR_SOURCE: usize = 0x1_0000;
+/// Length of the mirrored first page in a raw drive read.
+pub const MIRROR_LEN: usize = 0x1000;
+/// AES-128-CMAC key of the integrity table, public (it only guards against corruption).
+pub const INTEGRITY_KEY: [u8; 16] = [
+    0xBD, 0x20, 0x94, 0x08, 0xE3, 0x5E, 0x52, 0x6A, 0x36, 0x23, 0x52, 0x34, 0x43, 0x4F, 0xE8, 0xAB,
+];

@@ -1,0 +1,1 @@
+//! Workflows and policy: scan, backup, dump, eeprom, flash, rescue, hotplug.

@@ -1,0 +1,1 @@
+//! TODO(guard): filled in by the foundation work.

@@ -1,0 +1,1 @@
+//! TODO(mode): filled in by the foundation work.

@@ -1,0 +1,1 @@
+//! TODO(replay): filled in by the foundation work.

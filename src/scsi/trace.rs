@@ -1,0 +1,1 @@
+//! TODO(trace): filled in by the foundation work.

@@ -1,0 +1,1 @@
+//! Linux SG_IO: bindgen bindings, device open (sr -> sg via sysfs), command execution.
