@@ -152,6 +152,15 @@ pub enum TransportError {
         /// Why the guard refused it.
         reason: String,
     },
+    /// The operating system refused the command (EPERM/EACCES on SG_IO): e.g. WRITE BUFFER
+    /// needs CAP_SYS_RAWIO.
+    #[error("permission denied for opcode {opcode:#04x}: {hint}")]
+    PermissionDenied {
+        /// The opcode (CDB byte 0) that was refused.
+        opcode: u8,
+        /// What the user should do ("flashing needs CAP_SYS_RAWIO: run as root").
+        hint: &'static str,
+    },
     /// The system call failed.
     #[error("I/O error: {0}")]
     Io(#[from] std::io::Error),
