@@ -1,0 +1,213 @@
+//! `odflash-gadget`: serves an emulated drive as a USB mass-storage (Bulk-Only) device through
+//! FunctionFS, so a guest kernel's usb-storage, sr and sg drivers talk to the emulator exactly as
+//! they would to a drive in a USB enclosure. Test-only: the VM suite (`vm/`) runs it inside the
+//! guest after configfs has created the gadget (VID:PID and device strings are set there).
+//!
+//! Usage: `odflash-gadget FFS_DIR emu:SPEC [--flash-out FILE]`. The control endpoint answers
+//! GET MAX LUN and Bulk-Only Mass Storage Reset; a second thread serves CBWs on the bulk pair.
+//! SIGUSR1 writes the emulator's flash to `--flash-out`; SIGTERM/SIGINT write it and exit.
+
+mod gadget;
+
+use std::fs::File;
+use std::io::{self, Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::{Arc, Mutex};
+use std::thread;
+use std::time::Duration;
+
+use anyhow::{bail, Context, Result};
+use clap::Parser;
+use nix::errno::Errno;
+use nix::sys::signal::{SigSet, Signal};
+
+use gadget::bot::{self, Bulk};
+use gadget::ffs::{BulkFiles, Ep0, Event, Setup};
+
+
+
+/// Class-specific requests of the Bulk-Only Transport (BOT 1.0 §3.1, §3.2), as (bmRequestType,
+/// bRequest).
+const GET_MAX_LUN: (u8, u8) = (0xA1, 0xFE);
+/// See [`GET_MAX_LUN`].
+const MASS_STORAGE_RESET: (u8, u8) = (0x21, 0xFF);
+
+/// Command line.
+#[derive(Debug, Parser)]
+#[command(about = "Serve an emulated drive as a USB mass-storage gadget (FunctionFS)")]
+struct Args {
+    /// Mount point of the FunctionFS instance (holds ep0).
+    ffs_dir: PathBuf,
+    /// The emulated drive, as `odflash` accepts it (`emu:mt1959[,mode=boot,...]`).
+    spec: String,
+    /// Write the emulator's flash here at start, on SIGUSR1 and on exit.
+    #[arg(long)]
+    flash_out: Option<PathBuf>,
+    /// The interface string the host sees.
+    #[arg(long, default_value = "odflash emulated drive")]
+    interface: String,
+}
+
+/// The drive behind the gadget, shared by the bulk thread and the signal loop.
+type Shared = Arc<Mutex<gadget::scratch::Scratch>>;
+
+fn main() -> ExitCode {
+    env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info")).init();
+    match run(Args::parse()) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("odflash-gadget: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(args: Args) -> Result<()> {
+    if !args.spec.starts_with("emu:") {
+        bail!("the device must be an emu: spec, got {:?}", args.spec);
+    }
+    let drive: Shared = Arc::new(Mutex::new(gadget::scratch::Scratch::new()));
+    // Signals are taken synchronously by the main thread; the worker threads inherit the mask.
+    let mut signals = SigSet::empty();
+    for s in [Signal::SIGUSR1, Signal::SIGTERM, Signal::SIGINT] {
+        signals.add(s);
+    }
+    signals.thread_block().context("block signals")?;
+
+    let ep0 = Ep0::open(&args.ffs_dir, &args.interface)
+        .with_context(|| format!("write descriptors to {}/ep0", args.ffs_dir.display()))?;
+    let bulk = BulkFiles::open(&args.ffs_dir).context("open the bulk endpoint files")?;
+    save_flash(&drive, args.flash_out.as_deref())?;
+    log::info!("serving {} on {}", args.spec, args.ffs_dir.display());
+
+    thread::Builder::new()
+        .name("ep0".into())
+        .spawn(move || serve_control(ep0))
+        .context("spawn the ep0 thread")?;
+    let bulk_drive = Arc::clone(&drive);
+    thread::Builder::new()
+        .name("bulk".into())
+        .spawn(move || serve_bulk(bulk, bulk_drive))
+        .context("spawn the bulk thread")?;
+
+    loop {
+        let signal = signals.wait().context("wait for signals")?;
+        save_flash(&drive, args.flash_out.as_deref())?;
+        if signal != Signal::SIGUSR1 {
+            log::info!("{signal}: exiting");
+            return Ok(());
+        }
+    }
+}
+
+/// Answer control requests and log state changes, forever.
+fn serve_control(mut ep0: Ep0) {
+    loop {
+        let events = match ep0.read_events() {
+            Ok(events) => events,
+            Err(e) if e.raw_os_error() == Some(libc::EINTR) => continue,
+            Err(e) => {
+                log::error!("ep0 read failed: {e}");
+                thread::sleep(Duration::from_millis(100));
+                continue;
+            }
+        };
+        for event in events {
+            match event {
+                Event::Setup(setup) => {
+                    if let Err(e) = answer_setup(&mut ep0, &setup) {
+                        log::warn!("control request {setup:?} failed: {e}");
+                    }
+                }
+                other => log::info!("ep0 event: {other:?}"),
+            }
+        }
+    }
+}
+
+/// GET MAX LUN answers 0 (one LUN); the reset needs no action because the bulk engine keeps no
+/// state between commands; everything else is stalled.
+fn answer_setup(ep0: &mut Ep0, setup: &Setup) -> io::Result<()> {
+    match (setup.request_type, setup.request) {
+        GET_MAX_LUN => ep0.reply_in(&[0]),
+        MASS_STORAGE_RESET => {
+            log::info!("Bulk-Only Mass Storage Reset");
+            ep0.ack_out()
+        }
+        _ => {
+            log::debug!("stalling control request {setup:?}");
+            ep0.stall(setup)
+        }
+    }
+}
+
+impl Bulk for BulkFiles {
+    fn read_out(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        self.ep_out.read(buf)
+    }
+
+    fn write_in(&mut self, data: &[u8]) -> io::Result<()> {
+        let n = self.ep_in.write(data)?;
+        if n != data.len() {
+            return Err(io::Error::new(
+                io::ErrorKind::WriteZero,
+                format!("IN transfer sent {n} of {} bytes", data.len()),
+            ));
+        }
+        Ok(())
+    }
+
+    fn halt_in(&mut self) -> io::Result<()> {
+        // FunctionFS halts an endpoint when it is read against its direction, and says so with
+        // EBADMSG (Documentation/usb/functionfs.rst).
+        match self.ep_in.read(&mut [0u8; 1]) {
+            Err(e) if e.raw_os_error() == Some(libc::EBADMSG) => Ok(()),
+            Err(e) => Err(e),
+            Ok(_) => Err(io::Error::other("reading the IN endpoint did not halt it")),
+        }
+    }
+}
+
+/// Serve CBWs forever. While the function is disabled (unplugged), endpoint I/O fails with
+/// ESHUTDOWN and the next read blocks until the host configures us again.
+fn serve_bulk(mut bulk: BulkFiles, drive: Shared) {
+    let mut served: u64 = 0;
+    loop {
+        // The lock is taken only once a command has arrived, so SIGUSR1 can read the flash
+        // while the bulk endpoint waits.
+        let result = bot::read_cbw(&mut bulk).and_then(|cbw| {
+            let mut drive = drive.lock().expect("drive lock poisoned");
+            bot::serve_cbw(&mut bulk, &mut *drive, cbw)
+        });
+        match result {
+            Ok(s) => {
+                served += 1;
+                log::debug!(
+                    "#{served} cdb {} moved {} -> {:?}",
+                    hex::encode(&s.cdb),
+                    s.transferred,
+                    s.status
+                );
+            }
+            Err(e) => {
+                let errno = e.raw_os_error().map(Errno::from_raw);
+                log::info!("bulk: {e} ({errno:?})");
+                // Avoid spinning if the endpoint keeps failing without blocking.
+                thread::sleep(Duration::from_millis(20));
+            }
+        }
+    }
+}
+
+/// Write the emulator's flash to `path` atomically (temp file, fsync, rename).
+fn save_flash(drive: &Shared, path: Option<&Path>) -> Result<()> {
+    let Some(path) = path else { return Ok(()) };
+    let flash = drive.lock().expect("drive lock poisoned").flash.clone();
+    let tmp = path.with_extension("tmp");
+    let mut f = File::create(&tmp).with_context(|| format!("create {}", tmp.display()))?;
+    f.write_all(&flash)?;
+    f.sync_all()?;
+    std::fs::rename(&tmp, path).with_context(|| format!("rename to {}", path.display()))?;
+    Ok(())
+}

@@ -1,0 +1,155 @@
+#!/usr/bin/env bash
+# Builds the test guest: a Debian kernel plus an initramfs with busybox, systemd-udevd, sg3_utils,
+# the needed kernel modules, the binaries under test and the scenario scripts.
+#
+# Usage: vm/build-guest.sh BIN_DIR
+#   BIN_DIR holds odflash, odflash-gadget and odflash-sgloop (a cargo target/{release,debug}).
+# Output: $VM_OUT/vmlinuz and $VM_OUT/initrd.gz (the cached base archive + a fresh overlay).
+#
+# The kernel .deb is fetched once with `apt-get download` (resolved through the linux-image-amd64
+# metapackage), unpacked with dpkg -x (never installed) and cached with the base archive under
+# $VM_CACHE; only the small overlay (binaries, scripts, udev rule) is rebuilt on every run.
+
+source "$(dirname "${BASH_SOURCE[0]}")/host-lib.sh"
+
+BIN_DIR=${1:?usage: build-guest.sh BIN_DIR}
+need_host_tools
+
+# Modules the scenarios load; their dependencies are added recursively.
+MODULES=(sg sr_mod cdrom usb-storage dummy_hcd libcomposite usb_f_fs configfs scsi_debug
+    crct10dif_generic crct10dif-pclmul)
+# Host programs copied into the guest (with their shared libraries).
+SG3=(sg_inq sg_raw sg_read_buffer sg_write_buffer sg_turs sg_map)
+# jq lets the scenario scripts assert on odflash's --json output and traces.
+TOOLS=(jq)
+BASE_VERSION=3   # bump when the base archive's contents change
+
+start=$(date +%s.%N)
+mkdir -p "$VM_CACHE" "$VM_OUT"
+
+# ---- kernel package (cached) ----
+kpkg=$(apt-cache depends linux-image-amd64 2>/dev/null | awk '/Depends: linux-image-[0-9]/{print $2; exit}')
+if [[ -z $kpkg ]]; then
+    log "apt lists have no linux-image-amd64: running apt-get update"
+    [[ $(id -u) -eq 0 ]] || die "apt lists are empty and we are not root: run apt-get update"
+    apt-get update >&2 || die "apt-get update failed"
+    kpkg=$(apt-cache depends linux-image-amd64 | awk '/Depends: linux-image-[0-9]/{print $2; exit}')
+fi
+[[ -n $kpkg ]] || die "cannot resolve the kernel package behind linux-image-amd64"
+kver=${kpkg#linux-image-}
+deb=$(ls "$VM_CACHE"/"${kpkg}"_*.deb 2>/dev/null | head -1 || true)
+if [[ -z $deb ]]; then
+    log "downloading $kpkg with apt-get download"
+    (cd "$VM_CACHE" && apt-get download "$kpkg" >&2) || die "apt-get download $kpkg failed"
+    deb=$(ls "$VM_CACHE"/"${kpkg}"_*.deb | head -1)
+fi
+kroot=$VM_CACHE/kernel-$kver
+if [[ ! -f $kroot/.unpacked ]]; then
+    log "unpacking $(basename "$deb")"
+    rm -rf "$kroot" && mkdir -p "$kroot"
+    dpkg -x "$deb" "$kroot" || die "dpkg -x failed"
+    touch "$kroot/.unpacked"
+fi
+cp "$kroot/boot/vmlinuz-$kver" "$VM_OUT/vmlinuz"
+
+# copy_with_libs ROOT FILE[=DEST]... : copies each program to DEST (default: the same path) under
+# ROOT, with the shared libraries ldd names (and the dynamic loader).
+copy_with_libs() {
+    local root=$1 f dest lib
+    shift
+    for f in "$@"; do
+        dest=${f#*=}
+        f=${f%%=*}
+        mkdir -p "$root$(dirname "$dest")"
+        cp -L "$f" "$root$dest"
+        while read -r lib; do
+            [[ -e $root$lib ]] && continue
+            mkdir -p "$root$(dirname "$lib")"
+            cp -L "$lib" "$root$lib"
+        done < <(ldd "$f" 2>/dev/null | grep -oE '/[^ ]+' || true)
+    done
+}
+
+# ---- base archive (cached): busybox, modules, udev, sg3_utils, passwd/group ----
+base=$VM_CACHE/base-$kver-v$BASE_VERSION.cpio.gz
+if [[ ! -f $base ]]; then
+    log "building base archive for $kver"
+    stage=$(mktemp -d "$VM_CACHE/stage.XXXXXX")
+    trap 'rm -rf "$stage"' EXIT
+    mkdir -p "$stage"/{bin,sbin,etc,proc,sys,dev,run,tmp,mnt,root,usr/bin,usr/sbin,lib64}
+    cp /bin/busybox "$stage/bin/busybox"
+    for applet in $("$stage/bin/busybox" --list); do
+        [[ -e $stage/bin/$applet ]] || ln -s busybox "$stage/bin/$applet"
+    done
+
+    # Kernel modules and their dependencies, resolved with modinfo -F depends.
+    kmods=$kroot/lib/modules/$kver
+    declare -A path_of=() done_mod=()
+    while read -r ko; do
+        n=$(basename "$ko" .ko); path_of[${n//-/_}]=$ko
+    done < <(find "$kmods/kernel" -name '*.ko')
+    queue=("${MODULES[@]}")
+    while ((${#queue[@]})); do
+        m=${queue[0]//-/_}; queue=("${queue[@]:1}")
+        [[ -n ${done_mod[$m]:-} ]] && continue
+        ko=${path_of[$m]:-}
+        [[ -n $ko ]] || die "module $m not found in $kpkg"
+        done_mod[$m]=1
+        dst=$stage/lib/modules/$kver/${ko#"$kmods"/}
+        mkdir -p "$(dirname "$dst")" && cp "$ko" "$dst"
+        deps=$(modinfo -F depends "$ko")
+        [[ -n $deps ]] && IFS=, read -r -a more <<<"$deps" && queue+=("${more[@]}")
+    done
+    cp "$kmods"/modules.{builtin,builtin.modinfo,order} "$stage/lib/modules/$kver/"
+    depmod -b "$stage" "$kver" || die "depmod failed"
+    log "modules: ${!done_mod[*]}"
+
+    # systemd-udevd, udevadm, helpers, rules, hwdb.
+    copy_with_libs "$stage" /lib/systemd/systemd-udevd "$(command -v udevadm)" \
+        /lib/udev/cdrom_id /lib/udev/scsi_id
+    mkdir -p "$stage/lib/udev" "$stage/etc/udev/rules.d"
+    cp -r /lib/udev/rules.d "$stage/lib/udev/"
+    cp /lib/udev/hwdb.bin "$stage/lib/udev/"
+    # sg3_utils: the peer client.
+    sg3=()
+    for p in "${SG3[@]}" "${TOOLS[@]}"; do sg3+=("$(command -v "$p")"); done
+    copy_with_libs "$stage" "${sg3[@]}"
+
+    # Users and groups the udev rules name; cdrom is the one odflash cares about.
+    printf 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/:/bin/false\n' >"$stage/etc/passwd"
+    gid=100
+    {
+        echo "root:x:0:"
+        for g in cdrom disk tape dialout kmem tty audio video input render sgx kvm lp floppy uucp; do
+            echo "$g:x:$((gid++)):"
+        done
+        echo "nogroup:x:65534:"
+    } >"$stage/etc/group"
+    (cd "$stage" && find . -path ./.unpacked -prune -o -print | cpio -o -H newc --quiet | gzip -6) >"$base.tmp"
+    mv "$base.tmp" "$base"
+    rm -rf "$stage"
+    trap - EXIT
+fi
+
+# ---- overlay (every run): binaries under test, init, scenario scripts, our udev rule ----
+ov=$(mktemp -d "$VM_OUT/overlay.XXXXXX")
+trap 'rm -rf "$ov"' EXIT
+mkdir -p "$ov/usr/bin" "$ov/vm" "$ov/etc/udev/rules.d"
+for b in odflash odflash-gadget odflash-sgloop; do
+    [[ -x $BIN_DIR/$b ]] || die "missing binary $BIN_DIR/$b (build it first)"
+    copy_with_libs "$ov" "$BIN_DIR/$b=/usr/bin/$b"
+done
+cp "$VM_DIR/guest/init" "$ov/init"
+chmod +x "$ov/init"
+cp "$VM_DIR/guest/lib.sh" "$ov/vm/lib.sh"
+cp -r "$VM_DIR/scenarios" "$ov/vm/"
+if [[ -f $REPO_DIR/udev-rules/60-odflash.rules ]]; then
+    cp "$REPO_DIR/udev-rules/60-odflash.rules" "$ov/etc/udev/rules.d/"
+fi
+echo "$kver" >"$ov/vm/kernel-version"
+(cd "$ov" && find . -print | cpio -o -H newc --quiet | gzip -1) >"$VM_OUT/overlay.cpio.gz"
+cat "$base" "$VM_OUT/overlay.cpio.gz" >"$VM_OUT/initrd.gz.tmp"
+mv "$VM_OUT/initrd.gz.tmp" "$VM_OUT/initrd.gz"
+end=$(date +%s.%N)
+log "guest ready: $VM_OUT/vmlinuz + initrd.gz ($(du -h "$VM_OUT/initrd.gz" | cut -f1)), kernel $kver"
+awk -v s="$start" -v e="$end" 'BEGIN { printf "ODFLASH-TIMING guest-build %.2f s\n", e - s }' >&2
