@@ -301,14 +301,13 @@ impl Mt19xx {
 
     /// The phase a command belongs to, for fault triggers.
     pub(crate) fn phase(&self, cdb: &[u8]) -> Option<Phase> {
-        if self.burn.is_some() {
-            return Some(Phase::Burn);
-        }
         let mode = cdb.get(1).map(|b| b & 0x1F);
         match (cdb.first().copied()?, mode) {
+            // The commit usually arrives while the drive burns: it is still the commit phase.
+            (opcode::WRITE_BUFFER, Some(MODE_COMMIT)) => Some(Phase::Commit),
+            _ if self.burn.is_some() => Some(Phase::Burn),
             (opcode::WRITE_BUFFER, Some(MODE_PREPARE)) => Some(Phase::Prepare),
             (opcode::WRITE_BUFFER, Some(MODE_DATA)) if self.staged.is_some() => Some(Phase::Stream),
-            (opcode::WRITE_BUFFER, Some(MODE_COMMIT)) => Some(Phase::Commit),
             (opcode::READ_BUFFER, Some(MODE_DATA)) if self.verifying => Some(Phase::Verify),
             _ => None,
         }
