@@ -17,14 +17,14 @@ use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::Duration;
 
-use anyhow::{bail, Context, Result};
+use anyhow::{Context, Result};
 use clap::Parser;
 use nix::errno::Errno;
 use nix::sys::signal::{SigSet, Signal};
 
 use gadget::bot::{self, Bulk};
 use gadget::ffs::{BulkFiles, Ep0, Event, Setup};
-
+use odflash::emu::{ClockMode, Drive, Spec};
 
 
 /// Class-specific requests of the Bulk-Only Transport (BOT 1.0 §3.1, §3.2), as (bmRequestType,
@@ -39,8 +39,9 @@ const MASS_STORAGE_RESET: (u8, u8) = (0x21, 0xFF);
 struct Args {
     /// Mount point of the FunctionFS instance (holds ep0).
     ffs_dir: PathBuf,
-    /// The emulated drive, as `odflash` accepts it (`emu:mt1959[,mode=boot,...]`).
-    spec: String,
+    /// The emulated drive, as `odflash` accepts it (`emu:mt1959[,mode=boot,faults=FILE,
+    /// state-file=FILE,...]`). The clock is always real: a host is waiting on the other side.
+    spec: Spec,
     /// Write the emulator's flash here at start, on SIGUSR1 and on exit.
     #[arg(long)]
     flash_out: Option<PathBuf>,
@@ -50,7 +51,7 @@ struct Args {
 }
 
 /// The drive behind the gadget, shared by the bulk thread and the signal loop.
-type Shared = Arc<Mutex<gadget::scratch::Scratch>>;
+type Shared = Arc<Mutex<Drive>>;
 
 fn main() -> ExitCode {
     env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info")).init();
@@ -64,10 +65,10 @@ fn main() -> ExitCode {
 }
 
 fn run(args: Args) -> Result<()> {
-    if !args.spec.starts_with("emu:") {
-        bail!("the device must be an emu: spec, got {:?}", args.spec);
-    }
-    let drive: Shared = Arc::new(Mutex::new(gadget::scratch::Scratch::new()));
+    let mut spec = args.spec.clone();
+    spec.clock = ClockMode::Real;
+    let drive = Drive::open(&spec).with_context(|| format!("open {spec}"))?;
+    let drive: Shared = Arc::new(Mutex::new(drive));
     // Signals are taken synchronously by the main thread; the worker threads inherit the mask.
     let mut signals = SigSet::empty();
     for s in [Signal::SIGUSR1, Signal::SIGTERM, Signal::SIGINT] {
@@ -79,7 +80,7 @@ fn run(args: Args) -> Result<()> {
         .with_context(|| format!("write descriptors to {}/ep0", args.ffs_dir.display()))?;
     let bulk = BulkFiles::open(&args.ffs_dir).context("open the bulk endpoint files")?;
     save_flash(&drive, args.flash_out.as_deref())?;
-    log::info!("serving {} on {}", args.spec, args.ffs_dir.display());
+    log::info!("serving {spec} on {}", args.ffs_dir.display());
 
     thread::Builder::new()
         .name("ep0".into())
@@ -178,7 +179,10 @@ fn serve_bulk(mut bulk: BulkFiles, drive: Shared) {
         // while the bulk endpoint waits.
         let result = bot::read_cbw(&mut bulk).and_then(|cbw| {
             let mut drive = drive.lock().expect("drive lock poisoned");
-            bot::serve_cbw(&mut bulk, &mut *drive, cbw)
+            let served = bot::serve_cbw(&mut bulk, &mut *drive, cbw);
+            // The gadget logs every command itself; keep the emulator's log from growing.
+            drive.clear_command_log();
+            served
         });
         match result {
             Ok(s) => {
@@ -203,7 +207,7 @@ fn serve_bulk(mut bulk: BulkFiles, drive: Shared) {
 /// Write the emulator's flash to `path` atomically (temp file, fsync, rename).
 fn save_flash(drive: &Shared, path: Option<&Path>) -> Result<()> {
     let Some(path) = path else { return Ok(()) };
-    let flash = drive.lock().expect("drive lock poisoned").flash.clone();
+    let flash = drive.lock().expect("drive lock poisoned").flash().to_vec();
     let tmp = path.with_extension("tmp");
     let mut f = File::create(&tmp).with_context(|| format!("create {}", tmp.display()))?;
     f.write_all(&flash)?;

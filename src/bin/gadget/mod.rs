@@ -3,4 +3,3 @@
 
 pub mod bot;
 pub mod ffs;
-pub mod scratch;
