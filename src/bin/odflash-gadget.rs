@@ -3,9 +3,11 @@
 //! they would to a drive in a USB enclosure. Test-only: the VM suite (`vm/`) runs it inside the
 //! guest after configfs has created the gadget (VID:PID and device strings are set there).
 //!
-//! Usage: `odflash-gadget FFS_DIR emu:SPEC [--flash-out FILE]`. The control endpoint answers
-//! GET MAX LUN and Bulk-Only Mass Storage Reset; a second thread serves CBWs on the bulk pair.
-//! SIGUSR1 writes the emulator's flash to `--flash-out`; SIGTERM/SIGINT write it and exit.
+//! Usage: `odflash-gadget serve FFS_DIR emu:SPEC [--flash-out FILE]`, or
+//! `odflash-gadget image emu:SPEC -o FILE` to write the image a fresh drive of that spec holds.
+//! While serving, the control endpoint answers GET MAX LUN and Bulk-Only Mass Storage Reset; a
+//! second thread serves CBWs on the bulk pair. SIGUSR1 writes the emulator's flash to
+//! `--flash-out`; SIGTERM/SIGINT write it and exit.
 
 mod gadget;
 
@@ -36,18 +38,30 @@ const MASS_STORAGE_RESET: (u8, u8) = (0x21, 0xFF);
 /// Command line.
 #[derive(Debug, Parser)]
 #[command(about = "Serve an emulated drive as a USB mass-storage gadget (FunctionFS)")]
-struct Args {
-    /// Mount point of the FunctionFS instance (holds ep0).
-    ffs_dir: PathBuf,
-    /// The emulated drive, as `odflash` accepts it (`emu:mt1959[,mode=boot,faults=FILE,
-    /// state-file=FILE,...]`). The clock is always real: a host is waiting on the other side.
-    spec: Spec,
-    /// Write the emulator's flash here at start, on SIGUSR1 and on exit.
-    #[arg(long)]
-    flash_out: Option<PathBuf>,
-    /// The interface string the host sees.
-    #[arg(long, default_value = "odflash emulated drive")]
-    interface: String,
+enum Args {
+    /// Serve the drive on a FunctionFS instance until SIGTERM.
+    Serve {
+        /// Mount point of the FunctionFS instance (holds ep0).
+        ffs_dir: PathBuf,
+        /// The emulated drive, as `odflash` accepts it (`emu:mt1959[,mode=boot,faults=FILE,
+        /// state-file=FILE,...]`). The clock is always real: a host waits on the other side.
+        spec: Spec,
+        /// Write the emulator's flash here at start, on SIGUSR1 and on exit.
+        #[arg(long)]
+        flash_out: Option<PathBuf>,
+        /// The interface string the host sees.
+        #[arg(long, default_value = "odflash emulated drive")]
+        interface: String,
+    },
+    /// Write the flash a fresh drive of this spec holds (a signed image with the spec's
+    /// identity: what the VM tests flash) and exit.
+    Image {
+        /// The emulated drive (`emu:mt1959,revision=1.04`).
+        spec: Spec,
+        /// Output file.
+        #[arg(short = 'o', long)]
+        output: PathBuf,
+    },
 }
 
 /// The drive behind the gadget, shared by the bulk thread and the signal loop.
@@ -65,7 +79,23 @@ fn main() -> ExitCode {
 }
 
 fn run(args: Args) -> Result<()> {
-    let mut spec = args.spec.clone();
+    match args {
+        Args::Serve {
+            ffs_dir,
+            spec,
+            flash_out,
+            interface,
+        } => serve(&ffs_dir, spec, flash_out.as_deref(), &interface),
+        Args::Image { spec, output } => {
+            let drive = Drive::open(&spec).with_context(|| format!("open {spec}"))?;
+            let drive: Shared = Arc::new(Mutex::new(drive));
+            save_flash(&drive, Some(&output))
+        }
+    }
+}
+
+/// Serve `spec` on the FunctionFS instance at `ffs_dir` until SIGTERM or SIGINT.
+fn serve(ffs_dir: &Path, mut spec: Spec, flash_out: Option<&Path>, interface: &str) -> Result<()> {
     spec.clock = ClockMode::Real;
     let drive = Drive::open(&spec).with_context(|| format!("open {spec}"))?;
     let drive: Shared = Arc::new(Mutex::new(drive));
@@ -76,11 +106,11 @@ fn run(args: Args) -> Result<()> {
     }
     signals.thread_block().context("block signals")?;
 
-    let ep0 = Ep0::open(&args.ffs_dir, &args.interface)
-        .with_context(|| format!("write descriptors to {}/ep0", args.ffs_dir.display()))?;
-    let bulk = BulkFiles::open(&args.ffs_dir).context("open the bulk endpoint files")?;
-    save_flash(&drive, args.flash_out.as_deref())?;
-    log::info!("serving {spec} on {}", args.ffs_dir.display());
+    let ep0 = Ep0::open(ffs_dir, interface)
+        .with_context(|| format!("write descriptors to {}/ep0", ffs_dir.display()))?;
+    let bulk = BulkFiles::open(ffs_dir).context("open the bulk endpoint files")?;
+    save_flash(&drive, flash_out)?;
+    log::info!("serving {spec} on {}", ffs_dir.display());
 
     thread::Builder::new()
         .name("ep0".into())
@@ -94,7 +124,7 @@ fn run(args: Args) -> Result<()> {
 
     loop {
         let signal = signals.wait().context("wait for signals")?;
-        save_flash(&drive, args.flash_out.as_deref())?;
+        save_flash(&drive, flash_out)?;
         if signal != Signal::SIGUSR1 {
             log::info!("{signal}: exiting");
             return Ok(());

@@ -37,16 +37,16 @@ check() {
     shift
     "$@" || fail "$what (command: $*)"
 }
-# wait_for SECONDS CMD...: poll CMD every 0.1 s until it succeeds; non-zero on timeout.
+# wait_for SECONDS CMD...: poll CMD every 0.1 s until it succeeds; non-zero once SECONDS of
+# uptime have passed (the budget is wall time: CMD itself may be slow under TCG).
 wait_for() {
-    n=$(($1 * 10))
+    deadline=$(awk -v n="$(uptime_s)" -v s="$1" 'BEGIN { printf "%d", (n + s) * 100 }')
     shift
-    while [ "$n" -gt 0 ]; do
+    while :; do
         "$@" >/dev/null 2>&1 && return 0
+        [ "$(awk -v n="$(uptime_s)" 'BEGIN { printf "%d", n * 100 }')" -lt "$deadline" ] || return 1
         sleep 0.1
-        n=$((n - 1))
     done
-    return 1
 }
 
 # odf ARGS...: run odflash, keep stdout in /tmp/odf.out, stderr in /tmp/odf.err, the exit code
@@ -71,6 +71,13 @@ odf_json() {
 json_has() {
     jq -r '.. | scalars | tostring' "$1" | sed 's/^ *//; s/ *$//' | grep -qixF "$2"
 }
+# json_has_usb_id FILE VID PID: the JSON names the USB VID:PID (as "vid:pid", as separate hex
+# strings, or as decimal numbers).
+json_has_usb_id() {
+    json_has "$1" "$2:$3" && return 0
+    { json_has "$1" "$2" || json_has "$1" "0x$2" || json_has "$1" "$((0x$2))"; } &&
+        { json_has "$1" "$3" || json_has "$1" "0x$3" || json_has "$1" "$((0x$3))"; }
+}
 # trace_opcodes FILE: the distinct CDB opcodes (two hex digits) in an odflash --trace file.
 trace_opcodes() {
     jq -r '(.cdb // .cdb_hex // "") | ascii_downcase | .[0:2]' "$1" | grep -v '^$' | sort -u
@@ -78,6 +85,27 @@ trace_opcodes() {
 # trace_count FILE OPCODE: number of traced commands with this opcode.
 trace_count() {
     jq -r '(.cdb // .cdb_hex // "") | ascii_downcase | .[0:2]' "$1" | grep -c "^$2\$"
+}
+
+# trace_max_len FILE OPCODE: the largest 24-bit length field (CDB bytes 6..8, READ/WRITE
+# BUFFER) among traced commands with this opcode, in decimal.
+trace_max_len() {
+    max=0
+    for h in $(jq -r --arg op "$2" 'select((.cdb // "") | ascii_downcase | startswith($op)) | .cdb[12:18]' "$1"); do
+        v=$((0x$h))
+        [ "$v" -gt "$max" ] && max=$v
+    done
+    echo "$max"
+}
+# trace_not_read_only FILE: prints the traced opcodes the hotplug helper must never send; it may
+# send only TEST UNIT READY, REQUEST SENSE, INQUIRY, GET CONFIGURATION, READ BUFFER (DESIGN §3).
+trace_not_read_only() {
+    trace_opcodes "$1" | grep -vE '^(00|03|12|46|3c)$'
+}
+# image_for SPEC OUT: the signed image a fresh emulated drive of SPEC holds (e.g. a newer
+# revision than the drive under test runs).
+image_for() {
+    odflash-gadget image "$1" -o "$2" || fail "odflash-gadget image $1"
 }
 
 # ---------------------------------------------------------------- devices
@@ -154,7 +182,7 @@ gadget_start() {
     ln -s "$GADGET/functions/ffs.odf" "$GADGET/configs/c.1/"
     mkdir -p "$FFS"
     mount -t functionfs odf "$FFS" || fail "mount functionfs"
-    RUST_LOG=${GADGET_LOG:-debug} odflash-gadget "$FFS" "$spec" --flash-out "$EMU_FLASH" \
+    RUST_LOG=${GADGET_LOG:-debug} odflash-gadget serve "$FFS" "$spec" --flash-out "$EMU_FLASH" \
         >>/tmp/gadget.log 2>&1 &
     echo $! >/tmp/gadget.pid
     wait_for 10 test -e "$FFS/ep1" || fail "odflash-gadget did not write its descriptors"

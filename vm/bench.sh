@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Benchmark, not a test: in the guest, a 2 MiB flash read by `odflash dump` against a bare SG_IO
+# loop issuing the same READ BUFFER mode 6 chunks (odflash-sgloop, at odflash's chunk size and
+# at 4 KiB). Prints commands issued and wall time for each as a table.
+
+source "$(dirname "${BASH_SOURCE[0]}")/host-lib.sh"
+
+need_host_tools
+bin_dir=$(build_binaries release)
+"$VM_DIR/build-guest.sh" "$bin_dir"
+logfile=$VM_OUT/bench.log
+"$VM_DIR/run.sh" --scenarios bench --timeout 600 --log "$logfile" >/dev/null || true
+grep -q 'ODFLASH-BENCH' "$logfile" || die "no benchmark lines in $logfile"
+printf '%-20s %10s %10s %10s\n' reader commands chunk wall_s
+grep -oE 'ODFLASH-BENCH .*' "$logfile" | while read -r _ name rest; do
+    if [[ $rest == failed* ]]; then
+        printf '%-20s %s\n' "$name" "$rest"
+        continue
+    fi
+    cmds=$(grep -oE 'commands=[0-9]+' <<<"$rest" | cut -d= -f2)
+    chunk=$(grep -oE 'chunk=[0-9]+' <<<"$rest" | cut -d= -f2)
+    wall=$(grep -oE 'wall_s=[0-9.]+' <<<"$rest" | cut -d= -f2)
+    ms=$(grep -oE 'wall_ms=[0-9]+' <<<"$rest" | cut -d= -f2)
+    [[ -n $ms ]] && wall=$(awk -v m="$ms" 'BEGIN { printf "%.2f", m / 1000 }')
+    printf '%-20s %10s %10s %10s\n' "$name" "$cmds" "$chunk" "$wall"
+done
+grep -oE 'ODFLASH-MEASURE (usb-storage-max_sectors|max_hw_sectors_kb) .*' "$logfile" | sed 's/^ODFLASH-MEASURE /  /'

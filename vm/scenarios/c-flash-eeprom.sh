@@ -1,0 +1,22 @@
+# c. Flash with read-back verify through the real kernel, then an EEPROM (unit data) dump ->
+# restore -> dump round trip. The drive runs 1.02; the image is the emulator's signed 1.03.
+gadget_start "emu:mt1959,revision=1.02"
+image_for "emu:mt1959,revision=1.03" /tmp/fw-1.03.bin
+odf --trace /tmp/flash.trace flash "$DEV" /tmp/fw-1.03.bin --execute --yes-i-understand-the-risk
+[ "$ODF_RC" -eq 0 ] || fail "odflash flash exited $ODF_RC: $(head -c 300 /tmp/odf.err)"
+gadget_save_flash
+cmp /tmp/fw-1.03.bin "$EMU_FLASH" || fail "the emulator's flash is not the image after flashing"
+writes=$(trace_count /tmp/flash.trace 3b)
+[ "$writes" -gt 0 ] || fail "no WRITE BUFFER in the flash trace"
+reads=$(trace_count /tmp/flash.trace 3c)
+[ "$reads" -gt 0 ] || fail "no read-back (READ BUFFER) after the flash"
+measure flash-write-commands "$writes"
+
+odf eeprom dump "$DEV" -o /tmp/ee1.bin
+[ "$ODF_RC" -eq 0 ] || fail "eeprom dump exited $ODF_RC"
+odf eeprom restore "$DEV" /tmp/ee1.bin --yes-i-understand-the-risk
+[ "$ODF_RC" -eq 0 ] || fail "eeprom restore exited $ODF_RC: $(head -c 300 /tmp/odf.err)"
+odf eeprom dump "$DEV" -o /tmp/ee2.bin
+[ "$ODF_RC" -eq 0 ] || fail "second eeprom dump exited $ODF_RC"
+cmp /tmp/ee1.bin /tmp/ee2.bin || fail "EEPROM dump -> restore -> dump changed the data"
+pass "flash 1.02 -> 1.03 verified ($writes WRITE BUFFERs, emulator flash = image); EEPROM round trip identical"
