@@ -6,8 +6,10 @@
 source "$(dirname "${BASH_SOURCE[0]}")/host-lib.sh"
 
 need_host_tools
-bin_dir=$(build_binaries release)
-"$VM_DIR/build-guest.sh" "$bin_dir"
+need cargo:cargo
+(cd "$REPO_DIR" && cargo build --release --bin odflash --bin odflash-gadget --bin odflash-sgloop >&2) ||
+    die "cargo build failed"
+"$VM_DIR/build-guest.sh" "${CARGO_TARGET_DIR:-$REPO_DIR/target}/release"
 logfile=$VM_OUT/bench.log
 "$VM_DIR/run.sh" --scenarios bench --timeout 600 --log "$logfile" >/dev/null || true
 grep -q 'ODFLASH-BENCH' "$logfile" || die "no benchmark lines in $logfile"

@@ -58,14 +58,3 @@ need_host_tools() {
         dpkg-deb:dpkg apt-get:apt timeout:coreutils ldd:libc-bin jq:jq
 }
 
-# build_binaries PROFILE : builds odflash, odflash-gadget and odflash-sgloop; prints the dir.
-build_binaries() {
-    local profile=${1:-release} flag=()
-    [[ $profile == release ]] && flag=(--release)
-    need cargo:cargo
-    log "cargo build ${flag[*]} (odflash, odflash-gadget, odflash-sgloop)"
-    (cd "$REPO_DIR" && cargo build "${flag[@]}" --bin odflash --bin odflash-gadget --bin odflash-sgloop >&2) \
-        || die "cargo build failed"
-    local tdir=${CARGO_TARGET_DIR:-$REPO_DIR/target}
-    [[ $profile == release ]] && echo "$tdir/release" || echo "$tdir/debug"
-}

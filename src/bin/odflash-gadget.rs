@@ -28,7 +28,6 @@ use gadget::bot::{self, Bulk};
 use gadget::ffs::{BulkFiles, Ep0, Event, Setup};
 use odflash::emu::{ClockMode, Drive, Spec};
 
-
 /// Class-specific requests of the Bulk-Only Transport (BOT 1.0 §3.1, §3.2), as (bmRequestType,
 /// bRequest).
 const GET_MAX_LUN: (u8, u8) = (0xA1, 0xFE);

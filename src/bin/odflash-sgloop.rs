@@ -136,7 +136,11 @@ fn read_chunk(dev: &File, offset: u32, buf: &mut [u8]) -> Result<()> {
         );
     }
     if hdr.resid != 0 {
-        bail!("short read: {} of {} bytes", buf.len() as i32 - hdr.resid, buf.len());
+        bail!(
+            "short read: {} of {} bytes",
+            buf.len() as i32 - hdr.resid,
+            buf.len()
+        );
     }
     Ok(())
 }

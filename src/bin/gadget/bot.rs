@@ -334,7 +334,8 @@ mod tests {
     #[test]
     fn full_data_in_sends_data_then_passed_csw() {
         let mut host = Host::default();
-        host.out.push_back(cbw(1, 4, Flow::In, &[0x3C, 6, 0, 0, 0, 0, 0, 0, 4, 0]));
+        host.out
+            .push_back(cbw(1, 4, Flow::In, &[0x3C, 6, 0, 0, 0, 0, 0, 0, 4, 0]));
         let mut drive = Fake::new(&[1, 2, 3, 4]);
         let s = serve_one(&mut host, &mut drive).unwrap();
         assert_eq!(s.transferred, 4);
@@ -347,14 +348,16 @@ mod tests {
     fn short_data_in_sets_residue_and_stalls_only_on_packet_boundary() {
         // 36 of 96 bytes: the last packet is short, no stall needed.
         let mut host = Host::default();
-        host.out.push_back(cbw(2, 96, Flow::In, &[0x12, 0, 0, 0, 96, 0]));
+        host.out
+            .push_back(cbw(2, 96, Flow::In, &[0x12, 0, 0, 0, 96, 0]));
         serve_one(&mut host, &mut Fake::new(&[0xAA; 36])).unwrap();
         assert_eq!(host.sent[0].len(), 36);
         assert_eq!(host.stalls, 0);
         assert_eq!(csw_of(&host), (2, 60, 0));
         // 128 of 256 bytes: ends on a packet boundary, so the IN endpoint is stalled.
         let mut host = Host::default();
-        host.out.push_back(cbw(3, 256, Flow::In, &[0x3C, 6, 0, 0, 0, 0, 0, 1, 0, 0]));
+        host.out
+            .push_back(cbw(3, 256, Flow::In, &[0x3C, 6, 0, 0, 0, 0, 0, 1, 0, 0]));
         serve_one(&mut host, &mut Fake::new(&[0x55; 128])).unwrap();
         assert_eq!(host.stalls, 1);
         assert_eq!(csw_of(&host), (3, 128, 0));
@@ -363,7 +366,8 @@ mod tests {
     #[test]
     fn check_condition_without_data_stalls_and_fails() {
         let mut host = Host::default();
-        host.out.push_back(cbw(4, 8, Flow::In, &[0xF1, 6, 0, 0, 0, 0, 0, 0, 8, 0]));
+        host.out
+            .push_back(cbw(4, 8, Flow::In, &[0xF1, 6, 0, 0, 0, 0, 0, 0, 8, 0]));
         let mut drive = Fake::new(&[]);
         drive.check = true;
         let s = serve_one(&mut host, &mut drive).unwrap();
@@ -376,7 +380,8 @@ mod tests {
     #[test]
     fn data_out_is_collected_across_transfers() {
         let mut host = Host::default();
-        host.out.push_back(cbw(5, 6, Flow::Out, &[0x3B, 6, 0, 0, 0, 0, 0, 0, 6, 0]));
+        host.out
+            .push_back(cbw(5, 6, Flow::Out, &[0x3B, 6, 0, 0, 0, 0, 0, 0, 6, 0]));
         host.out.push_back(vec![1, 2, 3, 4]);
         host.out.push_back(vec![5, 6]);
         let mut drive = Fake::new(&[]);
@@ -388,7 +393,8 @@ mod tests {
     #[test]
     fn transport_failure_is_a_phase_error() {
         let mut host = Host::default();
-        host.out.push_back(cbw(6, 0, Flow::Out, &[0x00, 0, 0, 0, 0, 0]));
+        host.out
+            .push_back(cbw(6, 0, Flow::Out, &[0x00, 0, 0, 0, 0, 0]));
         let mut drive = Fake::new(&[]);
         drive.gone = true;
         let s = serve_one(&mut host, &mut drive).unwrap();

@@ -220,7 +220,11 @@ mod tests {
         assert_eq!(&d[0..4], &3u32.to_le_bytes());
         assert_eq!(&d[4..8], &(d.len() as u32).to_le_bytes());
         assert_eq!(&d[8..12], &3u32.to_le_bytes(), "FS and HS flags");
-        assert_eq!(&d[12..20], &[3, 0, 0, 0, 3, 0, 0, 0], "3 descriptors per speed");
+        assert_eq!(
+            &d[12..20],
+            &[3, 0, 0, 0, 3, 0, 0, 0],
+            "3 descriptors per speed"
+        );
         // Full-speed interface: class 08/06/50, two endpoints.
         assert_eq!(&d[20..29], &[9, 4, 0, 0, 2, 0x08, 0x06, 0x50, 1]);
         // Full-speed bulk IN, 64-byte packets; high-speed bulk OUT, 512-byte packets.
