@@ -14,7 +14,7 @@ measure flash-write-commands "$writes"
 
 odf eeprom dump "$DEV" -o /tmp/ee1.bin
 [ "$ODF_RC" -eq 0 ] || fail "eeprom dump exited $ODF_RC"
-odf eeprom restore "$DEV" /tmp/ee1.bin --yes-i-understand-the-risk
+odf eeprom restore "$DEV" /tmp/ee1.bin --execute --yes-i-understand-the-risk
 [ "$ODF_RC" -eq 0 ] || fail "eeprom restore exited $ODF_RC: $(head -c 300 /tmp/odf.err)"
 odf eeprom dump "$DEV" -o /tmp/ee2.bin
 [ "$ODF_RC" -eq 0 ] || fail "second eeprom dump exited $ODF_RC"
