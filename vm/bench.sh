@@ -11,7 +11,7 @@ need cargo:cargo
     die "cargo build failed"
 "$VM_DIR/build-guest.sh" "${CARGO_TARGET_DIR:-$REPO_DIR/target}/release"
 logfile=$VM_OUT/bench.log
-"$VM_DIR/run.sh" --scenarios bench --timeout 600 --log "$logfile" >/dev/null || true
+"$VM_DIR/run.sh" --scenarios bench --timeout 600 --log "$logfile" >/dev/null 2>&1 || true
 grep -q 'ODFLASH-BENCH' "$logfile" || die "no benchmark lines in $logfile"
 printf '%-20s %10s %10s %10s\n' reader commands chunk wall_s
 grep -oE 'ODFLASH-BENCH .*' "$logfile" | while read -r _ name rest; do
@@ -19,10 +19,11 @@ grep -oE 'ODFLASH-BENCH .*' "$logfile" | while read -r _ name rest; do
         printf '%-20s %s\n' "$name" "$rest"
         continue
     fi
-    cmds=$(grep -oE 'commands=[0-9]+' <<<"$rest" | cut -d= -f2)
-    chunk=$(grep -oE 'chunk=[0-9]+' <<<"$rest" | cut -d= -f2)
-    wall=$(grep -oE 'wall_s=[0-9.]+' <<<"$rest" | cut -d= -f2)
-    ms=$(grep -oE 'wall_ms=[0-9]+' <<<"$rest" | cut -d= -f2)
+    field() { grep -oE "$1=[0-9.]+" <<<"$rest" | cut -d= -f2 || true; }
+    cmds=$(field commands)
+    chunk=$(field chunk)
+    wall=$(field wall_s)
+    ms=$(field wall_ms)
     [[ -n $ms ]] && wall=$(awk -v m="$ms" 'BEGIN { printf "%.2f", m / 1000 }')
     printf '%-20s %10s %10s %10s\n' "$name" "$cmds" "$chunk" "$wall"
 done

@@ -1,12 +1,14 @@
-//! `odflash-sgloop`: the benchmark baseline. Reads a flash range with READ BUFFER mode 6 in
-//! fixed chunks through one bare SG_IO ioctl per chunk, with no retries, tracing or checks, and
-//! prints the command count and wall time. Test-only: `vm/bench.sh` compares it with
-//! `odflash dump`.
+//! `odflash-sgloop`: the benchmark baseline. Reads the MT19xx flash with READ BUFFER mode 6
+//! through one bare SG_IO ioctl per chunk, with no retries, tracing or checks, and prints the
+//! command count and wall time. Test-only: `vm/bench.sh` compares it with `odflash dump`.
 //!
-//! Usage: `odflash-sgloop /dev/sgN [--size BYTES] [--chunk BYTES] [-o FILE]`.
+//! Usage: `odflash-sgloop /dev/sgN [--chunk BYTES | --same-as TRACE] [-o FILE]`. With `--chunk`
+//! the flash is cut into fixed chunks, except that the boot banner window is read on its own at
+//! exactly its length (the drive rejects any other read touching it: mtk-protocol.md row 3).
+//! With `--same-as` it issues exactly the READ BUFFER mode 6 commands of an odflash trace.
 
 use std::fs::{File, OpenOptions};
-use std::io::Write;
+use std::io::{BufRead, BufReader, Write};
 use std::os::fd::AsRawFd;
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::PathBuf;
@@ -15,7 +17,8 @@ use std::time::Instant;
 
 use anyhow::{bail, Context, Result};
 use clap::Parser;
-use odflash::scsi::cdb::build_read_buffer;
+use odflash::image::layout::{BANNER_LEN, BANNER_OFFSET, FLASH_SIZE};
+use odflash::scsi::cdb::{buffer_length, buffer_offset, build_read_buffer, opcode};
 
 #[allow(
     dead_code,
@@ -43,12 +46,12 @@ const TIMEOUT_MS: u32 = 30_000;
 struct Args {
     /// The sg device node.
     device: PathBuf,
-    /// Bytes to read from offset 0.
-    #[arg(long, default_value_t = 0x20_0000, value_parser = parse_number)]
-    size: u32,
-    /// Bytes per command.
+    /// Bytes per command (the banner window is always read on its own).
     #[arg(long, default_value_t = 0x1_0000, value_parser = parse_number)]
     chunk: u32,
+    /// Issue exactly the READ BUFFER mode 6 commands recorded in this odflash trace.
+    #[arg(long, value_name = "TRACE", conflicts_with = "chunk")]
+    same_as: Option<PathBuf>,
     /// Write the bytes read here.
     #[arg(short = 'o', long)]
     output: Option<PathBuf>,
@@ -74,23 +77,21 @@ fn main() -> ExitCode {
 }
 
 fn run(args: Args) -> Result<()> {
-    if args.chunk == 0 {
-        bail!("--chunk must be positive");
-    }
+    let plan = match &args.same_as {
+        Some(trace) => read_trace_plan(trace)?,
+        None => build_plan(args.chunk)?,
+    };
     let dev = OpenOptions::new()
         .read(true)
         .write(true)
         .custom_flags(libc::O_NONBLOCK)
         .open(&args.device)
         .with_context(|| format!("open {}", args.device.display()))?;
-    let mut image = vec![0u8; args.size as usize];
+    let mut image = vec![0u8; FLASH_SIZE];
     let start = Instant::now();
-    let mut commands = 0u32;
-    for offset in (0..args.size).step_by(args.chunk as usize) {
-        let len = args.chunk.min(args.size - offset);
+    for &(offset, len) in &plan {
         let buf = &mut image[offset as usize..(offset + len) as usize];
         read_chunk(&dev, offset, buf).with_context(|| format!("READ BUFFER at {offset:#x}"))?;
-        commands += 1;
     }
     let wall = start.elapsed();
     if let Some(path) = &args.output {
@@ -98,13 +99,60 @@ fn run(args: Args) -> Result<()> {
             .and_then(|mut f| f.write_all(&image))
             .with_context(|| format!("write {}", path.display()))?;
     }
+    let bytes: u32 = plan.iter().map(|&(_, len)| len).sum();
+    let chunk = plan.iter().map(|&(_, len)| len).max().unwrap_or(0);
     println!(
-        "commands={commands} bytes={} chunk={} wall_ms={}",
-        args.size,
-        args.chunk,
+        "commands={} bytes={bytes} chunk={chunk} wall_ms={}",
+        plan.len(),
         wall.as_millis()
     );
     Ok(())
+}
+
+/// Cut the whole flash into `chunk`-byte reads, with the banner window read on its own.
+fn build_plan(chunk: u32) -> Result<Vec<(u32, u32)>> {
+    if chunk == 0 {
+        bail!("--chunk must be positive");
+    }
+    let (banner, banner_end) = (BANNER_OFFSET as u32, (BANNER_OFFSET + BANNER_LEN) as u32);
+    let mut plan = Vec::new();
+    for (from, to) in [
+        (0, banner),
+        (banner, banner_end),
+        (banner_end, FLASH_SIZE as u32),
+    ] {
+        let mut at = from;
+        while at < to {
+            let len = chunk.min(to - at);
+            plan.push((at, len));
+            at += len;
+        }
+    }
+    Ok(plan)
+}
+
+/// The (offset, length) of every READ BUFFER mode 6 command in an odflash trace (JSON lines with
+/// a hex `cdb` field).
+fn read_trace_plan(path: &PathBuf) -> Result<Vec<(u32, u32)>> {
+    let file = File::open(path).with_context(|| format!("open {}", path.display()))?;
+    let mut plan = Vec::new();
+    for line in BufReader::new(file).lines() {
+        let record: serde_json::Value = serde_json::from_str(&line?)?;
+        let Some(cdb) = record["cdb"].as_str().and_then(|h| hex::decode(h).ok()) else {
+            continue;
+        };
+        if cdb.len() >= 10 && cdb[0] == opcode::READ_BUFFER && cdb[1] & 0x1F == MODE_VENDOR_FLASH {
+            let (offset, len) = (buffer_offset(&cdb), buffer_length(&cdb));
+            if offset as usize + len as usize > FLASH_SIZE {
+                bail!("trace reads {len:#x} bytes at {offset:#x}, past the flash");
+            }
+            plan.push((offset, len));
+        }
+    }
+    if plan.is_empty() {
+        bail!("{} holds no READ BUFFER mode 6 command", path.display());
+    }
+    Ok(plan)
 }
 
 /// One READ BUFFER mode 6 command; any status other than GOOD or a short transfer is an error.
@@ -143,4 +191,42 @@ fn read_chunk(dev: &File, offset: u32, buf: &mut [u8]) -> Result<()> {
         );
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn plan_covers_the_flash_once_and_isolates_the_banner() {
+        let plan = build_plan(0x1_0000).unwrap();
+        let mut at = 0;
+        for &(offset, len) in &plan {
+            assert_eq!(offset, at, "contiguous");
+            at += len;
+        }
+        assert_eq!(at as usize, FLASH_SIZE);
+        assert!(plan.contains(&(BANNER_OFFSET as u32, BANNER_LEN as u32)));
+        assert_eq!(plan[0], (0, BANNER_OFFSET as u32));
+        assert!(plan.iter().all(|&(_, len)| len <= 0x1_0000));
+        assert!(build_plan(0).is_err());
+    }
+
+    #[test]
+    fn trace_plan_takes_only_mode_6_reads() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.jsonl");
+        std::fs::write(
+            &path,
+            "{\"cdb\":\"120000006000\"}\n\
+             {\"cdb\":\"3c060000300000002000\"}\n\
+             {\"cdb\":\"3c06001ec00000010000\"}\n\
+             {\"cdb\":\"3c02001ec00000010000\"}\n",
+        )
+        .unwrap();
+        assert_eq!(
+            read_trace_plan(&path).unwrap(),
+            vec![(0x3000, 0x20), (0x1E_C000, 0x100)]
+        );
+    }
 }

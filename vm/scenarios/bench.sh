@@ -8,16 +8,20 @@ t0=$(uptime_s)
 odflash --trace /tmp/bench.trace dump "$DEV" -o /tmp/bench.bin >/tmp/bench.out 2>&1
 rc=$?
 wall=$(elapsed "$t0")
-if [ "$rc" -eq 0 ]; then
+chunk=0
+[ -s /tmp/bench.trace ] && chunk=$(trace_max_len /tmp/bench.trace 3c)
+if [ "$rc" -eq 0 ] && [ "$chunk" -gt 0 ]; then
     n=$(jq -s length /tmp/bench.trace)
-    chunk=$(trace_max_len /tmp/bench.trace 3c)
     echo "ODFLASH-BENCH odflash-dump commands=$n chunk=$chunk wall_s=$wall"
 else
-    echo "ODFLASH-BENCH odflash-dump failed exit=$rc $(tail -c 200 /tmp/bench.out | tr '\n' ' ')"
-    chunk=65536
+    echo "ODFLASH-BENCH odflash-dump failed exit=$rc, no READ BUFFER traced: $(tail -c 200 /tmp/bench.out | tr '\n' ' ')"
 fi
-for c in "$chunk" 4096; do
-    out=$(odflash-sgloop "$DEV" --size 0x200000 --chunk "$c" 2>&1) || fail "odflash-sgloop: $out"
+if [ "$chunk" -gt 0 ] && [ "$rc" -eq 0 ]; then
+    out=$(odflash-sgloop "$DEV" --same-as /tmp/bench.trace 2>&1) || fail "odflash-sgloop: $out"
+    echo "ODFLASH-BENCH sgloop-same-chunks $out"
+fi
+for c in 65536 4096; do
+    out=$(odflash-sgloop "$DEV" --chunk "$c" 2>&1) || fail "odflash-sgloop: $out"
     echo "ODFLASH-BENCH sgloop-$c $out"
 done
 pass "benchmark done"
