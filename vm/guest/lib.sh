@@ -65,11 +65,13 @@ odf_json() {
     [ "$ODF_RC" -eq 0 ] || fail "$1 exited $ODF_RC: $(head -c 300 /tmp/odf.err)"
     jq -e . /tmp/odf.out >/dev/null 2>&1 || fail "$1 printed no JSON (CLI pending?)"
 }
-# json_has FILE STRING: some scalar in the JSON document equals STRING (case-insensitive,
-# surrounding blanks ignored). The CLI's JSON shapes are still settling, so scenarios assert on
-# values, not on paths.
+# json_has FILE STRING: some scalar or object key in the JSON document equals STRING
+# (case-insensitive, surrounding blanks ignored). Keys count because serde writes enum variants
+# with data as keys (`"bus": {"usb": {...}}`). Scenarios assert on values, not on paths, so they
+# survive changes in the shape of the CLI's JSON.
 json_has() {
-    jq -r '.. | scalars | tostring' "$1" | sed 's/^ *//; s/ *$//' | grep -qixF "$2"
+    jq -r '.. | (scalars | tostring), (objects | keys[])' "$1" | sed 's/^ *//; s/ *$//' |
+        grep -qixF "$2"
 }
 # json_has_usb_id FILE VID PID: the JSON names the USB VID:PID (as "vid:pid", as separate hex
 # strings, or as decimal numbers).
