@@ -14,7 +14,10 @@ fn main() {
     println!("cargo:rerun-if-env-changed=LIBCLANG_PATH");
 
     let out = PathBuf::from(env::var("OUT_DIR").expect("cargo sets OUT_DIR"));
-    // bindgen panics (rather than returning an error) when it cannot load libclang.
+    // bindgen panics (rather than returning an error) when it cannot load libclang: catch the
+    // panic quietly and report it in `fail`'s message instead of a backtrace.
+    let default_hook = std::panic::take_hook();
+    std::panic::set_hook(Box::new(|_| {}));
     let result = std::panic::catch_unwind(|| {
         bindgen::Builder::default()
             .header("src/sg/wrapper.h")
@@ -30,10 +33,18 @@ fn main() {
             .layout_tests(true)
             .generate()
     });
+    std::panic::set_hook(default_hook);
     let bindings = match result {
         Ok(Ok(b)) => b,
         Ok(Err(e)) => fail(&format!("bindgen could not process <scsi/sg.h>: {e}")),
-        Err(_) => fail("bindgen could not load libclang"),
+        Err(panic) => {
+            let detail = panic
+                .downcast_ref::<String>()
+                .map(String::as_str)
+                .or_else(|| panic.downcast_ref::<&str>().copied())
+                .unwrap_or("no details");
+            fail(&format!("bindgen could not load libclang ({detail})"))
+        }
     };
     bindings
         .write_to_file(out.join("sg_bindings.rs"))
