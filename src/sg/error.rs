@@ -104,8 +104,8 @@ pub enum Error {
         /// The errno.
         source: Errno,
     },
-    /// The CDB is empty or longer than 16 bytes.
-    #[error("invalid CDB length {0} (1..=16 bytes)")]
+    /// The CDB is shorter than 6 or longer than 16 bytes (what sg accepts).
+    #[error("invalid CDB length {0} (6..=16 bytes)")]
     CdbLength(usize),
     /// The data phase does not fit one SG_IO request (4 GiB).
     #[error("data phase of {0} bytes is too large for SG_IO")]

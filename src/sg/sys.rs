@@ -1,5 +1,6 @@
 //! The raw sg interface: bindgen's `<scsi/sg.h>` bindings, the three ioctls odflash issues
-//! (SG_IO, SG_GET_VERSION_NUM, SG_GET_RESERVED_SIZE) and one safe wrapper around each.
+//! (SG_IO, SG_GET_VERSION_NUM, SG_GET_RESERVED_SIZE) and one safe wrapper around each, plus
+//! the page size (`sysconf`).
 //!
 //! This is the only file in `sg/` with `unsafe`. It must not interpret replies: mapping status,
 //! host and driver bytes is `transport.rs`'s job. The generated file also carries bindgen's
@@ -33,6 +34,10 @@ use bindings::{
 /// descriptor sense from optical drives fits in 18..32; 64 leaves room for vendor bytes.
 pub(crate) const SENSE_LEN: usize = 64;
 
+/// Shortest CDB the sg driver accepts: SG_IO fails with EMSGSIZE below 6 bytes
+/// (torvalds/linux drivers/scsi/sg.c, `sg_new_write`).
+pub(crate) const MIN_CDB_LEN: usize = 6;
+
 /// Longest CDB the sg driver accepts without the variable-length extension (`MAX_COMMAND_SIZE`).
 pub(crate) const MAX_CDB_LEN: usize = 16;
 
@@ -58,7 +63,7 @@ nix::ioctl_read_bad!(
 /// Why a command could not be turned into an SG_IO header.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum BuildError {
-    /// The CDB is empty or longer than [`MAX_CDB_LEN`].
+    /// The CDB is shorter than [`MIN_CDB_LEN`] or longer than [`MAX_CDB_LEN`].
     CdbLength(usize),
     /// The data phase does not fit the header's 32-bit length field.
     TransferTooLarge(usize),
@@ -88,7 +93,7 @@ impl<'a> Request<'a> {
         sense: &'a mut [u8; SENSE_LEN],
         timeout: Duration,
     ) -> Result<Self, BuildError> {
-        if cdb.is_empty() || cdb.len() > MAX_CDB_LEN {
+        if !(MIN_CDB_LEN..=MAX_CDB_LEN).contains(&cdb.len()) {
             return Err(BuildError::CdbLength(cdb.len()));
         }
         let len = data.len();
@@ -161,6 +166,14 @@ pub(crate) fn get_version_num(fd: BorrowedFd<'_>) -> nix::Result<i32> {
     // SG_GET_VERSION_NUM writes. A driver that does not know the number returns ENOTTY.
     unsafe { get_version_num_raw(fd.as_raw_fd(), &mut version) }?;
     Ok(version)
+}
+
+/// The system's memory page size in bytes.
+pub(crate) fn page_size() -> usize {
+    // SAFETY: sysconf only reads a system constant; it has no preconditions.
+    let size = unsafe { libc::sysconf(libc::_SC_PAGESIZE) };
+    // ASSUMPTION: sysconf(_SC_PAGESIZE) cannot fail on Linux; 4096 is the smallest Linux page.
+    usize::try_from(size).unwrap_or(4096)
 }
 
 /// The sg driver's reserved buffer size in bytes (SG_GET_RESERVED_SIZE).
@@ -278,6 +291,10 @@ mod tests {
         let mut sense = [0u8; SENSE_LEN];
         let err = Request::build(&[], Data::None, &mut sense, Duration::from_secs(1)).unwrap_err();
         assert_eq!(err, BuildError::CdbLength(0));
+        let short = [0u8; 5];
+        let err =
+            Request::build(&short, Data::None, &mut sense, Duration::from_secs(1)).unwrap_err();
+        assert_eq!(err, BuildError::CdbLength(5));
         let long = [0u8; 17];
         let err =
             Request::build(&long, Data::None, &mut sense, Duration::from_secs(1)).unwrap_err();

@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 
 use nix::errno::Errno;
 
-use super::Error;
+use super::{sys, Error};
 
 /// The root of the sysfs tree to consult: `/sys` on a real system, a temp dir in tests.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -142,23 +142,42 @@ pub fn read_peripheral_type(sg_node: &Path, sysfs: &SysfsRoot) -> Option<u8> {
     text.trim().parse().ok()
 }
 
-/// The largest data phase the kernel passes through for this sg node, in bytes:
-/// `max_hw_sectors_kb` of the block device (e.g. sr0) under the node's scsi_device
-/// (`<sysfs>/class/scsi_generic/sgN/device/block/*/queue/max_hw_sectors_kb`).
+/// The largest data phase the kernel passes through for this sg node in one command, in bytes,
+/// from the queue limits of the block device (e.g. sr0) under the node's scsi_device
+/// (`<sysfs>/class/scsi_generic/sgN/device/block/*/queue/`): the smaller of
+/// `max_hw_sectors_kb` × 1024 and `max_segments` × the page size.
 ///
-/// Pass-through requests are limited by the hardware limit, not the file-system tunable
-/// `max_sectors_kb`: the block SG_IO path refuses anything above `queue_max_hw_sectors`
-/// (torvalds/linux drivers/scsi/scsi_ioctl.c, `sg_io`) and bio mapping for sg uses the same
-/// limit. `None` when there is no block device (e.g. sr_mod not loaded) or sysfs does not say.
+/// - Pass-through requests are bounded by the hardware limit, not the file-system tunable
+///   `max_sectors_kb` (`blk_rq_get_max_sectors` returns `max_hw_sectors` for pass-through; the
+///   block SG_IO path also checks it, torvalds/linux drivers/scsi/scsi_ioctl.c `sg_io`).
+/// - Each user page may be its own segment. Measured on Linux 6.1 with scsi_debug
+///   (`max_segments` 2048, `max_hw_sectors_kb` unlimited): 8 MiB passes, 8 MiB + 4 KiB fails
+///   with EINVAL; lowering `max_sectors_kb` to 120 changed nothing.
+///
+/// `None` when there is no block device (e.g. sr_mod not loaded) or sysfs says neither.
 pub fn read_max_transfer(sg_node: &Path, sysfs: &SysfsRoot) -> Option<usize> {
     let name = sg_node.file_name()?.to_str()?;
     let blocks = sysfs.scsi_device_of_sg(name).join("block");
+    let read = |queue: &Path, file: &str, unit: usize| {
+        fs::read_to_string(queue.join(file))
+            .ok()?
+            .trim()
+            .parse::<usize>()
+            .ok()
+            .map(|n| n.saturating_mul(unit))
+    };
+    let page = sys::page_size();
     fs::read_dir(&blocks)
         .ok()?
         .flatten()
-        .filter_map(|e| fs::read_to_string(e.path().join("queue/max_hw_sectors_kb")).ok())
-        .filter_map(|kb| kb.trim().parse::<usize>().ok())
-        .map(|kb| kb.saturating_mul(1024))
+        .map(|block| block.path().join("queue"))
+        .flat_map(|queue| {
+            [
+                read(&queue, "max_hw_sectors_kb", 1024),
+                read(&queue, "max_segments", page),
+            ]
+        })
+        .flatten()
         .min()
 }
 
@@ -186,6 +205,7 @@ mod tests {
         fs::create_dir_all(scsi_dev.join("block/sr1/queue")).unwrap();
         fs::write(scsi_dev.join("block/sr1/queue/max_hw_sectors_kb"), "120\n").unwrap();
         fs::write(scsi_dev.join("block/sr1/queue/max_sectors_kb"), "64\n").unwrap();
+        fs::write(scsi_dev.join("block/sr1/queue/max_segments"), "2048\n").unwrap();
         fs::write(scsi_dev.join("type"), "5\n").unwrap();
         fs::create_dir_all(sys.join("class/scsi_generic/sg3")).unwrap();
         symlink(&scsi_dev, sys.join("class/scsi_generic/sg3/device")).unwrap();
@@ -202,6 +222,24 @@ mod tests {
         let other = Path::new("/dev/sg9");
         assert_eq!(read_peripheral_type(other, &sysfs), None);
         assert_eq!(read_max_transfer(other, &sysfs), None);
+    }
+
+    #[test]
+    fn max_transfer_is_bounded_by_segments() {
+        let (dir, sysfs) = fake_sysfs();
+        let queue = dir
+            .path()
+            .join("sys/devices/pci0000:00/host2/target2:0:0/2:0:0:0/block/sr1/queue");
+        fs::write(queue.join("max_hw_sectors_kb"), "2147483647\n").unwrap();
+        assert_eq!(
+            read_max_transfer(Path::new("/dev/sg3"), &sysfs),
+            Some(2048 * sys::page_size())
+        );
+        fs::remove_file(queue.join("max_segments")).unwrap();
+        assert_eq!(
+            read_max_transfer(Path::new("/dev/sg3"), &sysfs),
+            Some(2147483647 * 1024)
+        );
     }
 
     #[test]

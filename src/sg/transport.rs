@@ -70,7 +70,9 @@ impl Transport for Device {
 fn map_ioctl_error(opcode: u8, errno: Errno) -> Error {
     match errno {
         // The kernel's command filter (drivers/scsi/scsi_ioctl.c, `scsi_cmd_allowed`) refuses
-        // anything outside its read/write-safe lists without CAP_SYS_RAWIO.
+        // commands outside its read/write-safe lists without CAP_SYS_RAWIO, and an LSM may
+        // refuse the ioctl with EACCES. sg applies that filter only to nodes opened read-only
+        // (drivers/scsi/sg.c, `sg_new_write`); `Device` opens O_RDWR, so on sg this is rare.
         Errno::EPERM | Errno::EACCES => Error::CommandNotPermitted {
             opcode,
             hint: if opcode == opcode::WRITE_BUFFER {
@@ -94,6 +96,10 @@ fn map_ioctl_error(opcode: u8, errno: Errno) -> Error {
 /// - Otherwise an [`Outcome`]: the status byte, host/driver status, `requested - resid`
 ///   clamped to `0..=requested`, the `sb_len_wr` sense bytes, and `elapsed` (measured around
 ///   the ioctl: `hdr.duration` only has jiffy granularity).
+///
+/// `transferred` is what the kernel reports even when the status is not GOOD: measured on
+/// Linux 6.1, scsi_debug leaves resid at 0 for a CHECK CONDITION, so a failed 16-byte data-in
+/// command reports 16. Callers trust `transferred` only with GOOD status (`scsi::run` does).
 fn map_reply(
     hdr: &sg_io_hdr,
     sense: &[u8],
