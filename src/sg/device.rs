@@ -151,21 +151,14 @@ fn check_node(path: &Path, file_type: &std::fs::FileType, rdev: u64) -> Result<(
 
 /// Map a failed `open(2)` of an sg node to an [`Error`] (pure).
 fn open_error(path: &Path, e: &io::Error) -> Error {
-    let path = path.to_path_buf();
     match e.raw_os_error().map(Errno::from_raw) {
-        Some(Errno::EACCES | Errno::EPERM) => Error::PermissionDenied { path },
-        Some(Errno::EBUSY) => Error::Busy { path },
-        Some(Errno::ENOENT) => Error::NotFound { path },
-        Some(source) => Error::Os {
-            op: "open",
-            path,
-            source,
+        Some(Errno::EACCES | Errno::EPERM) => Error::PermissionDenied {
+            path: path.to_path_buf(),
         },
-        None => Error::Os {
-            op: "open",
-            path,
-            source: Errno::EIO,
+        Some(Errno::EBUSY) => Error::Busy {
+            path: path.to_path_buf(),
         },
+        _ => io_error("open", path, e),
     }
 }
 
