@@ -19,7 +19,7 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 
 pub use command::*;
-pub use sense::{Sense, SenseKey};
+pub use sense::{Readiness, Sense, SenseKey};
 
 /// The data phase of one command: none, data in from the device, or data out to it.
 #[derive(Debug)]
