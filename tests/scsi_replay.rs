@@ -58,7 +58,10 @@ fn identification_sequence_from_trace_file() {
     let Readiness::NoMedium(sense) = &id.readiness else {
         panic!("expected no medium, got {}", id.readiness);
     };
-    assert_eq!((sense.key, sense.asc, sense.ascq), (SenseKey::NotReady, 0x3A, 0));
+    assert_eq!(
+        (sense.key, sense.asc, sense.ascq),
+        (SenseKey::NotReady, 0x3A, 0)
+    );
     assert_eq!(
         id.readiness.to_string(),
         "no medium (02/3A/00: medium not present)"
@@ -67,9 +70,18 @@ fn identification_sequence_from_trace_file() {
     let caps = id.capabilities.unwrap();
     assert_eq!(
         caps.reads,
-        [Medium::CdR, Medium::CdRw, Medium::DvdRom, Medium::DvdR, Medium::DvdRam]
+        [
+            Medium::CdR,
+            Medium::CdRw,
+            Medium::DvdRom,
+            Medium::DvdR,
+            Medium::DvdRam
+        ]
     );
-    assert_eq!(caps.writes, [Medium::CdR, Medium::CdRw, Medium::DvdR, Medium::DvdRam]);
+    assert_eq!(
+        caps.writes,
+        [Medium::CdR, Medium::CdRw, Medium::DvdR, Medium::DvdRam]
+    );
     assert_eq!(caps.loading, LoadingMechanism::Tray);
     assert!(caps.eject);
     assert_eq!(caps.buffer_kib, Some(1024));
@@ -108,7 +120,10 @@ fn read_only_guard_passes_identification_and_sends_no_write() {
     let opcodes: Vec<u8> = records.iter().filter_map(TraceRecord::opcode).collect();
     assert_eq!(opcodes, [0x12, 0x12, 0x46, 0x46, 0x00, 0x5A, 0x3B]);
     let refused = records.last().unwrap();
-    assert_eq!(refused.error.as_ref().map(|e| e.kind), Some(ErrorKind::Refused));
+    assert_eq!(
+        refused.error.as_ref().map(|e| e.kind),
+        Some(ErrorKind::Refused)
+    );
     assert!(records.iter().all(|r| r.payload.is_none()));
 }
 
@@ -125,7 +140,10 @@ fn strict_bridge_trace_retries_inquiry_with_36_bytes() {
     );
     let mut t = Replay::from_reader(trace.as_bytes()).unwrap();
     let inq = scsi::read_inquiry(&mut t).unwrap();
-    assert_eq!((inq.vendor.as_str(), inq.product.as_str()), ("ASA", "DVDRW-24D5T"));
+    assert_eq!(
+        (inq.vendor.as_str(), inq.product.as_str()),
+        ("ASA", "DVDRW-24D5T")
+    );
     assert_eq!(inq.revision, "1.00");
     assert_eq!(t.remaining(), 0);
 }

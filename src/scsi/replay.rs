@@ -66,10 +66,7 @@ impl Replay {
         len: usize,
     ) -> Result<&TraceRecord, TransportError> {
         let Some(record) = self.records.get(self.next) else {
-            return Err(self.mismatch(format!(
-                "trace exhausted, got CDB {}",
-                hex::encode(cdb)
-            )));
+            return Err(self.mismatch(format!("trace exhausted, got CDB {}", hex::encode(cdb))));
         };
         if record.cdb != cdb {
             return Err(self.mismatch(format!(
@@ -197,18 +194,29 @@ mod tests {
         assert_eq!(t.describe(), "replay:trace");
         let mut buf = [0xEEu8; 36];
         let o = t
-            .execute(&cdb::build_inquiry(36), Data::In(&mut buf), Duration::from_secs(1))
+            .execute(
+                &cdb::build_inquiry(36),
+                Data::In(&mut buf),
+                Duration::from_secs(1),
+            )
             .unwrap();
         assert_eq!(o.transferred, 4);
         assert_eq!(&buf[..5], &[0x05, 0x80, 0x05, 0x32, 0xEE]);
         let o = t
-            .execute(&cdb::build_test_unit_ready(), Data::None, Duration::from_secs(1))
+            .execute(
+                &cdb::build_test_unit_ready(),
+                Data::None,
+                Duration::from_secs(1),
+            )
             .unwrap();
         assert_eq!(o.status, 2);
         assert_eq!(o.sense[2], 0x06);
         assert_eq!(t.remaining(), 0);
         let why = replay_error(t.execute(&[0; 6], Data::None, Duration::from_secs(1)));
-        assert!(why.contains("trace exhausted, got CDB 000000000000"), "{why}");
+        assert!(
+            why.contains("trace exhausted, got CDB 000000000000"),
+            "{why}"
+        );
     }
 
     #[test]
@@ -220,19 +228,22 @@ mod tests {
             Data::In(&mut buf),
             Duration::from_secs(1),
         ));
-        assert_eq!(why, "trace command 1: expected CDB 120000002400, got 120000006000");
+        assert_eq!(
+            why,
+            "trace command 1: expected CDB 120000002400, got 120000006000"
+        );
         assert_eq!(t.remaining(), 2, "a mismatch does not consume the record");
     }
 
     #[test]
     fn direction_or_length_must_match() {
         let mut t = replay();
-        let why = replay_error(t.execute(
-            &cdb::build_inquiry(36),
-            Data::None,
-            Duration::from_secs(1),
-        ));
-        assert!(why.contains("expected In 36 bytes, got None 0 bytes"), "{why}");
+        let why =
+            replay_error(t.execute(&cdb::build_inquiry(36), Data::None, Duration::from_secs(1)));
+        assert!(
+            why.contains("expected In 36 bytes, got None 0 bytes"),
+            "{why}"
+        );
     }
 
     #[test]
@@ -245,7 +256,9 @@ mod tests {
     }
 
     fn record(direction: Direction, requested: usize) -> TraceRecord {
-        let mut r = parse_trace(TRACE.lines().next().unwrap()).unwrap().remove(0);
+        let mut r = parse_trace(TRACE.lines().next().unwrap())
+            .unwrap()
+            .remove(0);
         r.direction = direction;
         r.requested = requested;
         r
@@ -272,7 +285,8 @@ mod tests {
         r.cdb = wb.to_vec();
         r.payload = Some(vec![1, 2]);
         let mut t = Replay::new(vec![r.clone(), r], "t");
-        t.execute(&wb, Data::Out(&[1, 2]), Duration::from_secs(1)).unwrap();
+        t.execute(&wb, Data::Out(&[1, 2]), Duration::from_secs(1))
+            .unwrap();
         let why = replay_error(t.execute(&wb, Data::Out(&[1, 3]), Duration::from_secs(1)));
         assert!(why.contains("data-out bytes differ"), "{why}");
     }
@@ -307,12 +321,23 @@ mod tests {
             })
             .collect();
         let mut t = Replay::new(records, "t");
-        let mut next = || t.execute(&tur, Data::None, Duration::from_secs(1)).unwrap_err();
+        let mut next = || {
+            t.execute(&tur, Data::None, Duration::from_secs(1))
+                .unwrap_err()
+        };
         assert!(matches!(next(), TransportError::Timeout(d) if d == Duration::from_millis(1500)));
         assert!(matches!(next(), TransportError::Gone(why) if why == "unplugged"));
-        assert!(matches!(next(), TransportError::Host { host_status: 7, .. }));
-        assert!(matches!(next(), TransportError::Refused { opcode: 0, reason } if reason == "unplugged"));
-        assert!(matches!(next(), TransportError::PermissionDenied { opcode: 0, .. }));
+        assert!(matches!(
+            next(),
+            TransportError::Host { host_status: 7, .. }
+        ));
+        assert!(
+            matches!(next(), TransportError::Refused { opcode: 0, reason } if reason == "unplugged")
+        );
+        assert!(matches!(
+            next(),
+            TransportError::PermissionDenied { opcode: 0, .. }
+        ));
         assert!(matches!(next(), TransportError::Io(e) if e.to_string() == "unplugged"));
         assert!(matches!(next(), TransportError::Replay(why) if why == "unplugged"));
     }

@@ -71,7 +71,11 @@ pub struct TraceRecord {
     pub error: Option<TraceError>,
     /// Data-phase bytes in lowercase hex (data in: the bytes that arrived; data out: the bytes
     /// sent), only when recorded with [`Payload::Record`].
-    #[serde(default, with = "opt_hex_bytes", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        with = "opt_hex_bytes",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub payload: Option<Vec<u8>>,
 }
 
@@ -399,9 +403,13 @@ mod tests {
 
     #[test]
     fn bad_lines_name_their_line_number() {
-        let text = format!("{TUR_NO_MEDIUM}\n{{\"cdb\":\"zz\",\"direction\":\"none\",\"requested\":0}}");
+        let text =
+            format!("{TUR_NO_MEDIUM}\n{{\"cdb\":\"zz\",\"direction\":\"none\",\"requested\":0}}");
         match parse_trace(&text) {
-            Err(Error::Malformed { what: "trace", detail }) => {
+            Err(Error::Malformed {
+                what: "trace",
+                detail,
+            }) => {
                 assert!(detail.starts_with("line 2:"), "{detail}")
             }
             other => panic!("expected a malformed trace, got {other:?}"),
@@ -411,8 +419,12 @@ mod tests {
     fn record_through(records: Vec<TraceRecord>, payload: Payload) -> Vec<TraceRecord> {
         let mut rec = Recorder::new(Replay::new(records, "t"), Vec::new(), payload);
         let mut buf = [0u8; 96];
-        rec.execute(&cdb::build_inquiry(96), Data::In(&mut buf), crate::scsi::TIMEOUT_IDENTIFY)
-            .unwrap();
+        rec.execute(
+            &cdb::build_inquiry(96),
+            Data::In(&mut buf),
+            crate::scsi::TIMEOUT_IDENTIFY,
+        )
+        .unwrap();
         assert_eq!(buf[4], 31, "the recorder passes the reply through");
         rec.into_parts().1
     }
@@ -425,8 +437,13 @@ mod tests {
         assert_eq!(without[0].payload, None);
         assert_eq!(without[0].transferred, 36);
         let line = serde_json::to_string(&without[0]).unwrap();
-        assert!(!line.contains("payload") && !line.contains("sense"), "{line}");
-        assert!(line.starts_with(r#"{"cdb":"120000006000","direction":"in","requested":96,"transferred":36,"status":0,"#));
+        assert!(
+            !line.contains("payload") && !line.contains("sense"),
+            "{line}"
+        );
+        assert!(line.starts_with(
+            r#"{"cdb":"120000006000","direction":"in","requested":96,"transferred":36,"status":0,"#
+        ));
     }
 
     #[test]
@@ -458,7 +475,9 @@ mod tests {
         let mut rec = Recorder::new(Replay::new(recorded, "t"), Vec::new(), Payload::Record);
         let timeout = crate::scsi::TIMEOUT_FLASH;
         rec.execute(&wb, Data::Out(&[0xAB, 0xCD]), timeout).unwrap();
-        let err = rec.execute(&wb, Data::Out(&[0xAB, 0xCD]), timeout).unwrap_err();
+        let err = rec
+            .execute(&wb, Data::Out(&[0xAB, 0xCD]), timeout)
+            .unwrap_err();
         assert!(matches!(err, TransportError::Timeout(d) if d == timeout));
         let records = rec.sink();
         assert_eq!(records[0].payload.as_deref(), Some(&[0xAB, 0xCD][..]));
@@ -468,7 +487,10 @@ mod tests {
         assert_eq!(records[1].payload.as_deref(), Some(&[0xAB, 0xCD][..]));
         let json = serde_json::to_value(&records[1]).unwrap();
         assert_eq!(json["error"]["kind"], "timeout");
-        assert_eq!(records.iter().filter(|r| r.opcode() == Some(0x3B)).count(), 2);
+        assert_eq!(
+            records.iter().filter(|r| r.opcode() == Some(0x3B)).count(),
+            2
+        );
     }
 
     #[test]
@@ -492,7 +514,10 @@ mod tests {
             opcode: 0x3B,
             hint: "run as root",
         });
-        assert_eq!(serde_json::to_value(&denied).unwrap()["kind"], "permission-denied");
+        assert_eq!(
+            serde_json::to_value(&denied).unwrap()["kind"],
+            "permission-denied"
+        );
         assert_eq!(denied.message, "run as root");
     }
 
@@ -505,8 +530,12 @@ mod tests {
         );
         for _ in 0..2 {
             let mut buf = [0u8; 96];
-            rec.execute(&cdb::build_inquiry(96), Data::In(&mut buf), Duration::from_secs(1))
-                .unwrap();
+            rec.execute(
+                &cdb::build_inquiry(96),
+                Data::In(&mut buf),
+                Duration::from_secs(1),
+            )
+            .unwrap();
         }
         let (_, JsonLines(bytes)) = rec.into_parts();
         let text = String::from_utf8(bytes).unwrap();
@@ -526,11 +555,22 @@ mod tests {
 
     #[test]
     fn sink_failure_does_not_fail_the_command() {
-        let mut rec = Recorder::new(Replay::new(vec![inquiry_record()], "t"), Broken, Payload::Omit);
+        let mut rec = Recorder::new(
+            Replay::new(vec![inquiry_record()], "t"),
+            Broken,
+            Payload::Omit,
+        );
         let mut buf = [0u8; 96];
-        rec.execute(&cdb::build_inquiry(96), Data::In(&mut buf), Duration::from_secs(1))
-            .unwrap();
-        assert_eq!(rec.write_error().map(|e| e.to_string()).as_deref(), Some("disk full"));
+        rec.execute(
+            &cdb::build_inquiry(96),
+            Data::In(&mut buf),
+            Duration::from_secs(1),
+        )
+        .unwrap();
+        assert_eq!(
+            rec.write_error().map(|e| e.to_string()).as_deref(),
+            Some("disk full")
+        );
         assert_eq!(rec.inner().remaining(), 0);
     }
 }
