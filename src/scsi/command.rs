@@ -23,19 +23,19 @@ pub const TIMEOUT_FLASH: Duration = Duration::from_secs(30);
 /// First allocation for GET CONFIGURATION of one feature: 28 bytes, what freemkv's MTK probe
 /// asks for feature 0x010C (mtk-protocol.md row 2): the 8-byte header plus a 20-byte
 /// descriptor. Longer replies are grown from the header's DATA LENGTH.
-pub const FEATURE_FIRST_ALLOC: u16 = 28;
+const FEATURE_FIRST_ALLOC: u16 = 28;
 
 /// First allocation for MODE SENSE(10) of page 0x2A: 128 bytes, the `ms_len` the Linux sr
 /// driver uses for the same page (linux `drivers/scsi/sr.c`, `get_capabilities`). Grown from
 /// the header's MODE DATA LENGTH when the page is longer.
-pub const MODE_SENSE_FIRST_ALLOC: u16 = 128;
+const MODE_SENSE_FIRST_ALLOC: u16 = 128;
 
 /// First allocation for VPD page 0x80: header plus 60 serial bytes. Grown from the page length.
-pub const VPD_FIRST_ALLOC: u16 = 64;
+const VPD_FIRST_ALLOC: u16 = 64;
 
 /// Allocation for REQUEST SENSE: 18 bytes, the whole fixed format with ASC/ASCQ (SPC-4
 /// §4.5.3); descriptor format carries key, ASC and ASCQ in its first 4 bytes.
-pub const REQUEST_SENSE_ALLOC: u8 = 18;
+const REQUEST_SENSE_ALLOC: u8 = 18;
 
 /// Largest INQUIRY allocation when growing from ADDITIONAL LENGTH.
 // ASSUMPTION: SPC-2 devices read only CDB byte 4 as the allocation length and treat byte 3 as
@@ -71,13 +71,12 @@ pub fn run(
 /// reply's ADDITIONAL LENGTH says more than arrived, the command is re-issued with 5 + byte 4
 /// bytes, as freemkv does (mtk-protocol.md row 1).
 pub fn read_inquiry(t: &mut dyn Transport) -> Result<Inquiry, Error> {
-    let raw = match read_grown(t, cdb::build_inquiry, INQUIRY_LONG, |raw| {
+    let long = read_grown(t, cdb::build_inquiry, INQUIRY_LONG, |raw| {
         inquiry::inquiry_len(raw).map(|n| n.min(INQUIRY_MAX_ALLOC))
-    }) {
+    });
+    let raw = match long {
         Err(e) if may_be_strict_bridge(&e) => {
-            log::debug!(
-                "INQUIRY with {INQUIRY_LONG} bytes failed ({e}); retrying with {INQUIRY_SHORT}"
-            );
+            log::debug!("INQUIRY({INQUIRY_LONG}) failed ({e}); retrying with {INQUIRY_SHORT}");
             read_in(t, &cdb::build_inquiry(INQUIRY_SHORT), INQUIRY_SHORT.into())?
         }
         other => other?,
