@@ -108,8 +108,9 @@ impl<T: Transport> Guard<T> {
         match self.peripheral {
             Some(PERIPHERAL_TYPE_MMC) => None,
             Some(byte) => Some(format!(
-                "device is peripheral type {:#04x}, not an MMC device (type 5)",
-                byte
+                "device is peripheral qualifier {}, type {:#04x}: not a connected MMC device (type 5)",
+                byte >> 5,
+                byte & 0x1F
             )),
             None => Some("device type unknown: send INQUIRY first".into()),
         }
