@@ -6,6 +6,8 @@
 //! - the hotplug helper sends only identification commands and READ BUFFER reads.
 //!
 //! A refusal is [`TransportError::Refused`]; the inner transport never sees the command.
+//! Stack a `trace::Recorder` outside the guard to have refusals in the trace, inside it to
+//! trace only what reached the device.
 
 use std::time::Duration;
 
