@@ -465,6 +465,33 @@ mod tests {
         assert_eq!((image.descriptor, image.version), (None, None));
     }
 
+    /// The descriptor quoted in RibShark/OmniDrive#29 (ASUS SBW-06D2X-U, a BU50N inside).
+    #[test]
+    fn parses_a_published_descriptor() {
+        let mut window = [0xFFu8; layout::DESCRIPTOR_LEN];
+        let text = b"ASUS    SBW-06D2X-U     A102W002000 UNIQUE2106281341MTEKMT1959";
+        window[..text.len()].copy_from_slice(text);
+        assert_eq!(
+            parse_descriptor(&window),
+            Some(Descriptor {
+                vendor: "ASUS".into(),
+                model: "SBW-06D2X-U".into(),
+                revision: "A102".into(),
+                region: "W002000".into(),
+                unique: Some("2106281341".into()),
+            })
+        );
+        let mut image = build_mt19xx(&spec());
+        let at = layout::DESCRIPTOR_OFFSET;
+        image[at..at + layout::DESCRIPTOR_LEN].copy_from_slice(&window);
+        let parsed = parse(&image).unwrap();
+        assert_eq!(parsed.chip_tag.unwrap().offset, at + 0x34);
+        assert_eq!(
+            parsed.version.unwrap().compare(&Version::parse("A101")),
+            VersionOrder::Newer
+        );
+    }
+
     fn order(a: &str, b: &str) -> VersionOrder {
         Version::parse(a).compare(&Version::parse(b))
     }
