@@ -53,13 +53,19 @@ impl std::fmt::Display for Chip {
 
 /// Searches the whole image for a chip tag and returns its offset and chip. The tag is the
 /// authoritative chip family; freemkv searches for it because some ASUS dumps are shifted.
-/// The first occurrence wins.
+/// A tag in its descriptor place wins; otherwise the first occurrence.
 pub fn find_chip_tag(bytes: &[u8]) -> Option<(usize, Chip)> {
-    bytes.windows(10).enumerate().find_map(|(at, w)| {
+    let chip_at = |at: usize| {
+        let w = bytes.get(at..at + 10)?;
         [Chip::Mt1959, Chip::Mt1939]
             .into_iter()
             .find(|chip| w == chip.tag())
-            .map(|chip| (at, chip))
+    };
+    let in_place = layout::DESCRIPTOR_OFFSET + layout::CHIP_TAG_IN_DESCRIPTOR;
+    chip_at(in_place).map(|chip| (in_place, chip)).or_else(|| {
+        (0..bytes.len())
+            .filter(|&at| bytes[at] == b'M')
+            .find_map(|at| chip_at(at).map(|chip| (at, chip)))
     })
 }
 
@@ -292,7 +298,7 @@ pub enum VersionOrder {
 ///
 /// Ordering rule: a revision parses as an optional run of ASCII letters (the scheme prefix,
 /// case-insensitive) followed by one or more dot-separated decimal numbers (`NB12` = prefix
-/// `NB`, numbers [12]; `1.03` = no prefix, [1, 3]; `R1.01` = `R`, [1, 1]). Two revisions compare
+/// `NB`, numbers (12); `1.03` = no prefix, (1, 3); `R1.01` = `R`, (1, 1)). Two revisions compare
 /// only when both parse, their prefixes are equal and they have the same count of numbers; they
 /// are then ordered by the numbers, left to right. Identical strings (after trimming) are always
 /// [`VersionOrder::Same`], parsed or not. Anything else is [`VersionOrder::Incomparable`]: the
@@ -448,6 +454,15 @@ mod tests {
         let tag = parse(&bytes).unwrap().chip_tag.unwrap();
         assert_eq!((tag.chip, tag.offset), (Chip::Mt1959, tag_at + 0x200));
         assert!(!tag.is_in_place());
+    }
+
+    #[test]
+    fn tag_in_place_wins_over_a_stray_copy() {
+        let mut bytes = build_mt19xx(&spec());
+        bytes[0x2_0000..0x2_000A].copy_from_slice(b"MTEKMT1939");
+        let tag = parse(&bytes).unwrap().chip_tag.unwrap();
+        assert_eq!(tag.chip, Chip::Mt1959);
+        assert!(tag.is_in_place());
     }
 
     #[test]
