@@ -220,6 +220,7 @@ pub fn parse(bytes: &[u8]) -> Result<Mt19xxImage, Error> {
         version: descriptor.as_ref().map(|d| Version::parse(&d.revision)),
         descriptor,
         chip_tag,
+        // See the ASSUMPTION on `layout::MIRROR_LEN` about how long the mirrored page is.
         origin: match mirror {
             Some(m) if m == &bytes[..layout::MIRROR_LEN] => Origin::RawDriveRead,
             _ => Origin::Image,
