@@ -222,3 +222,172 @@ impl FlashAccess for Flash {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::family::script::{Reply, Script};
+
+    fn step(cdb: &[u8], reply: Reply) -> (Vec<u8>, Reply) {
+        (cdb.to_vec(), reply)
+    }
+
+    fn good() -> Reply {
+        Reply::Good(Vec::new())
+    }
+
+    fn status(key: SenseKey) -> Reply {
+        Reply::Good(Sense::new(key, 0, 0).to_fixed()[..cdb::STATUS_LEN].to_vec())
+    }
+
+    #[test]
+    fn full_burn_sends_the_recorded_sequence() {
+        let image: Vec<u8> = (0..FLASH_SIZE).map(|i| (i / CHUNK) as u8).collect();
+        let mut steps = vec![step(&cdb::build_prepare(), good())];
+        for off in (0..FLASH_SIZE).step_by(CHUNK) {
+            steps.push(step(
+                &cdb::build_write_window(off as u32, CHUNK as u32),
+                good(),
+            ));
+        }
+        steps.push(step(
+            &cdb::build_commit(),
+            Reply::Check(SenseKey::UnitAttention, 0x29, 0),
+        ));
+        steps.push(step(&cdb::build_status(), status(SenseKey::NoSense)));
+        steps.push(step(
+            &build_test_unit_ready(),
+            Reply::Check(SenseKey::NotReady, 0x04, 0x01),
+        ));
+        steps.push(step(&build_test_unit_ready(), Reply::Timeout));
+        steps.push(step(
+            &build_test_unit_ready(),
+            Reply::Check(SenseKey::NotReady, 0x3A, 0),
+        ));
+        let mut t = Script::new(steps);
+
+        Flash.prepare(&mut t).unwrap();
+        for (i, chunk) in image.chunks(CHUNK).enumerate() {
+            Flash
+                .write_chunk(&mut t, (i * CHUNK) as u32, chunk)
+                .unwrap();
+        }
+        let reply = Flash.commit(&mut t).unwrap();
+        assert!(matches!(reply, CommitReply::Benign(s) if s.key == SenseKey::UnitAttention));
+        Flash.wait_ready(&mut t, READY_LIMIT).unwrap();
+
+        assert!(t.done());
+        assert_eq!(t.written().len(), 128);
+        assert_eq!(t.written().concat(), image);
+        assert_eq!(t.pauses(), 2);
+    }
+
+    #[test]
+    fn failure_keys_fail_the_commit() {
+        for key in [
+            SenseKey::MediumError,
+            SenseKey::HardwareError,
+            SenseKey::AbortedCommand,
+        ] {
+            let mut t = Script::new(vec![step(&cdb::build_commit(), Reply::Check(key, 0, 0))]);
+            let err = Flash.commit(&mut t).unwrap_err();
+            assert!(matches!(err, Error::Scsi(scsi::Error::Sense(s)) if s.key == key));
+            assert!(t.done(), "no status read after a failed COMMIT");
+            // The same key in the status read after a GOOD commit fails too.
+            let mut t = Script::new(vec![
+                step(&cdb::build_commit(), good()),
+                step(&cdb::build_status(), status(key)),
+            ]);
+            assert!(Flash.commit(&mut t).is_err());
+        }
+    }
+
+    #[test]
+    fn status_read_is_best_effort() {
+        let mut t = Script::new(vec![
+            step(&cdb::build_commit(), good()),
+            step(
+                &cdb::build_status(),
+                Reply::Check(SenseKey::IllegalRequest, 0x20, 0),
+            ),
+        ]);
+        assert_eq!(Flash.commit(&mut t).unwrap(), CommitReply::Good);
+        let mut t = Script::new(vec![
+            step(&cdb::build_commit(), good()),
+            step(&cdb::build_status(), status(SenseKey::NotReady)),
+        ]);
+        assert!(matches!(
+            Flash.commit(&mut t).unwrap(),
+            CommitReply::Benign(_)
+        ));
+    }
+
+    #[test]
+    fn wait_ready_gives_up_at_the_limit() {
+        let busy = || {
+            step(
+                &build_test_unit_ready(),
+                Reply::Check(SenseKey::NotReady, 0x04, 0x01),
+            )
+        };
+        let mut t = Script::new(vec![busy(), busy(), busy()]);
+        let err = Flash
+            .wait_ready(&mut t, Duration::from_millis(1000))
+            .unwrap_err();
+        assert!(matches!(err, Error::NotReady(_)));
+        assert!(t.done());
+    }
+
+    #[test]
+    fn bad_requests_send_nothing() {
+        let mut t = Script::new(vec![]);
+        let chunk = vec![0u8; CHUNK];
+        for (offset, len) in [
+            (0x100u32, CHUNK),
+            (0, CHUNK - 1),
+            (FLASH_SIZE as u32, CHUNK),
+        ] {
+            let err = Flash.write_chunk(&mut t, offset, &chunk[..len.min(CHUNK)]);
+            assert!(matches!(err, Err(Error::InvalidRequest(_))));
+        }
+        let boot = Window {
+            name: "boot".into(),
+            offset: 0,
+            len: 0x100,
+        };
+        let err = Flash.write_window(&mut t, &boot, &[0; 0x100]);
+        assert!(matches!(err, Err(Error::InvalidRequest(_))));
+        let err = Flash.write_window(&mut t, &identity_window(), &[0; 0x10]);
+        assert!(matches!(err, Err(Error::InvalidRequest(_))));
+        let mut buf = [0u8; 0x20];
+        let err = Flash.read(&mut t, (FLASH_SIZE - 0x10) as u32, &mut buf);
+        assert!(matches!(err, Err(Error::InvalidRequest(_))));
+        assert!(t.log().is_empty());
+    }
+
+    #[test]
+    fn read_and_write_window_use_one_command() {
+        let cal = calibration_window();
+        let mut t = Script::new(vec![
+            step(
+                &cdb::build_read_window(0x3000, 0x20),
+                Reply::Good(b"MT1959 Boot BU5 ".to_vec()),
+            ),
+            step(&cdb::build_write_window(cal.offset, cal.len), good()),
+        ]);
+        let mut banner = [0u8; 0x20];
+        let err = Flash.read(&mut t, 0x3000, &mut banner).unwrap_err();
+        assert!(matches!(
+            err,
+            Error::Scsi(scsi::Error::ShortTransfer {
+                needed: 0x20,
+                got: 16
+            })
+        ));
+        Flash
+            .write_window(&mut t, &cal, &vec![0x5A; cal.len as usize])
+            .unwrap();
+        assert!(t.done());
+        assert_eq!(t.written()[0].len(), 0x1_0000);
+    }
+}
