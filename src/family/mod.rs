@@ -11,7 +11,6 @@
 
 pub mod liteon_dvd;
 pub mod mt19xx;
-mod pending;
 #[cfg(test)]
 mod script;
 
@@ -22,7 +21,7 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 
 use crate::scsi::inquiry::{Inquiry, PERIPHERAL_TYPE_MMC};
-use crate::scsi::{self, Transport};
+use crate::scsi::{self, Readiness, SenseKey, Transport};
 
 /// The chip families odflash knows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -237,18 +236,32 @@ fn identify_among(
 /// and cleared (SPC-4 §5.14), so it gets one retry.
 fn readiness(t: &mut dyn Transport) -> Result<DriveState, Error> {
     for _ in 0..2 {
-        match pending::read_tur(t) {
-            Ok(_) => return Ok(DriveState::Ready),
-            Err(scsi::Error::Sense(s)) if s.is_no_medium() => return Ok(DriveState::NoMedium),
-            Err(scsi::Error::Sense(s)) if s.key == scsi::SenseKey::UnitAttention => continue,
-            Err(scsi::Error::Transport(e)) => return Err(scsi::Error::Transport(e).into()),
-            Err(e) => {
-                log::debug!("TEST UNIT READY: {e}");
+        match scsi::read_readiness(t)? {
+            Readiness::Ready => return Ok(DriveState::Ready),
+            Readiness::NoMedium(_) => return Ok(DriveState::NoMedium),
+            Readiness::Other(s) if s.key == SenseKey::UnitAttention => continue,
+            other => {
+                log::debug!("TEST UNIT READY: {other}");
                 return Ok(DriveState::Unknown);
             }
         }
     }
     Ok(DriveState::Unknown)
+}
+
+/// A read-only probe command's result, with "the drive did not answer that" (a CHECK
+/// CONDITION, a bad status, a short or malformed reply) as `None`. Transport failures (timeout,
+/// device gone, a guard refusal) still propagate: they say nothing about the family.
+fn answered<T>(result: Result<T, Error>) -> Result<Option<T>, Error> {
+    match result {
+        Ok(v) => Ok(Some(v)),
+        Err(Error::Scsi(scsi::Error::Transport(e))) => Err(scsi::Error::Transport(e).into()),
+        Err(Error::Scsi(e)) => {
+            log::debug!("probe: {e}");
+            Ok(None)
+        }
+        Err(e) => Err(e),
+    }
 }
 
 #[cfg(test)]

@@ -7,7 +7,7 @@
 //! (`shared/protocol/dvd-era-protocol.md` §1 and §6), and the public read candidates (`DF 83`,
 //! `DF 89`, `F1 02`) are unverified static RE. See `README.md` beside this file.
 
-use crate::family::{pending, DriveState, Error, Family, FamilyId, FlashAccess, Identity};
+use crate::family::{answered, DriveState, Error, Family, FamilyId, FlashAccess, Identity};
 use crate::scsi::inquiry::{Inquiry, PERIPHERAL_TYPE_MMC};
 use crate::scsi::{self, Transport};
 
@@ -70,18 +70,6 @@ fn is_model_boundary(product: &str, at: usize, len: usize) -> bool {
 #[derive(Debug, Clone, Copy, Default)]
 pub struct LiteonDvd;
 
-/// A GET CONFIGURATION answer, or `None` when the drive does not give one.
-fn optional(result: Result<String, scsi::Error>) -> Result<Option<String>, Error> {
-    match result {
-        Ok(v) => Ok(Some(v)),
-        Err(scsi::Error::Transport(e)) => Err(scsi::Error::Transport(e).into()),
-        Err(e) => {
-            log::debug!("liteon-dvd probe: {e}");
-            Ok(None)
-        }
-    }
-}
-
 impl Family for LiteonDvd {
     fn id(&self) -> FamilyId {
         FamilyId::LiteonDvd
@@ -100,8 +88,8 @@ impl Family for LiteonDvd {
             vendor: inquiry.vendor.clone(),
             model: inquiry.product.clone(),
             revision: inquiry.revision.clone(),
-            firmware_date: optional(pending::read_firmware_date(t))?,
-            serial: optional(pending::read_serial_feature(t))?,
+            firmware_date: answered(scsi::read_firmware_date(t).map_err(Error::from))?.flatten(),
+            serial: answered(scsi::read_serial_feature(t).map_err(Error::from))?.flatten(),
         }))
     }
 

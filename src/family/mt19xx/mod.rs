@@ -11,8 +11,7 @@ pub mod cdb;
 pub mod flash;
 pub mod unit_data;
 
-use crate::family::pending;
-use crate::family::{DriveState, Error, Family, FamilyId, FlashAccess, Identity};
+use crate::family::{answered, DriveState, Error, Family, FamilyId, FlashAccess, Identity};
 use crate::image::layout::{BANNER_LEN, BANNER_OFFSET};
 use crate::scsi::inquiry::{Inquiry, PERIPHERAL_TYPE_MMC};
 use crate::scsi::{self, Transport};
@@ -48,21 +47,6 @@ pub fn is_boot_loader(inquiry: &Inquiry) -> bool {
         .chars()
         .all(|c| c == '0' || c == ' ' || c == '\0');
     inquiry.revision == BOOT_REVISION && date_is_zero
-}
-
-/// A failed command the probe treats as "this drive does not answer like an MT19xx":
-/// a CHECK CONDITION, a bad status, a short or malformed reply. Transport failures (timeout,
-/// device gone, a guard refusal) still propagate.
-fn answered<T>(result: Result<T, Error>) -> Result<Option<T>, Error> {
-    match result {
-        Ok(v) => Ok(Some(v)),
-        Err(Error::Scsi(scsi::Error::Transport(e))) => Err(scsi::Error::Transport(e).into()),
-        Err(Error::Scsi(e)) => {
-            log::debug!("mt19xx probe: {e}");
-            Ok(None)
-        }
-        Err(e) => Err(e),
-    }
 }
 
 /// Read the boot banner at 0x3000 with exactly 0x20 bytes: a longer read gets ILLEGAL REQUEST
@@ -106,7 +90,7 @@ impl Family for Mt19xx {
         // A boot loader may not answer GET CONFIGURATION like the application does, so in boot
         // mode the banner alone claims the drive: the TSST boot loader serves READ BUFFER mode
         // 6 (record row 3b; coastermelt `doc/bootloader.txt`).
-        let firmware_date = answered(pending::read_firmware_date(t).map_err(Error::from))?;
+        let firmware_date = answered(scsi::read_firmware_date(t).map_err(Error::from))?.flatten();
         if firmware_date.is_none() && !boot {
             return Ok(None);
         }
@@ -114,7 +98,7 @@ impl Family for Mt19xx {
             return Ok(None);
         };
         let descriptor = read_descriptor(t)?;
-        let serial = answered(pending::read_serial_feature(t).map_err(Error::from))?;
+        let serial = answered(scsi::read_serial_feature(t).map_err(Error::from))?.flatten();
         Ok(Some(Identity {
             family: FamilyId::Mt19xx,
             chip: descriptor.chip,
@@ -130,7 +114,7 @@ impl Family for Mt19xx {
     }
 
     fn state(&self, t: &mut dyn Transport, _identity: &Identity) -> Result<DriveState, Error> {
-        let inquiry = pending::read_inquiry(t)?;
+        let inquiry = scsi::read_inquiry(t)?;
         if is_boot_loader(&inquiry) {
             return Ok(DriveState::Recovery);
         }
