@@ -101,7 +101,7 @@ impl Family for Mt19xx {
         let serial = answered(scsi::read_serial_feature(t).map_err(Error::from))?.flatten();
         Ok(Some(Identity {
             family: FamilyId::Mt19xx,
-            chip: descriptor.chip,
+            chip: descriptor.chip.map(|c| c.name().to_string()),
             banner: Some(banner),
             vendor: descriptor.vendor.unwrap_or_else(|| inquiry.vendor.clone()),
             model: descriptor.model.unwrap_or_else(|| inquiry.product.clone()),
