@@ -4,6 +4,7 @@
 
 use odflash::emu::{Drive, Spec};
 use odflash::family::{self, DriveState, FamilyId, Identity};
+use odflash::scsi::guard::{Guard, Policy};
 use odflash::scsi::{self, cdb::opcode};
 
 fn open(spec: &str) -> Drive {
@@ -125,5 +126,21 @@ fn dvd_era_drives_are_identify_only() {
             "{spec}: {:02x?}",
             opcodes(&d)
         );
+    }
+}
+
+#[test]
+fn identification_passes_the_hotplug_guard() {
+    // The hotplug helper wraps the device in the read-only guard (DESIGN.md §3): every probe and
+    // state command must get through it, for every state.
+    for (spec, want) in [
+        ("emu:mt1959", DriveState::NoMedium),
+        ("emu:mt1959,mode=boot", DriveState::Recovery),
+    ] {
+        let mut g = Guard::new(open(spec), Policy::ReadOnly);
+        let inquiry = scsi::read_inquiry(&mut g).unwrap();
+        let (fam, id) = family::identify(&mut g, &inquiry).unwrap().expect(spec);
+        assert_eq!(fam.state(&mut g, &id).unwrap(), want);
+        assert_read_only(g.inner());
     }
 }
