@@ -110,8 +110,8 @@ pub enum Present {
 /// How [`wait_for_drive`] ended.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum WaitOutcome {
-    /// A drive matching the filter.
-    Found(DriveInfo),
+    /// A drive matching the filter (boxed: it dwarfs the other variants).
+    Found(Box<DriveInfo>),
     /// The timeout passed.
     TimedOut,
     /// The caller's stop flag was set (e.g. by its Ctrl-C handler).
@@ -130,7 +130,7 @@ pub fn wait_for_drive(
     let mut monitor = Monitor::new()?;
     if present == Present::Accept {
         if let Some(drive) = enumerate()?.into_iter().find(|d| filter(d)) {
-            return Ok(WaitOutcome::Found(drive));
+            return Ok(WaitOutcome::Found(Box::new(drive)));
         }
     }
     loop {
@@ -143,7 +143,7 @@ pub fn wait_for_drive(
         }
         if let Some(Event::Added(drive)) = monitor.next_event(left.min(WAIT_TICK))? {
             if filter(&drive) {
-                return Ok(WaitOutcome::Found(drive));
+                return Ok(WaitOutcome::Found(Box::new(drive)));
             }
         }
     }
