@@ -108,7 +108,7 @@ fn unit_directive_groups_are_commented() {
     for wanted in [
         "ExecStart=/usr/bin/odflash hotplug %i",
         "BindsTo=dev-%i.device",
-        "DeviceAllow=/dev/%i rw",
+        "DeviceAllow=/dev/%i r",
         "CapabilityBoundingSet=",
     ] {
         assert!(
