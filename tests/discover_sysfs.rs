@@ -371,3 +371,31 @@ fn classification_time() {
         samples.len()
     );
 }
+
+/// The checked-in tree `tests/data/sysfs/mixed` (relative symlinks only, usable by CLI tests):
+/// sg0 LG WH16NS60 on SATA, sg1 a SATA disk, sg2 a TSST SE-506CB in its boot loader on native
+/// USB, sg3 an LG BU40N behind an ASM1051 bridge.
+#[test]
+fn checked_in_mixed_tree() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/sysfs/mixed");
+    let env = |sg: &str| classify(&root, sg).expect("classify").map(|h| h.udev_env());
+    assert_eq!(
+        env("sg0").as_deref(),
+        Some("ODFLASH_FAMILY_HINT=mt19xx\nODFLASH_STATE_HINT=normal\nODFLASH_BUS=ata\n")
+    );
+    assert_eq!(env("sg1"), None);
+    assert_eq!(
+        env("sg2").as_deref(),
+        Some(
+            "ODFLASH_FAMILY_HINT=tsst\nODFLASH_STATE_HINT=recovery\nODFLASH_BUS=usb\n\
+             ODFLASH_USB_ID=0e8d:1956\n"
+        )
+    );
+    assert_eq!(
+        env("sg3").as_deref(),
+        Some(
+            "ODFLASH_FAMILY_HINT=mt19xx\nODFLASH_STATE_HINT=normal\nODFLASH_BUS=usb\n\
+             ODFLASH_USB_ID=174c:5106\n"
+        )
+    );
+}

@@ -44,7 +44,8 @@ impl std::fmt::Debug for Monitor {
 
 impl Monitor {
     /// Start listening. Create the monitor *before* enumerating, so that no drive can appear
-    /// unseen between the two.
+    /// unseen between the two. Events come from systemd-udevd after its rules ran (so the
+    /// `ODFLASH_*` properties are set); without udevd none arrive.
     pub fn new() -> Result<Self, Error> {
         let socket = udev::MonitorBuilder::new()
             .and_then(|b| b.match_subsystem("scsi_generic"))
