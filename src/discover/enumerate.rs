@@ -1,8 +1,8 @@
 //! Enumerating optical drives through udev: every `scsi_generic` node whose `scsi_device` parent
 //! has peripheral type 5, with its identity strings, sr node, bus and persistent name.
 //!
-//! Owns: the udev walk and the pure assembly of [`DriveInfo`] from what udev reports (tested
-//! without udev through [`Record`]).
+//! Owns: the udev walk and the pure assembly of [`DriveInfo`] from what udev reports (a
+//! `Record`, so the assembly is tested without udev).
 //!
 //! Must not: open a device node or send a command (everything comes from the udev database and
 //! sysfs attributes), or print. Device strings are sanitized here, once.
