@@ -167,6 +167,10 @@ pub trait FlashAccess: Sync {
     /// Poll until the drive is ready again, at most `limit`.
     fn wait_ready(&self, t: &mut dyn Transport, limit: Duration) -> Result<(), Error>;
     /// Write one per-unit window back in place.
-    fn write_window(&self, t: &mut dyn Transport, window: &Window, data: &[u8])
-        -> Result<(), Error>;
+    fn write_window(
+        &self,
+        t: &mut dyn Transport,
+        window: &Window,
+        data: &[u8],
+    ) -> Result<(), Error>;
 }

@@ -316,10 +316,7 @@ mod tests {
         let s = Sense::parse(&raw).unwrap();
         assert_eq!(s.key, SenseKey::NotReady);
         assert!(s.is_no_medium());
-        assert_eq!(
-            s.to_string(),
-            "NOT READY (02/3A/00): medium not present"
-        );
+        assert_eq!(s.to_string(), "NOT READY (02/3A/00): medium not present");
     }
 
     #[test]
