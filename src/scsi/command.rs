@@ -269,3 +269,328 @@ fn may_be_strict_bridge(e: &Error) -> bool {
         _ => false,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scsi::replay::Replay;
+    use crate::scsi::trace::{ErrorKind, TraceError, TraceRecord};
+    use crate::scsi::{Direction, Readiness};
+
+    /// A GOOD record; data-in replies carry `reply` as payload.
+    fn good(cdb: &[u8], direction: Direction, requested: usize, reply: &[u8]) -> TraceRecord {
+        TraceRecord {
+            cdb: cdb.to_vec(),
+            direction,
+            requested,
+            transferred: reply.len(),
+            status: status::GOOD,
+            host_status: 0,
+            driver_status: 0,
+            sense: Vec::new(),
+            sense_text: None,
+            duration_us: 100,
+            timeout_ms: 10_000,
+            error: None,
+            payload: Some(reply.to_vec()),
+        }
+    }
+
+    fn good_in(cdb: &[u8], requested: usize, reply: &[u8]) -> TraceRecord {
+        good(cdb, Direction::In, requested, reply)
+    }
+
+    /// A CHECK CONDITION record with fixed-format sense.
+    fn check(cdb: &[u8], direction: Direction, requested: usize, sense: Sense) -> TraceRecord {
+        TraceRecord {
+            status: status::CHECK_CONDITION,
+            sense: sense.to_fixed().to_vec(),
+            transferred: 0,
+            payload: None,
+            ..good(cdb, direction, requested, &[])
+        }
+    }
+
+    fn failed(cdb: &[u8], direction: Direction, requested: usize, kind: ErrorKind) -> TraceRecord {
+        TraceRecord {
+            error: Some(TraceError {
+                kind,
+                message: "test".into(),
+            }),
+            payload: None,
+            ..good(cdb, direction, requested, &[])
+        }
+    }
+
+    fn replay(records: Vec<TraceRecord>) -> Replay {
+        Replay::new(records, "test")
+    }
+
+    fn illegal_request() -> Sense {
+        Sense::new(SenseKey::IllegalRequest, 0x24, 0x00)
+    }
+
+    /// Standard INQUIRY data of `len` bytes declaring `len` (SPC-4 table 142).
+    fn inquiry_reply(len: usize) -> Vec<u8> {
+        let mut raw = vec![0u8; len];
+        raw[..5].copy_from_slice(&[0x05, 0x80, 0x05, 0x32, (len - 5) as u8]);
+        raw[8..16].copy_from_slice(b"HL-DT-ST");
+        raw[16..32].copy_from_slice(b"BD-RE  BU40N    ");
+        raw[32..36].copy_from_slice(b"1.00");
+        raw
+    }
+
+    #[test]
+    fn inquiry_96_bytes() {
+        let mut t = replay(vec![good_in(&cdb::build_inquiry(96), 96, &inquiry_reply(96))]);
+        let inq = read_inquiry(&mut t).unwrap();
+        assert_eq!((inq.vendor.as_str(), inq.product.as_str()), ("HL-DT-ST", "BD-RE  BU40N"));
+        assert_eq!(inq.raw.len(), 96);
+        assert_eq!(t.remaining(), 0);
+    }
+
+    #[test]
+    fn inquiry_retries_with_36_after_illegal_request_or_transfer_failure() {
+        let first = cdb::build_inquiry(96);
+        let short = cdb::build_inquiry(36);
+        let mut t = replay(vec![
+            check(&first, Direction::In, 96, illegal_request()),
+            good_in(&short, 36, &inquiry_reply(36)),
+        ]);
+        assert_eq!(read_inquiry(&mut t).unwrap().revision, "1.00");
+        assert_eq!(t.remaining(), 0);
+        for kind in [ErrorKind::Timeout, ErrorKind::Host, ErrorKind::Io] {
+            let mut t = replay(vec![
+                failed(&first, Direction::In, 96, kind),
+                good_in(&short, 36, &inquiry_reply(36)),
+            ]);
+            assert_eq!(read_inquiry(&mut t).unwrap().vendor, "HL-DT-ST");
+        }
+    }
+
+    #[test]
+    fn inquiry_short_retry_does_not_grow() {
+        // The 36-byte reply declares 96 bytes; the strict bridge already refused 96, so no
+        // third command is sent (the replay would fail on it).
+        let mut reply = inquiry_reply(36);
+        reply[4] = 91;
+        let mut t = replay(vec![
+            check(&cdb::build_inquiry(96), Direction::In, 96, illegal_request()),
+            good_in(&cdb::build_inquiry(36), 36, &reply),
+        ]);
+        assert_eq!(read_inquiry(&mut t).unwrap().product, "BD-RE  BU40N");
+    }
+
+    #[test]
+    fn inquiry_does_not_retry_a_gone_device_or_refusal() {
+        for kind in [ErrorKind::Gone, ErrorKind::Refused, ErrorKind::PermissionDenied] {
+            let mut t = replay(vec![failed(&cdb::build_inquiry(96), Direction::In, 96, kind)]);
+            assert!(matches!(read_inquiry(&mut t), Err(Error::Transport(_))));
+            assert_eq!(t.remaining(), 0);
+        }
+    }
+
+    #[test]
+    fn inquiry_grows_to_the_additional_length() {
+        // ADDITIONAL LENGTH 0xA0: 165 bytes declared, 96 arrived; re-issued with 165.
+        let mut long = inquiry_reply(165);
+        long[4] = 0xA0;
+        let mut t = replay(vec![
+            good_in(&cdb::build_inquiry(96), 96, &long[..96]),
+            good_in(&cdb::build_inquiry(165), 165, &long),
+        ]);
+        assert_eq!(read_inquiry(&mut t).unwrap().raw.len(), 165);
+        assert_eq!(t.remaining(), 0);
+        // Capped at 255: ADDITIONAL LENGTH 0xFF declares 260.
+        let mut huge = inquiry_reply(255);
+        huge[4] = 0xFF;
+        let mut t = replay(vec![
+            good_in(&cdb::build_inquiry(96), 96, &huge[..96]),
+            good_in(&cdb::build_inquiry(255), 255, &huge),
+        ]);
+        assert_eq!(read_inquiry(&mut t).unwrap().raw.len(), 255);
+    }
+
+    #[test]
+    fn unit_serial_supported_empty_and_unsupported() {
+        let cdb = cdb::build_inquiry_vpd(0x80, VPD_FIRST_ALLOC);
+        let mut reply = vec![0x05, 0x80, 0x00, 0x08];
+        reply.extend_from_slice(b"  SN1234");
+        let mut t = replay(vec![good_in(&cdb, 64, &reply)]);
+        assert_eq!(read_unit_serial(&mut t).unwrap().as_deref(), Some("SN1234"));
+        let mut t = replay(vec![good_in(&cdb, 64, &[0x05, 0x80, 0, 0])]);
+        assert_eq!(read_unit_serial(&mut t).unwrap(), None);
+        let mut t = replay(vec![check(&cdb, Direction::In, 64, illegal_request())]);
+        assert_eq!(read_unit_serial(&mut t).unwrap(), None);
+        // Other errors are not "unsupported".
+        let not_ready = Sense::new(SenseKey::NotReady, 0x04, 0x01);
+        let mut t = replay(vec![check(&cdb, Direction::In, 64, not_ready)]);
+        assert!(matches!(read_unit_serial(&mut t), Err(Error::Sense(_))));
+    }
+
+    #[test]
+    fn readiness_states() {
+        let tur = cdb::build_test_unit_ready();
+        let no_medium = Sense::new(SenseKey::NotReady, 0x3A, 0x00);
+        let reset = Sense::new(SenseKey::UnitAttention, 0x29, 0x00);
+        let mut t = replay(vec![
+            good(&tur, Direction::None, 0, &[]),
+            check(&tur, Direction::None, 0, no_medium.clone()),
+            check(&tur, Direction::None, 0, reset.clone()),
+        ]);
+        assert_eq!(read_readiness(&mut t).unwrap(), Readiness::Ready);
+        let r = read_readiness(&mut t).unwrap();
+        assert_eq!(r, Readiness::NoMedium(no_medium));
+        assert_eq!(r.to_string(), "no medium (02/3A/00: medium not present)");
+        assert_eq!(read_readiness(&mut t).unwrap(), Readiness::Other(reset));
+    }
+
+    #[test]
+    fn readiness_errors_stay_errors() {
+        let tur = cdb::build_test_unit_ready();
+        let mut no_sense = check(&tur, Direction::None, 0, illegal_request());
+        no_sense.sense.clear();
+        let busy = TraceRecord {
+            status: status::BUSY,
+            ..good(&tur, Direction::None, 0, &[])
+        };
+        let mut t = replay(vec![no_sense, busy]);
+        assert!(matches!(read_readiness(&mut t), Err(Error::NoSense)));
+        assert!(matches!(read_readiness(&mut t), Err(Error::Status(status::BUSY))));
+    }
+
+    #[test]
+    fn request_sense() {
+        let cdb = cdb::build_request_sense(18);
+        let sense = Sense::new(SenseKey::UnitAttention, 0x29, 0x00);
+        let mut t = replay(vec![
+            good_in(&cdb, 18, &sense.to_fixed()),
+            good_in(&cdb, 18, &[0u8; 18]),
+        ]);
+        assert_eq!(read_request_sense(&mut t).unwrap(), sense);
+        assert!(matches!(read_request_sense(&mut t), Err(Error::Malformed { .. })));
+    }
+
+    /// GET CONFIGURATION reply: header with `profile`, one descriptor for `code` with `data`.
+    fn feature_reply(profile: u16, code: u16, data: &[u8]) -> Vec<u8> {
+        let len = (4 + 4 + data.len()) as u32;
+        let mut raw = len.to_be_bytes().to_vec();
+        raw.extend_from_slice(&[0, 0]);
+        raw.extend_from_slice(&profile.to_be_bytes());
+        raw.extend_from_slice(&code.to_be_bytes());
+        raw.extend_from_slice(&[0x03, data.len() as u8]);
+        raw.extend_from_slice(data);
+        raw
+    }
+
+    #[test]
+    fn firmware_date_in_28_bytes() {
+        let cdb = cdb::build_get_configuration(2, 0x010C, 28);
+        let reply = feature_reply(0, 0x010C, b"20160512113000\0\0");
+        assert_eq!(reply.len(), 28);
+        let mut t = replay(vec![good_in(&cdb, 28, &reply)]);
+        assert_eq!(
+            read_firmware_date(&mut t).unwrap().as_deref(),
+            Some("2016-05-12 11:30:00")
+        );
+    }
+
+    #[test]
+    fn serial_feature_grows_the_allocation() {
+        // 24-byte serial: 36 bytes declared, 28 arrive first; re-issued with 36.
+        let reply = feature_reply(0x0010, 0x0108, b"KL1G2KE1418A6B7C8D9E    ");
+        assert_eq!(reply.len(), 36);
+        let mut t = replay(vec![
+            good_in(&cdb::build_get_configuration(2, 0x0108, 28), 28, &reply[..28]),
+            good_in(&cdb::build_get_configuration(2, 0x0108, 36), 36, &reply),
+        ]);
+        assert_eq!(
+            read_serial_feature(&mut t).unwrap().as_deref(),
+            Some("KL1G2KE1418A6B7C8D9E")
+        );
+        assert_eq!(t.remaining(), 0);
+    }
+
+    #[test]
+    fn configuration_keeps_the_current_profile() {
+        let reply = feature_reply(0x0043, 0x0108, b"SN12");
+        let mut t = replay(vec![good_in(
+            &cdb::build_get_configuration(2, 0x0108, 28),
+            28,
+            &reply,
+        )]);
+        let config = read_configuration(&mut t, 0x0108).unwrap().unwrap();
+        assert_eq!(config.current_profile, 0x0043);
+        assert_eq!(config.feature(0x0108).map(|f| f.data.len()), Some(4));
+    }
+
+    #[test]
+    fn absent_or_rejected_feature_is_none() {
+        let cdb = cdb::build_get_configuration(2, 0x010C, 28);
+        let header_only = [0, 0, 0, 4, 0, 0, 0, 0];
+        let mut t = replay(vec![
+            good_in(&cdb, 28, &header_only),
+            check(&cdb, Direction::In, 28, illegal_request()),
+        ]);
+        assert_eq!(read_firmware_date(&mut t).unwrap(), None);
+        assert_eq!(read_feature(&mut t, 0x010C).unwrap(), None);
+    }
+
+    #[test]
+    fn capabilities_grow_from_mode_data_length() {
+        // A page 0x2A with 40 write speed descriptors: 8 + 32 + 160 = 200 bytes.
+        let mut reply = vec![0u8; 200];
+        reply[..2].copy_from_slice(&198u16.to_be_bytes());
+        reply[8] = 0x2A;
+        reply[9] = 190;
+        reply[8 + 2] = 0x08; // DVD-ROM read
+        reply[8 + 6] = 0x29; // tray, eject, lock
+        reply[8 + 30..8 + 32].copy_from_slice(&40u16.to_be_bytes());
+        reply[198..200].copy_from_slice(&4234u16.to_be_bytes()); // last descriptor: 24x DVD
+        let mut t = replay(vec![
+            good_in(&cdb::build_mode_sense_10(0x2A, 128), 128, &reply[..128]),
+            good_in(&cdb::build_mode_sense_10(0x2A, 200), 200, &reply),
+        ]);
+        let caps = read_capabilities(&mut t).unwrap().unwrap();
+        assert_eq!(caps.reads, [crate::scsi::mode::Medium::DvdRom]);
+        assert_eq!(caps.max_write_speed, Some(4234));
+        assert_eq!(caps.write_speeds, [4234]);
+        let mut t = replay(vec![check(
+            &cdb::build_mode_sense_10(0x2A, 128),
+            Direction::In,
+            128,
+            illegal_request(),
+        )]);
+        assert_eq!(read_capabilities(&mut t).unwrap(), None);
+    }
+
+    #[test]
+    fn buffer_commands() {
+        let rb = cdb::build_read_buffer(6, 0, 0x3000, 0x20);
+        let banner = *b"MT1959 Boot BU5 \0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0";
+        let wb = cdb::build_write_buffer(6, 0, 0x1F_0000, 4);
+        let mut t = replay(vec![
+            good_in(&rb, 0x20, &banner),
+            good(&wb, Direction::Out, 4, &[1, 2, 3, 4]),
+        ]);
+        let mut buf = [0u8; 0x20];
+        assert_eq!(read_buffer(&mut t, 6, 0, 0x3000, &mut buf).unwrap(), 0x20);
+        assert_eq!(buf, banner);
+        // The replay compares the bytes sent with the recorded payload.
+        write_buffer(&mut t, 6, 0, 0x1F_0000, &[1, 2, 3, 4]).unwrap();
+        assert_eq!(t.remaining(), 0);
+    }
+
+    #[test]
+    fn buffer_fields_beyond_24_bits_send_nothing() {
+        let mut t = replay(Vec::new());
+        let err = write_buffer(&mut t, 6, 0, 0x0100_0000, &[0; 4]).unwrap_err();
+        assert!(matches!(
+            err,
+            Error::FieldOverflow { what: "WRITE BUFFER offset", value: 0x0100_0000, .. }
+        ));
+        let mut big = vec![0u8; 0x0100_0000];
+        let err = read_buffer(&mut t, 6, 0, 0, &mut big).unwrap_err();
+        assert!(matches!(err, Error::FieldOverflow { what: "READ BUFFER length", .. }));
+    }
+}
