@@ -1,0 +1,327 @@
+//! Standard SPC/MMC replies shared by every emulated drive: INQUIRY (standard and VPD),
+//! GET CONFIGURATION, MODE SENSE(10) page 0x2A and GET EVENT STATUS NOTIFICATION, built from a
+//! drive's identity. Pure functions from CDB bytes to a [`Reply`]; no drive state lives here.
+
+use crate::scsi::cdb::{FEATURE_FIRMWARE_DATE, FEATURE_SERIAL, PAGE_CAPABILITIES, VPD_UNIT_SERIAL};
+use crate::scsi::{Sense, SenseKey};
+
+/// What a model answers to one command.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Reply {
+    /// GOOD with these data-in bytes (already cut to the CDB's allocation length).
+    In(Vec<u8>),
+    /// GOOD without data in.
+    Done,
+    /// CHECK CONDITION with this sense.
+    Check(Sense),
+}
+
+/// ILLEGAL REQUEST, invalid command operation code (05/20/00).
+pub(crate) fn invalid_opcode() -> Reply {
+    Reply::Check(Sense::new(SenseKey::IllegalRequest, 0x20, 0x00))
+}
+
+/// ILLEGAL REQUEST, invalid field in CDB (05/24/00).
+pub(crate) fn invalid_field() -> Reply {
+    Reply::Check(Sense::new(SenseKey::IllegalRequest, 0x24, 0x00))
+}
+
+/// ILLEGAL REQUEST, command sequence error (05/2C/00).
+pub(crate) fn sequence_error() -> Reply {
+    Reply::Check(Sense::new(SenseKey::IllegalRequest, 0x2C, 0x00))
+}
+
+/// NOT READY with the given ASC/ASCQ.
+pub(crate) fn not_ready(asc: u8, ascq: u8) -> Reply {
+    Reply::Check(Sense::new(SenseKey::NotReady, asc, ascq))
+}
+
+/// The identity a drive presents through the standard commands.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Presentation {
+    /// INQUIRY vendor (8 bytes, space padded).
+    pub vendor: String,
+    /// INQUIRY product (16 bytes).
+    pub product: String,
+    /// INQUIRY revision (4 bytes).
+    pub revision: String,
+    /// Firmware date, 14 ASCII digits `YYYYMMDDhhmmss`; `None` for drives without feature
+    /// 0x010C; all-zero bytes for a boot loader.
+    pub date: Option<[u8; 14]>,
+    /// Unit serial; also decides whether feature 0x0108 exists.
+    pub serial: String,
+    /// Whether GET CONFIGURATION reports feature 0x0108.
+    pub serial_feature: bool,
+    /// MMC profiles the drive lists (feature 0x0000).
+    pub profiles: &'static [u16],
+    /// Page 0x2A read/write capability bytes (bytes 2 and 3 of the page).
+    pub capabilities: [u8; 2],
+}
+
+/// Length of the standard INQUIRY data we return (the record's 96-byte request).
+const INQUIRY_LEN: usize = 96;
+/// Offset of the firmware date in the vendor-specific INQUIRY bytes.
+// ASSUMPTION: the record says the boot loader's "date field is zero" (coastermelt
+// `doc/update-ts01-notes.txt`) without giving its offset; we put an 8-digit date (YYYYMMDD) at
+// bytes 36..44, the start of the vendor-specific area.
+const INQUIRY_DATE: usize = 36;
+
+fn alloc16(cdb: &[u8], at: usize) -> usize {
+    usize::from(u16::from_be_bytes([cdb[at], cdb[at + 1]]))
+}
+
+fn cut(mut data: Vec<u8>, alloc: usize) -> Reply {
+    data.truncate(alloc);
+    Reply::In(data)
+}
+
+fn put_padded(dst: &mut [u8], text: &str) {
+    dst.fill(b' ');
+    let bytes = text.as_bytes();
+    let n = bytes.len().min(dst.len());
+    dst[..n].copy_from_slice(&bytes[..n]);
+}
+
+/// INQUIRY (SPC-4 §6.6): standard data, VPD 0x00 and VPD 0x80.
+pub(crate) fn inquiry(cdb: &[u8], p: &Presentation) -> Reply {
+    let evpd = cdb[1] & 0x01 != 0;
+    let page = cdb[2];
+    let alloc = alloc16(cdb, 3);
+    if !evpd {
+        if page != 0 {
+            return invalid_field();
+        }
+        let mut d = vec![0u8; INQUIRY_LEN];
+        d[0] = crate::scsi::inquiry::PERIPHERAL_TYPE_MMC;
+        d[1] = 0x80; // removable
+        d[3] = 0x02; // response data format 2
+        d[4] = (INQUIRY_LEN - 5) as u8;
+        put_padded(&mut d[8..16], &p.vendor);
+        put_padded(&mut d[16..32], &p.product);
+        put_padded(&mut d[32..36], &p.revision);
+        if let Some(date) = &p.date {
+            d[INQUIRY_DATE..INQUIRY_DATE + 8].copy_from_slice(&date[..8]);
+        }
+        return cut(d, alloc);
+    }
+    match page {
+        0x00 => cut(vec![0x05, 0x00, 0x00, 0x02, 0x00, VPD_UNIT_SERIAL], alloc),
+        VPD_UNIT_SERIAL => {
+            let mut d = vec![0x05, VPD_UNIT_SERIAL, 0x00, p.serial.len() as u8];
+            d.extend_from_slice(p.serial.as_bytes());
+            cut(d, alloc)
+        }
+        _ => invalid_field(),
+    }
+}
+
+fn feature(code: u16, data: Vec<u8>) -> Vec<u8> {
+    let mut f = code.to_be_bytes().to_vec();
+    f.push(0x03); // version 0, persistent, current
+    f.push(data.len() as u8);
+    f.extend(data);
+    f
+}
+
+/// GET CONFIGURATION (MMC-6 §6.6) over features 0x0000, 0x0001, 0x0108 and 0x010C; no medium,
+/// so the current profile is 0.
+pub(crate) fn get_configuration(cdb: &[u8], p: &Presentation) -> Reply {
+    let rt = cdb[1] & 0x03;
+    let start = u16::from_be_bytes([cdb[2], cdb[3]]);
+    let alloc = alloc16(cdb, 7);
+    if rt == 3 {
+        return invalid_field();
+    }
+    let mut features: Vec<(u16, Vec<u8>)> = Vec::new();
+    let profiles = p
+        .profiles
+        .iter()
+        .flat_map(|prof| {
+            let b = prof.to_be_bytes();
+            [b[0], b[1], 0, 0]
+        })
+        .collect();
+    features.push((0x0000, profiles));
+    // Core: physical interface ATAPI (2), DBE set.
+    features.push((0x0001, vec![0, 0, 0, 2, 0x01, 0, 0, 0]));
+    if p.serial_feature {
+        let mut s = p.serial.as_bytes().to_vec();
+        while s.len() % 4 != 0 {
+            s.push(b' ');
+        }
+        features.push((FEATURE_SERIAL, s));
+    }
+    if let Some(date) = &p.date {
+        let mut d = date.to_vec();
+        d.extend([0, 0]);
+        features.push((FEATURE_FIRMWARE_DATE, d));
+    }
+    let mut out = vec![0u8; 8];
+    for (code, data) in features {
+        let wanted = match rt {
+            2 => code == start,
+            _ => code >= start,
+        };
+        if wanted {
+            out.extend(feature(code, data));
+        }
+    }
+    let len = (out.len() - 4) as u32;
+    out[..4].copy_from_slice(&len.to_be_bytes());
+    cut(out, alloc)
+}
+
+/// MODE SENSE(10) (SPC-4 §6.14) for page 0x2A (or 0x3F, all pages); saved values are not
+/// supported (05/39/00), as on drives without saveable pages.
+pub(crate) fn mode_sense_10(cdb: &[u8], p: &Presentation) -> Reply {
+    let pc = cdb[2] >> 6;
+    let page = cdb[2] & 0x3F;
+    let alloc = alloc16(cdb, 7);
+    if page != PAGE_CAPABILITIES && page != 0x3F {
+        return invalid_field();
+    }
+    if pc == 3 {
+        return Reply::Check(Sense::new(SenseKey::IllegalRequest, 0x39, 0x00));
+    }
+    let mut body = [0u8; 0x1C];
+    if pc != 1 {
+        body[0] = p.capabilities[0];
+        body[1] = p.capabilities[1];
+        body[2] = 0x71; // audio play, composite, digital ports, multi-session
+        body[3] = 0x77; // CD-DA commands, accurate stream, R-W, C2 pointers, ISRC, UPC
+        body[4] = 0x29; // lock, eject, tray loading mechanism
+        body[10] = 0x08; // buffer size 0x0800 KiB
+    }
+    let mut out = vec![0u8; 8];
+    out.push(PAGE_CAPABILITIES);
+    out.push(body.len() as u8);
+    out.extend_from_slice(&body);
+    let len = (out.len() - 2) as u16;
+    out[..2].copy_from_slice(&len.to_be_bytes());
+    cut(out, alloc)
+}
+
+/// GET EVENT STATUS NOTIFICATION (MMC-6 §6.8), polled only: media class "no change, no
+/// medium"; other classes answered with NEA.
+pub(crate) fn event_status(cdb: &[u8]) -> Reply {
+    const MEDIA_CLASS: u8 = 0x10;
+    if cdb[1] & 0x01 == 0 {
+        return invalid_field();
+    }
+    let alloc = alloc16(cdb, 7);
+    if cdb[4] & MEDIA_CLASS != 0 {
+        cut(vec![0, 6, 0x04, MEDIA_CLASS, 0, 0, 0, 0], alloc)
+    } else {
+        cut(vec![0, 2, 0x80, MEDIA_CLASS], alloc)
+    }
+}
+
+/// REQUEST SENSE (SPC-4 §6.39): `sense` in fixed format, or NO SENSE.
+pub(crate) fn request_sense(cdb: &[u8], sense: Option<&Sense>) -> Reply {
+    let s = sense
+        .cloned()
+        .unwrap_or_else(|| Sense::new(SenseKey::NoSense, 0, 0));
+    cut(s.to_fixed().to_vec(), usize::from(cdb[4]))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scsi::cdb;
+
+    fn p() -> Presentation {
+        Presentation {
+            vendor: "HL-DT-ST".into(),
+            product: "BD-RE BU40N".into(),
+            revision: "1.03".into(),
+            date: Some(*b"20191108120000"),
+            serial: "ABC12".into(),
+            serial_feature: true,
+            profiles: &[0x43, 0x10],
+            capabilities: [0x3F, 0x37],
+        }
+    }
+
+    fn data(r: Reply) -> Vec<u8> {
+        match r {
+            Reply::In(d) => d,
+            other => panic!("expected data, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn inquiry_standard_fields() {
+        let d = data(inquiry(&cdb::build_inquiry(96), &p()));
+        assert_eq!(d.len(), 96);
+        assert_eq!(d[0], 5);
+        assert_eq!(&d[8..16], b"HL-DT-ST");
+        assert_eq!(&d[16..32], b"BD-RE BU40N     ");
+        assert_eq!(&d[32..36], b"1.03");
+        assert_eq!(&d[36..44], b"20191108");
+        assert_eq!(d[4] as usize + 5, 96);
+        assert_eq!(data(inquiry(&cdb::build_inquiry(36), &p())).len(), 36);
+    }
+
+    #[test]
+    fn inquiry_vpd_serial_and_bad_page() {
+        let d = data(inquiry(&cdb::build_inquiry_vpd(0x80, 0xFC), &p()));
+        assert_eq!(&d[4..], b"ABC12");
+        assert_eq!(d[3], 5);
+        assert_eq!(
+            inquiry(&cdb::build_inquiry_vpd(0x83, 0xFC), &p()),
+            invalid_field()
+        );
+        assert_eq!(inquiry(&[0x12, 0, 0x80, 0, 36, 0], &p()), invalid_field());
+    }
+
+    #[test]
+    fn firmware_date_feature_is_28_bytes() {
+        let d = data(get_configuration(
+            &cdb::build_get_configuration(2, 0x010C, 28),
+            &p(),
+        ));
+        assert_eq!(d.len(), 28);
+        assert_eq!(u32::from_be_bytes([d[0], d[1], d[2], d[3]]), 24);
+        assert_eq!(&d[8..10], &[0x01, 0x0C]);
+        assert_eq!(d[11], 16);
+        assert_eq!(&d[12..26], b"20191108120000");
+    }
+
+    #[test]
+    fn serial_feature_padded_and_missing_feature_header_only() {
+        let d = data(get_configuration(
+            &cdb::build_get_configuration(2, 0x0108, 64),
+            &p(),
+        ));
+        assert_eq!(d[11], 8);
+        assert_eq!(&d[12..20], b"ABC12   ");
+        let mut q = p();
+        q.date = None;
+        let d = data(get_configuration(
+            &cdb::build_get_configuration(2, 0x010C, 64),
+            &q,
+        ));
+        assert_eq!(d.len(), 8);
+    }
+
+    #[test]
+    fn mode_page_2a() {
+        let d = data(mode_sense_10(&cdb::build_mode_sense_10(0x2A, 0x100), &p()));
+        assert_eq!(d[8], 0x2A);
+        assert_eq!(d[9] as usize, d.len() - 10);
+        assert_eq!(d[10], 0x3F);
+        assert_eq!(
+            mode_sense_10(&cdb::build_mode_sense_10(0x05, 0x100), &p()),
+            invalid_field()
+        );
+    }
+
+    #[test]
+    fn request_sense_reports_and_defaults() {
+        let s = Sense::new(SenseKey::NotReady, 0x3A, 0);
+        let d = data(request_sense(&cdb::build_request_sense(18), Some(&s)));
+        assert_eq!(Sense::parse(&d), Some(s));
+        let d = data(request_sense(&cdb::build_request_sense(18), None));
+        assert_eq!(Sense::parse(&d).unwrap().key, SenseKey::NoSense);
+    }
+}

@@ -1,0 +1,507 @@
+//! The MT1959/MT1939 drive model: a state machine over a 2 MiB flash (layout in
+//! [`crate::image::layout`]) answering the standard commands and the record's READ/WRITE BUFFER
+//! flash protocol (`shared/protocol/mtk-protocol.md` §1 rows 1-10, §2, §3).
+//!
+//! States: application firmware (idle, downloading, burning), needs attention (unit data blank
+//! or inconsistent), and the boot loader (the application image failed its integrity check at
+//! power-on). This is the device side: it decodes vendor CDBs but never sends any.
+
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+use super::mmc::{self, Presentation, Reply};
+use super::spec::{Spec, StartMode};
+use crate::image::layout::{
+    BANNER_LEN, BANNER_OFFSET, BOOT_REGION_END, CALIBRATION_LEN, CALIBRATION_OFFSET,
+    CHIP_TAG_IN_DESCRIPTOR, DESCRIPTOR_LEN, DESCRIPTOR_OFFSET, FLASH_SIZE, MIRROR_LEN,
+    MIRROR_SOURCE,
+};
+use crate::image::{integrity, mt19xx::Chip, synth};
+use crate::scsi::cdb::{self, opcode};
+
+use super::fault::Phase;
+
+/// Burn speed: the record says flash commits take about 10 s per MiB (mtk-protocol.md,
+/// "Timeouts seen in the sources").
+const BURN_PER_MIB: Duration = Duration::from_secs(10);
+/// WRITE BUFFER / READ BUFFER modes of the record.
+const MODE_PREPARE: u8 = 0x01;
+const MODE_DATA: u8 = 0x06;
+const MODE_COMMIT: u8 = 0x07;
+/// The COMMIT trailer, CDB bytes 10..11 (freemkv `mtk.rs` `cdb_wb_commit`).
+const COMMIT_MAGIC: [u8; 2] = [0x1B, 0x12];
+/// Opcodes the boot loader answers: the TSST loader list of the record (coastermelt
+/// `doc/bootloader.txt`: 12, 1B, 46, 4A, 5A, 3B, 3C; F1 and FF are TSST-only) plus TEST UNIT
+/// READY and REQUEST SENSE.
+// ASSUMPTION: an MT19xx loader answers the TSST list; we add 00 and 03 because a USB mass-storage
+// host (usb-storage) cannot talk to a device that rejects them.
+const LOADER_OPCODES: [u8; 9] = [0x00, 0x03, 0x12, 0x1B, 0x46, 0x4A, 0x5A, 0x3B, 0x3C];
+/// MMC profiles of a BD writer: BD-RE, BD-R SRM, BD-ROM, DVD+R, DVD+RW, DVD-RW, DVD-R, DVD-ROM,
+/// CD-RW, CD-R, CD-ROM.
+const BD_PROFILES: &[u16] = &[
+    0x43, 0x41, 0x40, 0x1B, 0x1A, 0x14, 0x11, 0x10, 0x0A, 0x09, 0x08,
+];
+/// Page 0x2A read/write capability bytes of a DVD/BD writer.
+const BD_CAPABILITIES: [u8; 2] = [0x3F, 0x37];
+/// Firmware date reported through feature 0x010C and INQUIRY.
+// ASSUMPTION: invented; the emulated firmware has one fixed build date.
+const FIRMWARE_DATE: [u8; 14] = *b"20191108120000";
+
+/// Which chip the drive carries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub(crate) enum ChipKind {
+    /// MT1959.
+    Mt1959,
+    /// MT1939.
+    Mt1939,
+}
+
+impl ChipKind {
+    fn chip(self) -> Chip {
+        match self {
+            ChipKind::Mt1959 => Chip::Mt1959,
+            ChipKind::Mt1939 => Chip::Mt1939,
+        }
+    }
+}
+
+/// Strings compiled into a firmware (what its INQUIRY reports).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct Strings {
+    pub vendor: String,
+    pub model: String,
+    pub revision: String,
+}
+
+/// What the drive runs after power-on.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub(crate) enum Running {
+    /// Application firmware; `attention` names what is wrong with the unit data, if anything.
+    App { attention: Option<String> },
+    /// The boot loader (the application failed its integrity check).
+    Boot,
+}
+
+/// A burn in progress: the staged image is programmed between `start` and `end`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct Burn {
+    pub start: Duration,
+    pub end: Duration,
+}
+
+/// The MT19xx drive state. Flash and staged data are persisted as sidecar files, not in JSON.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) struct Mt19xx {
+    pub chip: ChipKind,
+    /// Identity the boot loader presents (vendor/model from the factory; revision `BOOT`).
+    pub factory: Strings,
+    /// Strings of the firmware now in flash.
+    pub firmware: Strings,
+    pub serial: String,
+    pub max_transfer: usize,
+    pub running: Running,
+    pub burn: Option<Burn>,
+    /// True after a burn completed, until the next prepare or power loss: READ BUFFER is then
+    /// the host's verify.
+    pub verifying: bool,
+    /// Bumped on every flash change (names the sidecar file).
+    pub flash_gen: u64,
+    /// Bumped on every staged-data change.
+    pub staged_gen: u64,
+    #[serde(skip)]
+    pub flash: Vec<u8>,
+    /// Download-mode RAM: `Some` between PREPARE and the end of the burn.
+    #[serde(skip)]
+    pub staged: Option<Vec<u8>>,
+}
+
+fn trimmed(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes)
+        .trim_end_matches([' ', '\0'])
+        .to_string()
+}
+
+fn is_blank(bytes: &[u8]) -> bool {
+    bytes.iter().all(|&b| b == 0xFF)
+}
+
+/// The vendor/model/revision written in a flash image's identity descriptor.
+fn descriptor_strings(flash: &[u8]) -> Option<Strings> {
+    let d = &flash[DESCRIPTOR_OFFSET..DESCRIPTOR_OFFSET + DESCRIPTOR_LEN];
+    if is_blank(&d[..0x1C]) {
+        return None;
+    }
+    Some(Strings {
+        vendor: trimmed(&d[0x00..0x08]),
+        model: trimmed(&d[0x08..0x18]),
+        revision: trimmed(&d[0x18..0x1C]),
+    })
+}
+
+fn ranges_overlap(a: (usize, usize), b: (usize, usize)) -> bool {
+    a.0 < b.0 + b.1 && b.0 < a.0 + a.1
+}
+
+impl Mt19xx {
+    /// A drive as the factory left it, in the spec's start mode.
+    pub(crate) fn new(spec: &Spec, chip: ChipKind) -> Mt19xx {
+        let strings = Strings {
+            vendor: spec.vendor().to_string(),
+            model: spec.model().to_string(),
+            revision: spec.revision().to_string(),
+        };
+        let mut flash = synth::build_mt19xx(&synth::SynthSpec::new(
+            chip.chip(),
+            &strings.vendor,
+            &strings.model,
+            &strings.revision,
+        ));
+        match spec.mode {
+            StartMode::App => {}
+            StartMode::Boot => flash[synth::BAD_CMAC_OFFSET] ^= 0x5A,
+            StartMode::NeedsAttention => {
+                flash[CALIBRATION_OFFSET..CALIBRATION_OFFSET + CALIBRATION_LEN].fill(0xFF)
+            }
+        }
+        let mut drive = Mt19xx {
+            chip,
+            factory: strings.clone(),
+            firmware: strings,
+            serial: spec.serial().to_string(),
+            max_transfer: spec.max_transfer,
+            running: Running::Boot,
+            burn: None,
+            verifying: false,
+            flash_gen: 0,
+            staged_gen: 0,
+            flash,
+            staged: None,
+        };
+        drive.power_on();
+        drive
+    }
+
+    /// Power-on: check the application image; run it or fall back to the boot loader.
+    pub(crate) fn power_on(&mut self) {
+        self.staged = None;
+        self.burn = None;
+        let verified = integrity::verify(&self.flash).is_ok_and(|r| r.is_verified());
+        self.running = if verified {
+            Running::App {
+                attention: self.unit_data_problem(),
+            }
+        } else {
+            Running::Boot
+        };
+    }
+
+    /// What makes the unit data unusable for the running firmware, if anything.
+    // ASSUMPTION: the record's MT19xx sources say nothing about how firmware reacts to bad unit
+    // data; we model the LiteOn "blinking LED" (EEPROM checksum mismatch, mtk-protocol.md §4):
+    // blank windows, a chip tag that is not this drive's, or a descriptor model other than the
+    // one the firmware was built for.
+    fn unit_data_problem(&self) -> Option<String> {
+        let d = &self.flash[DESCRIPTOR_OFFSET..DESCRIPTOR_OFFSET + DESCRIPTOR_LEN];
+        if is_blank(d) {
+            return Some("identity descriptor at 0x1EC000 is blank".into());
+        }
+        let cal = &self.flash[CALIBRATION_OFFSET..CALIBRATION_OFFSET + CALIBRATION_LEN];
+        if is_blank(cal) {
+            return Some("calibration at 0x1F0000 is blank".into());
+        }
+        let tag = &d[CHIP_TAG_IN_DESCRIPTOR..CHIP_TAG_IN_DESCRIPTOR + 10];
+        if tag != self.chip.chip().tag() {
+            return Some(format!(
+                "descriptor chip tag `{}` is not {}",
+                trimmed(tag),
+                self.chip.chip().name()
+            ));
+        }
+        let model = trimmed(&d[0x08..0x18]);
+        if model != self.firmware.model {
+            return Some(format!(
+                "descriptor model `{model}` differs from the firmware's `{}`",
+                self.firmware.model
+            ));
+        }
+        None
+    }
+
+    /// Complete a burn whose time is up; true when the drive rebooted.
+    pub(crate) fn settle(&mut self, now: Duration) -> bool {
+        match self.burn {
+            Some(burn) if now >= burn.end => {
+                self.program(usize::MAX);
+                self.power_on();
+                self.verifying = true;
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// Program the first `limit` application bytes of the staged image after an erase of the
+    /// whole application region.
+    // ASSUMPTION: the drive erases the region outside the boot loader, then programs it in
+    // order, so an interrupted burn leaves a programmed prefix and an erased rest.
+    fn program(&mut self, limit: usize) {
+        let Some(staged) = self.staged.take() else {
+            return;
+        };
+        let region = BOOT_REGION_END..FLASH_SIZE;
+        let done = limit.min(region.len());
+        self.flash[region.clone()].fill(0xFF);
+        self.flash[BOOT_REGION_END..BOOT_REGION_END + done]
+            .copy_from_slice(&staged[BOOT_REGION_END..BOOT_REGION_END + done]);
+        if let Some(strings) = descriptor_strings(&staged) {
+            // ASSUMPTION: a firmware's INQUIRY strings are compiled into its code; synthetic
+            // code carries none, so the emulator takes them from the image's descriptor.
+            self.firmware = strings;
+        }
+        self.flash_gen += 1;
+        self.staged_gen += 1;
+    }
+
+    /// Power lost at `now`: staged data vanishes, a burn stops where it is, the drive reboots.
+    pub(crate) fn power_loss(&mut self, now: Duration) {
+        if let Some(burn) = self.burn {
+            let total = (burn.end - burn.start).as_secs_f64();
+            let elapsed = now.saturating_sub(burn.start).as_secs_f64();
+            let fraction = if total > 0.0 { elapsed / total } else { 1.0 };
+            let bytes = ((FLASH_SIZE - BOOT_REGION_END) as f64 * fraction.min(1.0)) as usize;
+            self.program(bytes);
+        }
+        if self.staged.take().is_some() {
+            self.staged_gen += 1;
+        }
+        self.verifying = false;
+        self.power_on();
+    }
+
+    /// USB-style reset: staged download data is lost; a running burn continues.
+    // ASSUMPTION: the drive keeps power through a bus reset, so the flash controller finishes.
+    pub(crate) fn reset(&mut self) {
+        if self.burn.is_none() && self.staged.take().is_some() {
+            self.staged_gen += 1;
+        }
+    }
+
+    /// Move deadlines from one clock to another.
+    pub(crate) fn rebase(&mut self, old_now: Duration, new_now: Duration) {
+        if let Some(burn) = &mut self.burn {
+            let remaining = burn.end.saturating_sub(old_now);
+            let done = old_now.saturating_sub(burn.start);
+            burn.start = new_now.saturating_sub(done);
+            burn.end = new_now + remaining;
+        }
+    }
+
+    /// The phase a command belongs to, for fault triggers.
+    pub(crate) fn phase(&self, cdb: &[u8]) -> Option<Phase> {
+        if self.burn.is_some() {
+            return Some(Phase::Burn);
+        }
+        let mode = cdb.get(1).map(|b| b & 0x1F);
+        match (cdb.first().copied()?, mode) {
+            (opcode::WRITE_BUFFER, Some(MODE_PREPARE)) => Some(Phase::Prepare),
+            (opcode::WRITE_BUFFER, Some(MODE_DATA)) if self.staged.is_some() => Some(Phase::Stream),
+            (opcode::WRITE_BUFFER, Some(MODE_COMMIT)) => Some(Phase::Commit),
+            (opcode::READ_BUFFER, Some(MODE_DATA)) if self.verifying => Some(Phase::Verify),
+            _ => None,
+        }
+    }
+
+    fn presentation(&self) -> Presentation {
+        let boot = self.running == Running::Boot;
+        let (vendor, product, revision) = if boot {
+            // ASSUMPTION: how an MT19xx loader presents itself is not public; we take the TSST
+            // loader's (coastermelt `doc/update-ts01-notes.txt`): vendor and product unchanged,
+            // revision `BOOT`, date zero.
+            (&self.factory.vendor, &self.factory.model, "BOOT")
+        } else {
+            (
+                &self.firmware.vendor,
+                &self.firmware.model,
+                self.firmware.revision.as_str(),
+            )
+        };
+        Presentation {
+            vendor: vendor.clone(),
+            product: product.clone(),
+            revision: revision.to_string(),
+            date: Some(if boot { [0; 14] } else { FIRMWARE_DATE }),
+            serial: self.serial.clone(),
+            serial_feature: true,
+            profiles: BD_PROFILES,
+            capabilities: BD_CAPABILITIES,
+        }
+    }
+
+    /// Execute one command. `out` is the data-out the drive received; `partial` marks a short
+    /// transfer (fewer bytes than the CDB announced arrived).
+    pub(crate) fn execute(
+        &mut self,
+        cdb: &[u8],
+        out: &[u8],
+        partial: bool,
+        now: Duration,
+    ) -> Reply {
+        let op = cdb[0];
+        if cdb.len() < cdb::cdb_length(op).min(10) {
+            return mmc::invalid_field();
+        }
+        if self.burn.is_some() && op != opcode::INQUIRY {
+            // ASSUMPTION: while programming, the firmware still answers INQUIRY (SPC requires
+            // it) and everything else gets NOT READY, operation in progress (the record says
+            // only "NOT READY 02/04/xx" while the drive burns).
+            return mmc::not_ready(0x04, 0x07);
+        }
+        let boot = self.running == Running::Boot;
+        if boot && !LOADER_OPCODES.contains(&op) {
+            return mmc::invalid_opcode();
+        }
+        match op {
+            opcode::TEST_UNIT_READY => self.test_unit_ready(),
+            opcode::INQUIRY => mmc::inquiry(cdb, &self.presentation()),
+            opcode::GET_CONFIGURATION => mmc::get_configuration(cdb, &self.presentation()),
+            opcode::MODE_SENSE_10 => mmc::mode_sense_10(cdb, &self.presentation()),
+            opcode::GET_EVENT_STATUS => mmc::event_status(cdb),
+            0x1B => Reply::Done, // START STOP UNIT: nothing to load or eject.
+            opcode::READ_BUFFER => self.read_buffer(cdb),
+            opcode::WRITE_BUFFER => self.write_buffer(cdb, out, partial, now),
+            _ => mmc::invalid_opcode(),
+        }
+    }
+
+    fn test_unit_ready(&self) -> Reply {
+        match &self.running {
+            // The record: "no medium" (02/3A) is the healthy idle state (row 8).
+            Running::App { attention: None } => mmc::not_ready(0x3A, 0x00),
+            // ASSUMPTION: the LiteOn blinking-LED analogue: visible, cannot read discs; we
+            // answer NOT READY, manual intervention required (02/04/03), a benign key 2 that
+            // differs from the burn's 04/07 and the loader's 04/00.
+            Running::App { attention: Some(_) } => mmc::not_ready(0x04, 0x03),
+            // ASSUMPTION: the loader has no disc logic; NOT READY, cause not reportable.
+            Running::Boot => mmc::not_ready(0x04, 0x00),
+        }
+    }
+
+    fn read_buffer(&self, cdb: &[u8]) -> Reply {
+        let (mode, id) = (cdb[1] & 0x1F, cdb[2]);
+        let off = cdb::buffer_offset(cdb) as usize;
+        let len = cdb::buffer_length(cdb) as usize;
+        if mode != MODE_DATA || id != 0 || len > self.max_transfer || off + len > FLASH_SIZE {
+            return mmc::invalid_field();
+        }
+        // The banner window accepts exactly 0x20 bytes (freemkv `has_mt19_banner`);
+        // ASSUMPTION: any other read that touches it is rejected as well.
+        if ranges_overlap((off, len), (BANNER_OFFSET, BANNER_LEN))
+            && (off, len) != (BANNER_OFFSET, BANNER_LEN)
+        {
+            return mmc::invalid_field();
+        }
+        // Reads of the first page return a mirror of 0x10000 (freemkv
+        // `ensure_flashable_boot_page`); the rest of the boot region reads as stored.
+        let data = (off..off + len)
+            .map(|at| match at {
+                a if a < MIRROR_LEN => self.flash[MIRROR_SOURCE + a],
+                a => self.flash[a],
+            })
+            .collect();
+        Reply::In(data)
+    }
+
+    fn write_buffer(&mut self, cdb: &[u8], out: &[u8], partial: bool, now: Duration) -> Reply {
+        let (mode, id) = (cdb[1] & 0x1F, cdb[2]);
+        let off = cdb::buffer_offset(cdb) as usize;
+        let len = cdb::buffer_length(cdb) as usize;
+        if id != 0 {
+            return mmc::invalid_field();
+        }
+        match mode {
+            MODE_PREPARE => {
+                // Row 5: offset and length 0; byte 9 = 0x0B (freemkv) or 0 (redumper).
+                if off != 0 || len != 0 || !out.is_empty() {
+                    return mmc::invalid_field();
+                }
+                self.staged = Some(vec![0xFF; FLASH_SIZE]);
+                self.staged_gen += 1;
+                self.verifying = false;
+                Reply::Done
+            }
+            MODE_DATA => self.write_data(off, len, out, partial, now),
+            MODE_COMMIT => self.commit(cdb),
+            _ => mmc::invalid_field(),
+        }
+    }
+
+    fn write_data(
+        &mut self,
+        off: usize,
+        len: usize,
+        out: &[u8],
+        partial: bool,
+        now: Duration,
+    ) -> Reply {
+        let length_ok = if partial {
+            out.len() <= len
+        } else {
+            out.len() == len
+        };
+        if len == 0 || len > self.max_transfer || off + len > FLASH_SIZE || !length_ok {
+            return mmc::invalid_field();
+        }
+        if let Some(staged) = &mut self.staged {
+            // Row 6: chunks are staged in RAM; the drive erases and programs when the last
+            // chunk of the image arrives. Bytes for the boot region are staged but never burned
+            // (coastermelt: "those bytes are ignored during upload").
+            staged[off..off + out.len()].copy_from_slice(out);
+            self.staged_gen += 1;
+            if off + len == FLASH_SIZE {
+                let app = (FLASH_SIZE - BOOT_REGION_END) as f64 / (1 << 20) as f64;
+                self.burn = Some(Burn {
+                    start: now,
+                    end: now + BURN_PER_MIB.mul_f64(app),
+                });
+            }
+            return Reply::Done;
+        }
+        let window = (off, len);
+        let targeted = window == (DESCRIPTOR_OFFSET, DESCRIPTOR_LEN)
+            || window == (CALIBRATION_OFFSET, CALIBRATION_LEN);
+        match &self.running {
+            // Row 10: targeted write-back of the per-unit windows.
+            // ASSUMPTION: programmed within the command, and the firmware re-reads its unit data
+            // at once (no power cycle needed to leave the needs-attention state).
+            Running::App { .. } if targeted => {
+                self.flash[off..off + out.len()].copy_from_slice(out);
+                self.flash_gen += 1;
+                self.running = Running::App {
+                    attention: self.unit_data_problem(),
+                };
+                Reply::Done
+            }
+            // ASSUMPTION: the loader only downloads whole images; and a data chunk outside
+            // download mode that is not a unit window is a sequence error.
+            Running::Boot if targeted => mmc::invalid_field(),
+            _ => mmc::sequence_error(),
+        }
+    }
+
+    fn commit(&mut self, cdb: &[u8]) -> Reply {
+        // ASSUMPTION: the firmware checks the `1B 12` trailer (its meaning is unknown).
+        if cdb.len() < 12 || cdb[10..12] != COMMIT_MAGIC || cdb::buffer_length(cdb) != 0 {
+            return mmc::invalid_field();
+        }
+        // During a burn the busy check answered NOT READY already; after the reboot the drive's
+        // UNIT ATTENTION reaches the commit first (row 7: "may answer CHECK CONDITION").
+        if self.verifying {
+            Reply::Done
+        } else {
+            mmc::sequence_error()
+        }
+    }
+}

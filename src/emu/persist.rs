@@ -1,0 +1,183 @@
+//! The `state-file=` store: the drive's whole state survives between processes, so several CLI
+//! invocations act on one drive. The small state is JSON (the named file); flash and staged
+//! download data live in binary sidecars named by generation (`<file>.flash-<gen>.bin`), written
+//! only when they change. Every file is written atomically (temp + fsync + rename, then the
+//! directory is synced); the JSON rename is the commit point, and sidecars it no longer names
+//! are removed afterwards.
+
+use std::fs::{self, File};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use super::{Error, Model, State};
+use crate::image::layout::FLASH_SIZE;
+
+/// Version of the state file layout.
+const FORMAT: u32 = 1;
+
+/// The JSON document.
+#[derive(Serialize, Deserialize)]
+struct Saved {
+    format: u32,
+    state: State,
+    /// Whether a staged-data sidecar belongs to this state.
+    staged: bool,
+}
+
+/// Where a drive's state lives, and which sidecars are already on disk.
+#[derive(Debug)]
+pub(crate) struct Store {
+    path: PathBuf,
+    flash_gen: Option<u64>,
+    staged_gen: Option<u64>,
+}
+
+fn io_error(path: &Path, source: std::io::Error) -> Error {
+    Error::Io {
+        path: path.to_path_buf(),
+        source,
+    }
+}
+
+fn file_name(path: &Path) -> String {
+    path.file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "emu-state".into())
+}
+
+fn sidecar(path: &Path, kind: &str, gen: u64) -> PathBuf {
+    path.with_file_name(format!("{}.{kind}-{gen}.bin", file_name(path)))
+}
+
+fn directory(path: &Path) -> PathBuf {
+    match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    }
+}
+
+/// Write `bytes` to `path` atomically: temp file, fsync, rename, fsync the directory.
+fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), Error> {
+    let tmp = path.with_file_name(format!(".{}.tmp", file_name(path)));
+    let write = || -> std::io::Result<()> {
+        let mut f = File::create(&tmp)?;
+        f.write_all(bytes)?;
+        f.sync_all()?;
+        fs::rename(&tmp, path)?;
+        File::open(directory(path))?.sync_all()
+    };
+    write().map_err(|e| io_error(path, e))
+}
+
+fn read_sidecar(path: &Path) -> Result<Vec<u8>, Error> {
+    let bytes = fs::read(path).map_err(|e| io_error(path, e))?;
+    if bytes.len() != FLASH_SIZE {
+        return Err(Error::State {
+            path: path.to_path_buf(),
+            why: format!("{} bytes, expected {FLASH_SIZE}", bytes.len()),
+        });
+    }
+    Ok(bytes)
+}
+
+impl Store {
+    /// A store at `path` with nothing saved yet.
+    pub(crate) fn new(path: &Path) -> Store {
+        Store {
+            path: path.to_path_buf(),
+            flash_gen: None,
+            staged_gen: None,
+        }
+    }
+
+    /// Load the state saved at `path`.
+    pub(crate) fn load(path: &Path) -> Result<(State, Store), Error> {
+        let text = fs::read_to_string(path).map_err(|e| io_error(path, e))?;
+        let saved: Saved = serde_json::from_str(&text).map_err(|e| Error::State {
+            path: path.to_path_buf(),
+            why: e.to_string(),
+        })?;
+        if saved.format != FORMAT {
+            return Err(Error::State {
+                path: path.to_path_buf(),
+                why: format!("format {} (this odflash reads {FORMAT})", saved.format),
+            });
+        }
+        let mut state = saved.state;
+        let mut store = Store::new(path);
+        if let Model::Mt19xx(m) = &mut state.model {
+            m.flash = read_sidecar(&sidecar(path, "flash", m.flash_gen))?;
+            store.flash_gen = Some(m.flash_gen);
+            if saved.staged {
+                m.staged = Some(read_sidecar(&sidecar(path, "staged", m.staged_gen))?);
+                store.staged_gen = Some(m.staged_gen);
+            }
+        }
+        Ok((state, store))
+    }
+
+    /// Save `state`: changed sidecars first, then the JSON (the commit point), then cleanup.
+    pub(crate) fn save(&mut self, state: &State) -> Result<(), Error> {
+        let mut staged = false;
+        if let Model::Mt19xx(m) = &state.model {
+            if self.flash_gen != Some(m.flash_gen) {
+                write_atomic(&sidecar(&self.path, "flash", m.flash_gen), &m.flash)?;
+            }
+            if let Some(data) = &m.staged {
+                staged = true;
+                if self.staged_gen != Some(m.staged_gen) {
+                    write_atomic(&sidecar(&self.path, "staged", m.staged_gen), data)?;
+                }
+            }
+        }
+        let doc = Saved {
+            format: FORMAT,
+            state: state.clone(),
+            staged,
+        };
+        let json = serde_json::to_vec_pretty(&doc).map_err(|e| Error::State {
+            path: self.path.clone(),
+            why: e.to_string(),
+        })?;
+        write_atomic(&self.path, &json)?;
+        if let Model::Mt19xx(m) = &state.model {
+            self.flash_gen = Some(m.flash_gen);
+            self.staged_gen = staged.then_some(m.staged_gen);
+        }
+        self.remove_stale();
+        Ok(())
+    }
+
+    /// Remove sidecars the saved JSON no longer names. Failures only leave garbage behind.
+    fn remove_stale(&self) {
+        let prefix = format!("{}.", file_name(&self.path));
+        let keep: Vec<PathBuf> = [
+            self.flash_gen.map(|g| sidecar(&self.path, "flash", g)),
+            self.staged_gen.map(|g| sidecar(&self.path, "staged", g)),
+        ]
+        .into_iter()
+        .flatten()
+        .collect();
+        let Ok(entries) = fs::read_dir(directory(&self.path)) else {
+            return;
+        };
+        for entry in entries.flatten() {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            let ours = name.strip_prefix(&prefix).is_some_and(|rest| {
+                (rest.starts_with("flash-") || rest.starts_with("staged-"))
+                    && rest.ends_with(".bin")
+            });
+            let path = self.path.with_file_name(&name);
+            if ours && !keep.contains(&path) {
+                if let Err(e) = fs::remove_file(&path) {
+                    log::warn!(
+                        "could not remove stale emulator sidecar {}: {e}",
+                        path.display()
+                    );
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,355 @@
+//! The `emu:FAMILY[,key=value...]` device syntax: parsing into a [`Spec`] and printing it back.
+//!
+//! This module only parses text; it opens no file (the fault plan and state file named here are
+//! read by [`super::Drive::open`]).
+
+use std::fmt;
+use std::path::PathBuf;
+use std::str::FromStr;
+
+use super::clock::ClockMode;
+use super::Error;
+
+/// Prefix that marks a DEVICE argument as an emulated drive.
+pub const PREFIX: &str = "emu:";
+
+/// Default largest data phase (64 KiB: the record's probe tests chunk sizes up to 64 KiB,
+/// mtk-protocol.md row 3).
+pub const DEFAULT_MAX_TRANSFER: usize = 0x1_0000;
+
+/// Which emulated drive.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Family {
+    /// MediaTek MT1959 Blu-ray drive (default identity `HL-DT-ST BD-RE BU40N 1.03`).
+    Mt1959,
+    /// MediaTek MT1939 variant sharing the MT1959 protocol.
+    Mt1939,
+    /// DVD-era LiteOn/Sony writer, identify-only; `preset` picks the default identity.
+    LiteonDvd(DvdPreset),
+}
+
+/// Default identities of the DVD-era drives.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DvdPreset {
+    /// `SONY DVD RW DRU-710A`.
+    Dru710a,
+    /// `LITE-ON DVDRW SOHW-1633S`.
+    Sohw1633s,
+    /// `liteon-dvd`: a LiteOn DVD writer whose model comes from `model=`.
+    Generic,
+}
+
+impl Family {
+    /// The family name as written in the DEVICE string.
+    pub fn name(self) -> &'static str {
+        match self {
+            Family::Mt1959 => "mt1959",
+            Family::Mt1939 => "mt1939",
+            Family::LiteonDvd(DvdPreset::Dru710a) => "dru-710a",
+            Family::LiteonDvd(DvdPreset::Sohw1633s) => "sohw-1633s",
+            Family::LiteonDvd(DvdPreset::Generic) => "liteon-dvd",
+        }
+    }
+
+    fn parse(name: &str) -> Option<Family> {
+        Some(match name.to_ascii_lowercase().as_str() {
+            "mt1959" => Family::Mt1959,
+            "mt1939" => Family::Mt1939,
+            "dru-710a" => Family::LiteonDvd(DvdPreset::Dru710a),
+            "sohw-1633s" => Family::LiteonDvd(DvdPreset::Sohw1633s),
+            "liteon-dvd" => Family::LiteonDvd(DvdPreset::Generic),
+            _ => return None,
+        })
+    }
+
+    /// Default (vendor, model, revision) of the family.
+    // ASSUMPTION: illustrative identities. `HL-DT-ST BD-RE BU40N` is the LG slim MT1959 drive the
+    // record names (mtk-protocol.md §5.1); the MT1939 model, the DVD revisions and the serials are
+    // invented, plausible values.
+    pub fn default_identity(self) -> (&'static str, &'static str, &'static str) {
+        match self {
+            Family::Mt1959 => ("HL-DT-ST", "BD-RE BU40N", "1.03"),
+            Family::Mt1939 => ("HL-DT-ST", "BD-RE BH16NS40", "1.02"),
+            Family::LiteonDvd(DvdPreset::Dru710a) => ("SONY", "DVD RW DRU-710A", "BYX4"),
+            Family::LiteonDvd(DvdPreset::Sohw1633s | DvdPreset::Generic) => {
+                ("LITE-ON", "DVDRW SOHW-1633S", "BS0S")
+            }
+        }
+    }
+}
+
+/// The state an MT19xx drive is created in (ignored when a state file already exists).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StartMode {
+    /// A valid application image and consistent unit data: the drive runs its firmware.
+    App,
+    /// The application image fails its integrity check: the boot loader answers.
+    Boot,
+    /// The firmware runs but the calibration window is blank.
+    NeedsAttention,
+}
+
+impl StartMode {
+    fn name(self) -> &'static str {
+        match self {
+            StartMode::App => "app",
+            StartMode::Boot => "boot",
+            StartMode::NeedsAttention => "needs-attention",
+        }
+    }
+}
+
+/// A parsed `emu:` DEVICE string.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Spec {
+    /// The emulated drive.
+    pub family: Family,
+    /// INQUIRY vendor (`vendor=`), else the family default.
+    pub vendor: Option<String>,
+    /// INQUIRY product (`model=`), else the family default.
+    pub model: Option<String>,
+    /// INQUIRY revision (`revision=`), else the family default.
+    pub revision: Option<String>,
+    /// Unit serial (`serial=`), else a default derived from the family.
+    pub serial: Option<String>,
+    /// Start state (`mode=`, alias `state=`); default [`StartMode::App`].
+    pub mode: StartMode,
+    /// Fault plan file (`faults=`).
+    pub faults: Option<PathBuf>,
+    /// Persistent drive state (`state-file=`).
+    pub state_file: Option<PathBuf>,
+    /// Largest data phase accepted (`max-transfer=`, bytes; `k` suffix = KiB).
+    pub max_transfer: usize,
+    /// Clock (`clock=virtual|real`); default virtual.
+    pub clock: ClockMode,
+}
+
+impl Spec {
+    /// A spec for `family` with every option at its default.
+    pub fn new(family: Family) -> Spec {
+        Spec {
+            family,
+            vendor: None,
+            model: None,
+            revision: None,
+            serial: None,
+            mode: StartMode::App,
+            faults: None,
+            state_file: None,
+            max_transfer: DEFAULT_MAX_TRANSFER,
+            clock: ClockMode::Virtual,
+        }
+    }
+
+    /// True when `device` names an emulated drive (`emu:...`).
+    pub fn is_emu(device: &str) -> bool {
+        device.starts_with(PREFIX)
+    }
+
+    /// Vendor after defaults.
+    pub fn vendor(&self) -> &str {
+        self.vendor
+            .as_deref()
+            .unwrap_or(self.family.default_identity().0)
+    }
+
+    /// Model after defaults.
+    pub fn model(&self) -> &str {
+        self.model
+            .as_deref()
+            .unwrap_or(self.family.default_identity().1)
+    }
+
+    /// Revision after defaults.
+    pub fn revision(&self) -> &str {
+        self.revision
+            .as_deref()
+            .unwrap_or(self.family.default_identity().2)
+    }
+
+    /// Serial after defaults.
+    // ASSUMPTION: invented default serials, one per family, so tests can tell drives apart.
+    pub fn serial(&self) -> &str {
+        self.serial.as_deref().unwrap_or(match self.family {
+            Family::Mt1959 => "EMU1959K0001",
+            Family::Mt1939 => "EMU1939K0001",
+            Family::LiteonDvd(_) => "EMUDVD000001",
+        })
+    }
+}
+
+fn bad(spec: &str, why: impl Into<String>) -> Error {
+    Error::Spec {
+        spec: spec.to_string(),
+        why: why.into(),
+    }
+}
+
+fn parse_size(text: &str) -> Option<usize> {
+    let t = text.trim();
+    let (digits, scale) = match t.strip_suffix(['k', 'K']) {
+        Some(d) => (d, 1024),
+        None => (t, 1),
+    };
+    let value = match digits
+        .strip_prefix("0x")
+        .or_else(|| digits.strip_prefix("0X"))
+    {
+        Some(hex) => usize::from_str_radix(hex, 16).ok()?,
+        None => digits.parse().ok()?,
+    };
+    value.checked_mul(scale)
+}
+
+impl FromStr for Spec {
+    type Err = Error;
+
+    /// Parse `emu:FAMILY[,key=value...]`. Values may contain spaces but not commas.
+    fn from_str(text: &str) -> Result<Spec, Error> {
+        let body = text
+            .strip_prefix(PREFIX)
+            .ok_or_else(|| bad(text, "does not start with `emu:`"))?;
+        let mut parts = body.split(',');
+        let family_name = parts.next().unwrap_or("").trim();
+        let family = Family::parse(family_name).ok_or_else(|| {
+            bad(
+                text,
+                format!(
+                    "unknown family `{family_name}` (known: mt1959, mt1939, dru-710a, \
+                     sohw-1633s, liteon-dvd)"
+                ),
+            )
+        })?;
+        let mut spec = Spec::new(family);
+        for part in parts {
+            let (key, value) = part
+                .split_once('=')
+                .ok_or_else(|| bad(text, format!("`{part}` is not key=value")))?;
+            let key = key.trim();
+            let owned = || Some(value.to_string());
+            match key {
+                "vendor" => spec.vendor = owned(),
+                "model" => spec.model = owned(),
+                "revision" => spec.revision = owned(),
+                "serial" => spec.serial = owned(),
+                "mode" | "state" => {
+                    spec.mode = match value.trim() {
+                        "app" => StartMode::App,
+                        "boot" => StartMode::Boot,
+                        "needs-attention" => StartMode::NeedsAttention,
+                        other => return Err(bad(text, format!("unknown mode `{other}`"))),
+                    }
+                }
+                "faults" => spec.faults = Some(PathBuf::from(value)),
+                "state-file" => spec.state_file = Some(PathBuf::from(value)),
+                "max-transfer" => {
+                    spec.max_transfer = parse_size(value)
+                        .filter(|&n| n > 0)
+                        .ok_or_else(|| bad(text, format!("bad max-transfer `{value}`")))?
+                }
+                "clock" => {
+                    spec.clock = match value.trim() {
+                        "virtual" => ClockMode::Virtual,
+                        "real" => ClockMode::Real,
+                        other => return Err(bad(text, format!("unknown clock `{other}`"))),
+                    }
+                }
+                other => return Err(bad(text, format!("unknown key `{other}`"))),
+            }
+        }
+        if spec.family == Family::LiteonDvd(DvdPreset::Generic) && spec.model.is_none() {
+            return Err(bad(text, "liteon-dvd needs model=..."));
+        }
+        Ok(spec)
+    }
+}
+
+impl fmt::Display for Spec {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{PREFIX}{}", self.family.name())?;
+        let strings = [
+            ("vendor", &self.vendor),
+            ("model", &self.model),
+            ("revision", &self.revision),
+            ("serial", &self.serial),
+        ];
+        for (key, value) in strings {
+            if let Some(v) = value {
+                write!(f, ",{key}={v}")?;
+            }
+        }
+        if self.mode != StartMode::App {
+            write!(f, ",mode={}", self.mode.name())?;
+        }
+        if let Some(p) = &self.faults {
+            write!(f, ",faults={}", p.display())?;
+        }
+        if let Some(p) = &self.state_file {
+            write!(f, ",state-file={}", p.display())?;
+        }
+        if self.max_transfer != DEFAULT_MAX_TRANSFER {
+            write!(f, ",max-transfer={}", self.max_transfer)?;
+        }
+        if self.clock == ClockMode::Real {
+            write!(f, ",clock=real")?;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_family_and_keys_with_spaces() {
+        let s: Spec = "emu:mt1959,model=BD-RE BU40N,revision=1.04,max-transfer=32k,clock=real"
+            .parse()
+            .unwrap();
+        assert_eq!(s.family, Family::Mt1959);
+        assert_eq!(s.model(), "BD-RE BU40N");
+        assert_eq!(s.revision(), "1.04");
+        assert_eq!(s.vendor(), "HL-DT-ST");
+        assert_eq!(s.max_transfer, 32 * 1024);
+        assert_eq!(s.clock, ClockMode::Real);
+    }
+
+    #[test]
+    fn display_round_trips() {
+        let text = "emu:dru-710a,serial=X 1,mode=boot,state-file=/tmp/a b,max-transfer=4096";
+        let s: Spec = text.parse().unwrap();
+        assert_eq!(s.to_string(), text);
+        assert_eq!(s.to_string().parse::<Spec>().unwrap(), s);
+    }
+
+    #[test]
+    fn rejects_bad_input() {
+        for text in [
+            "mt1959",
+            "emu:",
+            "emu:mt2000",
+            "emu:mt1959,model",
+            "emu:mt1959,colour=red",
+            "emu:mt1959,mode=sleepy",
+            "emu:mt1959,max-transfer=0",
+            "emu:mt1959,clock=fast",
+            "emu:liteon-dvd",
+        ] {
+            assert!(text.parse::<Spec>().is_err(), "{text} should not parse");
+        }
+        assert!(Spec::is_emu("emu:mt1959"));
+        assert!(!Spec::is_emu("/dev/sg0"));
+    }
+
+    #[test]
+    fn state_alias_and_hex_size() {
+        let s: Spec = "emu:mt1939,state=needs-attention,max-transfer=0x8000"
+            .parse()
+            .unwrap();
+        assert_eq!(s.mode, StartMode::NeedsAttention);
+        assert_eq!(s.max_transfer, 0x8000);
+        let g: Spec = "emu:liteon-dvd,model=DVDRW SOHW-1653S".parse().unwrap();
+        assert_eq!(g.model(), "DVDRW SOHW-1653S");
+        assert_eq!(g.vendor(), "LITE-ON");
+    }
+}
