@@ -98,6 +98,9 @@ pub struct Manifest {
     pub device: DeviceRecord,
     /// Every part, in archive order.
     pub parts: Vec<PartRecord>,
+    /// Flash ranges the drive would not return (filled with 0xFF in `firmware.bin`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub unreadable: Vec<std::ops::Range<u32>>,
 }
 
 /// One part with its bytes, before writing or after validation.
@@ -149,6 +152,7 @@ pub fn build_manifest(kind: Kind, device: DeviceRecord, created: &str, parts: &[
                 sha256: sha256_hex(&p.bytes),
             })
             .collect(),
+        unreadable: Vec::new(),
     }
 }
 

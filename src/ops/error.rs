@@ -184,6 +184,9 @@ pub enum Error {
         /// The identity of the connected drive.
         drive: String,
     },
+    /// Flash the workflow needs could not be read. Exit [`ExitCode::MediumHardware`].
+    #[error("{0}")]
+    Unreadable(String),
     /// No backup exists for this drive. Exit [`ExitCode::Usage`].
     #[error("no backup found under {0}")]
     NoBackup(PathBuf),
@@ -258,6 +261,7 @@ impl Error {
             Error::WriteInterrupted { .. } => ExitCode::WriteInterrupted,
             Error::Backup(_) => ExitCode::BackupFailed,
             Error::BadFile { .. } | Error::NoBackup(_) => ExitCode::Usage,
+            Error::Unreadable(_) => ExitCode::MediumHardware,
             Error::Family(e) => family_exit_code(e),
             Error::Io { source, .. } => match source.kind() {
                 std::io::ErrorKind::NotFound | std::io::ErrorKind::PermissionDenied => {
@@ -292,6 +296,8 @@ fn family_exit_code(e: &family::Error) -> ExitCode {
         }
         family::Error::Protocol(_) => ExitCode::Malformed,
         family::Error::NotReady(_) => ExitCode::NotReady,
+        // A request outside the flash geometry is a bug above the family; nothing was sent.
+        family::Error::InvalidRequest(_) => ExitCode::Other,
     }
 }
 
@@ -305,7 +311,9 @@ fn scsi_exit_code(e: &scsi::Error) -> ExitCode {
             _ => ExitCode::Other,
         },
         scsi::Error::ShortTransfer { .. } | scsi::Error::Malformed { .. } => ExitCode::Malformed,
-        scsi::Error::NoSense | scsi::Error::Status(_) => ExitCode::Other,
+        scsi::Error::NoSense | scsi::Error::Status(_) | scsi::Error::FieldOverflow { .. } => {
+            ExitCode::Other
+        }
         scsi::Error::Transport(t) => match t {
             TransportError::Timeout(_) => ExitCode::Timeout,
             TransportError::Io(io) if io.kind() == std::io::ErrorKind::PermissionDenied => {
