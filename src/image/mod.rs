@@ -53,6 +53,9 @@ pub enum Error {
     /// The integrity table has no active entry, so there is nothing to sign or verify.
     #[error("the integrity table has no active entry")]
     NoActiveEntry,
+    /// The buffer has neither an `MTEKMT19xx` chip tag nor an `MT19` boot banner.
+    #[error("not an MT19xx image: no MTEKMT19xx chip tag and no MT19 boot banner")]
+    NotMt19xx,
     /// A DVD-era image does not have the structure of a LiteOn/MediaTek 8051 image.
     #[error("not a DVD-era LiteOn/MediaTek image: {reason}")]
     NotDvdEra {

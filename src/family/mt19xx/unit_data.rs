@@ -10,7 +10,7 @@
 use std::fmt;
 
 use crate::family::{Error, FlashAccess, Window};
-use crate::image::layout::{CHIP_TAG_IN_DESCRIPTOR, DESCRIPTOR_LEN};
+use crate::image::mt19xx::{find_chip_tag, Chip};
 use crate::scsi::inquiry::Inquiry;
 use crate::scsi::Transport;
 
@@ -19,9 +19,6 @@ use super::flash::{calibration_window, identity_window, Flash};
 /// Largest single read of a window: full dumps use 4 KiB reads (record row 3; freemkv-firmware
 /// `probe.rs` `read_full_image`).
 const READ_PIECE: usize = 0x1000;
-
-/// Length of the `MTEKMT19xx` chip tag.
-const CHIP_TAG_LEN: usize = 10;
 
 /// Both per-unit windows of one drive, verbatim.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -42,8 +39,8 @@ pub struct Descriptor {
     pub model: Option<String>,
     /// Firmware revision, when printable and not empty.
     pub revision: Option<String>,
-    /// Chip name from the tag (`MT1959`), when the tag is present.
-    pub chip: Option<String>,
+    /// Chip family from the `MTEKMT19xx` tag, when present.
+    pub chip: Option<Chip>,
 }
 
 /// What is wrong with a drive's per-unit data.
@@ -96,16 +93,6 @@ fn parse_field(bytes: &[u8]) -> Option<String> {
     (printable && !text.is_empty()).then(|| text.to_string())
 }
 
-/// The chip name of the first `MTEKMT19xx` tag in `bytes`. The tag sits at 0x34 in the
-/// descriptor; freemkv searches for it because some ASUS dumps are shifted (record §3).
-fn find_chip(bytes: &[u8]) -> Option<String> {
-    bytes.windows(CHIP_TAG_LEN).find_map(|w| {
-        let digits = &w[6..];
-        (w.starts_with(b"MTEKMT19") && digits.iter().all(u8::is_ascii_digit))
-            .then(|| String::from_utf8_lossy(&w[4..]).into_owned())
-    })
-}
-
 /// Parse an identity descriptor window. Never fails: missing fields are `None`.
 pub fn parse_descriptor(bytes: &[u8]) -> Descriptor {
     let field = |range: std::ops::Range<usize>| bytes.get(range).and_then(parse_field);
@@ -113,7 +100,9 @@ pub fn parse_descriptor(bytes: &[u8]) -> Descriptor {
         vendor: field(0..8),
         model: field(8..0x18),
         revision: field(0x18..0x1C),
-        chip: find_chip(bytes.get(..DESCRIPTOR_LEN.min(bytes.len())).unwrap_or(&[])),
+        // The tag is the authoritative chip family; it sits at 0x34, but freemkv searches for
+        // it because some ASUS dumps are shifted (record §3), so the whole window is searched.
+        chip: find_chip_tag(bytes).map(|(_, chip)| chip),
     }
 }
 
@@ -127,7 +116,7 @@ pub fn check(data: &UnitData, inquiry: &Inquiry) -> Result<(), UnitProblem> {
         return Err(UnitProblem::CalibrationBlank);
     }
     let descriptor = parse_descriptor(&data.identity);
-    if descriptor.chip.is_none() || data.identity.len() < CHIP_TAG_IN_DESCRIPTOR + CHIP_TAG_LEN {
+    if descriptor.chip.is_none() {
         return Err(UnitProblem::ChipTagMissing);
     }
     let named = |vendor: &str, model: &str| format!("{vendor} {model}");
@@ -174,6 +163,7 @@ pub fn write_unit_data(t: &mut dyn Transport, data: &UnitData) -> Result<(), Err
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::image::layout::{CHIP_TAG_IN_DESCRIPTOR, DESCRIPTOR_LEN};
 
     fn inquiry(vendor: &str, product: &str) -> Inquiry {
         Inquiry {
@@ -218,7 +208,7 @@ mod tests {
         assert_eq!(d.vendor.as_deref(), Some("HL-DT-ST"));
         assert_eq!(d.model.as_deref(), Some("BD-RE BU40N"));
         assert_eq!(d.revision.as_deref(), Some("1.03"));
-        assert_eq!(d.chip.as_deref(), Some("MT1959"));
+        assert_eq!(d.chip, Some(Chip::Mt1959));
         let blank = parse_descriptor(&[0xFF; DESCRIPTOR_LEN]);
         assert_eq!(blank, Descriptor::default());
     }
@@ -227,7 +217,7 @@ mod tests {
     fn shifted_tag_is_found() {
         let mut d = vec![0u8; DESCRIPTOR_LEN];
         d[0x40..0x4A].copy_from_slice(b"MTEKMT1939");
-        assert_eq!(parse_descriptor(&d).chip.as_deref(), Some("MT1939"));
+        assert_eq!(parse_descriptor(&d).chip, Some(Chip::Mt1939));
     }
 
     #[test]
