@@ -79,7 +79,7 @@ pub fn probe_chunk(
 
 /// Read `range` of flash in `chunk`-sized commands, splitting failing chunks into
 /// [`SPLIT_SIZES`] pieces. Sense-level failures of the smallest piece are filled or fail per
-/// `unreadable`; transport failures (timeout, device gone, refused) always abort.
+/// `unreadable`; progress is reported as `phase`. Transport failures (timeout, device gone, refused) always abort.
 pub fn read_region(
     t: &mut dyn Transport,
     flash: &dyn FlashAccess,
@@ -87,6 +87,7 @@ pub fn read_region(
     chunk: usize,
     unreadable: Unreadable,
     report: &mut ReadReport,
+    phase: Phase,
     progress: &mut dyn FnMut(Progress),
 ) -> Result<Vec<u8>, Error> {
     let total = (range.end - range.start) as usize;
@@ -106,7 +107,7 @@ pub fn read_region(
         )?;
         done += len;
         progress(Progress {
-            phase: Phase::Read,
+            phase,
             done,
             total,
         });
@@ -205,6 +206,7 @@ pub fn read_flash(
         report.chunk,
         Unreadable::FillFF,
         &mut report,
+        Phase::Read,
         progress,
     )?;
     Ok(FlashRead { bytes, report })

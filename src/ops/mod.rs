@@ -11,9 +11,11 @@ pub mod bundle;
 pub mod drive;
 pub mod dump;
 pub mod error;
+pub mod flash;
 pub mod gates;
 pub mod inhibit;
 pub mod lock;
+pub mod session;
 pub mod signals;
 
 pub use error::{DriveCondition, Error, ExitCode};
