@@ -10,6 +10,7 @@ pub mod backup;
 pub mod bundle;
 pub mod drive;
 pub mod dump;
+pub mod eeprom;
 pub mod error;
 pub mod flash;
 pub mod gates;
