@@ -218,11 +218,17 @@ pub fn build_gate_input(image: &Mt19xxImage, drive: &Drive, layout_size: usize) 
     let image_banner = image.banner.as_ref().filter(|b| b.is_mt19()).map(|b| b.id());
     // ASSUMPTION (until image::compat lands with the known-banner list): a banner is known
     // when it is the drive's own boot loader generation, as redumper requires.
-    let banner = match (image_banner, id.banner.as_deref()) {
-        (Some(img), Some(drv)) if img.trim() == drv.trim() => BannerCheck::Known { banner: img },
+    // The family reports the whole banner window; the banner ID is its first 16 bytes, the
+    // part redumper compares between drive and image (`drive/flash_mt1959.ixx`).
+    let drive_banner_id = id
+        .banner
+        .as_deref()
+        .map(|b| b.chars().take(16).collect::<String>().trim().to_string());
+    let banner = match (image_banner, drive_banner_id) {
+        (Some(img), Some(drv)) if img.trim() == drv => BannerCheck::Known { banner: img },
         (Some(img), Some(drv)) => BannerCheck::Mismatch {
             image: img,
-            drive: drv.to_string(),
+            drive: drv,
         },
         (img, None) => BannerCheck::Unknown { banner: img },
         (None, Some(_)) => BannerCheck::Unknown { banner: None },
@@ -280,7 +286,12 @@ pub fn plan_flash(
     let layout = flash.layout();
     let parsed = mt19xx::parse(&image.bytes)
         .map_err(|e| Error::bad_file(&image.path, format!("not an MT19xx image: {e}")))?;
-    let input = build_gate_input(&parsed, drive, layout.size);
+    let mut input = build_gate_input(&parsed, drive, layout.size);
+    if input.drive_chip.is_none() {
+        // A drive in its boot loader after an interrupted burn may have lost its descriptor;
+        // its own latest backup still names its chip.
+        input.drive_chip = chip_from_backup(opts_backup_base, drive);
+    }
     let verdicts = gates::evaluate(&input, waivers);
     let chunks = layout.size.div_ceil(layout.write_chunk);
     let last = (chunks - 1) * layout.write_chunk;
@@ -329,6 +340,15 @@ pub fn plan_flash(
         ),
         unit_windows_replaced,
     })
+}
+
+/// The chip tag in the drive's latest valid backup, when there is one.
+fn chip_from_backup(base: &Path, drive: &Drive) -> Option<String> {
+    let (path, bundle) = backup::find_latest_backup(base, &drive.identity).ok()?;
+    let firmware = bundle.part(backup::parts::FIRMWARE)?;
+    let (_, chip) = mt19xx::find_chip_tag(&firmware.bytes)?;
+    log::info!("drive chip {chip} taken from its backup {}", path.display());
+    Some(chip.name().to_string())
 }
 
 /// Flash `image` onto `drive`. See the module header for the sequence and its guarantees.

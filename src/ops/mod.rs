@@ -16,6 +16,7 @@ pub mod flash;
 pub mod gates;
 pub mod inhibit;
 pub mod lock;
+pub mod open;
 pub mod session;
 pub mod signals;
 
