@@ -26,7 +26,10 @@ fn dump_equals_flash_except_the_mirror_page() {
     let bytes = std::fs::read(&out).unwrap();
     let flash = drive.flash();
     assert_eq!(bytes.len(), flash.len());
-    assert_eq!(&bytes[..MIRROR_LEN], &flash[MIRROR_SOURCE..MIRROR_SOURCE + MIRROR_LEN]);
+    assert_eq!(
+        &bytes[..MIRROR_LEN],
+        &flash[MIRROR_SOURCE..MIRROR_SOURCE + MIRROR_LEN]
+    );
     assert_eq!(&bytes[MIRROR_LEN..], &flash[MIRROR_LEN..]);
     assert_eq!(report.manifest.read.chunk, 0x1_0000);
     assert!(report.manifest.read.unreadable.is_empty());
@@ -66,7 +69,10 @@ fn dump_respects_max_transfer_and_fills_unreadable_ranges() {
     assert_eq!(report.manifest.read.unreadable, vec![0x4_0100..0x4_0120]);
     let bytes = std::fs::read(&out).unwrap();
     assert!(bytes[0x4_0100..0x4_0120].iter().all(|b| *b == 0xFF));
-    assert_eq!(&bytes[0x4_0120..0x4_1000], &drive.flash()[0x4_0120..0x4_1000]);
+    assert_eq!(
+        &bytes[0x4_0120..0x4_1000],
+        &drive.flash()[0x4_0120..0x4_1000]
+    );
 }
 
 #[test]
@@ -114,7 +120,11 @@ fn backup_is_validated_and_found_again() {
     assert_eq!(latest, report.path);
 }
 
-fn restore_opts(base: &std::path::Path, execution: Execution, other: FromOtherDrive) -> RestoreOptions {
+fn restore_opts(
+    base: &std::path::Path,
+    execution: Execution,
+    other: FromOtherDrive,
+) -> RestoreOptions {
     RestoreOptions {
         from_other_drive: other,
         execution,
@@ -192,12 +202,26 @@ fn restore_faults_are_never_reported_as_success() {
     drop(dev);
     let wanted = read_bundle(&file).unwrap();
     for trigger in [
-        Trigger { opcode: Some(WRITE_BUFFER), offset: Some(0x1F_0000), ..Default::default() },
-        Trigger { opcode: Some(WRITE_BUFFER), offset: Some(0x1E_C000), ..Default::default() },
+        Trigger {
+            opcode: Some(WRITE_BUFFER),
+            offset: Some(0x1F_0000),
+            ..Default::default()
+        },
+        Trigger {
+            opcode: Some(WRITE_BUFFER),
+            offset: Some(0x1E_C000),
+            ..Default::default()
+        },
     ] {
-        for action in [hardware_error(), Action::PowerLoss, Action::ShortTransfer { bytes: 0x100 }] {
+        for action in [
+            hardware_error(),
+            Action::PowerLoss,
+            Action::ShortTransfer { bytes: 0x100 },
+        ] {
             let mut target = mt1959_serial("DST000000002");
-            target.set_fault_plan(fault(trigger.clone(), action.clone())).unwrap();
+            target
+                .set_fault_plan(fault(trigger.clone(), action.clone()))
+                .unwrap();
             let (mut dev, identified) = device(&mut target);
             let result = restore_unit_data(
                 &mut dev,
@@ -207,12 +231,19 @@ fn restore_faults_are_never_reported_as_success() {
                 &mut quiet,
             );
             drop(dev);
-            let holds = wanted.parts.iter().filter_map(|p| p.flash_offset.map(|o| (o, p))).all(
-                |(o, p)| target.flash()[o as usize..o as usize + p.bytes.len()] == p.bytes[..],
-            );
+            let holds = wanted
+                .parts
+                .iter()
+                .filter_map(|p| p.flash_offset.map(|o| (o, p)))
+                .all(|(o, p)| {
+                    target.flash()[o as usize..o as usize + p.bytes.len()] == p.bytes[..]
+                });
             match result {
                 Ok(_) => assert!(holds, "{trigger:?} {action:?}: success without the data"),
-                Err(e) => assert!(e.condition().is_some() || matches!(e, Error::Family(_)), "{e}"),
+                Err(e) => assert!(
+                    e.condition().is_some() || matches!(e, Error::Family(_)),
+                    "{e}"
+                ),
             }
         }
     }

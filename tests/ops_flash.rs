@@ -7,8 +7,8 @@ use ops_common::*;
 
 use odflash::emu::{Action, Mode, Phase};
 use odflash::image::layout::{BOOT_REGION_END, FLASH_SIZE};
-use odflash::image::synth::{build_mt19xx, Banner, Breakage, SynthSpec};
 use odflash::image::mt19xx::Chip;
+use odflash::image::synth::{build_mt19xx, Banner, Breakage, SynthSpec};
 use odflash::ops::backup;
 use odflash::ops::flash::{flash, Execution, FlashOptions, FlashOutcome, ImageFile};
 use odflash::ops::gates::{Crossflash, Downgrade, Gate, Reinstall, Waivers};
@@ -35,14 +35,23 @@ fn run(
 fn dry_run_plans_and_writes_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let mut drive = mt1959();
-    let outcome = run(&mut drive, &upgrade(), &options(dir.path(), Execution::DryRun)).unwrap();
+    let outcome = run(
+        &mut drive,
+        &upgrade(),
+        &options(dir.path(), Execution::DryRun),
+    )
+    .unwrap();
     let FlashOutcome::Planned(plan) = outcome else {
         panic!("dry run flashed")
     };
     assert_eq!(plan.gates.len(), Gate::ALL.len());
     assert!(plan.point_of_no_return.contains("128/128"));
     assert_eq!(count(&drive, WRITE_BUFFER), 0);
-    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0, "no backup in a dry run");
+    assert_eq!(
+        std::fs::read_dir(dir.path()).unwrap().count(),
+        0,
+        "no backup in a dry run"
+    );
 }
 
 fn refused_by(image: ImageFile, waivers: Waivers) -> (Gate, String) {
@@ -52,7 +61,11 @@ fn refused_by(image: ImageFile, waivers: Waivers) -> (Gate, String) {
     opts.waivers = waivers;
     let err = run(&mut drive, &image, &opts).unwrap_err();
     assert_eq!(err.exit_code(), ExitCode::GateRefused);
-    assert_eq!(count(&drive, WRITE_BUFFER), 0, "a refusing gate sent a write");
+    assert_eq!(
+        count(&drive, WRITE_BUFFER),
+        0,
+        "a refusing gate sent a write"
+    );
     assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
     match err {
         Error::GateRefused { gate, reason } => (gate, reason),
@@ -81,7 +94,10 @@ fn each_gate_refuses_with_zero_writes() {
     };
     let (gate, reason) = refused_by(image, none());
     assert_eq!(gate, Gate::Model);
-    assert!(reason.contains("BU20N") && reason.contains("--crossflash"), "{reason}");
+    assert!(
+        reason.contains("BU20N") && reason.contains("--crossflash"),
+        "{reason}"
+    );
     other_model.model = "BD-RE BU40N".into();
     other_model.banner = Banner::Jb8;
     let image = ImageFile {
@@ -125,16 +141,28 @@ fn flash_backs_up_writes_commits_and_verifies() {
     };
     assert_eq!(writes_with_mode(&drive, MODE_COMMIT), 1);
     assert_eq!(drive.mode(), Mode::App);
-    assert_eq!(&drive.flash()[BOOT_REGION_END..], &image.bytes[BOOT_REGION_END..]);
-    assert_eq!(&drive.flash()[..BOOT_REGION_END], &before[..BOOT_REGION_END]);
+    assert_eq!(
+        &drive.flash()[BOOT_REGION_END..],
+        &image.bytes[BOOT_REGION_END..]
+    );
+    assert_eq!(
+        &drive.flash()[..BOOT_REGION_END],
+        &before[..BOOT_REGION_END]
+    );
     // The backup is on disk, valid, and holds the old flash.
     let b = odflash::ops::bundle::read_bundle(&report.backup.path).unwrap();
     let fw = b.part(backup::parts::FIRMWARE).unwrap();
     assert_eq!(&fw.bytes[BOOT_REGION_END..], &before[BOOT_REGION_END..]);
     // The backup was complete before the first write: every READ precedes every WRITE BUFFER.
     let log = drive.command_log();
-    let first_write = log.iter().position(|c| c.opcode() == Some(WRITE_BUFFER)).unwrap();
-    let reads_before = log[..first_write].iter().filter(|c| c.opcode() == Some(0x3C)).count();
+    let first_write = log
+        .iter()
+        .position(|c| c.opcode() == Some(WRITE_BUFFER))
+        .unwrap();
+    let reads_before = log[..first_write]
+        .iter()
+        .filter(|c| c.opcode() == Some(0x3C))
+        .count();
     assert!(reads_before >= FLASH_SIZE / 0x1_0000);
 }
 
@@ -144,8 +172,12 @@ fn unwritable_backup_dir_means_zero_writes() {
     let blocker = dir.path().join("not-a-dir");
     std::fs::write(&blocker, b"x").unwrap();
     let mut drive = mt1959();
-    let err = run(&mut drive, &upgrade(), &options(&blocker.join("backups"), Execution::Execute))
-        .unwrap_err();
+    let err = run(
+        &mut drive,
+        &upgrade(),
+        &options(&blocker.join("backups"), Execution::Execute),
+    )
+    .unwrap_err();
     assert!(matches!(err, Error::Backup(_)), "{err:?}");
     assert_eq!(err.exit_code(), ExitCode::BackupFailed);
     assert_eq!(count(&drive, WRITE_BUFFER), 0);
@@ -169,7 +201,12 @@ fn backup_read_failure_means_zero_writes() {
             }],
         })
         .unwrap();
-    let err = run(&mut drive, &upgrade(), &options(dir.path(), Execution::Execute)).unwrap_err();
+    let err = run(
+        &mut drive,
+        &upgrade(),
+        &options(dir.path(), Execution::Execute),
+    )
+    .unwrap_err();
     assert!(matches!(err, Error::Backup(_)), "{err:?}");
     assert_eq!(count(&drive, WRITE_BUFFER), 0);
 }
@@ -183,12 +220,26 @@ fn stream_failure_never_commits_and_says_nothing_was_burned() {
         drive
             .set_fault_plan(fault(at(Phase::Stream, Some(0x8_0000)), action.clone()))
             .unwrap();
-        let err = run(&mut drive, &upgrade(), &options(dir.path(), Execution::Execute))
-            .unwrap_err();
-        assert_eq!(err.exit_code(), ExitCode::WriteInterrupted, "{action:?}: {err}");
+        let err = run(
+            &mut drive,
+            &upgrade(),
+            &options(dir.path(), Execution::Execute),
+        )
+        .unwrap_err();
+        assert_eq!(
+            err.exit_code(),
+            ExitCode::WriteInterrupted,
+            "{action:?}: {err}"
+        );
         let condition = err.condition().unwrap();
-        assert!(condition.state.contains("nothing was burned"), "{condition}");
-        assert_eq!(condition.next, "odflash flash emu:mt1959 /images/bu40n.bin --execute");
+        assert!(
+            condition.state.contains("nothing was burned"),
+            "{condition}"
+        );
+        assert_eq!(
+            condition.next,
+            "odflash flash emu:mt1959 /images/bu40n.bin --execute"
+        );
         assert_eq!(writes_with_mode(&drive, MODE_COMMIT), 0, "{action:?}");
         assert_eq!(drive.flash(), &before[..]);
     }
@@ -205,11 +256,16 @@ fn power_loss_mid_burn_leaves_recovery_and_a_second_flash_succeeds() {
     let err = run(&mut drive, &image, &options(dir.path(), Execution::Execute)).unwrap_err();
     let condition = err.condition().expect("a condition").clone();
     assert!(condition.state.contains("boot loader"), "{condition}");
-    assert_eq!(condition.next, "sudo odflash rescue emu:mt1959 /images/bu40n.bin");
+    assert_eq!(
+        condition.next,
+        "sudo odflash rescue emu:mt1959 /images/bu40n.bin"
+    );
     assert_eq!(drive.mode(), Mode::Boot);
 
     // Rescue: the drive identifies in recovery and the same image flashes and verifies.
-    drive.set_fault_plan(odflash::emu::FaultPlan::default()).unwrap();
+    drive
+        .set_fault_plan(odflash::emu::FaultPlan::default())
+        .unwrap();
     let (mut dev, identified) = device(&mut drive);
     assert_eq!(identified.state, odflash::family::DriveState::Recovery);
     let outcome = flash(
@@ -223,27 +279,43 @@ fn power_loss_mid_burn_leaves_recovery_and_a_second_flash_succeeds() {
     assert!(matches!(outcome, FlashOutcome::Flashed(_)));
     drop(dev);
     assert_eq!(drive.mode(), Mode::App);
-    assert_eq!(&drive.flash()[BOOT_REGION_END..], &image.bytes[BOOT_REGION_END..]);
+    assert_eq!(
+        &drive.flash()[BOOT_REGION_END..],
+        &image.bytes[BOOT_REGION_END..]
+    );
 }
 
 #[test]
 fn faults_after_the_burn_are_never_reported_as_success() {
-    let cases = [
-        at(Phase::Commit, None),
-        at(Phase::Verify, Some(0x15_0000)),
-    ];
+    let cases = [at(Phase::Commit, None), at(Phase::Verify, Some(0x15_0000))];
     for trigger in cases {
-        for action in [hardware_error(), Action::PowerLoss, Action::ShortTransfer { bytes: 16 }] {
+        for action in [
+            hardware_error(),
+            Action::PowerLoss,
+            Action::ShortTransfer { bytes: 16 },
+        ] {
             let dir = tempfile::tempdir().unwrap();
             let mut drive = mt1959();
-            drive.set_fault_plan(fault(trigger.clone(), action.clone())).unwrap();
-            let result = run(&mut drive, &upgrade(), &options(dir.path(), Execution::Execute));
-            let holds_image = drive.flash()[BOOT_REGION_END..] == upgrade().bytes[BOOT_REGION_END..]
+            drive
+                .set_fault_plan(fault(trigger.clone(), action.clone()))
+                .unwrap();
+            let result = run(
+                &mut drive,
+                &upgrade(),
+                &options(dir.path(), Execution::Execute),
+            );
+            let holds_image = drive.flash()[BOOT_REGION_END..]
+                == upgrade().bytes[BOOT_REGION_END..]
                 && drive.mode() == Mode::App;
             match result {
-                Ok(_) => assert!(holds_image, "{trigger:?} {action:?}: success without the image"),
+                Ok(_) => assert!(
+                    holds_image,
+                    "{trigger:?} {action:?}: success without the image"
+                ),
                 Err(e) => {
-                    let c = e.condition().unwrap_or_else(|| panic!("{trigger:?} {action:?}: {e}"));
+                    let c = e
+                        .condition()
+                        .unwrap_or_else(|| panic!("{trigger:?} {action:?}: {e}"));
                     assert!(c.next.contains("rescue"), "{c}");
                 }
             }

@@ -77,24 +77,36 @@ pub fn probe_chunk(
     Ok(*PROBE_SIZES.last().expect("probe sizes are not empty"))
 }
 
-/// Read `range` of flash in `chunk`-sized commands, splitting failing chunks into
+/// One region read: which bytes, in what chunk size, what to do with unreadable pieces, and
+/// the phase progress is reported as.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Sweep {
+    /// Flash offsets to read.
+    pub range: Range<u32>,
+    /// Bytes per command.
+    pub chunk: usize,
+    /// Fill or fail on unreadable pieces.
+    pub unreadable: Unreadable,
+    /// Progress phase.
+    pub phase: Phase,
+}
+
+/// Read `sweep.range` of flash in `sweep.chunk`-sized commands, splitting failing chunks into
 /// [`SPLIT_SIZES`] pieces. Sense-level failures of the smallest piece are filled or fail per
-/// `unreadable`; progress is reported as `phase`. Transport failures (timeout, device gone, refused) always abort.
+/// `sweep.unreadable`; transport failures (timeout, device gone, refused) always abort.
 pub fn read_region(
     t: &mut dyn Transport,
     flash: &dyn FlashAccess,
-    range: Range<u32>,
-    chunk: usize,
-    unreadable: Unreadable,
+    sweep: &Sweep,
     report: &mut ReadReport,
-    phase: Phase,
     progress: &mut dyn FnMut(Progress),
 ) -> Result<Vec<u8>, Error> {
+    let range = &sweep.range;
     let total = (range.end - range.start) as usize;
     let mut out = vec![0xFF; total];
     let mut done = 0;
     while done < total {
-        let len = chunk.min(total - done);
+        let len = sweep.chunk.min(total - done);
         let at = range.start + done as u32;
         read_piece(
             t,
@@ -102,12 +114,12 @@ pub fn read_region(
             at,
             &mut out[done..done + len],
             0,
-            unreadable,
+            sweep.unreadable,
             report,
         )?;
         done += len;
         progress(Progress {
-            phase,
+            phase: sweep.phase,
             done,
             total,
         });
@@ -197,18 +209,18 @@ pub fn read_flash(
 ) -> Result<FlashRead, Error> {
     let layout = flash.layout();
     let mut report = ReadReport::default();
-    let probe_at = layout.protected.end.min(layout.size.saturating_sub(PROBE_SIZES[0])) as u32;
+    let probe_at = layout
+        .protected
+        .end
+        .min(layout.size.saturating_sub(PROBE_SIZES[0])) as u32;
     report.chunk = probe_chunk(t, flash, probe_at, &mut report)?;
-    let bytes = read_region(
-        t,
-        flash,
-        0..layout.size as u32,
-        report.chunk,
-        Unreadable::FillFF,
-        &mut report,
-        Phase::Read,
-        progress,
-    )?;
+    let sweep = Sweep {
+        range: 0..layout.size as u32,
+        chunk: report.chunk,
+        unreadable: Unreadable::FillFF,
+        phase: Phase::Read,
+    };
+    let bytes = read_region(t, flash, &sweep, &mut report, progress)?;
     Ok(FlashRead { bytes, report })
 }
 

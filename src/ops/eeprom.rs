@@ -15,7 +15,7 @@ use crate::family::Window;
 use super::backup::{self, window_part_name, BackupReport};
 use super::bundle::{self, Bundle, DeviceRecord, Kind, Part};
 use super::drive::{Device, Drive};
-use super::dump::{self, ReadReport, Unreadable};
+use super::dump::{self, ReadReport, Sweep, Unreadable};
 use super::error::{DriveCondition, Error};
 use super::flash::Execution;
 use super::session::WriteSession;
@@ -65,16 +65,13 @@ pub fn dump_unit_data(
     let chunk = dump::probe_chunk(t, flash, flash.layout().protected.end as u32, &mut report)?;
     let mut parts = Vec::new();
     for w in flash.layout().unit_windows {
-        let bytes = dump::read_region(
-            t,
-            flash,
-            w.offset..w.offset + w.len,
+        let sweep = Sweep {
+            range: w.offset..w.offset + w.len,
             chunk,
-            Unreadable::Fail,
-            &mut report,
-            Phase::Read,
-            progress,
-        )?;
+            unreadable: Unreadable::Fail,
+            phase: Phase::Read,
+        };
+        let bytes = dump::read_region(t, flash, &sweep, &mut report, progress)?;
         parts.push(Part {
             name: window_part_name(&w.name),
             flash_offset: Some(w.offset),
@@ -133,7 +130,7 @@ pub struct RestoreReport {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum RestoreOutcome {
     /// Dry run: nothing written.
-    Planned(RestorePlan),
+    Planned(Box<RestorePlan>),
     /// Every window written and verified.
     Restored(Box<RestoreReport>),
 }
@@ -151,6 +148,9 @@ fn same_drive(a: &DeviceRecord, b: &DeviceRecord) -> bool {
         }
 }
 
+/// A window and the bytes to write into it.
+pub type WindowBytes = (Window, Vec<u8>);
+
 /// Plan a restore (no device I/O): validate the file's windows against the family layout and
 /// check it belongs to this drive.
 pub fn plan_restore(
@@ -158,7 +158,7 @@ pub fn plan_restore(
     file: &Path,
     bundle: &Bundle,
     from_other_drive: FromOtherDrive,
-) -> Result<(RestorePlan, Vec<(Window, Vec<u8>)>), Error> {
+) -> Result<(RestorePlan, Vec<WindowBytes>), Error> {
     let flash = drive.flash_access()?;
     let target = drive.record();
     let source = bundle.manifest.device.clone();
@@ -220,7 +220,7 @@ pub fn restore_unit_data(
     let bundle = bundle::read_bundle(file)?;
     let (plan, data) = plan_restore(drive, file, &bundle, opts.from_other_drive)?;
     if opts.execution == Execution::DryRun {
-        return Ok(RestoreOutcome::Planned(plan));
+        return Ok(RestoreOutcome::Planned(Box::new(plan)));
     }
     let flash = drive.flash_access()?;
     let session = WriteSession::begin(dev, "restoring optical drive unit data")?;
@@ -274,16 +274,13 @@ pub fn restore_unit_data(
     let chunk = backup.read.chunk;
     let mut report = ReadReport::default();
     for (window, bytes) in &data {
-        let read = dump::read_region(
-            t,
-            flash,
-            window.offset..window.offset + window.len,
+        let sweep = Sweep {
+            range: window.offset..window.offset + window.len,
             chunk,
-            Unreadable::Fail,
-            &mut report,
-            Phase::Verify,
-            progress,
-        );
+            unreadable: Unreadable::Fail,
+            phase: Phase::Verify,
+        };
+        let read = dump::read_region(t, flash, &sweep, &mut report, progress);
         let condition = DriveCondition {
             state: format!(
                 "the {} window was written but does not read back as intended",

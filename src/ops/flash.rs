@@ -15,13 +15,13 @@ use std::time::Duration;
 use serde::Serialize;
 
 use crate::family::{self, CommitReply, DriveState};
-use crate::image::mt19xx::{self, Mt19xxImage, Origin, SizeVerdict, Version};
 use crate::image::mt19xx::VersionOrder as ImageOrder;
+use crate::image::mt19xx::{self, Mt19xxImage, Origin, SizeVerdict, Version};
 
 use super::backup::{self, BackupReport};
 use super::bundle::{self, DeviceRecord};
 use super::drive::{Device, Drive};
-use super::dump::{self, ReadReport, Unreadable};
+use super::dump::{self, ReadReport, Sweep, Unreadable};
 use super::error::{DriveCondition, Error};
 use super::gates::{self, BannerCheck, Compat, GateInput, GateVerdict, VersionOrder, Waivers};
 use super::session::WriteSession;
@@ -186,7 +186,7 @@ pub struct FlashReport {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum FlashOutcome {
     /// Dry run: the plan, nothing written.
-    Planned(Plan),
+    Planned(Box<Plan>),
     /// The image is on the drive and verified.
     Flashed(Box<FlashReport>),
 }
@@ -215,7 +215,11 @@ pub fn build_gate_input(image: &Mt19xxImage, drive: &Drive, layout_size: usize) 
             drive_model: id.model.clone(),
         }
     };
-    let image_banner = image.banner.as_ref().filter(|b| b.is_mt19()).map(|b| b.id());
+    let image_banner = image
+        .banner
+        .as_ref()
+        .filter(|b| b.is_mt19())
+        .map(|b| b.id());
     // ASSUMPTION (until image::compat lands with the known-banner list): a banner is known
     // when it is the drive's own boot loader generation, as redumper requires.
     // The family reports the whole banner window; the banner ID is its first 16 bytes, the
@@ -296,11 +300,7 @@ pub fn plan_flash(
     let chunks = layout.size.div_ceil(layout.write_chunk);
     let last = (chunks - 1) * layout.write_chunk;
     let unit_windows_replaced = if parsed.size == SizeVerdict::Exact {
-        layout
-            .unit_windows
-            .iter()
-            .map(|w| w.name.clone())
-            .collect()
+        layout.unit_windows.iter().map(|w| w.name.clone()).collect()
     } else {
         Vec::new()
     };
@@ -372,7 +372,7 @@ pub fn flash(
     }
     // 2. Dry run ends here.
     if opts.execution == Execution::DryRun {
-        return Ok(FlashOutcome::Planned(plan));
+        return Ok(FlashOutcome::Planned(Box::new(plan)));
     }
     let flash = drive.flash_access()?;
     let layout = flash.layout();
@@ -438,17 +438,13 @@ pub fn flash(
         chunk: backup.read.chunk,
         ..ReadReport::default()
     };
-    let read = dump::read_region(
-        t,
-        flash,
-        verify_range.clone(),
-        verify.chunk,
-        Unreadable::Fail,
-        &mut verify,
-        Phase::Verify,
-        progress,
-    )
-    .map_err(|e| match e {
+    let sweep = Sweep {
+        range: verify_range.clone(),
+        chunk: verify.chunk,
+        unreadable: Unreadable::Fail,
+        phase: Phase::Verify,
+    };
+    let read = dump::read_region(t, flash, &sweep, &mut verify, progress).map_err(|e| match e {
         Error::Family(source) => next.interrupted("read-back verify", source, Burned::Yes),
         other => other,
     })?;
@@ -537,7 +533,11 @@ impl NextSteps {
     /// A [`Error::VerifyMismatch`] when `found` differs from `expected` (both starting at
     /// flash offset `base`).
     fn compare(&self, base: u32, expected: &[u8], found: &[u8]) -> Option<Error> {
-        let mut diffs = expected.iter().zip(found).enumerate().filter(|(_, (a, b))| a != b);
+        let mut diffs = expected
+            .iter()
+            .zip(found)
+            .enumerate()
+            .filter(|(_, (a, b))| a != b);
         let (first, (&e, &f)) = diffs.next()?;
         Some(Error::VerifyMismatch {
             offset: base + first as u32,

@@ -29,17 +29,17 @@ pub fn open(device: &str, opts: &OpenOptions) -> Result<Device<'static>, Error> 
         device: device.to_string(),
         detail,
     };
-    let (transport, lock_path): (Box<dyn Transport>, Option<PathBuf>) =
-        if emu::Spec::is_emu(device) {
-            let spec = emu::Spec::from_str(device).map_err(|e| open_err(e.to_string()))?;
-            let drive = emu::Drive::open(&spec).map_err(|e| open_err(e.to_string()))?;
-            // An emulated drive is shared between processes only through its state file.
-            (Box::new(drive), spec.state_file.clone())
-        } else {
-            let dev = sg::Device::open(Path::new(device)).map_err(|e| open_err(e.to_string()))?;
-            let node = dev.path().to_path_buf();
-            (Box::new(dev), Some(node))
-        };
+    let (transport, lock_path): (Box<dyn Transport>, Option<PathBuf>) = if emu::Spec::is_emu(device)
+    {
+        let spec = emu::Spec::from_str(device).map_err(|e| open_err(e.to_string()))?;
+        let drive = emu::Drive::open(&spec).map_err(|e| open_err(e.to_string()))?;
+        // An emulated drive is shared between processes only through its state file.
+        (Box::new(drive), spec.state_file.clone())
+    } else {
+        let dev = sg::Device::open(Path::new(device)).map_err(|e| open_err(e.to_string()))?;
+        let node = dev.path().to_path_buf();
+        (Box::new(dev), Some(node))
+    };
     let transport: Box<dyn Transport> = match &opts.trace {
         None => transport,
         Some((path, payload)) => {

@@ -61,7 +61,9 @@ pub fn writes_with_mode(drive: &emu::Drive, mode: u8) -> usize {
     drive
         .command_log()
         .iter()
-        .filter(|c| c.opcode() == Some(WRITE_BUFFER) && c.cdb.get(1).map(|b| b & 0x1F) == Some(mode))
+        .filter(|c| {
+            c.opcode() == Some(WRITE_BUFFER) && c.cdb.get(1).map(|b| b & 0x1F) == Some(mode)
+        })
         .count()
 }
 
