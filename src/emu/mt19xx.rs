@@ -301,14 +301,13 @@ impl Mt19xx {
 
     /// The phase a command belongs to, for fault triggers.
     pub(crate) fn phase(&self, cdb: &[u8]) -> Option<Phase> {
-        if self.burn.is_some() {
-            return Some(Phase::Burn);
-        }
         let mode = cdb.get(1).map(|b| b & 0x1F);
         match (cdb.first().copied()?, mode) {
+            // The commit usually arrives while the drive burns: it is still the commit phase.
+            (opcode::WRITE_BUFFER, Some(MODE_COMMIT)) => Some(Phase::Commit),
+            _ if self.burn.is_some() => Some(Phase::Burn),
             (opcode::WRITE_BUFFER, Some(MODE_PREPARE)) => Some(Phase::Prepare),
             (opcode::WRITE_BUFFER, Some(MODE_DATA)) if self.staged.is_some() => Some(Phase::Stream),
-            (opcode::WRITE_BUFFER, Some(MODE_COMMIT)) => Some(Phase::Commit),
             (opcode::READ_BUFFER, Some(MODE_DATA)) if self.verifying => Some(Phase::Verify),
             _ => None,
         }
@@ -405,12 +404,12 @@ impl Mt19xx {
         }
         // Reads of the first page return a mirror of 0x10000 (freemkv
         // `ensure_flashable_boot_page`); the rest of the boot region reads as stored.
-        let data = (off..off + len)
-            .map(|at| match at {
-                a if a < MIRROR_LEN => self.flash[MIRROR_SOURCE + a],
-                a => self.flash[a],
-            })
-            .collect();
+        let mut data = self.flash[off..off + len].to_vec();
+        if off < MIRROR_LEN {
+            let n = (MIRROR_LEN - off).min(len);
+            let src = MIRROR_SOURCE + off;
+            data[..n].copy_from_slice(&self.flash[src..src + n]);
+        }
         Reply::In(data)
     }
 

@@ -53,13 +53,19 @@ impl std::fmt::Display for Chip {
 
 /// Searches the whole image for a chip tag and returns its offset and chip. The tag is the
 /// authoritative chip family; freemkv searches for it because some ASUS dumps are shifted.
-/// The first occurrence wins.
+/// A tag in its descriptor place wins; otherwise the first occurrence.
 pub fn find_chip_tag(bytes: &[u8]) -> Option<(usize, Chip)> {
-    bytes.windows(10).enumerate().find_map(|(at, w)| {
+    let chip_at = |at: usize| {
+        let w = bytes.get(at..at + 10)?;
         [Chip::Mt1959, Chip::Mt1939]
             .into_iter()
             .find(|chip| w == chip.tag())
-            .map(|chip| (at, chip))
+    };
+    let in_place = layout::DESCRIPTOR_OFFSET + layout::CHIP_TAG_IN_DESCRIPTOR;
+    chip_at(in_place).map(|chip| (in_place, chip)).or_else(|| {
+        (0..bytes.len())
+            .filter(|&at| bytes[at] == b'M')
+            .find_map(|at| chip_at(at).map(|chip| (at, chip)))
     })
 }
 
@@ -214,6 +220,7 @@ pub fn parse(bytes: &[u8]) -> Result<Mt19xxImage, Error> {
         version: descriptor.as_ref().map(|d| Version::parse(&d.revision)),
         descriptor,
         chip_tag,
+        // See the ASSUMPTION on `layout::MIRROR_LEN` about how long the mirrored page is.
         origin: match mirror {
             Some(m) if m == &bytes[..layout::MIRROR_LEN] => Origin::RawDriveRead,
             _ => Origin::Image,
@@ -292,7 +299,7 @@ pub enum VersionOrder {
 ///
 /// Ordering rule: a revision parses as an optional run of ASCII letters (the scheme prefix,
 /// case-insensitive) followed by one or more dot-separated decimal numbers (`NB12` = prefix
-/// `NB`, numbers [12]; `1.03` = no prefix, [1, 3]; `R1.01` = `R`, [1, 1]). Two revisions compare
+/// `NB`, numbers (12); `1.03` = no prefix, (1, 3); `R1.01` = `R`, (1, 1)). Two revisions compare
 /// only when both parse, their prefixes are equal and they have the same count of numbers; they
 /// are then ordered by the numbers, left to right. Identical strings (after trimming) are always
 /// [`VersionOrder::Same`], parsed or not. Anything else is [`VersionOrder::Incomparable`]: the
@@ -451,6 +458,15 @@ mod tests {
     }
 
     #[test]
+    fn tag_in_place_wins_over_a_stray_copy() {
+        let mut bytes = build_mt19xx(&spec());
+        bytes[0x2_0000..0x2_000A].copy_from_slice(b"MTEKMT1939");
+        let tag = parse(&bytes).unwrap().chip_tag.unwrap();
+        assert_eq!(tag.chip, Chip::Mt1959);
+        assert!(tag.is_in_place());
+    }
+
+    #[test]
     fn short_and_foreign_buffers() {
         assert_eq!(parse(&[0u8; 100]), Err(Error::NotMt19xx));
         // A fragment holding only the banner still parses, with the rest absent.
@@ -463,6 +479,33 @@ mod tests {
         erased[layout::DESCRIPTOR_OFFSET..layout::DESCRIPTOR_OFFSET + 0x100].fill(0xFF);
         let image = parse(&erased).unwrap();
         assert_eq!((image.descriptor, image.version), (None, None));
+    }
+
+    /// The descriptor quoted in RibShark/OmniDrive#29 (ASUS SBW-06D2X-U, a BU50N inside).
+    #[test]
+    fn parses_a_published_descriptor() {
+        let mut window = [0xFFu8; layout::DESCRIPTOR_LEN];
+        let text = b"ASUS    SBW-06D2X-U     A102W002000 UNIQUE2106281341MTEKMT1959";
+        window[..text.len()].copy_from_slice(text);
+        assert_eq!(
+            parse_descriptor(&window),
+            Some(Descriptor {
+                vendor: "ASUS".into(),
+                model: "SBW-06D2X-U".into(),
+                revision: "A102".into(),
+                region: "W002000".into(),
+                unique: Some("2106281341".into()),
+            })
+        );
+        let mut image = build_mt19xx(&spec());
+        let at = layout::DESCRIPTOR_OFFSET;
+        image[at..at + layout::DESCRIPTOR_LEN].copy_from_slice(&window);
+        let parsed = parse(&image).unwrap();
+        assert_eq!(parsed.chip_tag.unwrap().offset, at + 0x34);
+        assert_eq!(
+            parsed.version.unwrap().compare(&Version::parse("A101")),
+            VersionOrder::Newer
+        );
     }
 
     fn order(a: &str, b: &str) -> VersionOrder {

@@ -23,19 +23,19 @@ pub const TIMEOUT_FLASH: Duration = Duration::from_secs(30);
 /// First allocation for GET CONFIGURATION of one feature: 28 bytes, what freemkv's MTK probe
 /// asks for feature 0x010C (mtk-protocol.md row 2): the 8-byte header plus a 20-byte
 /// descriptor. Longer replies are grown from the header's DATA LENGTH.
-pub const FEATURE_FIRST_ALLOC: u16 = 28;
+const FEATURE_FIRST_ALLOC: u16 = 28;
 
 /// First allocation for MODE SENSE(10) of page 0x2A: 128 bytes, the `ms_len` the Linux sr
 /// driver uses for the same page (linux `drivers/scsi/sr.c`, `get_capabilities`). Grown from
 /// the header's MODE DATA LENGTH when the page is longer.
-pub const MODE_SENSE_FIRST_ALLOC: u16 = 128;
+const MODE_SENSE_FIRST_ALLOC: u16 = 128;
 
 /// First allocation for VPD page 0x80: header plus 60 serial bytes. Grown from the page length.
-pub const VPD_FIRST_ALLOC: u16 = 64;
+const VPD_FIRST_ALLOC: u16 = 64;
 
 /// Allocation for REQUEST SENSE: 18 bytes, the whole fixed format with ASC/ASCQ (SPC-4
 /// §4.5.3); descriptor format carries key, ASC and ASCQ in its first 4 bytes.
-pub const REQUEST_SENSE_ALLOC: u8 = 18;
+const REQUEST_SENSE_ALLOC: u8 = 18;
 
 /// Largest INQUIRY allocation when growing from ADDITIONAL LENGTH.
 // ASSUMPTION: SPC-2 devices read only CDB byte 4 as the allocation length and treat byte 3 as
@@ -71,11 +71,12 @@ pub fn run(
 /// reply's ADDITIONAL LENGTH says more than arrived, the command is re-issued with 5 + byte 4
 /// bytes, as freemkv does (mtk-protocol.md row 1).
 pub fn read_inquiry(t: &mut dyn Transport) -> Result<Inquiry, Error> {
-    let raw = match read_grown(t, cdb::build_inquiry, INQUIRY_LONG, |raw| {
+    let long = read_grown(t, cdb::build_inquiry, INQUIRY_LONG, |raw| {
         inquiry::inquiry_len(raw).map(|n| n.min(INQUIRY_MAX_ALLOC))
-    }) {
+    });
+    let raw = match long {
         Err(e) if may_be_strict_bridge(&e) => {
-            log::debug!("INQUIRY with {INQUIRY_LONG} bytes failed ({e}); retrying with {INQUIRY_SHORT}");
+            log::debug!("INQUIRY({INQUIRY_LONG}) failed ({e}); retrying with {INQUIRY_SHORT}");
             read_in(t, &cdb::build_inquiry(INQUIRY_SHORT), INQUIRY_SHORT.into())?
         }
         other => other?,
@@ -102,7 +103,12 @@ pub fn read_unit_serial(t: &mut dyn Transport) -> Result<Option<String>, Error> 
 /// with sense is classified by [`Readiness::from_sense`]. Transport failures and CHECK
 /// CONDITION without sense stay errors.
 pub fn read_readiness(t: &mut dyn Transport) -> Result<Readiness, Error> {
-    match run(t, &cdb::build_test_unit_ready(), Data::None, TIMEOUT_IDENTIFY) {
+    match run(
+        t,
+        &cdb::build_test_unit_ready(),
+        Data::None,
+        TIMEOUT_IDENTIFY,
+    ) {
         Ok(_) => Ok(Readiness::Ready),
         Err(Error::Sense(sense)) => Ok(Readiness::from_sense(sense)),
         Err(e) => Err(e),
@@ -122,7 +128,10 @@ pub fn read_request_sense(t: &mut dyn Transport) -> Result<Sense, Error> {
 /// GET CONFIGURATION with RT=2 for feature `code` (MMC-6 §6.6): the header (with the current
 /// profile) and the descriptor, when the drive has it. `Ok(None)` when the drive rejects the
 /// command (ILLEGAL REQUEST). The allocation grows from the header's DATA LENGTH.
-pub fn read_configuration(t: &mut dyn Transport, code: u16) -> Result<Option<Configuration>, Error> {
+pub fn read_configuration(
+    t: &mut dyn Transport,
+    code: u16,
+) -> Result<Option<Configuration>, Error> {
     let raw = read_grown(
         t,
         |alloc| cdb::build_get_configuration(cdb::RT_ONE_FEATURE, code, alloc),
@@ -342,9 +351,16 @@ mod tests {
 
     #[test]
     fn inquiry_96_bytes() {
-        let mut t = replay(vec![good_in(&cdb::build_inquiry(96), 96, &inquiry_reply(96))]);
+        let mut t = replay(vec![good_in(
+            &cdb::build_inquiry(96),
+            96,
+            &inquiry_reply(96),
+        )]);
         let inq = read_inquiry(&mut t).unwrap();
-        assert_eq!((inq.vendor.as_str(), inq.product.as_str()), ("HL-DT-ST", "BD-RE  BU40N"));
+        assert_eq!(
+            (inq.vendor.as_str(), inq.product.as_str()),
+            ("HL-DT-ST", "BD-RE  BU40N")
+        );
         assert_eq!(inq.raw.len(), 96);
         assert_eq!(t.remaining(), 0);
     }
@@ -375,7 +391,12 @@ mod tests {
         let mut reply = inquiry_reply(36);
         reply[4] = 91;
         let mut t = replay(vec![
-            check(&cdb::build_inquiry(96), Direction::In, 96, illegal_request()),
+            check(
+                &cdb::build_inquiry(96),
+                Direction::In,
+                96,
+                illegal_request(),
+            ),
             good_in(&cdb::build_inquiry(36), 36, &reply),
         ]);
         assert_eq!(read_inquiry(&mut t).unwrap().product, "BD-RE  BU40N");
@@ -383,8 +404,17 @@ mod tests {
 
     #[test]
     fn inquiry_does_not_retry_a_gone_device_or_refusal() {
-        for kind in [ErrorKind::Gone, ErrorKind::Refused, ErrorKind::PermissionDenied] {
-            let mut t = replay(vec![failed(&cdb::build_inquiry(96), Direction::In, 96, kind)]);
+        for kind in [
+            ErrorKind::Gone,
+            ErrorKind::Refused,
+            ErrorKind::PermissionDenied,
+        ] {
+            let mut t = replay(vec![failed(
+                &cdb::build_inquiry(96),
+                Direction::In,
+                96,
+                kind,
+            )]);
             assert!(matches!(read_inquiry(&mut t), Err(Error::Transport(_))));
             assert_eq!(t.remaining(), 0);
         }
@@ -456,7 +486,10 @@ mod tests {
         };
         let mut t = replay(vec![no_sense, busy]);
         assert!(matches!(read_readiness(&mut t), Err(Error::NoSense)));
-        assert!(matches!(read_readiness(&mut t), Err(Error::Status(status::BUSY))));
+        assert!(matches!(
+            read_readiness(&mut t),
+            Err(Error::Status(status::BUSY))
+        ));
     }
 
     #[test]
@@ -468,7 +501,10 @@ mod tests {
             good_in(&cdb, 18, &[0u8; 18]),
         ]);
         assert_eq!(read_request_sense(&mut t).unwrap(), sense);
-        assert!(matches!(read_request_sense(&mut t), Err(Error::Malformed { .. })));
+        assert!(matches!(
+            read_request_sense(&mut t),
+            Err(Error::Malformed { .. })
+        ));
     }
 
     /// GET CONFIGURATION reply: header with `profile`, one descriptor for `code` with `data`.
@@ -501,7 +537,11 @@ mod tests {
         let reply = feature_reply(0x0010, 0x0108, b"KL1G2KE1418A6B7C8D9E    ");
         assert_eq!(reply.len(), 36);
         let mut t = replay(vec![
-            good_in(&cdb::build_get_configuration(2, 0x0108, 28), 28, &reply[..28]),
+            good_in(
+                &cdb::build_get_configuration(2, 0x0108, 28),
+                28,
+                &reply[..28],
+            ),
             good_in(&cdb::build_get_configuration(2, 0x0108, 36), 36, &reply),
         ]);
         assert_eq!(
@@ -587,10 +627,20 @@ mod tests {
         let err = write_buffer(&mut t, 6, 0, 0x0100_0000, &[0; 4]).unwrap_err();
         assert!(matches!(
             err,
-            Error::FieldOverflow { what: "WRITE BUFFER offset", value: 0x0100_0000, .. }
+            Error::FieldOverflow {
+                what: "WRITE BUFFER offset",
+                value: 0x0100_0000,
+                ..
+            }
         ));
         let mut big = vec![0u8; 0x0100_0000];
         let err = read_buffer(&mut t, 6, 0, 0, &mut big).unwrap_err();
-        assert!(matches!(err, Error::FieldOverflow { what: "READ BUFFER length", .. }));
+        assert!(matches!(
+            err,
+            Error::FieldOverflow {
+                what: "READ BUFFER length",
+                ..
+            }
+        ));
     }
 }

@@ -116,7 +116,10 @@ pub fn parse_firmware_date(feature: &Feature) -> Result<String, Error> {
         ))
     })?;
     if !digits.iter().all(u8::is_ascii_digit) {
-        return Err(malformed(format!("not ASCII digits: {}", hex::encode(digits))));
+        return Err(malformed(format!(
+            "not ASCII digits: {}",
+            hex::encode(digits)
+        )));
     }
     // All ASCII digits, so every byte is one char and slicing by byte index is safe.
     let s: String = digits.iter().map(|&b| char::from(b)).collect();
@@ -199,11 +202,20 @@ mod tests {
     fn firmware_date_rejects_non_digits_and_short_data() {
         let mut f = parse_configuration(&FIRMWARE_REPLY).unwrap().features[0].clone();
         f.data[3] = b'X';
-        assert!(matches!(parse_firmware_date(&f), Err(Error::Malformed { .. })));
+        assert!(matches!(
+            parse_firmware_date(&f),
+            Err(Error::Malformed { .. })
+        ));
         f.data.truncate(10);
-        assert!(matches!(parse_firmware_date(&f), Err(Error::Malformed { .. })));
+        assert!(matches!(
+            parse_firmware_date(&f),
+            Err(Error::Malformed { .. })
+        ));
         f.data = vec![0; 16]; // a boot loader's empty date
-        assert!(matches!(parse_firmware_date(&f), Err(Error::Malformed { .. })));
+        assert!(matches!(
+            parse_firmware_date(&f),
+            Err(Error::Malformed { .. })
+        ));
     }
 
     #[test]

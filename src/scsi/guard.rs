@@ -6,6 +6,8 @@
 //! - the hotplug helper sends only identification commands and READ BUFFER reads.
 //!
 //! A refusal is [`TransportError::Refused`]; the inner transport never sees the command.
+//! Stack a `trace::Recorder` outside the guard to have refusals in the trace, inside it to
+//! trace only what reached the device.
 
 use std::time::Duration;
 
@@ -96,7 +98,9 @@ impl<T: Transport> Guard<T> {
                 .then(|| "identification command with a data-out phase".into());
         }
         if self.policy == Policy::ReadOnly && op != opcode::READ_BUFFER {
-            return Some("read-only mode sends only identification commands and READ BUFFER".into());
+            return Some(
+                "read-only mode sends only identification commands and READ BUFFER".into(),
+            );
         }
         if self.policy == Policy::ReadOnly && matches!(data, Data::Out(_)) {
             return Some("read-only mode sends no data out".into());
@@ -106,8 +110,9 @@ impl<T: Transport> Guard<T> {
         match self.peripheral {
             Some(PERIPHERAL_TYPE_MMC) => None,
             Some(byte) => Some(format!(
-                "device is peripheral type {:#04x}, not an MMC device (type 5)",
-                byte
+                "device is peripheral qualifier {}, type {:#04x}: not a connected MMC device (type 5)",
+                byte >> 5,
+                byte & 0x1F
             )),
             None => Some("device type unknown: send INQUIRY first".into()),
         }
@@ -115,10 +120,9 @@ impl<T: Transport> Guard<T> {
 
     /// Learn the device type from a GOOD standard INQUIRY reply.
     fn learn(&mut self, cdb: &[u8], reply: &[u8], outcome: &Outcome) {
-        let standard_inquiry = cdb.first() == Some(&opcode::INQUIRY)
-            && cdb.get(1).is_some_and(|b| b & 0x01 == 0);
-        if self.peripheral.is_none() && standard_inquiry && outcome.status == super::status::GOOD
-        {
+        let standard_inquiry =
+            cdb.first() == Some(&opcode::INQUIRY) && cdb.get(1).is_some_and(|b| b & 0x01 == 0);
+        if self.peripheral.is_none() && standard_inquiry && outcome.status == super::status::GOOD {
             if let Some(&byte) = reply.first().filter(|_| outcome.transferred > 0) {
                 log::debug!("guard: peripheral byte {byte:#04x} from INQUIRY");
                 self.peripheral = Some(byte);
@@ -136,7 +140,10 @@ impl<T: Transport> Transport for Guard<T> {
     ) -> Result<Outcome, TransportError> {
         if let Some(reason) = self.refusal(cdb, &data) {
             let opcode = cdb.first().copied().unwrap_or_default();
-            log::warn!("refused opcode {opcode:#04x} to {}: {reason}", self.inner.describe());
+            log::warn!(
+                "refused opcode {opcode:#04x} to {}: {reason}",
+                self.inner.describe()
+            );
             return Err(TransportError::Refused { opcode, reason });
         }
         match data {
@@ -216,8 +223,10 @@ mod tests {
         send(g, &cdb::build_inquiry(36), Data::In(&mut buf)).unwrap();
     }
 
-    /// A vendor 12-byte CDB (group 7), used only as an opaque "non-listed opcode".
-    const VENDOR_CDB: [u8; 12] = [0xFF, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0];
+    /// First opcode of group 7, which SPC-4 §4.2.5.1 leaves vendor specific: an opaque
+    /// "non-listed opcode" (no real vendor command is named in this layer).
+    const VENDOR_OPCODE: u8 = 7 << 5;
+    const VENDOR_CDB: [u8; 12] = [VENDOR_OPCODE, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0];
 
     fn assert_refused(result: Result<Outcome, TransportError>, expected: u8) {
         match result {
@@ -239,9 +248,19 @@ mod tests {
         let mut sense = [0u8; 18];
         send(&mut g, &cdb::build_request_sense(18), Data::In(&mut sense)).unwrap();
         let mut cfg = [0u8; 28];
-        send(&mut g, &cdb::build_get_configuration(2, 0x010C, 28), Data::In(&mut cfg)).unwrap();
+        send(
+            &mut g,
+            &cdb::build_get_configuration(2, 0x010C, 28),
+            Data::In(&mut cfg),
+        )
+        .unwrap();
         let mut ms = [0u8; 128];
-        send(&mut g, &cdb::build_mode_sense_10(0x2A, 128), Data::In(&mut ms)).unwrap();
+        send(
+            &mut g,
+            &cdb::build_mode_sense_10(0x2A, 128),
+            Data::In(&mut ms),
+        )
+        .unwrap();
         assert_eq!(g.inner().seen.len(), 4);
         assert_eq!(g.peripheral_type(), None);
     }
@@ -251,7 +270,12 @@ mod tests {
         let mut g = guard(Policy::PeripheralType, 0x05);
         // A VPD page is not standard data: the type is not learned from it.
         let mut vpd = [0u8; 16];
-        send(&mut g, &cdb::build_inquiry_vpd(0x80, 16), Data::In(&mut vpd)).unwrap();
+        send(
+            &mut g,
+            &cdb::build_inquiry_vpd(0x80, 16),
+            Data::In(&mut vpd),
+        )
+        .unwrap();
         assert_eq!(g.peripheral_type(), None);
         inquiry(&mut g);
         assert_eq!(g.peripheral_type(), Some(5));
@@ -269,8 +293,12 @@ mod tests {
             inquiry(&mut g);
             let wb = cdb::build_write_buffer(6, 0, 0, 4);
             assert_refused(send(&mut g, &wb, Data::Out(&[0; 4])), 0x3B);
-            assert_refused(send(&mut g, &VENDOR_CDB, Data::None), 0xFF);
-            assert_eq!(g.inner().seen.len(), 1, "only the INQUIRY reached the device");
+            assert_refused(send(&mut g, &VENDOR_CDB, Data::None), VENDOR_OPCODE);
+            assert_eq!(
+                g.inner().seen.len(),
+                1,
+                "only the INQUIRY reached the device"
+            );
         }
     }
 
@@ -283,7 +311,7 @@ mod tests {
         let mut g = Guard::with_peripheral_type(inner, Policy::PeripheralType, 0x00);
         inquiry(&mut g);
         assert_eq!(g.peripheral_type(), Some(0));
-        assert_refused(send(&mut g, &VENDOR_CDB, Data::None), 0xFF);
+        assert_refused(send(&mut g, &VENDOR_CDB, Data::None), VENDOR_OPCODE);
         let inner = Inner {
             seen: Vec::new(),
             peripheral: 0x00,
@@ -303,11 +331,11 @@ mod tests {
         send(&mut g, &rb, Data::In(&mut buf)).unwrap();
         let wb = cdb::build_write_buffer(6, 0, 0x1F_0000, 4);
         assert_refused(send(&mut g, &wb, Data::Out(&[0; 4])), 0x3B);
-        assert_refused(send(&mut g, &VENDOR_CDB, Data::None), 0xFF);
+        assert_refused(send(&mut g, &VENDOR_CDB, Data::None), VENDOR_OPCODE);
         // A READ BUFFER opcode carrying data out is not a read.
         assert_refused(send(&mut g, &rb, Data::Out(&[0; 32])), 0x3C);
         // Every opcode outside the list, vendor groups included, is refused.
-        for op in 0u8..=0xFF {
+        for op in 0..=u8::MAX {
             if IDENTIFY.contains(&op) || op == opcode::READ_BUFFER {
                 continue;
             }

@@ -193,7 +193,10 @@ mod tests {
         assert_eq!(inq.vendor_specific, "");
         // A reply cut inside the product field.
         let inq = parse_inquiry(&golden_inquiry()[..20]).unwrap();
-        assert_eq!((inq.vendor.as_str(), inq.product.as_str()), ("HL-DT-ST", "BD-R"));
+        assert_eq!(
+            (inq.vendor.as_str(), inq.product.as_str()),
+            ("HL-DT-ST", "BD-R")
+        );
         assert_eq!(inq.revision, "");
     }
 

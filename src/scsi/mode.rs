@@ -54,9 +54,9 @@ pub fn parse_mode_page(raw: &[u8], page: u8) -> Result<&[u8], Error> {
     while pos + 2 <= end {
         let sub_page_format = raw[pos] & 0x40 != 0;
         let (header_len, len) = if sub_page_format {
-            let len = raw.get(pos + 2..pos + 4).map_or(0, |l| {
-                usize::from(u16::from_be_bytes([l[0], l[1]]))
-            });
+            let len = raw
+                .get(pos + 2..pos + 4)
+                .map_or(0, |l| usize::from(u16::from_be_bytes([l[0], l[1]])));
             (4, len)
         } else {
             (2, usize::from(raw[pos + 1]))

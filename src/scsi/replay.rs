@@ -66,10 +66,7 @@ impl Replay {
         len: usize,
     ) -> Result<&TraceRecord, TransportError> {
         let Some(record) = self.records.get(self.next) else {
-            return Err(self.mismatch(format!(
-                "trace exhausted, got CDB {}",
-                hex::encode(cdb)
-            )));
+            return Err(self.mismatch(format!("trace exhausted, got CDB {}", hex::encode(cdb))));
         };
         if record.cdb != cdb {
             return Err(self.mismatch(format!(
@@ -164,5 +161,184 @@ impl Transport for Replay {
 
     fn describe(&self) -> String {
         format!("replay:{}", self.source)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scsi::cdb;
+    use crate::scsi::trace::TraceError;
+
+    const TRACE: &str = concat!(
+        r#"{"cdb":"120000002400","direction":"in","requested":36,"transferred":4,"status":0,"payload":"05800532"}"#,
+        "\n",
+        r#"{"cdb":"000000000000","direction":"none","requested":0,"status":2,"sense":"700006000000000a00000000290000000000"}"#,
+    );
+
+    fn replay() -> Replay {
+        Replay::from_reader(TRACE.as_bytes()).unwrap()
+    }
+
+    fn replay_error(r: Result<Outcome, TransportError>) -> String {
+        match r {
+            Err(TransportError::Replay(why)) => why,
+            other => panic!("expected a replay error, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn serves_records_in_order() {
+        let mut t = replay();
+        assert_eq!(t.remaining(), 2);
+        assert_eq!(t.describe(), "replay:trace");
+        let mut buf = [0xEEu8; 36];
+        let o = t
+            .execute(
+                &cdb::build_inquiry(36),
+                Data::In(&mut buf),
+                Duration::from_secs(1),
+            )
+            .unwrap();
+        assert_eq!(o.transferred, 4);
+        assert_eq!(&buf[..5], &[0x05, 0x80, 0x05, 0x32, 0xEE]);
+        let o = t
+            .execute(
+                &cdb::build_test_unit_ready(),
+                Data::None,
+                Duration::from_secs(1),
+            )
+            .unwrap();
+        assert_eq!(o.status, 2);
+        assert_eq!(o.sense[2], 0x06);
+        assert_eq!(t.remaining(), 0);
+        let why = replay_error(t.execute(&[0; 6], Data::None, Duration::from_secs(1)));
+        assert!(
+            why.contains("trace exhausted, got CDB 000000000000"),
+            "{why}"
+        );
+    }
+
+    #[test]
+    fn a_different_cdb_names_expected_and_got() {
+        let mut t = replay();
+        let mut buf = [0u8; 96];
+        let why = replay_error(t.execute(
+            &cdb::build_inquiry(96),
+            Data::In(&mut buf),
+            Duration::from_secs(1),
+        ));
+        assert_eq!(
+            why,
+            "trace command 1: expected CDB 120000002400, got 120000006000"
+        );
+        assert_eq!(t.remaining(), 2, "a mismatch does not consume the record");
+    }
+
+    #[test]
+    fn direction_or_length_must_match() {
+        let mut t = replay();
+        let why =
+            replay_error(t.execute(&cdb::build_inquiry(36), Data::None, Duration::from_secs(1)));
+        assert!(
+            why.contains("expected In 36 bytes, got None 0 bytes"),
+            "{why}"
+        );
+    }
+
+    #[test]
+    fn invalid_hex_is_a_malformed_trace() {
+        let spaced = r#"{"cdb":"3b06000000 0000000200","direction":"out","requested":2}"#;
+        assert!(matches!(
+            Replay::from_reader(spaced.as_bytes()),
+            Err(Error::Malformed { what: "trace", .. })
+        ));
+    }
+
+    fn record(direction: Direction, requested: usize) -> TraceRecord {
+        let mut r = parse_trace(TRACE.lines().next().unwrap())
+            .unwrap()
+            .remove(0);
+        r.direction = direction;
+        r.requested = requested;
+        r
+    }
+
+    #[test]
+    fn data_in_needs_its_payload() {
+        let mut r = record(Direction::In, 36);
+        r.payload = None;
+        let mut t = Replay::new(vec![r], "t");
+        let mut buf = [0u8; 36];
+        let why = replay_error(t.execute(
+            &cdb::build_inquiry(36),
+            Data::In(&mut buf),
+            Duration::from_secs(1),
+        ));
+        assert!(why.contains("no payload"), "{why}");
+    }
+
+    #[test]
+    fn data_out_bytes_are_compared() {
+        let wb = cdb::build_write_buffer(6, 0, 0, 2);
+        let mut r = record(Direction::Out, 2);
+        r.cdb = wb.to_vec();
+        r.payload = Some(vec![1, 2]);
+        let mut t = Replay::new(vec![r.clone(), r], "t");
+        t.execute(&wb, Data::Out(&[1, 2]), Duration::from_secs(1))
+            .unwrap();
+        let why = replay_error(t.execute(&wb, Data::Out(&[1, 3]), Duration::from_secs(1)));
+        assert!(why.contains("data-out bytes differ"), "{why}");
+    }
+
+    #[test]
+    fn transport_errors_are_replayed() {
+        let tur = cdb::build_test_unit_ready();
+        let kinds = [
+            ErrorKind::Timeout,
+            ErrorKind::Gone,
+            ErrorKind::Host,
+            ErrorKind::Refused,
+            ErrorKind::PermissionDenied,
+            ErrorKind::Io,
+            ErrorKind::Replay,
+        ];
+        let records = kinds
+            .iter()
+            .map(|&kind| TraceRecord {
+                cdb: tur.to_vec(),
+                direction: Direction::None,
+                requested: 0,
+                transferred: 0,
+                host_status: 7,
+                timeout_ms: 1500,
+                error: Some(TraceError {
+                    kind,
+                    message: "unplugged".into(),
+                }),
+                payload: None,
+                ..record(Direction::None, 0)
+            })
+            .collect();
+        let mut t = Replay::new(records, "t");
+        let mut next = || {
+            t.execute(&tur, Data::None, Duration::from_secs(1))
+                .unwrap_err()
+        };
+        assert!(matches!(next(), TransportError::Timeout(d) if d == Duration::from_millis(1500)));
+        assert!(matches!(next(), TransportError::Gone(why) if why == "unplugged"));
+        assert!(matches!(
+            next(),
+            TransportError::Host { host_status: 7, .. }
+        ));
+        assert!(
+            matches!(next(), TransportError::Refused { opcode: 0, reason } if reason == "unplugged")
+        );
+        assert!(matches!(
+            next(),
+            TransportError::PermissionDenied { opcode: 0, .. }
+        ));
+        assert!(matches!(next(), TransportError::Io(e) if e.to_string() == "unplugged"));
+        assert!(matches!(next(), TransportError::Replay(why) if why == "unplugged"));
     }
 }

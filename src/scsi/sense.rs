@@ -472,7 +472,10 @@ mod tests {
         let s = Sense::parse(&raw).unwrap();
         assert_eq!((s.key, s.asc, s.ascq), (SenseKey::IllegalRequest, 0x24, 0));
         assert_eq!(s.information, None);
-        assert_eq!(s.to_string(), "ILLEGAL REQUEST (05/24/00): invalid field in CDB");
+        assert_eq!(
+            s.to_string(),
+            "ILLEGAL REQUEST (05/24/00): invalid field in CDB"
+        );
     }
 
     #[test]

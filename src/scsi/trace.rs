@@ -71,7 +71,11 @@ pub struct TraceRecord {
     pub error: Option<TraceError>,
     /// Data-phase bytes in lowercase hex (data in: the bytes that arrived; data out: the bytes
     /// sent), only when recorded with [`Payload::Record`].
-    #[serde(default, with = "opt_hex_bytes", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        with = "opt_hex_bytes",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub payload: Option<Vec<u8>>,
 }
 
@@ -347,5 +351,226 @@ mod opt_hex_bytes {
         Option::<String>::deserialize(d)?
             .map(|text| hex::decode(text).map_err(serde::de::Error::custom))
             .transpose()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scsi::replay::Replay;
+    use crate::scsi::{cdb, status, SenseKey};
+
+    const TUR_NO_MEDIUM: &str = r#"{"cdb":"000000000000","direction":"none","requested":0,"transferred":0,"status":2,"host_status":0,"driver_status":0,"sense":"700002000000000a000000003a0000000000","sense_text":"NOT READY (02/3A/00): medium not present","duration_us":812,"timeout_ms":10000}"#;
+
+    fn inquiry_record() -> TraceRecord {
+        let mut reply = vec![0u8; 36];
+        reply[..5].copy_from_slice(&[0x05, 0x80, 0x05, 0x32, 31]);
+        TraceRecord {
+            cdb: cdb::build_inquiry(96).to_vec(),
+            direction: Direction::In,
+            requested: 96,
+            transferred: 36,
+            status: status::GOOD,
+            host_status: 0,
+            driver_status: 0,
+            sense: Vec::new(),
+            sense_text: None,
+            duration_us: 250,
+            timeout_ms: 10_000,
+            error: None,
+            payload: Some(reply),
+        }
+    }
+
+    #[test]
+    fn documented_line_round_trips_exactly() {
+        let records = parse_trace(TUR_NO_MEDIUM).unwrap();
+        assert_eq!(records.len(), 1);
+        let r = &records[0];
+        assert_eq!(r.opcode(), Some(0x00));
+        assert_eq!(r.status, status::CHECK_CONDITION);
+        assert_eq!(Sense::parse(&r.sense).unwrap().key, SenseKey::NotReady);
+        assert_eq!(serde_json::to_string(r).unwrap(), TUR_NO_MEDIUM);
+    }
+
+    #[test]
+    fn minimal_hand_written_lines_parse_with_defaults() {
+        let text = "\n{\"cdb\":\"000000000000\",\"direction\":\"none\",\"requested\":0}\n\n";
+        let r = &parse_trace(text).unwrap()[0];
+        assert_eq!((r.status, r.transferred, r.duration_us), (0, 0, 0));
+        assert_eq!((r.error.as_ref(), r.payload.as_ref()), (None, None));
+    }
+
+    #[test]
+    fn bad_lines_name_their_line_number() {
+        let text =
+            format!("{TUR_NO_MEDIUM}\n{{\"cdb\":\"zz\",\"direction\":\"none\",\"requested\":0}}");
+        match parse_trace(&text) {
+            Err(Error::Malformed {
+                what: "trace",
+                detail,
+            }) => {
+                assert!(detail.starts_with("line 2:"), "{detail}")
+            }
+            other => panic!("expected a malformed trace, got {other:?}"),
+        }
+    }
+
+    fn record_through(records: Vec<TraceRecord>, payload: Payload) -> Vec<TraceRecord> {
+        let mut rec = Recorder::new(Replay::new(records, "t"), Vec::new(), payload);
+        let mut buf = [0u8; 96];
+        rec.execute(
+            &cdb::build_inquiry(96),
+            Data::In(&mut buf),
+            crate::scsi::TIMEOUT_IDENTIFY,
+        )
+        .unwrap();
+        assert_eq!(buf[4], 31, "the recorder passes the reply through");
+        rec.into_parts().1
+    }
+
+    #[test]
+    fn payload_is_recorded_only_when_asked() {
+        let with = record_through(vec![inquiry_record()], Payload::Record);
+        assert_eq!(with, [inquiry_record()]);
+        let without = record_through(vec![inquiry_record()], Payload::Omit);
+        assert_eq!(without[0].payload, None);
+        assert_eq!(without[0].transferred, 36);
+        let line = serde_json::to_string(&without[0]).unwrap();
+        assert!(
+            !line.contains("payload") && !line.contains("sense"),
+            "{line}"
+        );
+        assert!(line.starts_with(
+            r#"{"cdb":"120000006000","direction":"in","requested":96,"transferred":36,"status":0,"#
+        ));
+    }
+
+    #[test]
+    fn data_out_payload_and_transport_errors_are_recorded() {
+        let wb = cdb::build_write_buffer(6, 0, 0, 2);
+        let recorded = vec![
+            TraceRecord {
+                cdb: wb.to_vec(),
+                direction: Direction::Out,
+                requested: 2,
+                transferred: 2,
+                payload: Some(vec![0xAB, 0xCD]),
+                ..inquiry_record()
+            },
+            TraceRecord {
+                cdb: wb.to_vec(),
+                direction: Direction::Out,
+                requested: 2,
+                transferred: 0,
+                error: Some(TraceError {
+                    kind: ErrorKind::Timeout,
+                    message: "command timed out after 30s".into(),
+                }),
+                timeout_ms: 30_000,
+                payload: None,
+                ..inquiry_record()
+            },
+        ];
+        let mut rec = Recorder::new(Replay::new(recorded, "t"), Vec::new(), Payload::Record);
+        let timeout = crate::scsi::TIMEOUT_FLASH;
+        rec.execute(&wb, Data::Out(&[0xAB, 0xCD]), timeout).unwrap();
+        let err = rec
+            .execute(&wb, Data::Out(&[0xAB, 0xCD]), timeout)
+            .unwrap_err();
+        assert!(matches!(err, TransportError::Timeout(d) if d == timeout));
+        let records = rec.sink();
+        assert_eq!(records[0].payload.as_deref(), Some(&[0xAB, 0xCD][..]));
+        let e = records[1].error.as_ref().unwrap();
+        assert_eq!(e.kind, ErrorKind::Timeout);
+        assert_eq!(records[1].timeout_ms, 30_000);
+        assert_eq!(records[1].payload.as_deref(), Some(&[0xAB, 0xCD][..]));
+        let json = serde_json::to_value(&records[1]).unwrap();
+        assert_eq!(json["error"]["kind"], "timeout");
+        assert_eq!(
+            records.iter().filter(|r| r.opcode() == Some(0x3B)).count(),
+            2
+        );
+    }
+
+    #[test]
+    fn host_error_keeps_statuses_and_kinds_are_kebab_case() {
+        let e = TransportError::Host {
+            host_status: 0x0007,
+            driver_status: 0x0008,
+        };
+        let r = TraceRecord::new(
+            &[0x00; 6],
+            Direction::None,
+            0,
+            Duration::from_secs(1),
+            &Err(e),
+            Duration::from_micros(5),
+            None,
+        );
+        assert_eq!((r.host_status, r.driver_status), (7, 8));
+        assert_eq!(r.duration_us, 5);
+        let denied = TraceError::new(&TransportError::PermissionDenied {
+            opcode: 0x3B,
+            hint: "run as root",
+        });
+        assert_eq!(
+            serde_json::to_value(&denied).unwrap()["kind"],
+            "permission-denied"
+        );
+        assert_eq!(denied.message, "run as root");
+    }
+
+    #[test]
+    fn json_lines_sink_writes_one_flushed_line_per_command() {
+        let mut rec = Recorder::new(
+            Replay::new(vec![inquiry_record(), inquiry_record()], "t"),
+            JsonLines(Vec::new()),
+            Payload::Omit,
+        );
+        for _ in 0..2 {
+            let mut buf = [0u8; 96];
+            rec.execute(
+                &cdb::build_inquiry(96),
+                Data::In(&mut buf),
+                Duration::from_secs(1),
+            )
+            .unwrap();
+        }
+        let (_, JsonLines(bytes)) = rec.into_parts();
+        let text = String::from_utf8(bytes).unwrap();
+        assert_eq!(text.lines().count(), 2);
+        assert!(text.ends_with('\n'));
+        assert_eq!(parse_trace(&text).unwrap()[1].transferred, 36);
+    }
+
+    /// A sink that always fails, to show a trace failure never fails the command.
+    struct Broken;
+
+    impl Sink for Broken {
+        fn write_record(&mut self, _: &TraceRecord) -> io::Result<()> {
+            Err(io::Error::other("disk full"))
+        }
+    }
+
+    #[test]
+    fn sink_failure_does_not_fail_the_command() {
+        let mut rec = Recorder::new(
+            Replay::new(vec![inquiry_record()], "t"),
+            Broken,
+            Payload::Omit,
+        );
+        let mut buf = [0u8; 96];
+        rec.execute(
+            &cdb::build_inquiry(96),
+            Data::In(&mut buf),
+            Duration::from_secs(1),
+        )
+        .unwrap();
+        assert_eq!(
+            rec.write_error().map(|e| e.to_string()).as_deref(),
+            Some("disk full")
+        );
+        assert_eq!(rec.inner().remaining(), 0);
     }
 }

@@ -82,9 +82,10 @@ fn check_range(offset: u32, len: usize) -> Result<(), Error> {
 pub struct Flash;
 
 impl Flash {
-    /// The vendor status read after COMMIT (record row 9). freemkv treats it as best effort:
-    /// only a failure key in the reply fails the flash; a drive that cannot answer is left to
-    /// the read-back verify (record §5.7).
+    /// The vendor status read after COMMIT (record row 9). As in freemkv's `flash_close`, only
+    /// a failure key in the returned sense data fails the flash; a drive that cannot answer
+    /// (CHECK CONDITION while it burns or reboots, no reply) is left to the read-back verify
+    /// (record §5.7).
     fn read_status(&self, t: &mut dyn Transport) -> Result<Option<Sense>, Error> {
         let mut reply = [0u8; cdb::STATUS_LEN];
         match scsi::run(
@@ -93,12 +94,13 @@ impl Flash {
             Data::In(&mut reply),
             TIMEOUT_IDENTIFY,
         ) {
-            Ok(got) => {
-                let sense = Sense::parse(&reply[..got.min(reply.len())]);
-                match sense {
-                    Some(s) if !is_benign(s.key) => Err(scsi::Error::Sense(s).into()),
-                    other => Ok(other),
-                }
+            Ok(got) => match Sense::parse(&reply[..got.min(reply.len())]) {
+                Some(s) if !is_benign(s.key) => Err(scsi::Error::Sense(s).into()),
+                other => Ok(other),
+            },
+            Err(scsi::Error::Sense(s)) => {
+                log::debug!("status read after COMMIT answered {s}");
+                Ok(None)
             }
             Err(e) => {
                 log::warn!("status read after COMMIT failed ({e}); the read-back verify decides");
