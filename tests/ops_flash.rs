@@ -338,3 +338,53 @@ fn identify_only_family_is_refused_before_any_write() {
     assert_eq!(err.exit_code(), ExitCode::FamilyUnsupported, "{err}");
     assert_eq!(count(&drive, WRITE_BUFFER), 0);
 }
+
+/// The seed story: a DRU-720A-group image offered to a DRU-710A is refused by the model gate,
+/// which names both groups and the group table's reason.
+#[test]
+fn dru_720a_image_for_a_dru_710a_is_refused_with_the_group_reason() {
+    use odflash::ops::flash::build_compat;
+    use odflash::ops::gates::{check_model, Compat, Verdict};
+    let compat = build_compat("DVD RW DRU-710A", "DVD RW DRU-720A");
+    let Compat::OtherGroup {
+        image_group,
+        drive_group,
+        reason,
+    } = &compat
+    else {
+        panic!("{compat:?}")
+    };
+    assert_ne!(image_group, drive_group);
+    assert!(!reason.is_empty());
+    let mut input = odflash::ops::gates::GateInput {
+        compat: compat.clone(),
+        ..placeholder_input()
+    };
+    match check_model(&input, Crossflash::Refused) {
+        Verdict::Refused { reason: r, waiver } => {
+            assert!(r.contains(image_group.as_str()) && r.contains(drive_group.as_str()));
+            assert_eq!(waiver, Some("--crossflash"));
+        }
+        other => panic!("{other:?}"),
+    }
+    input.compat = build_compat("DVD RW DRU-710A", "DVD RW DRU-710A");
+    assert!(!check_model(&input, Crossflash::Refused).is_refused());
+}
+
+fn placeholder_input() -> odflash::ops::gates::GateInput {
+    use odflash::ops::gates::{BannerCheck, Compat, GateInput, VersionOrder};
+    GateInput {
+        expected_size: 0x10_0000,
+        image_size: 0x10_0000,
+        integrity: Ok("ok".into()),
+        image_chip: None,
+        drive_chip: None,
+        compat: Compat::SameModel {
+            model: String::new(),
+        },
+        raw_dump: None,
+        banner: BannerCheck::Unknown { banner: None },
+        version: VersionOrder::Unknown { why: String::new() },
+        bad_bridge: None,
+    }
+}

@@ -15,6 +15,7 @@ use std::time::Duration;
 use serde::Serialize;
 
 use crate::family::{self, CommitReply, DriveState};
+use crate::image::compat::{self, CompatVerdict};
 use crate::image::mt19xx::VersionOrder as ImageOrder;
 use crate::image::mt19xx::{self, Mt19xxImage, Origin, SizeVerdict, Version};
 
@@ -23,7 +24,9 @@ use super::bundle::{self, DeviceRecord};
 use super::drive::{Device, Drive};
 use super::dump::{self, ReadReport, Sweep, Unreadable};
 use super::error::{DriveCondition, Error};
-use super::gates::{self, BannerCheck, Compat, GateInput, GateVerdict, VersionOrder, Waivers};
+use super::gates::{
+    self, BadBridge, BannerCheck, Compat, GateInput, GateVerdict, VersionOrder, Waivers,
+};
 use super::session::WriteSession;
 use super::{Phase, Progress};
 
@@ -204,24 +207,12 @@ pub fn build_gate_input(image: &Mt19xxImage, drive: &Drive, layout_size: usize) 
         )),
         None => Err("no integrity table".to_string()),
     };
-    let image_model = image.model().unwrap_or("").to_string();
-    // ASSUMPTION (until image::compat lands with the group table): only the same model is
-    // known to be compatible; any other model needs --crossflash.
-    let compat = if !image_model.is_empty() && image_model == id.model {
-        Compat::SameModel { model: image_model }
-    } else {
-        Compat::Unknown {
-            image_model,
-            drive_model: id.model.clone(),
-        }
-    };
+    let compat = build_compat(&id.model, image.model().unwrap_or(""));
     let image_banner = image
         .banner
         .as_ref()
         .filter(|b| b.is_mt19())
         .map(|b| b.id());
-    // ASSUMPTION (until image::compat lands with the known-banner list): a banner is known
-    // when it is the drive's own boot loader generation, as redumper requires.
     // The family reports the whole banner window; the banner ID is its first 16 bytes, the
     // part redumper compares between drive and image (`drive/flash_mt1959.ixx`).
     let drive_banner_id = id
@@ -229,13 +220,14 @@ pub fn build_gate_input(image: &Mt19xxImage, drive: &Drive, layout_size: usize) 
         .as_deref()
         .map(|b| b.chars().take(16).collect::<String>().trim().to_string());
     let banner = match (image_banner, drive_banner_id) {
-        (Some(img), Some(drv)) if img.trim() == drv => BannerCheck::Known { banner: img },
-        (Some(img), Some(drv)) => BannerCheck::Mismatch {
+        (Some(img), Some(drv)) if img.trim() != drv => BannerCheck::Mismatch {
             image: img,
             drive: drv,
         },
-        (img, None) => BannerCheck::Unknown { banner: img },
-        (None, Some(_)) => BannerCheck::Unknown { banner: None },
+        (Some(img), _) if compat::known_banner(&img).is_some() => {
+            BannerCheck::Known { banner: img }
+        }
+        (img, _) => BannerCheck::Unknown { banner: img },
     };
     let version = match (&drive.state, &image.version) {
         (DriveState::Recovery, _) => VersionOrder::Unknown {
@@ -274,7 +266,38 @@ pub fn build_gate_input(image: &Mt19xxImage, drive: &Drive, layout_size: usize) 
             .then(|| "its first page mirrors offset 0x10000, as READ BUFFER returns it".into()),
         banner,
         version,
-        bad_bridge: None,
+        bad_bridge: drive
+            .bridge
+            .and_then(|b| compat::known_bad_bridge(b.vendor, b.product))
+            .map(|b| BadBridge {
+                usb_id: format!("{:04x}:{:04x}", b.vid, b.pid),
+                name: b.name.clone(),
+                why: b.problem.clone(),
+            }),
+    }
+}
+
+/// The model gate's view of an image model offered to a drive model, from the compat group
+/// table (`image::compat`).
+pub fn build_compat(drive_model: &str, image_model: &str) -> Compat {
+    match compat::check(drive_model, image_model) {
+        CompatVerdict::SameModel { .. } => Compat::SameModel {
+            model: drive_model.to_string(),
+        },
+        CompatVerdict::SameGroup { group, .. } => Compat::SameGroup { group },
+        CompatVerdict::DifferentGroups {
+            drive_group,
+            image_group,
+            reason,
+        } => Compat::OtherGroup {
+            image_group,
+            drive_group,
+            reason,
+        },
+        CompatVerdict::Unknown { .. } => Compat::Unknown {
+            image_model: image_model.to_string(),
+            drive_model: drive_model.to_string(),
+        },
     }
 }
 
