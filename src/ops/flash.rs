@@ -14,7 +14,7 @@ use std::time::Duration;
 
 use serde::Serialize;
 
-use crate::family::{self, CommitReply, DriveState};
+use crate::family::{self, CommitReply, DriveState, Window};
 use crate::image::compat::{self, CompatVerdict};
 use crate::image::mt19xx::VersionOrder as ImageOrder;
 use crate::image::mt19xx::{self, Mt19xxImage, Origin, SizeVerdict, Version};
@@ -158,9 +158,9 @@ pub struct Plan {
     pub steps: Vec<Step>,
     /// Where the drive stops being able to fall back to its old firmware.
     pub point_of_no_return: String,
-    /// Per-unit windows whose bytes the image replaces (restore them from the backup with
-    /// `odflash eeprom restore` when the drive needs its own).
-    pub unit_windows_replaced: Vec<String>,
+    /// Per-unit windows the image covers: a flash writes the image's bytes there (the report
+    /// says which actually changed).
+    pub unit_windows_written: Vec<String>,
 }
 
 impl Plan {
@@ -181,6 +181,10 @@ pub struct FlashReport {
     pub commit: String,
     /// How the read-back went; `unreadable` is always empty on success.
     pub verify: ReadReport,
+    /// Per-unit windows whose bytes changed (the image's differ from the backup's): the drive
+    /// now holds the image's unit data there; `odflash eeprom restore DEV BACKUP` puts the
+    /// drive's own back.
+    pub unit_data_replaced: Vec<String>,
     /// Termination signals that arrived during the write (the CLI exits after reporting).
     pub deferred_signals: Vec<String>,
 }
@@ -322,7 +326,7 @@ pub fn plan_flash(
     let verdicts = gates::evaluate(&input, waivers);
     let chunks = layout.size.div_ceil(layout.write_chunk);
     let last = (chunks - 1) * layout.write_chunk;
-    let unit_windows_replaced = if parsed.size == SizeVerdict::Exact {
+    let unit_windows_written = if parsed.size == SizeVerdict::Exact {
         layout.unit_windows.iter().map(|w| w.name.clone()).collect()
     } else {
         Vec::new()
@@ -361,7 +365,7 @@ pub fn plan_flash(
             "chunk {chunks}/{chunks} at {last:#x}: the drive erases and programs its flash when \
              the last chunk arrives; before it, nothing is burned"
         ),
-        unit_windows_replaced,
+        unit_windows_written,
     })
 }
 
@@ -475,6 +479,7 @@ pub fn flash(
     if let Some(err) = next.compare(verify_range.start, expected, &read) {
         return Err(err);
     }
+    let unit_data_replaced = replaced_windows(&layout.unit_windows, &backup, &image.bytes);
     let deferred_signals = session.end().iter().map(|s| s.to_string()).collect();
     Ok(FlashOutcome::Flashed(Box::new(FlashReport {
         plan,
@@ -484,8 +489,27 @@ pub fn flash(
             CommitReply::Benign(s) => format!("{s} (benign after a burn)"),
         },
         verify,
+        unit_data_replaced,
         deferred_signals,
     })))
+}
+
+/// Names of the unit windows where `image` differs from the backup's flash read.
+fn replaced_windows(windows: &[Window], backup: &BackupReport, image: &[u8]) -> Vec<String> {
+    let Ok(bundle) = bundle::read_bundle(&backup.path) else {
+        return windows.iter().map(|w| w.name.clone()).collect();
+    };
+    windows
+        .iter()
+        .filter(|w| {
+            let old = bundle
+                .part(&backup::window_part_name(&w.name))
+                .map(|p| p.bytes.as_slice());
+            let range = w.offset as usize..(w.offset + w.len) as usize;
+            old != image.get(range)
+        })
+        .map(|w| w.name.clone())
+        .collect()
 }
 
 /// How far a failed write got.
