@@ -397,3 +397,18 @@ fn placeholder_input() -> odflash::ops::gates::GateInput {
         bad_bridge: None,
     }
 }
+
+#[test]
+fn offline_image_check_runs_the_drive_independent_gates() {
+    use odflash::ops::flash::check_image;
+    let good = check_image(&upgrade()).unwrap();
+    assert_eq!(good.len(), 4);
+    assert!(good.iter().all(|v| !v.verdict.is_refused()), "{good:?}");
+    let raw = check_image(&image_with("1.04", Breakage::RawDump)).unwrap();
+    let refused: Vec<Gate> = raw
+        .iter()
+        .filter(|v| v.verdict.is_refused())
+        .map(|v| v.gate)
+        .collect();
+    assert_eq!(refused, vec![Gate::NotRawDump]);
+}
