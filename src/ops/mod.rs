@@ -17,6 +17,7 @@ pub mod gates;
 pub mod inhibit;
 pub mod lock;
 pub mod open;
+pub mod probe;
 pub mod session;
 pub mod signals;
 
