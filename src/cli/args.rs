@@ -5,10 +5,10 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
-use super::{
-    backup, dump, eeprom, emu, flash, generate, hotplug, image, info, rescue, scan, udev_props,
-    watch,
-};
+use odflash::ops::open::OpenOptions;
+use odflash::scsi::trace::Payload;
+
+use super::{backup, dump, eeprom, emu, flash, image, info, scan};
 
 /// Flash, back up and rescue MediaTek-based optical drives through Linux SG_IO.
 ///
@@ -42,6 +42,28 @@ pub struct Global {
     pub trace_payload: bool,
 }
 
+impl Global {
+    /// How to open devices: the trace file (truncated once here, appended to by every device
+    /// opened in this run) and whether payloads are recorded.
+    pub fn open_options(&self) -> anyhow::Result<OpenOptions> {
+        let trace = match &self.trace {
+            None => None,
+            Some(path) => {
+                std::fs::File::create(path).map_err(|e| {
+                    anyhow::anyhow!("cannot create trace file {}: {e}", path.display())
+                })?;
+                let payload = if self.trace_payload {
+                    Payload::Record
+                } else {
+                    Payload::Omit
+                };
+                Some((path.clone(), payload))
+            }
+        };
+        Ok(OpenOptions { trace })
+    }
+}
+
 /// The commands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
@@ -64,23 +86,13 @@ pub enum Command {
     /// Emulated-drive tools (synthetic images).
     #[command(subcommand)]
     Emu(emu::EmuCommand),
-    /// Walk through rescuing a drive in recovery state.
-    Rescue(rescue::RescueArgs),
-    /// Print drives as they appear and vanish.
-    Watch(watch::WatchArgs),
-    /// Print udev properties for an sg node from sysfs only (used by the udev rule).
-    #[command(name = "udev-props")]
-    UdevProps(udev_props::UdevPropsArgs),
-    /// Classify a newly plugged drive read-only (run by odflash-hotplug@.service).
-    Hotplug(hotplug::HotplugArgs),
-    /// Generate the man page or shell completions (used by `make install`).
-    #[command(hide = true)]
-    Generate(generate::GenerateArgs),
 }
 
 /// The exit-code table shown at the end of `--help`.
 const EXIT_CODES_HELP: &str = "\
 Exit codes: 0 ok, 1 usage, 2 not ready, 3 medium/hardware error, 5 illegal request,
-6 unit attention, 15 cannot open/busy, 33 timeout, 35 transport error, 40 refused by a safety
-gate, 41 family not supported, 42 verify failed, 43 flash failed (drive state uncertain),
-44 backup failed, 99 other error.";
+6 unit attention, 15 cannot open/busy/needs root, 33 timeout, 35 transport error, 97 malformed
+reply, 99 other error, 100 refused by a safety gate (nothing written), 101 chip family not
+supported (identify-only), 102 backup failed (nothing written), 103 verify failed, 104 write
+interrupted (drive state uncertain: follow the printed next command), 130 interrupted after a
+held signal.";
