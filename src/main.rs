@@ -1,7 +1,9 @@
-//! The `odflash` command.
+//! The `odflash` command: parses arguments, runs the command, maps the error to an exit code.
 
 mod cli;
 
-fn main() {
-    println!("odflash {}", env!("CARGO_PKG_VERSION"));
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    cli::main()
 }

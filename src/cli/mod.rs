@@ -1,1 +1,67 @@
-//! The command line: clap definitions, one file per command, and all terminal output.
+//! The command line: clap definitions (one file per command), logging set-up, terminal output
+//! and the single place where errors become exit codes.
+//!
+//! This layer knows terminals and arguments, not protocols: it converts clap types into `ops`
+//! option structs and prints the plans and reports `ops` returns.
+
+mod args;
+mod backup;
+mod device;
+mod dump;
+mod eeprom;
+mod emu;
+mod exit;
+mod flash;
+mod image;
+mod info;
+mod output;
+mod progress;
+mod scan;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+use args::{Cli, Command};
+
+/// Parse, run, print the error chain and map it to an exit code.
+pub fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => return exit::clap_error(e),
+    };
+    init_logging(&cli.global);
+    match run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => exit::report(&err),
+    }
+}
+
+/// Dispatch one parsed command line.
+fn run(cli: Cli) -> anyhow::Result<()> {
+    let global = cli.global;
+    match cli.command {
+        Command::Scan(a) => a.run(&global),
+        Command::Info(a) => a.run(&global),
+        Command::Dump(a) => a.run(&global),
+        Command::Backup(a) => a.run(&global),
+        Command::Eeprom(c) => c.run(&global),
+        Command::Flash(a) => a.run(&global),
+        Command::Image(c) => c.run(&global),
+        Command::Emu(c) => c.run(),
+    }
+}
+
+/// `-v`/`-q` choose the default level; `RUST_LOG` still overrides it.
+fn init_logging(global: &args::Global) {
+    let level = match (global.quiet, global.verbose) {
+        (true, _) => "error",
+        (false, 0) => "warn",
+        (false, 1) => "info",
+        (false, 2) => "debug",
+        _ => "trace",
+    };
+    env_logger::Builder::from_env(env_logger::Env::default().default_filter_or(level))
+        .format_timestamp(None)
+        .init();
+}

@@ -36,6 +36,16 @@ pub(crate) fn not_ready(asc: u8, ascq: u8) -> Reply {
     Reply::Check(Sense::new(SenseKey::NotReady, asc, ascq))
 }
 
+/// Medium-access commands of an MMC drive: READ FORMAT CAPACITIES, READ CAPACITY, READ(10),
+/// READ TOC/PMA/ATIP, READ DISC INFORMATION, READ TRACK INFORMATION, READ(12), READ DISC
+/// STRUCTURE. An empty drive answers them with its readiness (no medium), as a real drive does
+/// to the kernel's and udev's probes, rather than ILLEGAL REQUEST.
+pub(crate) const MEDIUM_ACCESS: [u8; 8] = [0x23, 0x25, 0x28, 0x43, 0x51, 0x52, 0xA8, 0xAD];
+
+/// PREVENT ALLOW MEDIUM REMOVAL (SPC-4 §6.9) and START STOP UNIT (SBC/MMC): accepted, nothing
+/// to lock, load or eject.
+pub(crate) const MECHANISM: [u8; 2] = [0x1E, 0x1B];
+
 /// The identity a drive presents through the standard commands.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Presentation {
@@ -56,6 +66,17 @@ pub(crate) struct Presentation {
     pub profiles: &'static [u16],
     /// Page 0x2A read/write capability bytes (bytes 2 and 3 of the page).
     pub capabilities: [u8; 2],
+}
+
+/// Longest serial we report: it must fit one-byte length fields, padded to a multiple of 4.
+const SERIAL_MAX: usize = 248;
+
+impl Presentation {
+    /// The serial as reported, cut to [`SERIAL_MAX`] bytes.
+    fn serial_bytes(&self) -> &[u8] {
+        let b = self.serial.as_bytes();
+        &b[..b.len().min(SERIAL_MAX)]
+    }
 }
 
 /// Length of the standard INQUIRY data we return (the record's 96-byte request).
@@ -107,8 +128,9 @@ pub(crate) fn inquiry(cdb: &[u8], p: &Presentation) -> Reply {
     match page {
         0x00 => cut(vec![0x05, 0x00, 0x00, 0x02, 0x00, VPD_UNIT_SERIAL], alloc),
         VPD_UNIT_SERIAL => {
-            let mut d = vec![0x05, VPD_UNIT_SERIAL, 0x00, p.serial.len() as u8];
-            d.extend_from_slice(p.serial.as_bytes());
+            let serial = p.serial_bytes();
+            let mut d = vec![0x05, VPD_UNIT_SERIAL, 0x00, serial.len() as u8];
+            d.extend_from_slice(serial);
             cut(d, alloc)
         }
         _ => invalid_field(),
@@ -145,7 +167,7 @@ pub(crate) fn get_configuration(cdb: &[u8], p: &Presentation) -> Reply {
     // Core: physical interface ATAPI (2), DBE set.
     features.push((0x0001, vec![0, 0, 0, 2, 0x01, 0, 0, 0]));
     if p.serial_feature {
-        let mut s = p.serial.as_bytes().to_vec();
+        let mut s = p.serial_bytes().to_vec();
         while s.len() % 4 != 0 {
             s.push(b' ');
         }
@@ -314,6 +336,20 @@ mod tests {
             mode_sense_10(&cdb::build_mode_sense_10(0x05, 0x100), &p()),
             invalid_field()
         );
+    }
+
+    #[test]
+    fn long_serials_fit_their_length_fields() {
+        let mut q = p();
+        q.serial = "X".repeat(400);
+        let d = data(inquiry(&cdb::build_inquiry_vpd(0x80, 0xFFFF), &q));
+        assert_eq!(d[3] as usize, SERIAL_MAX);
+        assert_eq!(d.len(), 4 + SERIAL_MAX);
+        let d = data(get_configuration(
+            &cdb::build_get_configuration(2, 0x0108, 0xFFFF),
+            &q,
+        ));
+        assert_eq!(d[11] as usize, SERIAL_MAX);
     }
 
     #[test]

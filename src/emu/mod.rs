@@ -140,7 +140,7 @@ impl LoggedCommand {
 }
 
 /// The protocol model of one drive.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub(crate) enum Model {
     /// MT1959/MT1939.
@@ -150,7 +150,7 @@ pub(crate) enum Model {
 }
 
 /// Everything that survives in a state file.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Serialize, Deserialize)]
 pub(crate) struct State {
     /// Family name as in the DEVICE string.
     family: String,
@@ -195,7 +195,8 @@ impl State {
 }
 
 fn buffer_window(cdb: &[u8]) -> Option<(u32, u32)> {
-    let is_buffer = matches!(cdb.first(), Some(0x3B | 0x3C));
+    use scsi::cdb::opcode::{READ_BUFFER, WRITE_BUFFER};
+    let is_buffer = matches!(cdb.first(), Some(&(READ_BUFFER | WRITE_BUFFER)));
     (is_buffer && cdb.len() >= 9)
         .then(|| (scsi::cdb::buffer_offset(cdb), scsi::cdb::buffer_length(cdb)))
 }
@@ -460,6 +461,15 @@ impl Drive {
     }
 }
 
+/// A failed state save, as the transport reports it (the I/O error kind is kept).
+fn transport_error(e: Error) -> TransportError {
+    let kind = match &e {
+        Error::Io { source, .. } => source.kind(),
+        _ => std::io::ErrorKind::Other,
+    };
+    TransportError::Io(std::io::Error::new(kind, e.to_string()))
+}
+
 impl scsi::Transport for Drive {
     fn execute(
         &mut self,
@@ -483,9 +493,7 @@ impl scsi::Transport for Drive {
             requested,
             answer,
         });
-        if let Err(e) = self.save() {
-            return Err(TransportError::Io(std::io::Error::other(e.to_string())));
-        }
+        self.save().map_err(transport_error)?;
         result
     }
 

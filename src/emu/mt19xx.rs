@@ -93,7 +93,7 @@ pub(crate) struct Burn {
 }
 
 /// The MT19xx drive state. Flash and staged data are persisted as sidecar files, not in JSON.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Serialize, Deserialize)]
 pub(crate) struct Mt19xx {
     pub chip: ChipKind,
     /// Identity the boot loader presents (vendor/model from the factory; revision `BOOT`).
@@ -368,7 +368,8 @@ impl Mt19xx {
             opcode::GET_CONFIGURATION => mmc::get_configuration(cdb, &self.presentation()),
             opcode::MODE_SENSE_10 => mmc::mode_sense_10(cdb, &self.presentation()),
             opcode::GET_EVENT_STATUS => mmc::event_status(cdb),
-            0x1B => Reply::Done, // START STOP UNIT: nothing to load or eject.
+            op if mmc::MECHANISM.contains(&op) => Reply::Done,
+            op if mmc::MEDIUM_ACCESS.contains(&op) => self.test_unit_ready(),
             opcode::READ_BUFFER => self.read_buffer(cdb),
             opcode::WRITE_BUFFER => self.write_buffer(cdb, out, partial, now),
             _ => mmc::invalid_opcode(),
@@ -404,12 +405,12 @@ impl Mt19xx {
         }
         // Reads of the first page return a mirror of 0x10000 (freemkv
         // `ensure_flashable_boot_page`); the rest of the boot region reads as stored.
-        let data = (off..off + len)
-            .map(|at| match at {
-                a if a < MIRROR_LEN => self.flash[MIRROR_SOURCE + a],
-                a => self.flash[a],
-            })
-            .collect();
+        let mut data = self.flash[off..off + len].to_vec();
+        if off < MIRROR_LEN {
+            let n = (MIRROR_LEN - off).min(len);
+            let src = MIRROR_SOURCE + off;
+            data[..n].copy_from_slice(&self.flash[src..src + n]);
+        }
         Reply::In(data)
     }
 

@@ -1,8 +1,18 @@
 //! Chip families: identification, state and, where the protocol is public, flash access.
 //!
 //! A family knows CDBs (through `scsi` and its own `cdb.rs`) but not files, terminals or
-//! policy. The static [`registry`] lists every family; identification runs every family's
+//! policy. The static [`registry`] lists every family; [`identify`] runs every family's
 //! read-only probe and refuses to act when more than one claims a drive.
+//!
+//! A new chip family is a new folder here (`mod.rs` with the probe, `cdb.rs` with its vendor
+//! CDBs and nothing else does, `flash.rs`, `unit_data.rs`, `README.md`) and one registry line.
+//! This layer never names a transport implementation (`sg`, `emu`): it talks to
+//! [`Transport`] only.
+
+pub mod liteon_dvd;
+pub mod mt19xx;
+#[cfg(test)]
+mod script;
 
 use std::fmt;
 use std::ops::Range;
@@ -10,7 +20,8 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-use crate::scsi::{self, inquiry::Inquiry, Transport};
+use crate::scsi::inquiry::{Inquiry, PERIPHERAL_TYPE_MMC};
+use crate::scsi::{self, Readiness, SenseKey, Transport};
 
 /// The chip families odflash knows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -48,6 +59,18 @@ pub enum DriveState {
     },
     /// The family could not tell.
     Unknown,
+}
+
+impl fmt::Display for DriveState {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            DriveState::Ready => f.write_str("ready"),
+            DriveState::NoMedium => f.write_str("no medium"),
+            DriveState::Recovery => f.write_str("RECOVERY (boot loader)"),
+            DriveState::NeedsAttention { reason } => write!(f, "NEEDS ATTENTION: {reason}"),
+            DriveState::Unknown => f.write_str("unknown"),
+        }
+    }
 }
 
 /// Identity of a drive as its family reads it.
@@ -125,6 +148,10 @@ pub enum Error {
         /// Why (which commands are not public).
         why: &'static str,
     },
+    /// The caller asked for something outside the family's flash geometry (offset, length,
+    /// window); nothing was sent.
+    #[error("invalid flash request: {0}")]
+    InvalidRequest(String),
     /// The drive did not become ready in time after a burn or write.
     #[error("drive not ready after {0:?}")]
     NotReady(Duration),
@@ -173,4 +200,155 @@ pub trait FlashAccess: Sync {
         window: &Window,
         data: &[u8],
     ) -> Result<(), Error>;
+}
+
+/// Every family odflash knows, in probe order. Adding a family adds one line here.
+static REGISTRY: [&dyn Family; 2] = [&mt19xx::Mt19xx, &liteon_dvd::LiteonDvd];
+
+/// The static registry of chip families.
+pub fn registry() -> &'static [&'static dyn Family] {
+    &REGISTRY
+}
+
+/// Identify a drive: run every registered family's read-only probe and return the one that
+/// claims it with its identity, `None` when no family does. Refuses with [`Error::Ambiguous`]
+/// when more than one claims it. Only peripheral type 5 (MMC) devices are probed at all.
+pub fn identify(
+    t: &mut dyn Transport,
+    inquiry: &Inquiry,
+) -> Result<Option<(&'static dyn Family, Identity)>, Error> {
+    identify_among(registry(), t, inquiry)
+}
+
+/// [`identify`] over a given list of families.
+fn identify_among(
+    families: &[&'static dyn Family],
+    t: &mut dyn Transport,
+    inquiry: &Inquiry,
+) -> Result<Option<(&'static dyn Family, Identity)>, Error> {
+    if inquiry.peripheral_type != PERIPHERAL_TYPE_MMC {
+        return Ok(None);
+    }
+    let mut claims = Vec::new();
+    for family in families {
+        if let Some(identity) = family.probe(t, inquiry)? {
+            log::debug!("family {} claims {}", family.id(), t.describe());
+            claims.push((*family, identity));
+        }
+    }
+    if claims.len() > 1 {
+        return Err(Error::Ambiguous(
+            claims.iter().map(|(f, _)| f.id()).collect(),
+        ));
+    }
+    Ok(claims.pop())
+}
+
+/// Ready / no medium / unknown from TEST UNIT READY. A pending UNIT ATTENTION is reported once
+/// and cleared (SPC-4 §5.14), so it gets one retry.
+fn readiness(t: &mut dyn Transport) -> Result<DriveState, Error> {
+    for _ in 0..2 {
+        match scsi::read_readiness(t)? {
+            Readiness::Ready => return Ok(DriveState::Ready),
+            Readiness::NoMedium(_) => return Ok(DriveState::NoMedium),
+            Readiness::Other(s) if s.key == SenseKey::UnitAttention => continue,
+            other => {
+                log::debug!("TEST UNIT READY: {other}");
+                return Ok(DriveState::Unknown);
+            }
+        }
+    }
+    Ok(DriveState::Unknown)
+}
+
+/// A read-only probe command's result, with "the drive did not answer that" (a CHECK
+/// CONDITION, a bad status, a short or malformed reply) as `None`. Transport failures (timeout,
+/// device gone, a guard refusal) still propagate: they say nothing about the family.
+fn answered<T>(result: Result<T, Error>) -> Result<Option<T>, Error> {
+    match result {
+        Ok(v) => Ok(Some(v)),
+        Err(Error::Scsi(scsi::Error::Transport(e))) => Err(scsi::Error::Transport(e).into()),
+        Err(Error::Scsi(e)) => {
+            log::debug!("probe: {e}");
+            Ok(None)
+        }
+        Err(e) => Err(e),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::script::{inquiry, Script};
+    use super::*;
+
+    /// A family that claims every drive.
+    struct Greedy(FamilyId);
+
+    impl Family for Greedy {
+        fn id(&self) -> FamilyId {
+            self.0
+        }
+        fn probe(&self, _: &mut dyn Transport, i: &Inquiry) -> Result<Option<Identity>, Error> {
+            Ok(Some(Identity {
+                family: self.0,
+                chip: None,
+                banner: None,
+                vendor: i.vendor.clone(),
+                model: i.product.clone(),
+                revision: i.revision.clone(),
+                firmware_date: None,
+                serial: None,
+            }))
+        }
+        fn state(&self, _: &mut dyn Transport, _: &Identity) -> Result<DriveState, Error> {
+            Ok(DriveState::Unknown)
+        }
+        fn flash(&self) -> Option<&dyn FlashAccess> {
+            None
+        }
+    }
+
+    static GREEDY_A: Greedy = Greedy(FamilyId::Mt19xx);
+    static GREEDY_B: Greedy = Greedy(FamilyId::LiteonDvd);
+
+    #[test]
+    fn two_claims_are_ambiguous() {
+        let mut t = Script::new(vec![]);
+        let both: [&'static dyn Family; 2] = [&GREEDY_A, &GREEDY_B];
+        let result = identify_among(&both, &mut t, &inquiry("HL-DT-ST", "BD-RE BU40N", "1.03"));
+        match result {
+            Err(Error::Ambiguous(ids)) => {
+                assert_eq!(ids, vec![FamilyId::Mt19xx, FamilyId::LiteonDvd])
+            }
+            Err(e) => panic!("expected Ambiguous, got {e}"),
+            Ok(claim) => panic!("expected Ambiguous, got {:?}", claim.map(|(_, id)| id)),
+        }
+        let one: [&'static dyn Family; 1] = [&GREEDY_B];
+        let (family, identity) = identify_among(&one, &mut t, &inquiry("A", "B", "C"))
+            .unwrap()
+            .unwrap();
+        assert_eq!(family.id(), FamilyId::LiteonDvd);
+        assert_eq!(identity.model, "B");
+    }
+
+    #[test]
+    fn non_mmc_devices_are_not_probed() {
+        // The script has no replies: any command sent would fail the test.
+        let mut t = Script::new(vec![]);
+        let mut disk = inquiry("LITE-ON", "DVDRW SOHW-1693S", "KS0B");
+        disk.peripheral_type = 0;
+        let both: [&'static dyn Family; 2] = [&GREEDY_A, &GREEDY_B];
+        assert!(identify_among(&both, &mut t, &disk).unwrap().is_none());
+        assert!(identify(&mut t, &disk).unwrap().is_none());
+        assert!(t.log().is_empty());
+    }
+
+    #[test]
+    fn registry_lists_each_family_once() {
+        let ids: Vec<FamilyId> = registry().iter().map(|f| f.id()).collect();
+        assert_eq!(ids, vec![FamilyId::Mt19xx, FamilyId::LiteonDvd]);
+        assert!(registry()[0].flash().is_some());
+        assert!(registry()[1].flash().is_none());
+        assert!(registry()[1].identify_only_reason().is_some());
+    }
 }

@@ -231,7 +231,7 @@ pub fn sign(image: &mut [u8]) -> Result<(), Error> {
 
 /// Writes entry `index` of the table (enabled word, range, zeroed digest). Used to lay out a
 /// table before [`sign`]; the caller guarantees the image holds the table.
-pub fn write_entry(image: &mut [u8], index: usize, enabled: u32, start: u32, end: u32) {
+pub(crate) fn write_entry(image: &mut [u8], index: usize, enabled: u32, start: u32, end: u32) {
     let at = layout::TABLE_OFFSET + index * layout::TABLE_ENTRY_LEN;
     image[at..at + 4].copy_from_slice(&enabled.to_le_bytes());
     image[at + 4..at + 8].copy_from_slice(&start.to_le_bytes());

@@ -12,6 +12,7 @@
 //! - [`synth`]: deterministic synthetic images for tests and the emulator.
 //! - [`compat`]: model compatibility groups, known boot banners and known-bad USB bridges.
 
+pub mod compat;
 pub mod dvd;
 pub mod integrity;
 pub mod layout;
@@ -53,6 +54,9 @@ pub enum Error {
     /// The integrity table has no active entry, so there is nothing to sign or verify.
     #[error("the integrity table has no active entry")]
     NoActiveEntry,
+    /// The buffer has neither an `MTEKMT19xx` chip tag nor an `MT19` boot banner.
+    #[error("not an MT19xx image: no MTEKMT19xx chip tag and no MT19 boot banner")]
+    NotMt19xx,
     /// A DVD-era image does not have the structure of a LiteOn/MediaTek 8051 image.
     #[error("not a DVD-era LiteOn/MediaTek image: {reason}")]
     NotDvdEra {
@@ -80,5 +84,28 @@ pub fn detect(bytes: &[u8]) -> ImageKind {
         ImageKind::DvdEra
     } else {
         ImageKind::Unknown
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use synth::{build_dvd_era, build_mt19xx, Breakage, SynthSpec};
+
+    #[test]
+    fn detect_tells_kinds_apart() {
+        let spec = SynthSpec::new(mt19xx::Chip::Mt1939, "ASUS", "BW-16D1HT", "3.02");
+        assert_eq!(detect(&build_mt19xx(&spec)), ImageKind::Mt19xx);
+        let truncated = build_mt19xx(&SynthSpec {
+            breakage: Breakage::Truncated,
+            ..spec
+        });
+        assert_eq!(detect(&truncated), ImageKind::Mt19xx);
+        assert_eq!(
+            detect(&build_dvd_era("LITE-ON", "SOHW-1633S", "BS0C")),
+            ImageKind::DvdEra
+        );
+        assert_eq!(detect(&[0u8; 0x10_0000]), ImageKind::Unknown);
+        assert_eq!(detect(&[]), ImageKind::Unknown);
     }
 }

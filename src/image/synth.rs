@@ -217,10 +217,10 @@ fn write_descriptor(image: &mut [u8], spec: &SynthSpec, unique: &str, tag: Chip)
     write_padded(&mut d[0x00..0x08], &spec.vendor, b' ');
     write_padded(&mut d[0x08..0x18], &spec.model, b' ');
     write_padded(&mut d[0x18..0x1C], &spec.revision, b' ');
-    // ASSUMPTION: the region field's content is not described; we write it blank.
+    // ASSUMPTION: the region field's meaning is not described; we write it blank.
     write_padded(&mut d[0x1C..0x24], "", b' ');
-    // ASSUMPTION: the record says `UNIQUE<timestamp>` follows the region and the tag is @0x34;
-    // we place the string so that it ends where the tag starts (6 + 10 bytes).
+    // `UNIQUE` + 10 characters (a YYMMDDhhmm build stamp) fill 0x24..0x34, as in the ASUS
+    // SBW-06D2X-U descriptor quoted in RibShark/OmniDrive#29.
     write_padded(&mut d[0x24..0x34], &format!("UNIQUE{unique}"), b' ');
     let at = layout::CHIP_TAG_IN_DESCRIPTOR;
     d[at..at + 10].copy_from_slice(tag.tag());

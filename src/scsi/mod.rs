@@ -19,7 +19,7 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 
 pub use command::*;
-pub use sense::{Sense, SenseKey};
+pub use sense::{Readiness, Sense, SenseKey};
 
 /// The data phase of one command: none, data in from the device, or data out to it.
 #[derive(Debug)]
@@ -269,6 +269,17 @@ pub enum Error {
         what: &'static str,
         /// What is wrong with it.
         detail: String,
+    },
+    /// A request that does not fit its CDB field (e.g. a READ BUFFER length beyond 24 bits);
+    /// nothing was sent.
+    #[error("{what} {value:#x} does not fit its CDB field (max {max:#x})")]
+    FieldOverflow {
+        /// Which field ("READ BUFFER length", "WRITE BUFFER offset", ...).
+        what: &'static str,
+        /// The value asked for.
+        value: u64,
+        /// The largest value the field holds.
+        max: u64,
     },
     /// The command did not complete.
     #[error(transparent)]

@@ -1,0 +1,98 @@
+//! The top-level clap definitions: global options and the list of commands. Each command's own
+//! arguments live in that command's file.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+use odflash::ops::open::OpenOptions;
+use odflash::scsi::trace::Payload;
+
+use super::{backup, dump, eeprom, emu, flash, image, info, scan};
+
+/// Flash, back up and rescue MediaTek-based optical drives through Linux SG_IO.
+///
+/// DEVICE is /dev/sgN, /dev/srN, a /dev/disk/by-id/... link, or an emulated drive
+/// `emu:FAMILY[,key=value...]` (e.g. `emu:mt1959`, `emu:dru-710a`) to practise on.
+#[derive(Debug, Parser)]
+#[command(name = "odflash", version, about, long_about = None, after_help = EXIT_CODES_HELP)]
+pub struct Cli {
+    /// Options that apply to every command.
+    #[command(flatten)]
+    pub global: Global,
+    /// The command to run.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Options that apply to every command.
+#[derive(Debug, Args)]
+pub struct Global {
+    /// More log output (-v info, -vv debug, -vvv trace). RUST_LOG overrides.
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+    /// Only errors.
+    #[arg(short, long, global = true, conflicts_with = "verbose")]
+    pub quiet: bool,
+    /// Write one JSON line per SCSI command sent to FILE (see README, "Trace format").
+    #[arg(long, global = true, value_name = "FILE")]
+    pub trace: Option<PathBuf>,
+    /// Also record data payloads (hex) in the trace.
+    #[arg(long, global = true, requires = "trace")]
+    pub trace_payload: bool,
+}
+
+impl Global {
+    /// How to open devices: the trace file (truncated once here, appended to by every device
+    /// opened in this run) and whether payloads are recorded.
+    pub fn open_options(&self) -> anyhow::Result<OpenOptions> {
+        let trace = match &self.trace {
+            None => None,
+            Some(path) => {
+                std::fs::File::create(path).map_err(|e| {
+                    anyhow::anyhow!("cannot create trace file {}: {e}", path.display())
+                })?;
+                let payload = if self.trace_payload {
+                    Payload::Record
+                } else {
+                    Payload::Omit
+                };
+                Some((path.clone(), payload))
+            }
+        };
+        Ok(OpenOptions { trace })
+    }
+}
+
+/// The commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// List optical drives with identity, bus, chip family and state.
+    Scan(scan::ScanArgs),
+    /// Show one drive: identity, serial, firmware date, bus, readiness, capabilities.
+    Info(info::InfoArgs),
+    /// Read the whole flash into a raw dump file (never flashable as is).
+    Dump(dump::DumpArgs),
+    /// Write a validated backup bundle: firmware, unit data, identity, manifest.
+    Backup(backup::BackupArgs),
+    /// Dump or restore the per-unit identity and calibration data ("EEPROM").
+    #[command(subcommand)]
+    Eeprom(eeprom::EepromCommand),
+    /// Flash firmware (a dry run unless --execute).
+    Flash(flash::FlashArgs),
+    /// Firmware image tools.
+    #[command(subcommand)]
+    Image(image::ImageCommand),
+    /// Emulated-drive tools (synthetic images).
+    #[command(subcommand)]
+    Emu(emu::EmuCommand),
+}
+
+/// The exit-code table shown at the end of `--help`.
+const EXIT_CODES_HELP: &str = "\
+Exit codes: 0 ok, 1 usage, 2 not ready, 3 medium/hardware error, 5 illegal request,
+6 unit attention, 15 cannot open/busy/needs root, 33 timeout, 35 transport error, 97 malformed
+reply, 99 other error, 100 refused by a safety gate (nothing written), 101 chip family not
+supported (identify-only), 102 backup failed (nothing written), 103 verify failed, 104 write
+interrupted (drive state uncertain: follow the printed next command), 130 interrupted after a
+held signal.";

@@ -1,0 +1,114 @@
+//! `odflash emu make-image`: synthetic firmware images for practice and tests.
+
+use std::path::PathBuf;
+
+use anyhow::Context;
+use clap::{Args, Subcommand, ValueEnum};
+use odflash::image::mt19xx::Chip;
+use odflash::image::synth::{self, Breakage, SynthSpec};
+use odflash::ops::atomic::{self, Mode};
+use odflash::ops::bundle::sha256_hex;
+
+/// `odflash emu` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum EmuCommand {
+    /// Build a synthetic firmware image (valid and signed, or deliberately broken).
+    MakeImage(MakeImageArgs),
+}
+
+/// Chips a synthetic image can be built for.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum ChipArg {
+    /// MediaTek MT1959 (2 MiB, signed integrity table).
+    Mt1959,
+    /// MediaTek MT1939 (same layout and protocol).
+    Mt1939,
+    /// A DVD-era LiteOn/Sony MediaTek image (1 MiB, banked).
+    LiteonDvd,
+}
+
+/// Deliberate breakage for negative tests.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum BrokenArg {
+    /// One integrity-table digest does not match.
+    BadCmac,
+    /// The chip tag names the other MT19xx chip.
+    WrongTag,
+    /// The image is cut short.
+    Truncated,
+    /// The first page mirrors 0x10000, as a raw drive read does.
+    RawDump,
+}
+
+/// `odflash emu make-image` arguments.
+#[derive(Debug, Args)]
+pub struct MakeImageArgs {
+    /// The chip.
+    #[arg(long, value_enum)]
+    pub chip: ChipArg,
+    /// Vendor string.
+    #[arg(long, default_value = "HL-DT-ST")]
+    pub vendor: String,
+    /// Model string.
+    #[arg(long)]
+    pub model: String,
+    /// Firmware revision.
+    #[arg(long, default_value = "1.00")]
+    pub revision: String,
+    /// Break the image on purpose.
+    #[arg(long, value_enum)]
+    pub broken: Option<BrokenArg>,
+    /// Output file.
+    #[arg(short, long, value_name = "FILE")]
+    pub output: PathBuf,
+}
+
+impl EmuCommand {
+    /// Run the subcommand.
+    pub fn run(self) -> anyhow::Result<()> {
+        match self {
+            EmuCommand::MakeImage(a) => a.run(),
+        }
+    }
+}
+
+impl MakeImageArgs {
+    /// Build the image and write it atomically.
+    fn run(self) -> anyhow::Result<()> {
+        let bytes = match self.chip {
+            ChipArg::Mt1959 | ChipArg::Mt1939 => {
+                let chip = if matches!(self.chip, ChipArg::Mt1959) {
+                    Chip::Mt1959
+                } else {
+                    Chip::Mt1939
+                };
+                let mut spec = SynthSpec::new(chip, &self.vendor, &self.model, &self.revision);
+                spec.breakage = match self.broken {
+                    None => Breakage::None,
+                    Some(BrokenArg::BadCmac) => Breakage::BadCmac,
+                    Some(BrokenArg::WrongTag) => Breakage::WrongTag,
+                    Some(BrokenArg::Truncated) => Breakage::Truncated,
+                    Some(BrokenArg::RawDump) => Breakage::RawDump,
+                };
+                synth::build_mt19xx(&spec)
+            }
+            ChipArg::LiteonDvd => {
+                if self.broken.is_some() {
+                    anyhow::bail!(
+                        "--broken applies to MT19xx images only; drop it for --chip liteon-dvd"
+                    );
+                }
+                synth::build_dvd_era(&self.vendor, &self.model, &self.revision)
+            }
+        };
+        atomic::write_file(&self.output, &bytes, Mode::Shared)
+            .with_context(|| format!("writing {}", self.output.display()))?;
+        println!(
+            "wrote {} ({} bytes, sha256 {})",
+            self.output.display(),
+            bytes.len(),
+            sha256_hex(&bytes)
+        );
+        Ok(())
+    }
+}

@@ -1,0 +1,153 @@
+//! The LiteOn / Sony DVD-era family: MediaTek MT18xx-based DVD writers (LiteOn SOHW-1213S ...
+//! 1693S, Sony DRU-710A/720A/800A and their siblings). Identify-only.
+//!
+//! The probe matches INQUIRY vendor and model, then reads the firmware date and serial through
+//! standard GET CONFIGURATION and the state through TEST UNIT READY. It never sends a vendor
+//! command: the flash and EEPROM write commands of these drives are not public
+//! (`shared/protocol/dvd-era-protocol.md` §1 and §6), and the public read candidates (`DF 83`,
+//! `DF 89`, `F1 02`) are unverified static RE. See `README.md` beside this file.
+
+use crate::family::{answered, DriveState, Error, Family, FamilyId, FlashAccess, Identity};
+use crate::scsi::inquiry::{Inquiry, PERIPHERAL_TYPE_MMC};
+use crate::scsi::{self, Transport};
+
+/// Why this family cannot flash, shown to users.
+pub const IDENTIFY_ONLY_REASON: &str =
+    "LiteOn/Sony DVD-era flash and EEPROM write commands are not public \
+     (dvd-era-protocol.md §6): odflash identifies these drives and sends them no vendor command";
+
+/// One known model line: INQUIRY vendor and model numbers found in the product string.
+struct Line {
+    /// INQUIRY vendor (bytes 8..15, trimmed).
+    vendor: &'static str,
+    /// Model numbers as they appear in the INQUIRY product string.
+    models: &'static [&'static str],
+}
+
+/// Known DVD-era MediaTek writers. LiteOn models: the EEPROM-compatible sets of the C0deKing
+/// EEPROM Utility readme (dvd-era-protocol.md §5; rpc1dev/archive
+/// `codeguys/docs/eeprom_utility_readme.html`) and the compatibility groups of
+/// mtk-protocol.md §5.1 (1213S/1633S/1653S with DRU-710A; 1673S/1693S with DRU-720A/800A).
+// ASSUMPTION: INQUIRY names these drives by vendor `LITE-ON` / `SONY` and a product string
+// containing the model number (e.g. `DVDRW SOHW-1693S`, `DVD RW DRU-710A`); the record quotes
+// model names, not INQUIRY dumps.
+const LINES: &[Line] = &[
+    Line {
+        vendor: "LITE-ON",
+        models: &[
+            "451S", "851S", "812S", "832S", "852S", "862S", "1213S", "1613S", "1633S", "1653S",
+            "1673S", "1693S", "160P6S", "165P6S", "160H6S", "165H6S",
+        ],
+    },
+    Line {
+        vendor: "SONY",
+        models: &["DRU-710A", "DRU-720A", "DRU-800A"],
+    },
+];
+
+/// True when INQUIRY names a known DVD-era LiteOn/Sony MediaTek writer.
+pub fn is_known_model(inquiry: &Inquiry) -> bool {
+    LINES.iter().any(|line| {
+        inquiry.vendor.eq_ignore_ascii_case(line.vendor)
+            && line.models.iter().any(|model| {
+                let product = inquiry.product.to_ascii_uppercase();
+                product
+                    .match_indices(model)
+                    .any(|(at, _)| is_model_boundary(&product, at, model.len()))
+            })
+    })
+}
+
+/// The model number is not part of a longer one (`1693S` must not match `11693S1`).
+fn is_model_boundary(product: &str, at: usize, len: usize) -> bool {
+    let before = product[..at].chars().next_back();
+    let after = product[at + len..].chars().next();
+    !before.is_some_and(|c| c.is_ascii_alphanumeric())
+        && !after.is_some_and(|c| c.is_ascii_alphanumeric())
+}
+
+/// The LiteOn / Sony DVD-era family (identify-only).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct LiteonDvd;
+
+impl Family for LiteonDvd {
+    fn id(&self) -> FamilyId {
+        FamilyId::LiteonDvd
+    }
+
+    fn probe(&self, t: &mut dyn Transport, inquiry: &Inquiry) -> Result<Option<Identity>, Error> {
+        if inquiry.peripheral_type != PERIPHERAL_TYPE_MMC || !is_known_model(inquiry) {
+            return Ok(None);
+        }
+        Ok(Some(Identity {
+            family: FamilyId::LiteonDvd,
+            // The record names MT1828E/MT1816E for these lines (mtk-protocol.md §5.1) but no
+            // command reads the chip, so none is claimed.
+            chip: None,
+            banner: None,
+            vendor: inquiry.vendor.clone(),
+            model: inquiry.product.clone(),
+            revision: inquiry.revision.clone(),
+            firmware_date: answered(scsi::read_firmware_date(t).map_err(Error::from))?.flatten(),
+            serial: answered(scsi::read_serial_feature(t).map_err(Error::from))?.flatten(),
+        }))
+    }
+
+    fn state(&self, t: &mut dyn Transport, _identity: &Identity) -> Result<DriveState, Error> {
+        // No public boot/safe-mode signature exists for DVD writers (dvd-era-protocol.md §3),
+        // so only readiness can be told.
+        super::readiness(t)
+    }
+
+    fn flash(&self) -> Option<&dyn FlashAccess> {
+        None
+    }
+
+    fn identify_only_reason(&self) -> Option<&'static str> {
+        Some(IDENTIFY_ONLY_REASON)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn inquiry(vendor: &str, product: &str) -> Inquiry {
+        Inquiry {
+            peripheral_qualifier: 0,
+            peripheral_type: 5,
+            removable: true,
+            version: 0,
+            vendor: vendor.into(),
+            product: product.into(),
+            revision: "KS0B".into(),
+            vendor_specific: String::new(),
+            raw: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn known_models_match() {
+        assert!(is_known_model(&inquiry("LITE-ON", "DVDRW SOHW-1693S")));
+        assert!(is_known_model(&inquiry("LITE-ON", "DVDRW SOHW-1213S")));
+        assert!(is_known_model(&inquiry("SONY", "DVD RW DRU-710A")));
+        assert!(is_known_model(&inquiry("sony", "DVD RW DRU-800A")));
+    }
+
+    #[test]
+    fn other_drives_do_not_match() {
+        // Wrong vendor for the model, unknown model, longer model number, a BD drive.
+        assert!(!is_known_model(&inquiry("SONY", "DVDRW SOHW-1693S")));
+        assert!(!is_known_model(&inquiry("LITE-ON", "DVDRW LH-20A1H")));
+        assert!(!is_known_model(&inquiry("LITE-ON", "DVDRW SOHW-11693S")));
+        assert!(!is_known_model(&inquiry("HL-DT-ST", "BD-RE BU40N")));
+        assert!(!is_known_model(&inquiry("ATAPI", "iHAS124 Y")));
+    }
+
+    #[test]
+    fn reason_names_the_record() {
+        let reason = LiteonDvd.identify_only_reason().unwrap();
+        assert!(reason.contains("not public"));
+        assert!(LiteonDvd.flash().is_none());
+    }
+}

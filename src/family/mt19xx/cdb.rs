@@ -1,0 +1,121 @@
+//! The MT19xx vendor CDBs: the only file in odflash that spells out MT19xx vendor command
+//! bytes (READ BUFFER / WRITE BUFFER mode numbers, the PREPARE and COMMIT trailers, the vendor
+//! REQUEST SENSE). Pure builders returning fixed-size arrays, each checked byte by byte below
+//! against the row of `shared/protocol/mtk-protocol.md` §1 it comes from.
+//!
+//! This module must not send anything: `flash.rs` and `mod.rs` send what it builds.
+
+use crate::scsi::cdb::{build_read_buffer, build_write_buffer};
+
+/// READ BUFFER / WRITE BUFFER mode 6: flash window access with offsets (record rows 3, 6, 10;
+/// freemkv-firmware `crates/freemkv-flash/src/drive/mtk.rs` `MODE_6`).
+const MODE_WINDOW: u8 = 0x06;
+
+/// Buffer id of the flash windows (record rows 3, 6, 10: "buffer 0").
+const BUFFER_FLASH: u8 = 0x00;
+
+/// Allocation length of the vendor REQUEST SENSE reply (record row 9: "in, 16").
+pub const STATUS_LEN: usize = 16;
+
+/// READ BUFFER mode 6 of `len` bytes of flash at `offset`: `3C 06 00 off24 len24 00`
+/// (record row 3; freemkv-firmware `drive/mtk.rs` `cdb_read_buffer`, `drive/mtk/mod.rs`).
+pub fn build_read_window(offset: u32, len: u32) -> [u8; 10] {
+    build_read_buffer(MODE_WINDOW, BUFFER_FLASH, offset, len)
+}
+
+/// PREPARE (enter download): WRITE BUFFER mode 1, no data, byte 9 = `0B`:
+/// `3B 01 00 00 00 00 00 00 00 0B 00 00` (record row 5; freemkv-firmware `drive/mtk.rs`
+/// `cdb_wb_prepare`). The meaning of `0B` is not public (record §6); it is sent verbatim.
+pub fn build_prepare() -> [u8; 12] {
+    [
+        0x3B, 0x01, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x0B, 0x00, 0x00,
+    ]
+}
+
+/// One image chunk (or a whole per-unit window) written at `offset`: WRITE BUFFER mode 6,
+/// `3B 06 00 off24 len24 00` (record rows 6 and 10; freemkv-firmware `drive/mtk.rs`
+/// `cdb_wb_data`, `write_region`; redumper `drive/flash_mt1959.ixx`). freemkv pads the same
+/// bytes to 12; an ATAPI packet is 12 bytes either way, so the 10-byte SPC form is sent.
+pub fn build_write_window(offset: u32, len: u32) -> [u8; 10] {
+    build_write_buffer(MODE_WINDOW, BUFFER_FLASH, offset, len)
+}
+
+/// COMMIT trailer after the last chunk: WRITE BUFFER mode 7, no data, bytes 10..11 = `1B 12`:
+/// `3B 07 00 00 00 00 00 00 00 00 1B 12` (record row 7; freemkv-firmware `drive/mtk.rs`
+/// `cdb_wb_commit`, `flash_close`). The meaning of `1B 12` is not public (record §6).
+pub fn build_commit() -> [u8; 12] {
+    [
+        0x3B, 0x07, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x1B, 0x12,
+    ]
+}
+
+/// The vendor flasher's status read after COMMIT: REQUEST SENSE copied byte for byte,
+/// `03 00 00 10 80 00 00 00 00 00 00 00` (record row 9; freemkv-firmware `drive/mtk.rs`
+/// `cdb_request_sense`). Byte 4 is `80`, not the SPC allocation length; the reply is read
+/// into a [`STATUS_LEN`]-byte buffer as freemkv does.
+pub fn build_status() -> [u8; 12] {
+    [
+        0x03, 0x00, 0x00, 0x10, 0x80, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+    ]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn read_window_banner_and_descriptor() {
+        // Record row 3: the banner read at exactly 0x20 bytes, the descriptor at 0x100.
+        assert_eq!(
+            build_read_window(0x3000, 0x20),
+            [0x3C, 0x06, 0x00, 0x00, 0x30, 0x00, 0x00, 0x00, 0x20, 0x00]
+        );
+        assert_eq!(
+            build_read_window(0x1E_C000, 0x100),
+            [0x3C, 0x06, 0x00, 0x1E, 0xC0, 0x00, 0x00, 0x01, 0x00, 0x00]
+        );
+    }
+
+    #[test]
+    fn prepare_bytes() {
+        assert_eq!(
+            build_prepare(),
+            [0x3B, 0x01, 0, 0, 0, 0, 0, 0, 0, 0x0B, 0, 0]
+        );
+    }
+
+    #[test]
+    fn write_window_chunks_and_unit_windows() {
+        // Record row 6: the first and last 0x4000 chunks of the 2 MiB stream.
+        assert_eq!(
+            build_write_window(0, 0x4000),
+            [0x3B, 0x06, 0x00, 0x00, 0x00, 0x00, 0x00, 0x40, 0x00, 0x00]
+        );
+        assert_eq!(
+            build_write_window(0x1F_C000, 0x4000),
+            [0x3B, 0x06, 0x00, 0x1F, 0xC0, 0x00, 0x00, 0x40, 0x00, 0x00]
+        );
+        // Record row 10: targeted write-back of the calibration window.
+        assert_eq!(
+            build_write_window(0x1F_0000, 0x1_0000),
+            [0x3B, 0x06, 0x00, 0x1F, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00]
+        );
+    }
+
+    #[test]
+    fn commit_bytes() {
+        assert_eq!(
+            build_commit(),
+            [0x3B, 0x07, 0, 0, 0, 0, 0, 0, 0, 0, 0x1B, 0x12]
+        );
+    }
+
+    #[test]
+    fn status_bytes() {
+        assert_eq!(
+            build_status(),
+            [0x03, 0, 0, 0x10, 0x80, 0, 0, 0, 0, 0, 0, 0]
+        );
+        assert_eq!(STATUS_LEN, 16);
+    }
+}

@@ -1,0 +1,395 @@
+//! MT19xx flash access: the [`FlashAccess`] primitives the ops engine drives in order (read a
+//! window, PREPARE, 128 chunk writes, COMMIT, wait for ready, targeted window write-back).
+//!
+//! Each primitive sends exactly the commands the record lists (`shared/protocol/mtk-protocol.md`
+//! §1 rows 3 and 5-10) and checks its arguments against the flash geometry before a byte is
+//! sent. It knows no policy: gates, backups and read-back verification belong to `ops/`.
+
+use std::time::Duration;
+
+use crate::family::{CommitReply, Error, FlashAccess, FlashLayout, Window};
+use crate::image::layout::{
+    BOOT_REGION_END, CALIBRATION_LEN, CALIBRATION_OFFSET, DESCRIPTOR_LEN, DESCRIPTOR_OFFSET,
+    FLASH_SIZE,
+};
+use crate::scsi::cdb::build_test_unit_ready;
+use crate::scsi::{self, Data, Sense, SenseKey, Transport, TIMEOUT_FLASH, TIMEOUT_IDENTIFY};
+
+use super::cdb;
+
+/// Size of one streamed image chunk: 128 chunks of 0x4000 make the 2 MiB image (record row 6;
+/// freemkv-firmware `drive/mtk.rs` `CHUNK`).
+pub const CHUNK: usize = 0x4000;
+
+/// Interval between TEST UNIT READY polls after a burn: freemkv polls every 500 ms (record
+/// row 8; freemkv-firmware `drive/mtk.rs` `wait_ready`).
+pub const POLL_INTERVAL: Duration = Duration::from_millis(500);
+
+/// How long to wait for the drive after a burn: freemkv's limit is 45 s (record row 8).
+pub const READY_LIMIT: Duration = Duration::from_secs(45);
+
+/// Timeout of the chunk that completes the image: the drive erases and programs when the last
+/// chunk lands (record row 6). Flash commits take about 10 s per MiB and a whole SE-506CB
+/// reflash about 22 s (record, "Timeouts seen in the sources").
+// ASSUMPTION: the record gives no per-command limit for the burning chunk; 60 s is about
+// three times the longest burn it reports.
+pub const TIMEOUT_BURN: Duration = Duration::from_secs(60);
+
+/// Largest length a READ/WRITE BUFFER CDB can carry (a 24-bit field, SPC-4 §6.36/§6.49).
+const MAX_COMMAND_LEN: usize = 0xFF_FFFF;
+
+/// The identity descriptor window (0x1EC000, 0x100 bytes; record row 3, §3).
+pub fn identity_window() -> Window {
+    Window {
+        name: "identity".to_string(),
+        offset: DESCRIPTOR_OFFSET as u32,
+        len: DESCRIPTOR_LEN as u32,
+    }
+}
+
+/// The per-unit calibration window (0x1F0000, 0x10000 bytes; record row 3, §3, §4).
+pub fn calibration_window() -> Window {
+    Window {
+        name: "calibration".to_string(),
+        offset: CALIBRATION_OFFSET as u32,
+        len: CALIBRATION_LEN as u32,
+    }
+}
+
+/// Sense keys the record calls benign after COMMIT and in the status read: 0, 1, 2 and 6
+/// (record rows 7 and 9). Keys 3, 4 and B mean the flash failed; anything else is no less a
+/// failure for being unexpected.
+fn is_benign(key: SenseKey) -> bool {
+    matches!(
+        key,
+        SenseKey::NoSense | SenseKey::RecoveredError | SenseKey::NotReady | SenseKey::UnitAttention
+    )
+}
+
+/// Refuse a request outside the 2 MiB flash or too long for one command.
+fn check_range(offset: u32, len: usize) -> Result<(), Error> {
+    let end = offset as usize + len;
+    if len == 0 || len > MAX_COMMAND_LEN || end > FLASH_SIZE {
+        return Err(Error::InvalidRequest(format!(
+            "{len:#x} bytes at {offset:#x} do not fit one command inside the {FLASH_SIZE:#x}-byte flash"
+        )));
+    }
+    Ok(())
+}
+
+/// MT19xx flash access (MT1959 / MT1939).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Flash;
+
+impl Flash {
+    /// The vendor status read after COMMIT (record row 9). As in freemkv's `flash_close`, only
+    /// a failure key in the returned sense data fails the flash; a drive that cannot answer
+    /// (CHECK CONDITION while it burns or reboots, no reply) is left to the read-back verify
+    /// (record §5.7).
+    fn read_status(&self, t: &mut dyn Transport) -> Result<Option<Sense>, Error> {
+        let mut reply = [0u8; cdb::STATUS_LEN];
+        match scsi::run(
+            t,
+            &cdb::build_status(),
+            Data::In(&mut reply),
+            TIMEOUT_IDENTIFY,
+        ) {
+            Ok(got) => match Sense::parse(&reply[..got.min(reply.len())]) {
+                Some(s) if !is_benign(s.key) => Err(scsi::Error::Sense(s).into()),
+                other => Ok(other),
+            },
+            Err(scsi::Error::Sense(s)) => {
+                log::debug!("status read after COMMIT answered {s}");
+                Ok(None)
+            }
+            Err(e) => {
+                log::warn!("status read after COMMIT failed ({e}); the read-back verify decides");
+                Ok(None)
+            }
+        }
+    }
+}
+
+impl FlashAccess for Flash {
+    fn layout(&self) -> FlashLayout {
+        FlashLayout {
+            size: FLASH_SIZE,
+            protected: 0..BOOT_REGION_END,
+            unit_windows: vec![identity_window(), calibration_window()],
+            write_chunk: CHUNK,
+        }
+    }
+
+    fn read(&self, t: &mut dyn Transport, offset: u32, buf: &mut [u8]) -> Result<(), Error> {
+        check_range(offset, buf.len())?;
+        let needed = buf.len();
+        let cdb = cdb::build_read_window(offset, needed as u32);
+        let got = scsi::run(t, &cdb, Data::In(buf), TIMEOUT_FLASH)?;
+        if got < needed {
+            return Err(scsi::Error::ShortTransfer { needed, got }.into());
+        }
+        Ok(())
+    }
+
+    fn prepare(&self, t: &mut dyn Transport) -> Result<(), Error> {
+        scsi::run(t, &cdb::build_prepare(), Data::None, TIMEOUT_FLASH)?;
+        Ok(())
+    }
+
+    fn write_chunk(&self, t: &mut dyn Transport, offset: u32, data: &[u8]) -> Result<(), Error> {
+        if data.len() != CHUNK || offset as usize % CHUNK != 0 {
+            return Err(Error::InvalidRequest(format!(
+                "image chunks are {CHUNK:#x} bytes at {CHUNK:#x}-aligned offsets, not {:#x} at {offset:#x}",
+                data.len()
+            )));
+        }
+        check_range(offset, data.len())?;
+        // The drive burns when the chunk completing the image arrives (record row 6).
+        let timeout = if offset as usize + CHUNK == FLASH_SIZE {
+            TIMEOUT_BURN
+        } else {
+            TIMEOUT_FLASH
+        };
+        let cdb = cdb::build_write_window(offset, CHUNK as u32);
+        scsi::run(t, &cdb, Data::Out(data), timeout)?;
+        Ok(())
+    }
+
+    fn commit(&self, t: &mut dyn Transport) -> Result<CommitReply, Error> {
+        let reply = match scsi::run(t, &cdb::build_commit(), Data::None, TIMEOUT_FLASH) {
+            Ok(_) => CommitReply::Good,
+            // The drive is re-initialising after the burn: UNIT ATTENTION or NOT READY here is
+            // expected (record row 7; freemkv `flash_close`).
+            Err(scsi::Error::Sense(s)) if is_benign(s.key) => CommitReply::Benign(s),
+            Err(e) => return Err(e.into()),
+        };
+        match (reply, self.read_status(t)?) {
+            (CommitReply::Good, Some(s)) if s.key != SenseKey::NoSense => {
+                Ok(CommitReply::Benign(s))
+            }
+            (reply, _) => Ok(reply),
+        }
+    }
+
+    fn wait_ready(&self, t: &mut dyn Transport, limit: Duration) -> Result<(), Error> {
+        let mut waited = Duration::ZERO;
+        loop {
+            match t.execute(&build_test_unit_ready(), Data::None, TIMEOUT_IDENTIFY) {
+                Ok(outcome) => {
+                    waited += outcome.duration;
+                    if outcome.status == scsi::status::GOOD {
+                        return Ok(());
+                    }
+                    // "No medium" is the healthy state of an empty drive (record row 8).
+                    if Sense::parse(&outcome.sense).is_some_and(|s| s.is_no_medium()) {
+                        return Ok(());
+                    }
+                    // ASSUMPTION: any other reply (NOT READY becoming ready, UNIT ATTENTION,
+                    // even a hardware error while the firmware restarts) means "not yet"; the
+                    // record only says to poll, and the read-back verify judges the result.
+                }
+                Err(scsi::TransportError::Timeout(spent)) => waited += spent,
+                Err(e) => return Err(scsi::Error::from(e).into()),
+            }
+            if waited >= limit {
+                return Err(Error::NotReady(limit));
+            }
+            t.pause(POLL_INTERVAL);
+            waited += POLL_INTERVAL;
+        }
+    }
+
+    fn write_window(
+        &self,
+        t: &mut dyn Transport,
+        window: &Window,
+        data: &[u8],
+    ) -> Result<(), Error> {
+        let known = [identity_window(), calibration_window()]
+            .into_iter()
+            .any(|w| w.offset == window.offset && w.len == window.len);
+        if !known || data.len() != window.len as usize {
+            return Err(Error::InvalidRequest(format!(
+                "{:#x} bytes for window {:?} at {:#x}: only the identity and calibration windows \
+                 can be written back, whole",
+                data.len(),
+                window.name,
+                window.offset
+            )));
+        }
+        // ASSUMPTION: the targeted write-back is the single mode-6 write record row 10 lists,
+        // with no PREPARE or COMMIT around it; the record names no other command for it.
+        let cdb = cdb::build_write_window(window.offset, window.len);
+        scsi::run(t, &cdb, Data::Out(data), TIMEOUT_FLASH)?;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::family::script::{Reply, Script};
+
+    fn step(cdb: &[u8], reply: Reply) -> (Vec<u8>, Reply) {
+        (cdb.to_vec(), reply)
+    }
+
+    fn good() -> Reply {
+        Reply::Good(Vec::new())
+    }
+
+    fn status(key: SenseKey) -> Reply {
+        Reply::Good(Sense::new(key, 0, 0).to_fixed()[..cdb::STATUS_LEN].to_vec())
+    }
+
+    #[test]
+    fn full_burn_sends_the_recorded_sequence() {
+        let image: Vec<u8> = (0..FLASH_SIZE).map(|i| (i / CHUNK) as u8).collect();
+        let mut steps = vec![step(&cdb::build_prepare(), good())];
+        for off in (0..FLASH_SIZE).step_by(CHUNK) {
+            steps.push(step(
+                &cdb::build_write_window(off as u32, CHUNK as u32),
+                good(),
+            ));
+        }
+        steps.push(step(
+            &cdb::build_commit(),
+            Reply::Check(SenseKey::UnitAttention, 0x29, 0),
+        ));
+        steps.push(step(&cdb::build_status(), status(SenseKey::NoSense)));
+        steps.push(step(
+            &build_test_unit_ready(),
+            Reply::Check(SenseKey::NotReady, 0x04, 0x01),
+        ));
+        steps.push(step(&build_test_unit_ready(), Reply::Timeout));
+        steps.push(step(
+            &build_test_unit_ready(),
+            Reply::Check(SenseKey::NotReady, 0x3A, 0),
+        ));
+        let mut t = Script::new(steps);
+
+        Flash.prepare(&mut t).unwrap();
+        for (i, chunk) in image.chunks(CHUNK).enumerate() {
+            Flash
+                .write_chunk(&mut t, (i * CHUNK) as u32, chunk)
+                .unwrap();
+        }
+        let reply = Flash.commit(&mut t).unwrap();
+        assert!(matches!(reply, CommitReply::Benign(s) if s.key == SenseKey::UnitAttention));
+        Flash.wait_ready(&mut t, READY_LIMIT).unwrap();
+
+        assert!(t.done());
+        assert_eq!(t.written().len(), 128);
+        assert_eq!(t.written().concat(), image);
+        assert_eq!(t.pauses(), 2);
+    }
+
+    #[test]
+    fn failure_keys_fail_the_commit() {
+        for key in [
+            SenseKey::MediumError,
+            SenseKey::HardwareError,
+            SenseKey::AbortedCommand,
+        ] {
+            let mut t = Script::new(vec![step(&cdb::build_commit(), Reply::Check(key, 0, 0))]);
+            let err = Flash.commit(&mut t).unwrap_err();
+            assert!(matches!(err, Error::Scsi(scsi::Error::Sense(s)) if s.key == key));
+            assert!(t.done(), "no status read after a failed COMMIT");
+            // The same key in the status read after a GOOD commit fails too.
+            let mut t = Script::new(vec![
+                step(&cdb::build_commit(), good()),
+                step(&cdb::build_status(), status(key)),
+            ]);
+            assert!(Flash.commit(&mut t).is_err());
+        }
+    }
+
+    #[test]
+    fn status_read_is_best_effort() {
+        let mut t = Script::new(vec![
+            step(&cdb::build_commit(), good()),
+            step(
+                &cdb::build_status(),
+                Reply::Check(SenseKey::IllegalRequest, 0x20, 0),
+            ),
+        ]);
+        assert_eq!(Flash.commit(&mut t).unwrap(), CommitReply::Good);
+        let mut t = Script::new(vec![
+            step(&cdb::build_commit(), good()),
+            step(&cdb::build_status(), status(SenseKey::NotReady)),
+        ]);
+        assert!(matches!(
+            Flash.commit(&mut t).unwrap(),
+            CommitReply::Benign(_)
+        ));
+    }
+
+    #[test]
+    fn wait_ready_gives_up_at_the_limit() {
+        let busy = || {
+            step(
+                &build_test_unit_ready(),
+                Reply::Check(SenseKey::NotReady, 0x04, 0x01),
+            )
+        };
+        let mut t = Script::new(vec![busy(), busy(), busy()]);
+        let err = Flash
+            .wait_ready(&mut t, Duration::from_millis(1000))
+            .unwrap_err();
+        assert!(matches!(err, Error::NotReady(_)));
+        assert!(t.done());
+    }
+
+    #[test]
+    fn bad_requests_send_nothing() {
+        let mut t = Script::new(vec![]);
+        let chunk = vec![0u8; CHUNK];
+        for (offset, len) in [
+            (0x100u32, CHUNK),
+            (0, CHUNK - 1),
+            (FLASH_SIZE as u32, CHUNK),
+        ] {
+            let err = Flash.write_chunk(&mut t, offset, &chunk[..len.min(CHUNK)]);
+            assert!(matches!(err, Err(Error::InvalidRequest(_))));
+        }
+        let boot = Window {
+            name: "boot".into(),
+            offset: 0,
+            len: 0x100,
+        };
+        let err = Flash.write_window(&mut t, &boot, &[0; 0x100]);
+        assert!(matches!(err, Err(Error::InvalidRequest(_))));
+        let err = Flash.write_window(&mut t, &identity_window(), &[0; 0x10]);
+        assert!(matches!(err, Err(Error::InvalidRequest(_))));
+        let mut buf = [0u8; 0x20];
+        let err = Flash.read(&mut t, (FLASH_SIZE - 0x10) as u32, &mut buf);
+        assert!(matches!(err, Err(Error::InvalidRequest(_))));
+        assert!(t.log().is_empty());
+    }
+
+    #[test]
+    fn read_and_write_window_use_one_command() {
+        let cal = calibration_window();
+        let mut t = Script::new(vec![
+            step(
+                &cdb::build_read_window(0x3000, 0x20),
+                Reply::Good(b"MT1959 Boot BU5 ".to_vec()),
+            ),
+            step(&cdb::build_write_window(cal.offset, cal.len), good()),
+        ]);
+        let mut banner = [0u8; 0x20];
+        let err = Flash.read(&mut t, 0x3000, &mut banner).unwrap_err();
+        assert!(matches!(
+            err,
+            Error::Scsi(scsi::Error::ShortTransfer {
+                needed: 0x20,
+                got: 16
+            })
+        ));
+        Flash
+            .write_window(&mut t, &cal, &vec![0x5A; cal.len as usize])
+            .unwrap();
+        assert!(t.done());
+        assert_eq!(t.written()[0].len(), 0x1_0000);
+    }
+}

@@ -1,0 +1,95 @@
+//! Opening a DEVICE argument: `emu:...` specs become in-process emulated drives, anything else
+//! a Linux SG_IO device; an optional trace recorder wraps either; the result is a [`Device`],
+//! whose transport is always behind the `scsi` type-5 guard.
+//!
+//! This is the one place that chooses a transport. It sends no commands.
+
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+
+use crate::discover;
+use crate::emu;
+use crate::scsi::replay::Replay;
+use crate::scsi::trace::{JsonLines, Payload, Recorder};
+use crate::scsi::Transport;
+use crate::sg;
+
+use super::drive::{Device, UsbId};
+use super::error::Error;
+
+/// DEVICE prefix for a recorded trace served back (`replay:trace.jsonl`).
+pub const REPLAY_PREFIX: &str = "replay:";
+
+/// How to open a device.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct OpenOptions {
+    /// `--trace FILE` (and whether `--trace-payload` was given).
+    pub trace: Option<(PathBuf, Payload)>,
+}
+
+/// A transport, the path to lock while writing, and the USB bridge.
+type Opened = (Box<dyn Transport>, Option<PathBuf>, Option<UsbId>);
+
+/// Open `device` ("/dev/sg1", "/dev/sr0", "emu:mt1959,mode=boot", "replay:FILE", ...).
+pub fn open(device: &str, opts: &OpenOptions) -> Result<Device<'static>, Error> {
+    let open_err = |detail: String| Error::Open {
+        device: device.to_string(),
+        detail,
+    };
+    let opened: Opened = if let Some(trace) = device.strip_prefix(REPLAY_PREFIX) {
+        // A recorded trace served back: for bug reports and regression tests. Nothing real is
+        // behind it, so there is nothing to lock.
+        let replay = Replay::from_path(Path::new(trace)).map_err(|e| open_err(e.to_string()))?;
+        (Box::new(replay), None, None)
+    } else if emu::Spec::is_emu(device) {
+        let spec = emu::Spec::from_str(device).map_err(|e| open_err(e.to_string()))?;
+        let drive = emu::Drive::open(&spec).map_err(|e| open_err(e.to_string()))?;
+        // An emulated drive is shared between processes only through its state file.
+        (Box::new(drive), spec.state_file.clone(), None)
+    } else {
+        let dev = sg::Device::open(Path::new(device)).map_err(|e| open_err(e.to_string()))?;
+        let node = dev.path().to_path_buf();
+        let bridge = read_bridge(&node);
+        (Box::new(dev), Some(node), bridge)
+    };
+    let (transport, lock_path, bridge) = opened;
+    let transport: Box<dyn Transport> = match &opts.trace {
+        None => transport,
+        Some((path, payload)) => {
+            let file = std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(path)
+                .map_err(|e| Error::io(path, e))?;
+            Box::new(Recorder::new(transport, JsonLines(file), *payload))
+        }
+    };
+    let mut dev = Device::new(transport, device);
+    dev.lock_path = lock_path;
+    dev.bridge = bridge;
+    Ok(dev)
+}
+
+/// The USB device an sg node sits behind, from sysfs (for the known-bad-bridge gate). `None`
+/// when it is not on USB or sysfs cannot tell.
+fn read_bridge(node: &Path) -> Option<UsbId> {
+    let devname = node.file_name()?.to_str()?;
+    match discover::classify(Path::new(discover::SYSFS_ROOT), devname) {
+        Ok(Some(hints)) => match hints.bus {
+            discover::Bus::Usb {
+                vendor_id,
+                product_id,
+                ..
+            } => Some(UsbId {
+                vendor: vendor_id,
+                product: product_id,
+            }),
+            _ => None,
+        },
+        Ok(None) => None,
+        Err(e) => {
+            log::debug!("cannot tell the bus of {}: {e}", node.display());
+            None
+        }
+    }
+}
