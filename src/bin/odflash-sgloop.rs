@@ -1,44 +1,29 @@
-//! `odflash-sgloop`: the benchmark baseline. Reads the MT19xx flash with READ BUFFER mode 6
-//! through one bare SG_IO ioctl per chunk, with no retries, tracing or checks, and prints the
-//! command count and wall time. Test-only: `vm/bench.sh` compares it with `odflash dump`.
+//! `odflash-sgloop`: the benchmark baseline. Reads the MT19xx flash with READ BUFFER mode 6,
+//! one `sg::Device` SG_IO per chunk with no family logic, retries, tracing or checks, and prints
+//! the command count and wall time. Test-only: `vm/bench.sh` compares it with `odflash dump`.
 //!
 //! Usage: `odflash-sgloop /dev/sgN [--chunk BYTES | --same-as TRACE] [-o FILE]`. With `--chunk`
 //! the flash is cut into fixed chunks, except that the boot banner window is read on its own at
 //! exactly its length (the drive rejects any other read touching it: mtk-protocol.md row 3).
 //! With `--same-as` it issues exactly the READ BUFFER mode 6 commands of an odflash trace.
 
-use std::fs::{File, OpenOptions};
+use std::fs::File;
 use std::io::{BufRead, BufReader, Write};
-use std::os::fd::AsRawFd;
-use std::os::unix::fs::OpenOptionsExt;
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context, Result};
 use clap::Parser;
 use odflash::image::layout::{BANNER_LEN, BANNER_OFFSET, FLASH_SIZE};
 use odflash::scsi::cdb::{buffer_length, buffer_offset, build_read_buffer, opcode};
-
-#[allow(
-    dead_code,
-    missing_docs,
-    non_camel_case_types,
-    non_snake_case,
-    non_upper_case_globals,
-    clippy::all
-)]
-mod sys {
-    include!(concat!(env!("OUT_DIR"), "/sg_bindings.rs"));
-}
-
-// SG_IO has a fixed ioctl number that does not follow the _IOWR encoding ("bad" in nix terms).
-nix::ioctl_readwrite_bad!(sg_io, sys::SG_IO, sys::sg_io_hdr);
+use odflash::scsi::{status, Data, Transport};
+use odflash::sg::Device;
 
 /// READ BUFFER mode 6 ("download microcode with offsets" read side; mtk-protocol.md row 3).
 const MODE_VENDOR_FLASH: u8 = 6;
-/// Per-command timeout in milliseconds (the same 30 s odflash uses for flash reads).
-const TIMEOUT_MS: u32 = 30_000;
+/// Per-command timeout (the same 30 s odflash uses for flash reads).
+const TIMEOUT: Duration = Duration::from_secs(30);
 
 /// Command line.
 #[derive(Debug, Parser)]
@@ -81,17 +66,13 @@ fn run(args: Args) -> Result<()> {
         Some(trace) => read_trace_plan(trace)?,
         None => build_plan(args.chunk)?,
     };
-    let dev = OpenOptions::new()
-        .read(true)
-        .write(true)
-        .custom_flags(libc::O_NONBLOCK)
-        .open(&args.device)
-        .with_context(|| format!("open {}", args.device.display()))?;
+    let mut dev =
+        Device::open(&args.device).with_context(|| format!("open {}", args.device.display()))?;
     let mut image = vec![0u8; FLASH_SIZE];
     let start = Instant::now();
     for &(offset, len) in &plan {
         let buf = &mut image[offset as usize..(offset + len) as usize];
-        read_chunk(&dev, offset, buf).with_context(|| format!("READ BUFFER at {offset:#x}"))?;
+        read_chunk(&mut dev, offset, buf).with_context(|| format!("READ BUFFER at {offset:#x}"))?;
     }
     let wall = start.elapsed();
     if let Some(path) = &args.output {
@@ -156,39 +137,19 @@ fn read_trace_plan(path: &PathBuf) -> Result<Vec<(u32, u32)>> {
 }
 
 /// One READ BUFFER mode 6 command; any status other than GOOD or a short transfer is an error.
-fn read_chunk(dev: &File, offset: u32, buf: &mut [u8]) -> Result<()> {
-    let mut cdb = build_read_buffer(MODE_VENDOR_FLASH, 0, offset, buf.len() as u32);
-    let mut sense = [0u8; 32];
-    let mut hdr = sys::sg_io_hdr {
-        interface_id: 'S' as i32,
-        dxfer_direction: sys::SG_DXFER_FROM_DEV,
-        cmd_len: cdb.len() as u8,
-        mx_sb_len: sense.len() as u8,
-        dxfer_len: buf.len() as u32,
-        dxferp: buf.as_mut_ptr().cast(),
-        cmdp: cdb.as_mut_ptr(),
-        sbp: sense.as_mut_ptr(),
-        timeout: TIMEOUT_MS,
-        ..Default::default()
-    };
-    // SAFETY: every pointer in `hdr` refers to a live buffer of the stated length (cdb, sense,
-    // buf) that outlives the synchronous ioctl; `dev` is an open sg node.
-    unsafe { sg_io(dev.as_raw_fd(), &mut hdr) }.context("SG_IO")?;
-    if hdr.status != 0 || hdr.host_status != 0 || hdr.driver_status & !0x08 != 0 {
+fn read_chunk(dev: &mut Device, offset: u32, buf: &mut [u8]) -> Result<()> {
+    let len = buf.len();
+    let cdb = build_read_buffer(MODE_VENDOR_FLASH, 0, offset, len as u32);
+    let outcome = dev.execute(&cdb, Data::In(buf), TIMEOUT)?;
+    if outcome.status != status::GOOD {
         bail!(
-            "status {:#04x}, host {:#06x}, driver {:#06x}, sense {}",
-            hdr.status,
-            hdr.host_status,
-            hdr.driver_status,
-            hex::encode(&sense[..hdr.sb_len_wr as usize])
+            "status {:#04x}, sense {}",
+            outcome.status,
+            hex::encode(&outcome.sense)
         );
     }
-    if hdr.resid != 0 {
-        bail!(
-            "short read: {} of {} bytes",
-            buf.len() as i32 - hdr.resid,
-            buf.len()
-        );
+    if outcome.transferred != len {
+        bail!("short read: {} of {len} bytes", outcome.transferred);
     }
     Ok(())
 }
