@@ -53,11 +53,13 @@ wait_for() {
 # in $ODF_RC, and echo both streams to the console for the log.
 odf() {
     echo "+ odflash $*"
+    odf_t0=$(uptime_s)
+    rm -f /tmp/odf.out.flat
     odflash "$@" >/tmp/odf.out 2>/tmp/odf.err
     ODF_RC=$?
     sed 's/^/  out: /' /tmp/odf.out | head -n 40
     sed 's/^/  err: /' /tmp/odf.err | head -n 40
-    echo "  exit: $ODF_RC"
+    echo "  exit: $ODF_RC after $(elapsed "$odf_t0") s"
     return 0
 }
 # odf_json WHAT: /tmp/odf.out must be JSON from a successful run, else fail naming WHAT.
@@ -69,9 +71,13 @@ odf_json() {
 # (case-insensitive, surrounding blanks ignored). Keys count because serde writes enum variants
 # with data as keys (`"bus": {"usb": {...}}`). Scenarios assert on values, not on paths, so they
 # survive changes in the shape of the CLI's JSON.
+# The flattened values are cached beside the file (jq starts slowly under TCG); odf() drops the
+# cache of /tmp/odf.out when it rewrites it.
 json_has() {
-    jq -r '.. | (scalars | tostring), (objects | keys[])' "$1" | sed 's/^ *//; s/ *$//' |
-        grep -qixF "$2"
+    if ! [ -f "$1.flat" ] || [ "$1" -nt "$1.flat" ]; then
+        jq -r '.. | (scalars | tostring), (objects | keys[])' "$1" | sed 's/^ *//; s/ *$//' >"$1.flat"
+    fi
+    grep -qixF "$2" "$1.flat"
 }
 # json_has_usb_id FILE VID PID: the JSON names the USB VID:PID (as "vid:pid", as separate hex
 # strings, or as decimal numbers).
@@ -82,11 +88,11 @@ json_has_usb_id() {
 }
 # trace_opcodes FILE: the distinct CDB opcodes (two hex digits) in an odflash --trace file.
 trace_opcodes() {
-    jq -r '(.cdb // .cdb_hex // "") | ascii_downcase | .[0:2]' "$1" | grep -v '^$' | sort -u
+    jq -r '(.cdb // .cdb_hex // "") | ascii_downcase | .[0:2]' "$1" | grep -v '^$' | sort -u || true
 }
 # trace_count FILE OPCODE: number of traced commands with this opcode.
 trace_count() {
-    jq -r '(.cdb // .cdb_hex // "") | ascii_downcase | .[0:2]' "$1" | grep -c "^$2\$"
+    jq -r '(.cdb // .cdb_hex // "") | ascii_downcase | .[0:2]' "$1" | grep -c "^$2\$" || true
 }
 
 # trace_max_len FILE OPCODE: the largest 24-bit length field (CDB bytes 6..8, READ/WRITE
@@ -108,6 +114,19 @@ trace_not_read_only() {
 # revision than the drive under test runs).
 image_for() {
     odflash-gadget image "$1" -o "$2" || fail "odflash-gadget image $1"
+}
+
+# same_bundle_parts A B: two odflash bundles (tar) hold the same parts with the same bytes;
+# the manifests may differ (they carry the time of writing).
+same_bundle_parts() {
+    rm -rf /tmp/bundle-a /tmp/bundle-b
+    mkdir -p /tmp/bundle-a /tmp/bundle-b
+    tar -xf "$1" -C /tmp/bundle-a && tar -xf "$2" -C /tmp/bundle-b || return 1
+    parts=$(cd /tmp/bundle-a && ls | grep -v '^manifest.json$')
+    [ -n "$parts" ] && [ "$parts" = "$(cd /tmp/bundle-b && ls | grep -v '^manifest.json$')" ] || return 1
+    for p in $parts; do
+        cmp "/tmp/bundle-a/$p" "/tmp/bundle-b/$p" || return 1
+    done
 }
 
 # ---------------------------------------------------------------- devices

@@ -18,5 +18,11 @@ odf eeprom restore "$DEV" /tmp/ee1.bin --execute --yes-i-understand-the-risk
 [ "$ODF_RC" -eq 0 ] || fail "eeprom restore exited $ODF_RC: $(head -c 300 /tmp/odf.err)"
 odf eeprom dump "$DEV" -o /tmp/ee2.bin
 [ "$ODF_RC" -eq 0 ] || fail "second eeprom dump exited $ODF_RC"
-cmp /tmp/ee1.bin /tmp/ee2.bin || fail "EEPROM dump -> restore -> dump changed the data"
+same_bundle_parts /tmp/ee1.bin /tmp/ee2.bin || fail "EEPROM dump -> restore -> dump changed the data"
+# The parts are the drive's flash windows (identity 0x1EC000+0x100, calibration 0x1F0000+0x10000).
+gadget_save_flash
+dd if="$EMU_FLASH" bs=256 skip=$((0x1ec000 / 256)) count=1 2>/dev/null >/tmp/flash-identity.bin
+dd if="$EMU_FLASH" bs=65536 skip=31 count=1 2>/dev/null >/tmp/flash-calibration.bin
+cmp /tmp/bundle-a/identity.bin /tmp/flash-identity.bin || fail "dumped identity differs from flash 0x1EC000"
+cmp /tmp/bundle-a/calibration.bin /tmp/flash-calibration.bin || fail "dumped calibration differs from flash 0x1F0000"
 pass "flash 1.02 -> 1.03 verified ($writes WRITE BUFFERs, emulator flash = image); EEPROM round trip identical"
