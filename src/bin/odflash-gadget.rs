@@ -7,7 +7,8 @@
 //! `odflash-gadget image emu:SPEC -o FILE` to write the image a fresh drive of that spec holds.
 //! While serving, the control endpoint answers GET MAX LUN and Bulk-Only Mass Storage Reset; a
 //! second thread serves CBWs on the bulk pair. SIGUSR1 writes the emulator's flash to
-//! `--flash-out`; SIGTERM/SIGINT write it and exit.
+//! `--flash-out`; SIGTERM/SIGINT write it and exit. With `--udc-file`, a fault plan's power loss
+//! takes the device off the bus and back (the drive reboots, as the emulator decides).
 
 mod gadget;
 
@@ -24,7 +25,7 @@ use clap::Parser;
 use nix::errno::Errno;
 use nix::sys::signal::{SigSet, Signal};
 
-use gadget::bot::{self, Bulk};
+use gadget::bot::{self, Bulk, Ending, PowerLoss};
 use gadget::ffs::{BulkFiles, Ep0, Event, Setup};
 use odflash::emu::{ClockMode, Drive, Spec};
 
@@ -51,6 +52,14 @@ enum Args {
         /// The interface string the host sees.
         #[arg(long, default_value = "odflash emulated drive")]
         interface: String,
+        /// The configfs gadget's UDC attribute. When given, an emulated power loss takes the
+        /// device off the bus (unbind), and power comes back after --power-off-ms (rebind);
+        /// without it a power loss is answered with a phase error.
+        #[arg(long, value_name = "FILE")]
+        udc_file: Option<PathBuf>,
+        /// How long the drive stays off the bus after a power loss.
+        #[arg(long, default_value_t = 1000, value_name = "MS")]
+        power_off_ms: u64,
     },
     /// Write the flash a fresh drive of this spec holds (a signed image with the spec's
     /// identity: what the VM tests flash) and exit.
@@ -84,7 +93,15 @@ fn run(args: Args) -> Result<()> {
             spec,
             flash_out,
             interface,
-        } => serve(&ffs_dir, spec, flash_out.as_deref(), &interface),
+            udc_file,
+            power_off_ms,
+        } => {
+            let power = udc_file.map(|file| PowerSwitch {
+                file,
+                off_time: Duration::from_millis(power_off_ms),
+            });
+            serve(&ffs_dir, spec, flash_out.as_deref(), &interface, power)
+        }
         Args::Image { spec, output } => {
             let drive = Drive::open(&spec).with_context(|| format!("open {spec}"))?;
             let drive: Shared = Arc::new(Mutex::new(drive));
@@ -93,8 +110,37 @@ fn run(args: Args) -> Result<()> {
     }
 }
 
+/// Takes the gadget off the bus and back, as a power cycle of the emulated drive looks to the
+/// host: through the configfs gadget's UDC attribute.
+#[derive(Debug)]
+struct PowerSwitch {
+    /// The UDC attribute (`/sys/kernel/config/usb_gadget/NAME/UDC`).
+    file: PathBuf,
+    /// Time between unbind and rebind.
+    off_time: Duration,
+}
+
+impl PowerSwitch {
+    /// Unbind from the UDC, wait, bind to the same UDC again.
+    fn cycle(&self) -> io::Result<()> {
+        let udc = std::fs::read_to_string(&self.file)?;
+        log::info!("emulated power loss: unplugging for {:?}", self.off_time);
+        std::fs::write(&self.file, "\n")?;
+        thread::sleep(self.off_time);
+        std::fs::write(&self.file, udc.trim())?;
+        log::info!("power restored: plugged into {}", udc.trim());
+        Ok(())
+    }
+}
+
 /// Serve `spec` on the FunctionFS instance at `ffs_dir` until SIGTERM or SIGINT.
-fn serve(ffs_dir: &Path, mut spec: Spec, flash_out: Option<&Path>, interface: &str) -> Result<()> {
+fn serve(
+    ffs_dir: &Path,
+    mut spec: Spec,
+    flash_out: Option<&Path>,
+    interface: &str,
+    power: Option<PowerSwitch>,
+) -> Result<()> {
     spec.clock = ClockMode::Real;
     let drive = Drive::open(&spec).with_context(|| format!("open {spec}"))?;
     let drive: Shared = Arc::new(Mutex::new(drive));
@@ -118,7 +164,7 @@ fn serve(ffs_dir: &Path, mut spec: Spec, flash_out: Option<&Path>, interface: &s
     let bulk_drive = Arc::clone(&drive);
     thread::Builder::new()
         .name("bulk".into())
-        .spawn(move || serve_bulk(bulk, bulk_drive))
+        .spawn(move || serve_bulk(bulk, bulk_drive, power))
         .context("spawn the bulk thread")?;
 
     loop {
@@ -201,14 +247,18 @@ impl Bulk for BulkFiles {
 
 /// Serve CBWs forever. While the function is disabled (unplugged), endpoint I/O fails with
 /// ESHUTDOWN and the next read blocks until the host configures us again.
-fn serve_bulk(mut bulk: BulkFiles, drive: Shared) {
+fn serve_bulk(mut bulk: BulkFiles, drive: Shared, power: Option<PowerSwitch>) {
     let mut served: u64 = 0;
+    let on_power_loss = match power {
+        Some(_) => PowerLoss::Disconnect,
+        None => PowerLoss::PhaseError,
+    };
     loop {
         // The lock is taken only once a command has arrived, so SIGUSR1 can read the flash
         // while the bulk endpoint waits.
         let result = bot::read_cbw(&mut bulk).and_then(|cbw| {
             let mut drive = drive.lock().expect("drive lock poisoned");
-            let served = bot::serve_cbw(&mut bulk, &mut *drive, cbw);
+            let served = bot::serve_cbw(&mut bulk, &mut *drive, cbw, on_power_loss);
             // The gadget logs every command itself; keep the emulator's log from growing.
             drive.clear_command_log();
             served
@@ -220,8 +270,13 @@ fn serve_bulk(mut bulk: BulkFiles, drive: Shared) {
                     "#{served} cdb {} moved {} -> {:?}",
                     hex::encode(&s.cdb),
                     s.transferred,
-                    s.status
+                    s.ending
                 );
+                if let (Ending::PowerLost, Some(power)) = (s.ending, &power) {
+                    if let Err(e) = power.cycle() {
+                        log::error!("power cycle through {}: {e}", power.file.display());
+                    }
+                }
             }
             Err(e) => {
                 let errno = e.raw_os_error().map(Errno::from_raw);

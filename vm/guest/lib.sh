@@ -204,7 +204,7 @@ gadget_start() {
     mkdir -p "$FFS"
     mount -t functionfs odf "$FFS" || fail "mount functionfs"
     RUST_LOG=${GADGET_LOG:-debug} odflash-gadget serve "$FFS" "$spec" --flash-out "$EMU_FLASH" \
-        >>/tmp/gadget.log 2>&1 &
+        --udc-file "$GADGET/UDC" >>/tmp/gadget.log 2>&1 &
     echo $! >/tmp/gadget.pid
     wait_for 10 test -e "$FFS/ep1" || fail "odflash-gadget did not write its descriptors"
     gadget_plug

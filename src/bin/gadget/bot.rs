@@ -8,7 +8,7 @@
 use std::io;
 use std::time::Duration;
 
-use odflash::scsi::{status, Data, Transport};
+use odflash::scsi::{status, Data, Outcome, Transport, TransportError};
 
 /// CBW length and signature ("USBC", BOT §5.1).
 pub const CBW_LEN: usize = 31;
@@ -125,8 +125,28 @@ pub struct Served {
     pub cdb: Vec<u8>,
     /// Bytes moved in the data phase.
     pub transferred: u32,
-    /// The CSW status sent.
-    pub status: CswStatus,
+    /// How the command ended.
+    pub ending: Ending,
+}
+
+/// How a served command ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ending {
+    /// A CSW with this status was sent.
+    Csw(CswStatus),
+    /// The emulated drive lost power: nothing more was sent, and the caller must take the
+    /// device off the bus (see [`PowerLoss`]).
+    PowerLost,
+}
+
+/// What the gadget does when the emulated drive loses power (a fault plan's `power-loss`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PowerLoss {
+    /// Answer with a phase error, so the host resets the device and it stays on the bus.
+    PhaseError,
+    /// Send nothing more: the caller disconnects the gadget, as a drive that lost power
+    /// vanishes from the bus.
+    Disconnect,
 }
 
 /// Read the next CBW from the OUT endpoint. An invalid one stalls the IN endpoint (BOT §6.6.1:
@@ -147,18 +167,31 @@ pub fn read_cbw(bulk: &mut impl Bulk) -> io::Result<Cbw> {
 /// when the last packet may have been full (so the host stops waiting), and the CSW carries the
 /// residue. A CHECK CONDITION becomes CSW status 1; usb-storage then sends REQUEST SENSE as its
 /// own command, which the emulator answers from the sense it kept. A transport failure (the
-/// emulated drive timing out or vanishing) becomes a phase error, which makes the host reset us.
+/// emulated drive timing out or resetting) becomes a phase error, which makes the host reset us;
+/// a power loss is handled as `power_loss` says.
 pub fn serve_cbw(
     bulk: &mut impl Bulk,
     transport: &mut dyn Transport,
     cbw: Cbw,
+    power_loss: PowerLoss,
 ) -> io::Result<Served> {
     let len = cbw.data_len as usize;
+    let lost = |result: &Result<Outcome, TransportError>| {
+        power_loss == PowerLoss::Disconnect && matches!(result, Err(TransportError::Gone(_)))
+    };
+    let power_lost = |cbw: Cbw| Served {
+        cdb: cbw.cdb,
+        transferred: 0,
+        ending: Ending::PowerLost,
+    };
     let (result, transferred) = match (len, cbw.flow) {
         (0, _) => (transport.execute(&cbw.cdb, Data::None, COMMAND_TIMEOUT), 0),
         (_, Flow::In) => {
             let mut buf = vec![0u8; len];
             let result = transport.execute(&cbw.cdb, Data::In(&mut buf), COMMAND_TIMEOUT);
+            if lost(&result) {
+                return Ok(power_lost(cbw));
+            }
             let moved = result.as_ref().map_or(0, |o| o.transferred.min(len));
             if moved > 0 {
                 bulk.write_in(&buf[..moved])?;
@@ -183,6 +216,9 @@ pub fn serve_cbw(
             (result, moved)
         }
     };
+    if lost(&result) {
+        return Ok(power_lost(cbw));
+    }
     let status = match &result {
         Ok(o) if o.status == status::GOOD => CswStatus::Passed,
         Ok(_) => CswStatus::Failed,
@@ -196,7 +232,7 @@ pub fn serve_cbw(
     Ok(Served {
         cdb: cbw.cdb,
         transferred: transferred as u32,
-        status,
+        ending: Ending::Csw(status),
     })
 }
 
@@ -307,7 +343,7 @@ mod tests {
     /// Read and serve one command, as the gadget's bulk loop does.
     fn serve_one(host: &mut Host, drive: &mut Fake) -> io::Result<Served> {
         let cbw = read_cbw(host)?;
-        serve_cbw(host, drive, cbw)
+        serve_cbw(host, drive, cbw, PowerLoss::PhaseError)
     }
 
     #[test]
@@ -371,7 +407,7 @@ mod tests {
         let mut drive = Fake::new(&[]);
         drive.check = true;
         let s = serve_one(&mut host, &mut drive).unwrap();
-        assert_eq!(s.status, CswStatus::Failed);
+        assert_eq!(s.ending, Ending::Csw(CswStatus::Failed));
         assert_eq!(host.sent.len(), 1, "only the CSW");
         assert_eq!(host.stalls, 1);
         assert_eq!(csw_of(&host), (4, 8, 1));
@@ -398,8 +434,22 @@ mod tests {
         let mut drive = Fake::new(&[]);
         drive.gone = true;
         let s = serve_one(&mut host, &mut drive).unwrap();
-        assert_eq!(s.status, CswStatus::PhaseError);
+        assert_eq!(s.ending, Ending::Csw(CswStatus::PhaseError));
         assert_eq!(csw_of(&host), (6, 0, 2));
+    }
+
+    #[test]
+    fn power_loss_with_disconnect_sends_nothing() {
+        let mut host = Host::default();
+        host.out
+            .push_back(cbw(7, 512, Flow::In, &[0x3C, 6, 0, 0, 0, 0, 0, 2, 0, 0]));
+        let mut drive = Fake::new(&[]);
+        drive.gone = true;
+        let c = read_cbw(&mut host).unwrap();
+        let s = serve_cbw(&mut host, &mut drive, c, PowerLoss::Disconnect).unwrap();
+        assert_eq!(s.ending, Ending::PowerLost);
+        assert!(host.sent.is_empty(), "no data and no CSW");
+        assert_eq!(host.stalls, 0);
     }
 
     #[test]
