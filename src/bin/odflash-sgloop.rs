@@ -112,8 +112,8 @@ fn build_plan(chunk: u32) -> Result<Vec<(u32, u32)>> {
     Ok(plan)
 }
 
-/// The (offset, length) of every READ BUFFER mode 6 command in an odflash trace (JSON lines with
-/// a hex `cdb` field).
+/// The (offset, length) of every READ BUFFER mode 6 command that completed GOOD in an odflash
+/// trace (JSON lines with a hex `cdb` and a `status` field); refused probes are left out.
 fn read_trace_plan(path: &PathBuf) -> Result<Vec<(u32, u32)>> {
     let file = File::open(path).with_context(|| format!("open {}", path.display()))?;
     let mut plan = Vec::new();
@@ -122,6 +122,11 @@ fn read_trace_plan(path: &PathBuf) -> Result<Vec<(u32, u32)>> {
         let Some(cdb) = record["cdb"].as_str().and_then(|h| hex::decode(h).ok()) else {
             continue;
         };
+        let good = record["status"].as_u64() == Some(u64::from(status::GOOD))
+            && !matches!(record.get("error"), Some(e) if !e.is_null());
+        if !good {
+            continue;
+        }
         if cdb.len() >= 10 && cdb[0] == opcode::READ_BUFFER && cdb[1] & 0x1F == MODE_VENDOR_FLASH {
             let (offset, len) = (buffer_offset(&cdb), buffer_length(&cdb));
             if offset as usize + len as usize > FLASH_SIZE {
@@ -179,10 +184,11 @@ mod tests {
         let path = dir.path().join("t.jsonl");
         std::fs::write(
             &path,
-            "{\"cdb\":\"120000006000\"}\n\
-             {\"cdb\":\"3c060000300000002000\"}\n\
-             {\"cdb\":\"3c06001ec00000010000\"}\n\
-             {\"cdb\":\"3c02001ec00000010000\"}\n",
+            "{\"cdb\":\"120000006000\",\"status\":0}\n\
+             {\"cdb\":\"3c060000000001000000\",\"status\":2}\n\
+             {\"cdb\":\"3c060000300000002000\",\"status\":0}\n\
+             {\"cdb\":\"3c06001ec00000010000\",\"status\":0}\n\
+             {\"cdb\":\"3c02001ec00000010000\",\"status\":0}\n",
         )
         .unwrap();
         assert_eq!(
