@@ -24,6 +24,8 @@ chunk=$(trace_max_len /tmp/dump.trace 3c)
 reads=$(trace_count /tmp/dump.trace 3c)
 measure dump-chunk-bytes "$chunk"
 measure dump-read-commands "$reads"
+measure dump-read-lengths "$(jq -r 'select(.cdb | startswith("3c")) | "\(.cdb[12:18]):\(.status)"' /tmp/dump.trace |
+    sort | uniq -c | awk '{ printf "%s x%s ", $2, $1 }')"
 [ "$chunk" -gt 0 ] || fail "no READ BUFFER in the trace"
 [ "$chunk" -le "$limit" ] || fail "chunk $chunk exceeds the usb-storage limit $limit"
 bad=$(trace_opcodes /tmp/dump.trace | grep -E '^(3b|[c-f][0-9a-f])$')
