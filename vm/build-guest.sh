@@ -146,6 +146,10 @@ cp -r "$VM_DIR/scenarios" "$ov/vm/"
 if [[ -f $REPO_DIR/udev-rules/60-odflash.rules ]]; then
     cp "$REPO_DIR/udev-rules/60-odflash.rules" "$ov/etc/udev/rules.d/"
 fi
+# The hotplug unit: no systemd in the guest, so scenario d runs its ExecStart= line itself.
+if [[ -f $REPO_DIR/systemd/odflash-hotplug@.service ]]; then
+    cp "$REPO_DIR/systemd/odflash-hotplug@.service" "$ov/vm/"
+fi
 echo "$kver" >"$ov/vm/kernel-version"
 (cd "$ov" && find . -print | cpio -o -H newc --quiet | gzip -1) >"$VM_OUT/overlay.cpio.gz"
 cat "$base" "$VM_OUT/overlay.cpio.gz" >"$VM_OUT/initrd.gz.tmp"

@@ -8,10 +8,18 @@ cat /tmp/udev.txt | grep -E '^(ODFLASH_|SYSTEMD_WANTS|ID_BUS|ID_VENDOR_ID|ID_MOD
 grep -q '^ODFLASH_' /tmp/udev.txt || fail "no ODFLASH_* properties on $DEV"
 grep -q "^SYSTEMD_WANTS=.*odflash-hotplug@$SG" /tmp/udev.txt ||
     fail "SYSTEMD_WANTS does not start odflash-hotplug@$SG"
-# The unit's command line, with %i = the sg node (systemd/odflash-hotplug@.service: ExecStart).
+# The unit's own command line (systemd/odflash-hotplug@.service, ExecStart= with %i = the sg
+# node), with --trace added after the program.
+unit=/vm/odflash-hotplug@.service
+[ -f "$unit" ] || fail "systemd/odflash-hotplug@.service not in the guest"
+exec_start=$(sed -n 's/^ExecStart=//p' "$unit" | sed "s/%i/$SG/g; s/%I/$SG/g")
+[ -n "$exec_start" ] || fail "no ExecStart= in the hotplug unit"
+set -- $exec_start
+[ "$1" = /usr/bin/odflash ] || fail "the unit runs $1, not /usr/bin/odflash"
+shift
 rm -rf /run/odflash
-odf --trace /tmp/hotplug.trace hotplug "$SG"
-[ "$ODF_RC" -eq 0 ] || fail "odflash hotplug $SG exited $ODF_RC: $(head -c 300 /tmp/odf.err)"
+odf --trace /tmp/hotplug.trace "$@"
+[ "$ODF_RC" -eq 0 ] || fail "odflash $* exited $ODF_RC: $(head -c 300 /tmp/odf.err)"
 [ -f "/run/odflash/$SG.json" ] || fail "no /run/odflash/$SG.json"
 jq -e . "/run/odflash/$SG.json" >/dev/null || fail "/run/odflash/$SG.json is not JSON"
 json_has "/run/odflash/$SG.json" boot || json_has "/run/odflash/$SG.json" recovery ||
