@@ -104,8 +104,7 @@ fn run(args: Args) -> Result<()> {
         }
         Args::Image { spec, output } => {
             let drive = Drive::open(&spec).with_context(|| format!("open {spec}"))?;
-            let drive: Shared = Arc::new(Mutex::new(drive));
-            save_flash(&drive, Some(&output))
+            write_atomic(&output, drive.flash())
         }
     }
 }
@@ -288,13 +287,19 @@ fn serve_bulk(mut bulk: BulkFiles, drive: Shared, power: Option<PowerSwitch>) {
     }
 }
 
-/// Write the emulator's flash to `path` atomically (temp file, fsync, rename).
+/// Write the emulator's flash to `path`, when one is given.
 fn save_flash(drive: &Shared, path: Option<&Path>) -> Result<()> {
     let Some(path) = path else { return Ok(()) };
     let flash = drive.lock().expect("drive lock poisoned").flash().to_vec();
+    write_atomic(path, &flash)
+}
+
+/// Write `bytes` to `path` atomically (temp file, fsync, rename): the scenarios poll for the
+/// file and must never read a partial one.
+fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     let tmp = path.with_extension("tmp");
     let mut f = File::create(&tmp).with_context(|| format!("create {}", tmp.display()))?;
-    f.write_all(&flash)?;
+    f.write_all(bytes)?;
     f.sync_all()?;
     std::fs::rename(&tmp, path).with_context(|| format!("rename to {}", path.display()))?;
     Ok(())
