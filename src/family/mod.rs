@@ -116,6 +116,9 @@ pub struct FlashLayout {
     pub unit_windows: Vec<Window>,
     /// Chunk size used when streaming an image.
     pub write_chunk: usize,
+    /// Windows the drive returns only when one read covers exactly the window (a longer or
+    /// overlapping read is rejected), so a sweep reads them on their own.
+    pub exact_reads: Vec<Range<usize>>,
 }
 
 /// What the drive answered to the commit command.

@@ -104,10 +104,11 @@ pub fn read_region(
     let range = &sweep.range;
     let total = (range.end - range.start) as usize;
     let mut out = vec![0xFF; total];
+    let exact = flash.layout().exact_reads;
     let mut done = 0;
     while done < total {
-        let len = sweep.chunk.min(total - done);
         let at = range.start + done as u32;
+        let len = piece_len(at as usize, sweep.chunk.min(total - done), &exact);
         read_piece(
             t,
             flash,
@@ -125,6 +126,16 @@ pub fn read_region(
         });
     }
     Ok(out)
+}
+
+/// The length of the next sweep read at `at`: at most `len`, cut short before a window that
+/// must be read exactly, or exactly that window when the read starts on it.
+fn piece_len(at: usize, len: usize, exact: &[Range<usize>]) -> usize {
+    match exact.iter().find(|w| w.start < at + len && at < w.end) {
+        Some(w) if w.start > at => w.start - at,
+        Some(w) => (w.end - at).min(len),
+        None => len,
+    }
 }
 
 fn read_piece(
@@ -300,6 +311,20 @@ pub fn dump(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn sweep_reads_exact_windows_alone() {
+        let banner = [0x3000..0x3020];
+        // A 64 KiB read at 0 stops before the banner, the banner is read alone, then the rest.
+        assert_eq!(piece_len(0, 0x1_0000, &banner), 0x3000);
+        assert_eq!(piece_len(0x3000, 0x1_0000, &banner), 0x20);
+        assert_eq!(
+            piece_len(0x3020, 0x1_0000 - 0x3020, &banner),
+            0x1_0000 - 0x3020
+        );
+        assert_eq!(piece_len(0x1_0000, 0x1_0000, &banner), 0x1_0000);
+        assert_eq!(piece_len(0, 0x1000, &[]), 0x1000);
+    }
 
     #[test]
     fn adjacent_ranges_merge() {

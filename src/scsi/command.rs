@@ -151,11 +151,12 @@ pub fn read_feature(t: &mut dyn Transport, code: u16) -> Result<Option<Feature>,
 }
 
 /// Firmware date from feature 0x010C (MMC-6 §5.3.32), e.g. "2016-05-12 11:30:00"; `Ok(None)`
-/// when the drive does not report the feature.
+/// when the drive does not report the feature or reports an all-zero date.
 pub fn read_firmware_date(t: &mut dyn Transport) -> Result<Option<String>, Error> {
     read_feature(t, FEATURE_FIRMWARE_DATE)?
         .map(|f| config::parse_firmware_date(&f))
         .transpose()
+        .map(Option::flatten)
 }
 
 /// Serial number from feature 0x0108 (MMC-6 §5.3.28); `Ok(None)` when the drive does not

@@ -102,7 +102,9 @@ pub fn parse_configuration(raw: &[u8]) -> Result<Configuration, Error> {
 
 /// Decode feature 0x010C, firmware information (MMC-6 §5.3.32): ASCII digit pairs for century,
 /// year, month, day, hour, minute and second, as "2016-05-12 11:30:00".
-pub fn parse_firmware_date(feature: &Feature) -> Result<String, Error> {
+/// A date of all zeros (binary or ASCII) is "no date": boot loaders report it that way
+/// (mtk-protocol.md §2: in the TSST boot loader "the date field is zero"), so it is `Ok(None)`.
+pub fn parse_firmware_date(feature: &Feature) -> Result<Option<String>, Error> {
     const FIELDS: usize = 7;
     let malformed = |detail: String| Error::Malformed {
         what: "firmware information feature",
@@ -115,6 +117,9 @@ pub fn parse_firmware_date(feature: &Feature) -> Result<String, Error> {
             2 * FIELDS
         ))
     })?;
+    if digits.iter().all(|&b| b == 0 || b == b'0') {
+        return Ok(None);
+    }
     if !digits.iter().all(u8::is_ascii_digit) {
         return Err(malformed(format!(
             "not ASCII digits: {}",
@@ -123,7 +128,7 @@ pub fn parse_firmware_date(feature: &Feature) -> Result<String, Error> {
     }
     // All ASCII digits, so every byte is one char and slicing by byte index is safe.
     let s: String = digits.iter().map(|&b| char::from(b)).collect();
-    Ok(format!(
+    Ok(Some(format!(
         "{}-{}-{} {}:{}:{}",
         &s[0..4],
         &s[4..6],
@@ -131,7 +136,7 @@ pub fn parse_firmware_date(feature: &Feature) -> Result<String, Error> {
         &s[8..10],
         &s[10..12],
         &s[12..14]
-    ))
+    )))
 }
 
 /// Decode feature 0x0108, logical unit serial number (MMC-6 §5.3.28): ASCII padded to a
@@ -194,7 +199,10 @@ mod tests {
         let f = config.feature(0x010C).unwrap();
         assert_eq!((f.version, f.persistent, f.current), (0, true, true));
         assert_eq!(f.data.len(), 16);
-        assert_eq!(parse_firmware_date(f).unwrap(), "2016-05-12 11:30:00");
+        assert_eq!(
+            parse_firmware_date(f).unwrap().as_deref(),
+            Some("2016-05-12 11:30:00")
+        );
         assert_eq!(configuration_len(&FIRMWARE_REPLY), Some(28));
     }
 
@@ -212,10 +220,9 @@ mod tests {
             Err(Error::Malformed { .. })
         ));
         f.data = vec![0; 16]; // a boot loader's empty date
-        assert!(matches!(
-            parse_firmware_date(&f),
-            Err(Error::Malformed { .. })
-        ));
+        assert_eq!(parse_firmware_date(&f).unwrap(), None);
+        f.data = b"00000000000000\0\0".to_vec();
+        assert_eq!(parse_firmware_date(&f).unwrap(), None);
     }
 
     #[test]

@@ -50,6 +50,14 @@ impl Transport for Device {
         let outcome = map_reply(&hdr, &sense, requested, timeout, elapsed);
         if let Err(e) = &outcome {
             log::debug!("{}: opcode {opcode:#04x}: {e}", self.path.display());
+            // usb-storage fails the command in flight at a disconnect with DID_ERROR before the
+            // node goes away; say what happened rather than a host status.
+            if matches!(e, Error::Host { .. }) && self.vanishes() {
+                return Err(TransportError::Gone(format!(
+                    "{} was disconnected",
+                    self.path.display()
+                )));
+            }
         }
         Ok(outcome?)
     }
@@ -63,6 +71,22 @@ impl Transport for Device {
 
     fn describe(&self) -> String {
         self.path.display().to_string()
+    }
+}
+
+impl Device {
+    /// True when the node disappears within a short grace period (udev/devtmpfs remove it a
+    /// few milliseconds after the kernel fails the last command). Only asked on an error path.
+    fn vanishes(&self) -> bool {
+        const CHECKS: u32 = 10;
+        const INTERVAL: Duration = Duration::from_millis(50);
+        for _ in 0..CHECKS {
+            if !self.path.exists() {
+                return true;
+            }
+            std::thread::sleep(INTERVAL);
+        }
+        false
     }
 }
 

@@ -9,8 +9,8 @@ use std::time::Duration;
 
 use crate::family::{CommitReply, Error, FlashAccess, FlashLayout, Window};
 use crate::image::layout::{
-    BOOT_REGION_END, CALIBRATION_LEN, CALIBRATION_OFFSET, DESCRIPTOR_LEN, DESCRIPTOR_OFFSET,
-    FLASH_SIZE,
+    BANNER_LEN, BANNER_OFFSET, BOOT_REGION_END, CALIBRATION_LEN, CALIBRATION_OFFSET,
+    DESCRIPTOR_LEN, DESCRIPTOR_OFFSET, FLASH_SIZE,
 };
 use crate::scsi::cdb::build_test_unit_ready;
 use crate::scsi::{self, Data, Sense, SenseKey, Transport, TIMEOUT_FLASH, TIMEOUT_IDENTIFY};
@@ -117,6 +117,9 @@ impl FlashAccess for Flash {
             protected: 0..BOOT_REGION_END,
             unit_windows: vec![identity_window(), calibration_window()],
             write_chunk: CHUNK,
+            // The boot banner accepts exactly 0x20-byte reads (mtk-protocol.md row 3; freemkv
+            // `drive/mtk/mod.rs` has_mt19_banner).
+            exact_reads: vec![BANNER_OFFSET..BANNER_OFFSET + BANNER_LEN],
         }
     }
 
