@@ -404,12 +404,12 @@ impl Mt19xx {
         }
         // Reads of the first page return a mirror of 0x10000 (freemkv
         // `ensure_flashable_boot_page`); the rest of the boot region reads as stored.
-        let data = (off..off + len)
-            .map(|at| match at {
-                a if a < MIRROR_LEN => self.flash[MIRROR_SOURCE + a],
-                a => self.flash[a],
-            })
-            .collect();
+        let mut data = self.flash[off..off + len].to_vec();
+        if off < MIRROR_LEN {
+            let n = (MIRROR_LEN - off).min(len);
+            let src = MIRROR_SOURCE + off;
+            data[..n].copy_from_slice(&self.flash[src..src + n]);
+        }
         Reply::In(data)
     }
 

@@ -1,0 +1,421 @@
+//! The one container format odflash writes for device data: a tar file (the `tar` crate)
+//! holding `manifest.json` first, then the parts it lists, each with its size and sha256.
+//! Backups (`.odbk`, kind `backup`) and unit-data dumps (kind `unit-data`) both use it, so
+//! unit data can be restored from either.
+//!
+//! Owns: [`Manifest`], [`build_bundle`] / [`parse_bundle`] (pure), [`write_bundle`] (atomic write,
+//! then re-read from disk and validate) and [`read_bundle`]. It must not talk to a device.
+
+use std::path::Path;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use super::atomic::{self, Mode};
+use super::error::Error;
+use crate::family::{FamilyId, Identity};
+
+/// Version of the manifest layout; readers refuse newer ones.
+pub const FORMAT_VERSION: u32 = 1;
+
+/// Name of the manifest inside a bundle.
+pub const MANIFEST_NAME: &str = "manifest.json";
+
+/// Largest bundle file odflash reads (a 2 MiB flash plus small parts fits with room to spare).
+const MAX_BUNDLE_BYTES: u64 = 64 << 20;
+
+/// What a bundle holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Kind {
+    /// A full backup: flash read-back, per-unit windows, identity answers.
+    Backup,
+    /// Only the per-unit windows (identity + calibration): `odflash eeprom dump`.
+    UnitData,
+}
+
+/// The drive a bundle was read from, with the raw identification answers (hex in JSON).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeviceRecord {
+    /// Family that claimed the drive.
+    pub family: FamilyId,
+    /// Identity as the family read it (vendor, model, revision, serial, banner, ...).
+    pub identity: Identity,
+    /// The device path it was read through ("/dev/sg1", "emu:mt19xx").
+    pub path: String,
+    /// Raw INQUIRY reply.
+    #[serde(with = "crate::scsi::inquiry::hex_bytes")]
+    pub inquiry: Vec<u8>,
+    /// Raw GET CONFIGURATION reply for feature 0x010C (firmware date), when answered.
+    #[serde(default, with = "opt_hex")]
+    pub config_010c: Option<Vec<u8>>,
+    /// Raw GET CONFIGURATION reply for feature 0x0108 (serial number), when answered.
+    #[serde(default, with = "opt_hex")]
+    pub config_0108: Option<Vec<u8>>,
+}
+
+impl DeviceRecord {
+    /// A short label for messages: "VENDOR MODEL REV serial SERIAL".
+    pub fn label(&self) -> String {
+        let id = &self.identity;
+        format!(
+            "{} {} {} serial {}",
+            id.vendor,
+            id.model,
+            id.revision,
+            id.serial.as_deref().unwrap_or("(none)")
+        )
+    }
+}
+
+/// One part of a bundle, as listed in the manifest.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PartRecord {
+    /// File name inside the bundle ("firmware.bin", "calibration.bin", ...).
+    pub name: String,
+    /// Flash offset the bytes came from, for flash contents.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub flash_offset: Option<u32>,
+    /// Size in bytes.
+    pub size: u64,
+    /// Lowercase hex sha256 of the bytes.
+    pub sha256: String,
+}
+
+/// `manifest.json`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Manifest {
+    /// [`FORMAT_VERSION`].
+    pub format: u32,
+    /// What the bundle holds.
+    pub kind: Kind,
+    /// "odflash VERSION".
+    pub tool: String,
+    /// UTC creation time, RFC 3339 ("2026-11-24T07:30:41Z").
+    pub created: String,
+    /// The drive.
+    pub device: DeviceRecord,
+    /// Every part, in archive order.
+    pub parts: Vec<PartRecord>,
+    /// Flash ranges the drive would not return (filled with 0xFF in `firmware.bin`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub unreadable: Vec<std::ops::Range<u32>>,
+}
+
+/// One part with its bytes, before writing or after validation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Part {
+    /// File name inside the bundle.
+    pub name: String,
+    /// Flash offset the bytes came from, for flash contents.
+    pub flash_offset: Option<u32>,
+    /// The bytes.
+    pub bytes: Vec<u8>,
+}
+
+/// A validated bundle: manifest plus parts whose sizes and hashes match it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Bundle {
+    /// The manifest.
+    pub manifest: Manifest,
+    /// The parts, in manifest order.
+    pub parts: Vec<Part>,
+}
+
+impl Bundle {
+    /// The part named `name`.
+    pub fn part(&self, name: &str) -> Option<&Part> {
+        self.parts.iter().find(|p| p.name == name)
+    }
+}
+
+/// Lowercase hex sha256 of `bytes`.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    hex::encode(Sha256::digest(bytes))
+}
+
+/// Build a manifest for `parts` (pure: the time is given).
+pub fn build_manifest(kind: Kind, device: DeviceRecord, created: &str, parts: &[Part]) -> Manifest {
+    Manifest {
+        format: FORMAT_VERSION,
+        kind,
+        tool: format!("odflash {}", env!("CARGO_PKG_VERSION")),
+        created: created.to_string(),
+        device,
+        parts: parts
+            .iter()
+            .map(|p| PartRecord {
+                name: p.name.clone(),
+                flash_offset: p.flash_offset,
+                size: p.bytes.len() as u64,
+                sha256: sha256_hex(&p.bytes),
+            })
+            .collect(),
+        unreadable: Vec::new(),
+    }
+}
+
+/// Serialize a bundle into tar bytes (pure). Entries are mode 0600 with mtime 0, so the same
+/// input gives the same bytes.
+pub fn build_bundle(manifest: &Manifest, parts: &[Part]) -> Vec<u8> {
+    let json = serde_json::to_vec_pretty(manifest).expect("manifest serializes");
+    let mut builder = tar::Builder::new(Vec::new());
+    let mut append = |name: &str, bytes: &[u8]| {
+        let mut header = tar::Header::new_gnu();
+        header.set_size(bytes.len() as u64);
+        header.set_mode(0o600);
+        header.set_mtime(0);
+        header.set_entry_type(tar::EntryType::Regular);
+        builder
+            .append_data(&mut header, name, bytes)
+            .expect("writing tar into memory cannot fail");
+    };
+    append(MANIFEST_NAME, &json);
+    for part in parts {
+        append(&part.name, &part.bytes);
+    }
+    builder
+        .into_inner()
+        .expect("finishing tar into memory cannot fail")
+}
+
+/// Parse and validate bundle bytes (pure): the manifest comes first, every listed part is
+/// present once with its size and sha256, and nothing else is in the archive. `path` only
+/// names the file in errors.
+pub fn parse_bundle(path: &Path, bytes: &[u8]) -> Result<Bundle, Error> {
+    let bad = |detail: String| Error::bad_file(path, detail);
+    let mut archive = tar::Archive::new(bytes);
+    let mut manifest: Option<Manifest> = None;
+    let mut found: Vec<(String, Vec<u8>)> = Vec::new();
+    let entries = archive
+        .entries()
+        .map_err(|e| bad(format!("not a tar archive: {e}")))?;
+    for entry in entries {
+        let mut entry = entry.map_err(|e| bad(format!("damaged tar archive: {e}")))?;
+        let name = entry
+            .path()
+            .map_err(|e| bad(format!("bad entry name: {e}")))?
+            .to_string_lossy()
+            .into_owned();
+        let mut data = Vec::new();
+        std::io::Read::read_to_end(&mut entry, &mut data)
+            .map_err(|e| bad(format!("cannot read {name}: {e}")))?;
+        if manifest.is_none() {
+            if name != MANIFEST_NAME {
+                return Err(bad(format!("first entry is {name}, not {MANIFEST_NAME}")));
+            }
+            let m: Manifest = serde_json::from_slice(&data)
+                .map_err(|e| bad(format!("bad {MANIFEST_NAME}: {e}")))?;
+            if m.format > FORMAT_VERSION {
+                return Err(bad(format!(
+                    "manifest format {} is newer than this odflash understands ({FORMAT_VERSION})",
+                    m.format
+                )));
+            }
+            manifest = Some(m);
+        } else if found.iter().any(|(n, _)| *n == name) {
+            return Err(bad(format!("{name} appears twice")));
+        } else {
+            found.push((name, data));
+        }
+    }
+    let manifest = manifest.ok_or_else(|| bad("empty archive".into()))?;
+    let mut parts = Vec::with_capacity(manifest.parts.len());
+    for record in &manifest.parts {
+        let index = found
+            .iter()
+            .position(|(n, _)| *n == record.name)
+            .ok_or_else(|| bad(format!("{} is listed but missing", record.name)))?;
+        let (name, data) = found.swap_remove(index);
+        if data.len() as u64 != record.size {
+            return Err(bad(format!(
+                "{name}: size {} but the manifest says {}",
+                data.len(),
+                record.size
+            )));
+        }
+        let digest = sha256_hex(&data);
+        if digest != record.sha256 {
+            return Err(bad(format!(
+                "{name}: sha256 {digest} but the manifest says {}",
+                record.sha256
+            )));
+        }
+        parts.push(Part {
+            name,
+            flash_offset: record.flash_offset,
+            bytes: data,
+        });
+    }
+    if let Some((extra, _)) = found.first() {
+        return Err(bad(format!("{extra} is not listed in the manifest")));
+    }
+    Ok(Bundle { manifest, parts })
+}
+
+/// Read and validate a bundle file.
+pub fn read_bundle(path: &Path) -> Result<Bundle, Error> {
+    let meta = std::fs::metadata(path).map_err(|e| Error::io(path, e))?;
+    if meta.len() > MAX_BUNDLE_BYTES {
+        return Err(Error::bad_file(
+            path,
+            format!("{} bytes is too large for a bundle", meta.len()),
+        ));
+    }
+    let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+    parse_bundle(path, &bytes)
+}
+
+/// Write a bundle atomically (mode 0600), then re-read it from disk and validate every part
+/// against `parts` before returning. Returns the validated bundle as read back.
+pub fn write_bundle(path: &Path, manifest: &Manifest, parts: &[Part]) -> Result<Bundle, Error> {
+    let bytes = build_bundle(manifest, parts);
+    atomic::write_file(path, &bytes, Mode::Private)?;
+    let reread = read_bundle(path)?;
+    let same = reread.manifest == *manifest
+        && reread.parts.len() == parts.len()
+        && reread.parts.iter().zip(parts).all(|(a, b)| a == b);
+    if !same {
+        return Err(Error::bad_file(
+            path,
+            "the file read back differs from what was written",
+        ));
+    }
+    Ok(reread)
+}
+
+/// The current UTC time as `(RFC 3339 text, file-name stem)`, e.g.
+/// `("2026-11-24T07:30:41Z", "20261124T073041Z")`.
+pub fn utc_now() -> (String, String) {
+    let secs = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
+    build_utc(secs)
+}
+
+/// Format Unix seconds as `(RFC 3339 text, file-name stem)` in UTC (pure).
+pub fn build_utc(unix_secs: u64) -> (String, String) {
+    let days = (unix_secs / 86_400) as i64;
+    let rem = unix_secs % 86_400;
+    let (h, m, s) = (rem / 3600, rem % 3600 / 60, rem % 60);
+    // Civil-from-days (Howard Hinnant's public-domain algorithm, proleptic Gregorian).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    (
+        format!("{year:04}-{month:02}-{day:02}T{h:02}:{m:02}:{s:02}Z"),
+        format!("{year:04}{month:02}{day:02}T{h:02}{m:02}{s:02}Z"),
+    )
+}
+
+mod opt_hex {
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(bytes: &Option<Vec<u8>>, s: S) -> Result<S::Ok, S::Error> {
+        match bytes {
+            Some(b) => s.serialize_some(&hex::encode(b)),
+            None => s.serialize_none(),
+        }
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Vec<u8>>, D::Error> {
+        Option::<String>::deserialize(d)?
+            .map(|text| hex::decode(text).map_err(serde::de::Error::custom))
+            .transpose()
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+
+    pub(crate) fn device() -> DeviceRecord {
+        DeviceRecord {
+            family: FamilyId::Mt19xx,
+            identity: Identity {
+                family: FamilyId::Mt19xx,
+                chip: Some("MT1959".into()),
+                banner: Some("MT1959 Boot BU5".into()),
+                vendor: "HL-DT-ST".into(),
+                model: "BD-RE BU40N".into(),
+                revision: "1.00".into(),
+                firmware_date: Some("2019".into()),
+                serial: Some("K1234".into()),
+            },
+            path: "emu:mt19xx".into(),
+            inquiry: vec![5, 0x80, 0, 0x32],
+            config_010c: Some(vec![1, 2]),
+            config_0108: None,
+        }
+    }
+
+    fn parts() -> Vec<Part> {
+        vec![
+            Part {
+                name: "a.bin".into(),
+                flash_offset: Some(0x10),
+                bytes: vec![1, 2, 3],
+            },
+            Part {
+                name: "b.bin".into(),
+                flash_offset: None,
+                bytes: vec![9; 1000],
+            },
+        ]
+    }
+
+    #[test]
+    fn round_trip_through_disk() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("x.odbk");
+        let parts = parts();
+        let m = build_manifest(Kind::Backup, device(), "2026-01-01T00:00:00Z", &parts);
+        let b = write_bundle(&path, &m, &parts).unwrap();
+        assert_eq!(b.parts, parts);
+        assert_eq!(read_bundle(&path).unwrap().manifest, m);
+    }
+
+    #[test]
+    fn corrupted_part_is_refused() {
+        let parts = parts();
+        let m = build_manifest(Kind::Backup, device(), "t", &parts);
+        let mut bytes = build_bundle(&m, &parts);
+        // Flip a byte of b.bin's data (the 9s) inside the archive.
+        let pos = bytes.windows(8).position(|w| w == [9; 8]).unwrap();
+        bytes[pos] = 8;
+        let err = parse_bundle(Path::new("x"), &bytes).unwrap_err();
+        assert!(matches!(err, Error::BadFile { ref detail, .. } if detail.contains("sha256")));
+    }
+
+    #[test]
+    fn missing_and_extra_parts_are_refused() {
+        let parts = parts();
+        let m = build_manifest(Kind::Backup, device(), "t", &parts);
+        let short = build_bundle(&m, &parts[..1]);
+        assert!(parse_bundle(Path::new("x"), &short).is_err());
+        let m1 = build_manifest(Kind::Backup, device(), "t", &parts[..1]);
+        let long = build_bundle(&m1, &parts);
+        assert!(parse_bundle(Path::new("x"), &long).is_err());
+    }
+
+    #[test]
+    fn utc_formatting() {
+        assert_eq!(build_utc(0).0, "1970-01-01T00:00:00Z");
+        // 2024-02-29T12:34:56Z (a leap day).
+        assert_eq!(
+            build_utc(1_709_210_096),
+            (
+                "2024-02-29T12:34:56Z".to_string(),
+                "20240229T123456Z".to_string()
+            )
+        );
+    }
+}

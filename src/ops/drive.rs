@@ -1,0 +1,181 @@
+//! An opened device and the drive identified on it.
+//!
+//! Owns [`Device`] (a guarded transport plus what `ops` needs to know about the path: the node
+//! to lock, the USB bridge it sits behind) and [`Drive`] (the family that claimed it, its
+//! identity, state and the raw identification answers the backup records). Every transport a
+//! workflow uses passes through the `scsi` type-5 [`Guard`], so nothing beyond identification
+//! reaches a device that is not an optical drive. It must not know CDB bytes.
+
+use std::path::PathBuf;
+
+use crate::family::{self, DriveState, Family, FamilyId, FlashAccess, Identity};
+use crate::scsi::guard::{Guard, Policy};
+use crate::scsi::inquiry::{Inquiry, PERIPHERAL_TYPE_MMC};
+use crate::scsi::{self, Transport};
+
+use super::bundle::DeviceRecord;
+use super::error::Error;
+
+/// GET CONFIGURATION feature: firmware information (ASCII date), MMC-6 §5.3.46.
+pub const FEATURE_FIRMWARE_INFO: u16 = 0x010C;
+/// GET CONFIGURATION feature: drive serial number, MMC-6 §5.3.41.
+pub const FEATURE_SERIAL: u16 = 0x0108;
+
+/// A USB bridge's vendor and product ID.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct UsbId {
+    /// idVendor.
+    pub vendor: u16,
+    /// idProduct.
+    pub product: u16,
+}
+
+impl std::fmt::Display for UsbId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{:04x}:{:04x}", self.vendor, self.product)
+    }
+}
+
+/// An opened DEVICE: a guarded transport and facts about the path.
+pub struct Device<'a> {
+    transport: Guard<Box<dyn Transport + 'a>>,
+    /// The DEVICE argument as given ("/dev/sg1", "emu:mt1959").
+    pub name: String,
+    /// What to `flock` while writing: the device node, or an emulated drive's state file.
+    /// `None` for an in-process emulated drive without a state file (nothing to share).
+    pub lock_path: Option<PathBuf>,
+    /// The USB bridge the drive sits behind, when it is on USB.
+    pub bridge: Option<UsbId>,
+}
+
+impl std::fmt::Debug for Device<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Device")
+            .field("name", &self.name)
+            .field("lock_path", &self.lock_path)
+            .field("bridge", &self.bridge)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<'a> Device<'a> {
+    /// Wrap `transport` in the type-5 guard ([`Policy::PeripheralType`]).
+    pub fn new(transport: Box<dyn Transport + 'a>, name: impl Into<String>) -> Device<'a> {
+        Device {
+            transport: Guard::new(transport, Policy::PeripheralType),
+            name: name.into(),
+            lock_path: None,
+            bridge: None,
+        }
+    }
+
+    /// The guarded transport every workflow sends through.
+    pub fn transport(&mut self) -> &mut dyn Transport {
+        &mut self.transport
+    }
+}
+
+/// A drive a family claimed.
+pub struct Drive {
+    /// The family that claimed it.
+    pub family: &'static dyn Family,
+    /// Its identity as the family read it.
+    pub identity: Identity,
+    /// Its state, read-only.
+    pub state: DriveState,
+    /// The standard INQUIRY reply.
+    pub inquiry: Inquiry,
+    /// Feature 0x010C (firmware information) descriptor data, when answered.
+    pub config_010c: Option<Vec<u8>>,
+    /// Feature 0x0108 (serial number) descriptor data, when answered.
+    pub config_0108: Option<Vec<u8>>,
+    /// The device path it was identified through.
+    pub path: String,
+    /// The USB bridge it sits behind, when known.
+    pub bridge: Option<UsbId>,
+}
+
+impl std::fmt::Debug for Drive {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Drive")
+            .field("family", &self.family.id())
+            .field("identity", &self.identity)
+            .field("state", &self.state)
+            .field("path", &self.path)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Drive {
+    /// The family's flash access, or [`Error::IdentifyOnly`] before any write is attempted.
+    pub fn flash_access(&self) -> Result<&'static dyn FlashAccess, Error> {
+        self.family.flash().ok_or_else(|| Error::IdentifyOnly {
+            family: self.family.id(),
+            why: self
+                .family
+                .identify_only_reason()
+                .unwrap_or("its write commands are not public"),
+        })
+    }
+
+    /// The family id.
+    pub fn family_id(&self) -> FamilyId {
+        self.family.id()
+    }
+
+    /// What a bundle records about this drive.
+    pub fn record(&self) -> DeviceRecord {
+        DeviceRecord {
+            family: self.family.id(),
+            identity: self.identity.clone(),
+            path: self.path.clone(),
+            inquiry: self.inquiry.raw.clone(),
+            config_010c: self.config_010c.clone(),
+            config_0108: self.config_0108.clone(),
+        }
+    }
+}
+
+/// Identify the drive on `dev`: INQUIRY, refuse non-MMC devices, run every family's read-only
+/// probe, read its state and the raw feature answers.
+pub fn identify(dev: &mut Device<'_>) -> Result<Drive, Error> {
+    let path = dev.name.clone();
+    let bridge = dev.bridge;
+    let t = dev.transport();
+    let inquiry = scsi::read_inquiry(t).map_err(family::Error::from)?;
+    if inquiry.peripheral_type != PERIPHERAL_TYPE_MMC {
+        return Err(Error::NotType5 {
+            device: path,
+            peripheral_type: inquiry.peripheral_type,
+        });
+    }
+    let Some((family, identity)) = family::identify(t, &inquiry)? else {
+        return Err(Error::Unsupported(format!(
+            "no known chip family claims {path} ({} {} {}): identify-only",
+            inquiry.vendor, inquiry.product, inquiry.revision
+        )));
+    };
+    let state = family.state(t, &identity)?;
+    let config_010c = read_feature_data(t, FEATURE_FIRMWARE_INFO)?;
+    let config_0108 = read_feature_data(t, FEATURE_SERIAL)?;
+    Ok(Drive {
+        family,
+        identity,
+        state,
+        inquiry,
+        config_010c,
+        config_0108,
+        path,
+        bridge,
+    })
+}
+
+/// A feature's descriptor data; `None` when the drive does not report it or rejects the
+/// request with sense (boot loaders may not answer GET CONFIGURATION).
+fn read_feature_data(t: &mut dyn Transport, code: u16) -> Result<Option<Vec<u8>>, Error> {
+    match scsi::read_feature(t, code) {
+        Ok(feature) => Ok(feature.map(|f| f.data)),
+        Err(scsi::Error::Sense(_)) => Ok(None),
+        Err(e) => Err(family::Error::from(e).into()),
+    }
+}

@@ -1,0 +1,320 @@
+//! Reading flash back: the chunked reader every workflow uses ([`read_region`]) and the raw dump
+//! workflow ([`dump`]), which writes the whole flash to a file with a sidecar manifest marking
+//! it as a raw read, never a flashable image.
+//!
+//! The reader picks the largest transfer the path accepts (probing 64, 32, 16, 8 and 4 KiB
+//! within `Transport::max_transfer`), and splits a chunk that fails with sense into 512-byte,
+//! then 32-byte pieces: the record's tools retry failing 4 KiB reads as 512-byte pieces, and
+//! the MT19xx banner window at 0x3000 answers only a read of exactly 0x20 bytes
+//! (`shared/protocol/mtk-protocol.md` row 3). It knows no CDB bytes: reads go through
+//! [`FlashAccess::read`].
+
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+
+use crate::family::{self, FlashAccess};
+use crate::scsi::{self, Transport};
+
+use super::atomic::{self, Mode};
+use super::bundle::{self, DeviceRecord};
+use super::drive::{Device, Drive};
+use super::error::Error;
+use super::{Phase, Progress};
+
+/// Transfer sizes probed, largest first (freemkv's probe tests chunk sizes up to 64 KiB).
+pub const PROBE_SIZES: [usize; 5] = [0x1_0000, 0x8000, 0x4000, 0x2000, 0x1000];
+
+/// Piece sizes a failing chunk is split into, in order: 512 bytes as the record's tools retry,
+/// then 32 bytes, the size of the MT19xx banner window.
+pub const SPLIT_SIZES: [usize; 2] = [0x200, 0x20];
+
+/// What a region read did.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
+pub struct ReadReport {
+    /// Chunk size used for the sweep.
+    pub chunk: usize,
+    /// READ commands issued, probes and retries included.
+    pub commands: usize,
+    /// Ranges no read could return, filled with 0xFF (flash offsets, merged).
+    pub unreadable: Vec<Range<u32>>,
+}
+
+/// How to treat a range no read can return.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Unreadable {
+    /// Fill it with 0xFF and list it (dumps, backups of a damaged drive).
+    FillFF,
+    /// Fail the read (unit data, verification).
+    Fail,
+}
+
+/// Choose the chunk size: the largest of [`PROBE_SIZES`] within the path's limit whose read at
+/// `at` succeeds. Falls back to the smallest size when no probe read succeeds.
+pub fn probe_chunk(
+    t: &mut dyn Transport,
+    flash: &dyn FlashAccess,
+    at: u32,
+    report: &mut ReadReport,
+) -> Result<usize, Error> {
+    let limit = t.max_transfer().unwrap_or(usize::MAX);
+    let flash_size = flash.layout().size;
+    let mut buf = vec![0u8; PROBE_SIZES[0]];
+    for size in PROBE_SIZES.into_iter().filter(|s| *s <= limit) {
+        if at as usize + size > flash_size {
+            continue;
+        }
+        report.commands += 1;
+        match flash.read(t, at, &mut buf[..size]) {
+            Ok(()) => return Ok(size),
+            Err(e) if is_piece_failure(&e) => {
+                log::debug!("probe read of {size:#x} bytes at {at:#x} failed: {e}")
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Ok(*PROBE_SIZES.last().expect("probe sizes are not empty"))
+}
+
+/// One region read: which bytes, in what chunk size, what to do with unreadable pieces, and
+/// the phase progress is reported as.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Sweep {
+    /// Flash offsets to read.
+    pub range: Range<u32>,
+    /// Bytes per command.
+    pub chunk: usize,
+    /// Fill or fail on unreadable pieces.
+    pub unreadable: Unreadable,
+    /// Progress phase.
+    pub phase: Phase,
+}
+
+/// Read `sweep.range` of flash in `sweep.chunk`-sized commands, splitting failing chunks into
+/// [`SPLIT_SIZES`] pieces. Sense-level failures of the smallest piece are filled or fail per
+/// `sweep.unreadable`; transport failures (timeout, device gone, refused) always abort.
+pub fn read_region(
+    t: &mut dyn Transport,
+    flash: &dyn FlashAccess,
+    sweep: &Sweep,
+    report: &mut ReadReport,
+    progress: &mut dyn FnMut(Progress),
+) -> Result<Vec<u8>, Error> {
+    let range = &sweep.range;
+    let total = (range.end - range.start) as usize;
+    let mut out = vec![0xFF; total];
+    let mut done = 0;
+    while done < total {
+        let len = sweep.chunk.min(total - done);
+        let at = range.start + done as u32;
+        read_piece(
+            t,
+            flash,
+            at,
+            &mut out[done..done + len],
+            0,
+            sweep.unreadable,
+            report,
+        )?;
+        done += len;
+        progress(Progress {
+            phase: sweep.phase,
+            done,
+            total,
+        });
+    }
+    Ok(out)
+}
+
+fn read_piece(
+    t: &mut dyn Transport,
+    flash: &dyn FlashAccess,
+    at: u32,
+    buf: &mut [u8],
+    level: usize,
+    unreadable: Unreadable,
+    report: &mut ReadReport,
+) -> Result<(), Error> {
+    report.commands += 1;
+    let err = match flash.read(t, at, buf) {
+        Ok(()) => return Ok(()),
+        Err(e) if is_piece_failure(&e) => e,
+        Err(e) => return Err(e.into()),
+    };
+    // The next smaller split size; `level` counts the sizes already tried.
+    let next = SPLIT_SIZES
+        .iter()
+        .enumerate()
+        .skip(level)
+        .find(|(_, size)| **size < buf.len());
+    match next {
+        Some((index, &piece)) => {
+            log::debug!(
+                "read of {:#x} bytes at {at:#x} failed ({err}); retrying in {piece:#x}-byte pieces",
+                buf.len()
+            );
+            for (i, part) in buf.chunks_mut(piece).enumerate() {
+                let off = at + (i * piece) as u32;
+                read_piece(t, flash, off, part, index + 1, unreadable, report)?;
+            }
+            Ok(())
+        }
+        None => match unreadable {
+            Unreadable::Fail => Err(err.into()),
+            Unreadable::FillFF => {
+                buf.fill(0xFF);
+                add_range(&mut report.unreadable, at..at + buf.len() as u32);
+                Ok(())
+            }
+        },
+    }
+}
+
+/// A failure that concerns this piece only (the drive answered with sense, or moved too few
+/// bytes), as opposed to the path failing (timeout, gone, refused, host error).
+fn is_piece_failure(e: &family::Error) -> bool {
+    matches!(
+        e,
+        family::Error::Scsi(
+            scsi::Error::Sense(_)
+                | scsi::Error::NoSense
+                | scsi::Error::Status(_)
+                | scsi::Error::ShortTransfer { .. }
+        )
+    )
+}
+
+fn add_range(ranges: &mut Vec<Range<u32>>, r: Range<u32>) {
+    match ranges.last_mut() {
+        Some(last) if last.end == r.start => last.end = r.end,
+        _ => ranges.push(r),
+    }
+}
+
+/// The whole flash read back.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FlashRead {
+    /// The bytes, as the drive returns them (a raw read: the first page may be mirrored).
+    pub bytes: Vec<u8>,
+    /// How they were read.
+    pub report: ReadReport,
+}
+
+/// Read the whole flash: probe the chunk size just past the protected region, then sweep.
+pub fn read_flash(
+    t: &mut dyn Transport,
+    flash: &dyn FlashAccess,
+    progress: &mut dyn FnMut(Progress),
+) -> Result<FlashRead, Error> {
+    let layout = flash.layout();
+    let mut report = ReadReport::default();
+    let probe_at = layout
+        .protected
+        .end
+        .min(layout.size.saturating_sub(PROBE_SIZES[0])) as u32;
+    report.chunk = probe_chunk(t, flash, probe_at, &mut report)?;
+    let sweep = Sweep {
+        range: 0..layout.size as u32,
+        chunk: report.chunk,
+        unreadable: Unreadable::FillFF,
+        phase: Phase::Read,
+    };
+    let bytes = read_region(t, flash, &sweep, &mut report, progress)?;
+    Ok(FlashRead { bytes, report })
+}
+
+/// The sidecar written next to a raw dump (`FILE.manifest.json`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DumpManifest {
+    /// Always `"raw-dump"`.
+    pub kind: &'static str,
+    /// Always false: a raw read is not a firmware image.
+    pub flashable: bool,
+    /// Why it is not flashable.
+    pub warning: &'static str,
+    /// "odflash VERSION".
+    pub tool: String,
+    /// UTC time of the read.
+    pub created: String,
+    /// The drive.
+    pub device: DeviceRecord,
+    /// File size.
+    pub size: u64,
+    /// Lowercase hex sha256 of the file.
+    pub sha256: String,
+    /// How it was read.
+    pub read: ReadReport,
+}
+
+/// The result of [`dump`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DumpReport {
+    /// The dump file.
+    pub path: PathBuf,
+    /// The sidecar manifest file.
+    pub manifest_path: PathBuf,
+    /// What the sidecar says.
+    pub manifest: DumpManifest,
+}
+
+/// The sidecar path of a dump: `FILE.manifest.json`.
+pub fn manifest_path(path: &Path) -> PathBuf {
+    let mut name = path.as_os_str().to_owned();
+    name.push(".manifest.json");
+    PathBuf::from(name)
+}
+
+/// Read the whole flash of `drive` into `out` (mode 0600: it holds per-unit data), with a
+/// sidecar `out.manifest.json` marking it as a raw dump. Both are written atomically.
+pub fn dump(
+    dev: &mut Device<'_>,
+    drive: &Drive,
+    out: &Path,
+    progress: &mut dyn FnMut(Progress),
+) -> Result<DumpReport, Error> {
+    let flash = drive.flash_access()?;
+    let read = read_flash(dev.transport(), flash, progress)?;
+    let manifest = DumpManifest {
+        kind: "raw-dump",
+        flashable: false,
+        warning: "raw read-back of a drive: the first page mirrors 0x10000 and the boot region is the drive's own; never flash this file",
+        tool: format!("odflash {}", env!("CARGO_PKG_VERSION")),
+        created: bundle::utc_now().0,
+        device: drive.record(),
+        size: read.bytes.len() as u64,
+        sha256: bundle::sha256_hex(&read.bytes),
+        read: read.report,
+    };
+    atomic::write_file(out, &read.bytes, Mode::Private)?;
+    let sidecar = manifest_path(out);
+    let json = serde_json::to_vec_pretty(&manifest).expect("manifest serializes");
+    atomic::write_file(&sidecar, &json, Mode::Private)?;
+    Ok(DumpReport {
+        path: out.to_path_buf(),
+        manifest_path: sidecar,
+        manifest,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn adjacent_ranges_merge() {
+        let mut r = Vec::new();
+        add_range(&mut r, 0..0x20);
+        add_range(&mut r, 0x20..0x40);
+        add_range(&mut r, 0x100..0x120);
+        assert_eq!(r, vec![0..0x40, 0x100..0x120]);
+    }
+
+    #[test]
+    fn sidecar_name() {
+        assert_eq!(
+            manifest_path(Path::new("/tmp/a.bin")),
+            PathBuf::from("/tmp/a.bin.manifest.json")
+        );
+    }
+}

@@ -1,0 +1,378 @@
+//! The workflow layer's error type and the ONE mapping from errors to process exit codes.
+//!
+//! Owns: [`Error`], [`ExitCode`], [`DriveCondition`] (what a failed flash left behind). It must
+//! not print: the CLI renders the error chain and calls [`Error::exit_code`].
+//!
+//! Exit codes follow sg3_utils' `sg_lib.h` where they overlap (0, 1, 2, 3, 5, 6, 15, 33, 35, 97,
+//! 99). sg3_utils uses 0..49 for categories, 50..96 for `50 + errno` and 97..99 for malformed,
+//! sense and other; 40/41 are `SG_LIB_CAT_PROTECTION(_WITH_INFO)`. odflash's own codes therefore
+//! start at 100, below the shell's 126..255.
+
+use std::fmt;
+use std::path::PathBuf;
+
+use serde::Serialize;
+
+use crate::family::{self, FamilyId};
+use crate::scsi::{self, SenseKey, TransportError};
+
+use super::gates::Gate;
+
+/// Process exit codes. The numeric value is the `repr`; [`ExitCode::code`] returns it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[repr(u8)]
+#[non_exhaustive]
+pub enum ExitCode {
+    /// 0: success (sg3_utils `SG_LIB_CAT_CLEAN`).
+    Ok = 0,
+    /// 1: bad arguments or unusable input file (sg3_utils `SG_LIB_SYNTAX_ERROR`).
+    Usage = 1,
+    /// 2: the drive reported NOT READY (sg3_utils `SG_LIB_CAT_NOT_READY`).
+    NotReady = 2,
+    /// 3: MEDIUM or HARDWARE ERROR (sg3_utils `SG_LIB_CAT_MEDIUM_HARD`).
+    MediumHardware = 3,
+    /// 5: ILLEGAL REQUEST (sg3_utils `SG_LIB_CAT_ILLEGAL_REQ`).
+    IllegalRequest = 5,
+    /// 6: UNIT ATTENTION (sg3_utils `SG_LIB_CAT_UNIT_ATTENTION`).
+    UnitAttention = 6,
+    /// 15: the device or a file could not be opened, or another odflash holds the device lock
+    /// (sg3_utils `SG_LIB_FILE_ERROR`).
+    OpenBusy = 15,
+    /// 33: a command timed out (sg3_utils `SG_LIB_CAT_TIMEOUT`).
+    Timeout = 33,
+    /// 35: transport, host adapter or driver failure (sg3_utils `SG_LIB_TRANSPORT_ERROR`).
+    Transport = 35,
+    /// 97: the drive's reply did not follow its layout (sg3_utils `SG_LIB_CAT_MALFORMED`).
+    Malformed = 97,
+    /// 99: any other failure (sg3_utils `SG_LIB_CAT_OTHER`).
+    Other = 99,
+    /// 100: a safety gate refused; nothing was written to the drive.
+    GateRefused = 100,
+    /// 101: the drive's chip family is identify-only (or unknown); nothing was written.
+    FamilyUnsupported = 101,
+    /// 102: the mandatory backup could not be written or validated; nothing was written.
+    BackupFailed = 102,
+    /// 103: the read-back after a write did not match: the drive's contents are not what was
+    /// intended; the report names the next command.
+    VerifyFailed = 103,
+    /// 104: a flash or unit-data write failed part way: drive state uncertain; the report names
+    /// the next command.
+    WriteInterrupted = 104,
+}
+
+impl ExitCode {
+    /// The numeric exit status.
+    pub fn code(self) -> u8 {
+        self as u8
+    }
+
+    /// Every exit code, in numeric order (for the README and man page).
+    pub const ALL: [ExitCode; 16] = [
+        ExitCode::Ok,
+        ExitCode::Usage,
+        ExitCode::NotReady,
+        ExitCode::MediumHardware,
+        ExitCode::IllegalRequest,
+        ExitCode::UnitAttention,
+        ExitCode::OpenBusy,
+        ExitCode::Timeout,
+        ExitCode::Transport,
+        ExitCode::Malformed,
+        ExitCode::Other,
+        ExitCode::GateRefused,
+        ExitCode::FamilyUnsupported,
+        ExitCode::BackupFailed,
+        ExitCode::VerifyFailed,
+        ExitCode::WriteInterrupted,
+    ];
+
+    /// One line describing the code (README / man page table).
+    pub fn describe(self) -> &'static str {
+        match self {
+            ExitCode::Ok => "success",
+            ExitCode::Usage => "bad arguments or unusable input file",
+            ExitCode::NotReady => "drive not ready",
+            ExitCode::MediumHardware => "medium or hardware error",
+            ExitCode::IllegalRequest => "illegal request (command or field not supported)",
+            ExitCode::UnitAttention => "unit attention (drive reset or medium changed)",
+            ExitCode::OpenBusy => "cannot open device or file, or device busy (locked)",
+            ExitCode::Timeout => "command timed out",
+            ExitCode::Transport => "transport, host adapter or driver error",
+            ExitCode::Malformed => "malformed reply from the drive",
+            ExitCode::Other => "other error",
+            ExitCode::GateRefused => "refused by a safety gate (nothing written)",
+            ExitCode::FamilyUnsupported => "chip family not supported for writing",
+            ExitCode::BackupFailed => "backup failed (nothing written)",
+            ExitCode::VerifyFailed => "read-back verify failed (see the report's next step)",
+            ExitCode::WriteInterrupted => {
+                "write interrupted, drive state uncertain (see the report's next step)"
+            }
+        }
+    }
+}
+
+/// What a failed write most likely left on the drive, and what to run next.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DriveCondition {
+    /// The likely state, in words ("the drive still runs its old firmware: nothing was burned").
+    pub state: String,
+    /// The exact next command for the user.
+    pub next: String,
+}
+
+impl fmt::Display for DriveCondition {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}; next: {}", self.state, self.next)
+    }
+}
+
+/// Errors of the workflow layer.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// A safety gate refused; zero device writes were sent. Exit [`ExitCode::GateRefused`].
+    #[error("refused by the {gate} gate: {reason}")]
+    GateRefused {
+        /// The first gate that refused.
+        gate: Gate,
+        /// Why, including the waiver that could lift it (when one exists).
+        reason: String,
+    },
+    /// Read-back after a write differs from what was written. Exit [`ExitCode::VerifyFailed`].
+    #[error("verify failed at offset {offset:#08x}: expected {expected:#04x}, read {found:#04x} ({mismatched} bytes differ); {condition}")]
+    VerifyMismatch {
+        /// Flash offset of the first differing byte.
+        offset: u32,
+        /// The intended byte there.
+        expected: u8,
+        /// The byte read back.
+        found: u8,
+        /// How many bytes differ in total.
+        mismatched: usize,
+        /// Likely drive state and the next command.
+        condition: DriveCondition,
+    },
+    /// A write sequence failed part way. Exit [`ExitCode::WriteInterrupted`].
+    #[error("{phase} failed: {source}; {condition}")]
+    WriteInterrupted {
+        /// The phase that failed ("streaming chunk 17/128", "commit", "waiting for the drive").
+        phase: String,
+        /// The underlying failure.
+        #[source]
+        source: family::Error,
+        /// Likely drive state and the next command.
+        condition: DriveCondition,
+    },
+    /// The backup could not be written or did not validate; nothing was written to the drive.
+    /// Exit [`ExitCode::BackupFailed`].
+    #[error("backup failed: {0}")]
+    Backup(#[source] Box<Error>),
+    /// A bundle or sidecar file is not what it should be. Exit [`ExitCode::Usage`].
+    #[error("{path}: {detail}")]
+    BadFile {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong with it.
+        detail: String,
+    },
+    /// Unit data from another drive offered for restore without
+    /// [`FromOtherDrive::Allowed`](super::eeprom::FromOtherDrive). Exit [`ExitCode::GateRefused`].
+    #[error("unit data belongs to another drive ({file}), this drive is {drive}: pass --from-other-drive to restore it anyway")]
+    OtherDrive {
+        /// The identity recorded in the file.
+        file: String,
+        /// The identity of the connected drive.
+        drive: String,
+    },
+    /// Flash the workflow needs could not be read. Exit [`ExitCode::MediumHardware`].
+    #[error("{0}")]
+    Unreadable(String),
+    /// No backup exists for this drive. Exit [`ExitCode::Usage`].
+    #[error("no backup found under {0}")]
+    NoBackup(PathBuf),
+    /// The family layer failed. Exit code from the SCSI sense or transport failure.
+    #[error(transparent)]
+    Family(#[from] family::Error),
+    /// A file operation failed. Exit [`ExitCode::OpenBusy`] (open) or [`ExitCode::Other`].
+    #[error("{path}: {source}")]
+    Io {
+        /// The file or directory.
+        path: PathBuf,
+        /// The failure.
+        #[source]
+        source: std::io::Error,
+    },
+    /// Another process holds the device lock. Exit [`ExitCode::OpenBusy`].
+    #[error("{0} is busy: another odflash holds its lock")]
+    Busy(PathBuf),
+    /// The device could not be opened. Exit [`ExitCode::OpenBusy`].
+    #[error("cannot open {device}: {detail}")]
+    Open {
+        /// The DEVICE argument.
+        device: String,
+        /// Why (includes the sudo / group hint for EACCES).
+        detail: String,
+    },
+    /// No family claimed the drive, or it is identify-only. Exit
+    /// [`ExitCode::FamilyUnsupported`].
+    #[error("{0}")]
+    Unsupported(String),
+    /// The family of the drive is identify-only. Exit [`ExitCode::FamilyUnsupported`].
+    #[error("{family} drives are identify-only: {why}")]
+    IdentifyOnly {
+        /// The family.
+        family: FamilyId,
+        /// Why its write commands are not available.
+        why: &'static str,
+    },
+    /// The device is not an optical drive (peripheral type 5). Exit
+    /// [`ExitCode::FamilyUnsupported`].
+    #[error("{device} is peripheral type {peripheral_type}, not an optical drive (type 5)")]
+    NotType5 {
+        /// The device.
+        device: String,
+        /// The peripheral type it reported.
+        peripheral_type: u8,
+    },
+}
+
+impl Error {
+    /// Wrap a file failure with its path.
+    pub fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Error {
+        Error::Io {
+            path: path.into(),
+            source,
+        }
+    }
+
+    /// A file that is not what it should be.
+    pub fn bad_file(path: impl Into<PathBuf>, detail: impl Into<String>) -> Error {
+        Error::BadFile {
+            path: path.into(),
+            detail: detail.into(),
+        }
+    }
+
+    /// The exit code for this error: the single mapping of DESIGN.md §4.
+    pub fn exit_code(&self) -> ExitCode {
+        match self {
+            Error::GateRefused { .. } | Error::OtherDrive { .. } => ExitCode::GateRefused,
+            Error::VerifyMismatch { .. } => ExitCode::VerifyFailed,
+            Error::WriteInterrupted { .. } => ExitCode::WriteInterrupted,
+            Error::Backup(_) => ExitCode::BackupFailed,
+            Error::BadFile { .. } | Error::NoBackup(_) => ExitCode::Usage,
+            Error::Unreadable(_) => ExitCode::MediumHardware,
+            Error::Family(e) => family_exit_code(e),
+            Error::Io { source, .. } => match source.kind() {
+                std::io::ErrorKind::NotFound | std::io::ErrorKind::PermissionDenied => {
+                    ExitCode::OpenBusy
+                }
+                _ => ExitCode::Other,
+            },
+            Error::Busy(_) | Error::Open { .. } => ExitCode::OpenBusy,
+            Error::Unsupported(_) | Error::IdentifyOnly { .. } | Error::NotType5 { .. } => {
+                ExitCode::FamilyUnsupported
+            }
+        }
+    }
+
+    /// The drive condition a failed write left behind, when this error carries one.
+    pub fn condition(&self) -> Option<&DriveCondition> {
+        match self {
+            Error::VerifyMismatch { condition, .. } | Error::WriteInterrupted { condition, .. } => {
+                Some(condition)
+            }
+            Error::Backup(inner) => inner.condition(),
+            _ => None,
+        }
+    }
+}
+
+fn family_exit_code(e: &family::Error) -> ExitCode {
+    match e {
+        family::Error::Scsi(s) => scsi_exit_code(s),
+        family::Error::Ambiguous(_) | family::Error::Unsupported { .. } => {
+            ExitCode::FamilyUnsupported
+        }
+        family::Error::Protocol(_) => ExitCode::Malformed,
+        family::Error::NotReady(_) => ExitCode::NotReady,
+        // A request outside the flash geometry is a bug above the family; nothing was sent.
+        family::Error::InvalidRequest(_) => ExitCode::Other,
+    }
+}
+
+fn scsi_exit_code(e: &scsi::Error) -> ExitCode {
+    match e {
+        scsi::Error::Sense(sense) => match sense.key {
+            SenseKey::NotReady => ExitCode::NotReady,
+            SenseKey::MediumError | SenseKey::HardwareError => ExitCode::MediumHardware,
+            SenseKey::IllegalRequest => ExitCode::IllegalRequest,
+            SenseKey::UnitAttention => ExitCode::UnitAttention,
+            _ => ExitCode::Other,
+        },
+        scsi::Error::ShortTransfer { .. } | scsi::Error::Malformed { .. } => ExitCode::Malformed,
+        scsi::Error::NoSense | scsi::Error::Status(_) | scsi::Error::FieldOverflow { .. } => {
+            ExitCode::Other
+        }
+        scsi::Error::Transport(t) => match t {
+            TransportError::Timeout(_) => ExitCode::Timeout,
+            TransportError::Io(io) if io.kind() == std::io::ErrorKind::PermissionDenied => {
+                ExitCode::OpenBusy
+            }
+            TransportError::PermissionDenied { .. } => ExitCode::OpenBusy,
+            TransportError::Refused { .. } => ExitCode::FamilyUnsupported,
+            _ => ExitCode::Transport,
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scsi::Sense;
+    use std::time::Duration;
+
+    fn sense(key: SenseKey) -> Error {
+        Error::Family(family::Error::Scsi(scsi::Error::Sense(Sense::new(
+            key, 0, 0,
+        ))))
+    }
+
+    #[test]
+    fn codes_are_unique_and_sorted() {
+        let codes: Vec<u8> = ExitCode::ALL.iter().map(|c| c.code()).collect();
+        let mut sorted = codes.clone();
+        sorted.sort_unstable();
+        sorted.dedup();
+        assert_eq!(codes, sorted);
+    }
+
+    #[test]
+    fn sense_keys_map_to_sg3_utils_categories() {
+        assert_eq!(sense(SenseKey::NotReady).exit_code().code(), 2);
+        assert_eq!(sense(SenseKey::MediumError).exit_code().code(), 3);
+        assert_eq!(sense(SenseKey::HardwareError).exit_code().code(), 3);
+        assert_eq!(sense(SenseKey::IllegalRequest).exit_code().code(), 5);
+        assert_eq!(sense(SenseKey::UnitAttention).exit_code().code(), 6);
+        let timeout = Error::Family(family::Error::Scsi(scsi::Error::Transport(
+            TransportError::Timeout(Duration::from_secs(1)),
+        )));
+        assert_eq!(timeout.exit_code().code(), 33);
+        let gone = Error::Family(family::Error::Scsi(scsi::Error::Transport(
+            TransportError::Gone("unplugged".into()),
+        )));
+        assert_eq!(gone.exit_code().code(), 35);
+    }
+
+    #[test]
+    fn safety_codes() {
+        let gate = Error::GateRefused {
+            gate: Gate::ChipFamily,
+            reason: "x".into(),
+        };
+        assert_eq!(gate.exit_code(), ExitCode::GateRefused);
+        assert_eq!(Error::Busy("/dev/sg1".into()).exit_code().code(), 15);
+        let backup = Error::Backup(Box::new(Error::bad_file("/x", "bad")));
+        assert_eq!(backup.exit_code(), ExitCode::BackupFailed);
+    }
+}

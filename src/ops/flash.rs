@@ -1,0 +1,573 @@
+//! The flash engine: one top-to-bottom function ([`flash`]) that knows no chip. It drives a
+//! family only through [`crate::family::FlashAccess`] (prepare, chunks, commit, wait, read) in this order:
+//!
+//! gates -> (dry run: return the plan) -> lock + signal block + inhibitor -> mandatory durable
+//! backup -> prepare -> stream chunks -> commit -> wait for the drive -> read-back verify of
+//! every byte outside the protected boot region -> report.
+//!
+//! A refusing gate or a failed backup means zero device writes. A failure after the first
+//! write returns [`Error::WriteInterrupted`] or [`Error::VerifyMismatch`] carrying the drive's
+//! likely state and the exact next command; a failed chunk never reaches COMMIT.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::Serialize;
+
+use crate::family::{self, CommitReply, DriveState};
+use crate::image::compat::{self, CompatVerdict};
+use crate::image::mt19xx::VersionOrder as ImageOrder;
+use crate::image::mt19xx::{self, Mt19xxImage, Origin, SizeVerdict, Version};
+
+use super::backup::{self, BackupReport};
+use super::bundle::{self, DeviceRecord};
+use super::drive::{Device, Drive};
+use super::dump::{self, ReadReport, Sweep, Unreadable};
+use super::error::{DriveCondition, Error};
+use super::gates::{
+    self, BadBridge, BannerCheck, Compat, GateInput, GateVerdict, VersionOrder, Waivers,
+};
+use super::session::WriteSession;
+use super::{Phase, Progress};
+
+/// Dry run or the real thing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+pub enum Execution {
+    /// Compute and return the plan; send no write (default).
+    #[default]
+    DryRun,
+    /// Write to the drive.
+    Execute,
+}
+
+/// How long to wait for the drive after the burn when the caller does not say: freemkv's 45 s
+/// limit (`shared/protocol/mtk-protocol.md` row 8).
+pub const DEFAULT_READY_LIMIT: Duration = Duration::from_secs(45);
+
+/// What the user asked for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FlashOptions {
+    /// Gate waivers (none by default).
+    pub waivers: Waivers,
+    /// Dry run unless [`Execution::Execute`].
+    pub execution: Execution,
+    /// Base directory of the mandatory backup ([`backup::DEFAULT_BASE`]).
+    pub backup_base: PathBuf,
+    /// Limit for the drive to come back after the burn.
+    pub ready_limit: Duration,
+}
+
+impl Default for FlashOptions {
+    fn default() -> Self {
+        FlashOptions {
+            waivers: Waivers::default(),
+            execution: Execution::DryRun,
+            backup_base: PathBuf::from(backup::DEFAULT_BASE),
+            ready_limit: DEFAULT_READY_LIMIT,
+        }
+    }
+}
+
+/// A firmware image file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ImageFile {
+    /// Where it was read from (named in next-step commands).
+    pub path: PathBuf,
+    /// Its bytes.
+    pub bytes: Vec<u8>,
+}
+
+impl ImageFile {
+    /// Read an image file.
+    pub fn read(path: &Path) -> Result<ImageFile, Error> {
+        let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+        Ok(ImageFile {
+            path: path.to_path_buf(),
+            bytes,
+        })
+    }
+}
+
+/// What the image says about itself, for the plan.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ImageSummary {
+    /// The file.
+    pub path: PathBuf,
+    /// Size in bytes.
+    pub size: usize,
+    /// Lowercase hex sha256.
+    pub sha256: String,
+    /// Chip named by its tag.
+    pub chip: Option<String>,
+    /// Descriptor vendor, model and revision.
+    pub model: Option<String>,
+    /// Descriptor revision.
+    pub revision: Option<String>,
+    /// Boot banner ID.
+    pub banner: Option<String>,
+}
+
+/// One step of the write sequence, as the plan lists it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "step", rename_all = "kebab-case")]
+pub enum Step {
+    /// Take the exclusive device lock, block termination signals, hold the sleep inhibitor.
+    Protect,
+    /// Write and validate the mandatory backup under this directory.
+    Backup {
+        /// The drive's backup directory.
+        dir: PathBuf,
+    },
+    /// Enter download mode.
+    Prepare,
+    /// Stream the image.
+    Stream {
+        /// Number of chunks.
+        chunks: usize,
+        /// Bytes per chunk.
+        chunk_size: usize,
+    },
+    /// Send the commit trailer.
+    Commit,
+    /// Poll until the drive is ready, at most this long.
+    WaitReady {
+        /// The limit.
+        limit: Duration,
+    },
+    /// Read back and compare flash offsets `from..to`.
+    Verify {
+        /// First verified offset.
+        from: u32,
+        /// End (exclusive).
+        to: u32,
+    },
+}
+
+/// The flash plan: every gate's verdict, the command sequence and the point of no return.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Plan {
+    /// The drive.
+    pub device: DeviceRecord,
+    /// Its state.
+    pub state: DriveState,
+    /// The image.
+    pub image: ImageSummary,
+    /// Every gate's verdict.
+    pub gates: Vec<GateVerdict>,
+    /// The write sequence, in order.
+    pub steps: Vec<Step>,
+    /// Where the drive stops being able to fall back to its old firmware.
+    pub point_of_no_return: String,
+    /// Per-unit windows whose bytes the image replaces (restore them from the backup with
+    /// `odflash eeprom restore` when the drive needs its own).
+    pub unit_windows_replaced: Vec<String>,
+}
+
+impl Plan {
+    /// The first refusing gate as an error, if any.
+    pub fn refusal(&self) -> Option<Error> {
+        gates::first_refusal(&self.gates)
+    }
+}
+
+/// The result of a successful flash.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FlashReport {
+    /// The plan that was carried out.
+    pub plan: Plan,
+    /// The backup taken first.
+    pub backup: BackupReport,
+    /// What the drive answered to COMMIT ("GOOD", or the benign sense).
+    pub commit: String,
+    /// How the read-back went; `unreadable` is always empty on success.
+    pub verify: ReadReport,
+    /// Termination signals that arrived during the write (the CLI exits after reporting).
+    pub deferred_signals: Vec<String>,
+}
+
+/// What [`flash`] did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FlashOutcome {
+    /// Dry run: the plan, nothing written.
+    Planned(Box<Plan>),
+    /// The image is on the drive and verified.
+    Flashed(Box<FlashReport>),
+}
+
+/// The gates' view of `image` against `drive` (pure).
+pub fn build_gate_input(image: &Mt19xxImage, drive: &Drive, layout_size: usize) -> GateInput {
+    let id = &drive.identity;
+    let integrity = match &image.integrity {
+        Some(r) if r.is_verified() => Ok(format!("{} integrity entries verify", r.entries.len())),
+        Some(r) if r.entries.is_empty() => Err("no active integrity entry".to_string()),
+        Some(r) => Err(format!(
+            "{} of {} integrity entries fail",
+            r.failures().count(),
+            r.entries.len()
+        )),
+        None => Err("no integrity table".to_string()),
+    };
+    let compat = build_compat(&id.model, image.model().unwrap_or(""));
+    let image_banner = image
+        .banner
+        .as_ref()
+        .filter(|b| b.is_mt19())
+        .map(|b| b.id());
+    // The family reports the whole banner window; the banner ID is its first 16 bytes, the
+    // part redumper compares between drive and image (`drive/flash_mt1959.ixx`).
+    let drive_banner_id = id
+        .banner
+        .as_deref()
+        .map(|b| b.chars().take(16).collect::<String>().trim().to_string());
+    let banner = match (image_banner, drive_banner_id) {
+        (Some(img), Some(drv)) if img.trim() != drv => BannerCheck::Mismatch {
+            image: img,
+            drive: drv,
+        },
+        (Some(img), _) if compat::known_banner(&img).is_some() => {
+            BannerCheck::Known { banner: img }
+        }
+        (img, _) => BannerCheck::Unknown { banner: img },
+    };
+    let version = match (&drive.state, &image.version) {
+        (DriveState::Recovery, _) => VersionOrder::Unknown {
+            why: "the drive is in its boot loader".into(),
+        },
+        (_, None) => VersionOrder::Unknown {
+            why: "the image carries no revision".into(),
+        },
+        (_, Some(img)) => {
+            let drv = Version::parse(&id.revision);
+            let (drive_v, image_v) = (drv.to_string(), img.to_string());
+            match drv.compare(img) {
+                ImageOrder::Older => VersionOrder::Newer {
+                    drive: drive_v,
+                    image: image_v,
+                },
+                ImageOrder::Same => VersionOrder::Same { version: image_v },
+                ImageOrder::Newer => VersionOrder::Older {
+                    drive: drive_v,
+                    image: image_v,
+                },
+                ImageOrder::Incomparable => VersionOrder::Unknown {
+                    why: format!("{drive_v} and {image_v} follow different schemes"),
+                },
+            }
+        }
+    };
+    GateInput {
+        expected_size: layout_size,
+        image_size: image.len,
+        integrity,
+        image_chip: image.chip().map(|c| c.name().to_string()),
+        drive_chip: id.chip.clone(),
+        compat,
+        raw_dump: (image.origin == Origin::RawDriveRead)
+            .then(|| "its first page mirrors offset 0x10000, as READ BUFFER returns it".into()),
+        banner,
+        version,
+        bad_bridge: drive
+            .bridge
+            .and_then(|b| compat::known_bad_bridge(b.vendor, b.product))
+            .map(|b| BadBridge {
+                usb_id: format!("{:04x}:{:04x}", b.vid, b.pid),
+                name: b.name.clone(),
+                why: b.problem.clone(),
+            }),
+    }
+}
+
+/// The model gate's view of an image model offered to a drive model, from the compat group
+/// table (`image::compat`).
+pub fn build_compat(drive_model: &str, image_model: &str) -> Compat {
+    match compat::check(drive_model, image_model) {
+        CompatVerdict::SameModel { .. } => Compat::SameModel {
+            model: drive_model.to_string(),
+        },
+        CompatVerdict::SameGroup { group, .. } => Compat::SameGroup { group },
+        CompatVerdict::DifferentGroups {
+            drive_group,
+            image_group,
+            reason,
+        } => Compat::OtherGroup {
+            image_group,
+            drive_group,
+            reason,
+        },
+        CompatVerdict::Unknown { .. } => Compat::Unknown {
+            image_model: image_model.to_string(),
+            drive_model: drive_model.to_string(),
+        },
+    }
+}
+
+/// Plan a flash without touching the device: parse the image, run every gate, list the steps.
+pub fn plan_flash(
+    drive: &Drive,
+    image: &ImageFile,
+    waivers: &Waivers,
+    opts_backup_base: &Path,
+    ready_limit: Duration,
+) -> Result<Plan, Error> {
+    let flash = drive.flash_access()?;
+    let layout = flash.layout();
+    let parsed = mt19xx::parse(&image.bytes)
+        .map_err(|e| Error::bad_file(&image.path, format!("not an MT19xx image: {e}")))?;
+    let mut input = build_gate_input(&parsed, drive, layout.size);
+    if input.drive_chip.is_none() {
+        // A drive in its boot loader after an interrupted burn may have lost its descriptor;
+        // its own latest backup still names its chip.
+        input.drive_chip = chip_from_backup(opts_backup_base, drive);
+    }
+    let verdicts = gates::evaluate(&input, waivers);
+    let chunks = layout.size.div_ceil(layout.write_chunk);
+    let last = (chunks - 1) * layout.write_chunk;
+    let unit_windows_replaced = if parsed.size == SizeVerdict::Exact {
+        layout.unit_windows.iter().map(|w| w.name.clone()).collect()
+    } else {
+        Vec::new()
+    };
+    Ok(Plan {
+        device: drive.record(),
+        state: drive.state.clone(),
+        image: ImageSummary {
+            path: image.path.clone(),
+            size: image.bytes.len(),
+            sha256: bundle::sha256_hex(&image.bytes),
+            chip: parsed.chip().map(|c| c.name().to_string()),
+            model: parsed.descriptor.as_ref().map(|d| d.model.clone()),
+            revision: parsed.descriptor.as_ref().map(|d| d.revision.clone()),
+            banner: parsed.banner.as_ref().map(|b| b.id()),
+        },
+        gates: verdicts,
+        steps: vec![
+            Step::Protect,
+            Step::Backup {
+                dir: backup::drive_dir(opts_backup_base, &drive.identity),
+            },
+            Step::Prepare,
+            Step::Stream {
+                chunks,
+                chunk_size: layout.write_chunk,
+            },
+            Step::Commit,
+            Step::WaitReady { limit: ready_limit },
+            Step::Verify {
+                from: layout.protected.end as u32,
+                to: layout.size as u32,
+            },
+        ],
+        point_of_no_return: format!(
+            "chunk {chunks}/{chunks} at {last:#x}: the drive erases and programs its flash when \
+             the last chunk arrives; before it, nothing is burned"
+        ),
+        unit_windows_replaced,
+    })
+}
+
+/// The chip tag in the drive's latest valid backup, when there is one.
+fn chip_from_backup(base: &Path, drive: &Drive) -> Option<String> {
+    let (path, bundle) = backup::find_latest_backup(base, &drive.identity).ok()?;
+    let firmware = bundle.part(backup::parts::FIRMWARE)?;
+    let (_, chip) = mt19xx::find_chip_tag(&firmware.bytes)?;
+    log::info!("drive chip {chip} taken from its backup {}", path.display());
+    Some(chip.name().to_string())
+}
+
+/// Flash `image` onto `drive`. See the module header for the sequence and its guarantees.
+pub fn flash(
+    dev: &mut Device<'_>,
+    drive: &Drive,
+    image: &ImageFile,
+    opts: &FlashOptions,
+    progress: &mut dyn FnMut(Progress),
+) -> Result<FlashOutcome, Error> {
+    // 1. Gates: any refusal returns before a single write.
+    let plan = plan_flash(
+        drive,
+        image,
+        &opts.waivers,
+        &opts.backup_base,
+        opts.ready_limit,
+    )?;
+    if let Some(refusal) = plan.refusal() {
+        return Err(refusal);
+    }
+    // 2. Dry run ends here.
+    if opts.execution == Execution::DryRun {
+        return Ok(FlashOutcome::Planned(Box::new(plan)));
+    }
+    let flash = drive.flash_access()?;
+    let layout = flash.layout();
+    let next = NextSteps::new(dev, image, drive);
+
+    // 3. Protections, then the mandatory backup: failure of either means zero writes.
+    let session = WriteSession::begin(dev, "flashing optical drive firmware")?;
+    let backup = backup::backup(dev, drive, &opts.backup_base, progress)?;
+
+    // 4. Prepare and stream. No COMMIT after any failure here.
+    let t = dev.transport();
+    flash
+        .prepare(t)
+        .map_err(|e| next.interrupted("prepare (entering download mode)", e, Burned::No))?;
+    progress(Progress {
+        phase: Phase::Prepare,
+        done: 1,
+        total: 1,
+    });
+    let chunks = layout.size.div_ceil(layout.write_chunk);
+    for (i, chunk) in image.bytes.chunks(layout.write_chunk).enumerate() {
+        let offset = (i * layout.write_chunk) as u32;
+        let burned = if i + 1 == chunks {
+            Burned::Maybe
+        } else {
+            Burned::No
+        };
+        flash.write_chunk(t, offset, chunk).map_err(|e| {
+            next.interrupted(
+                &format!("streaming chunk {}/{chunks} at {offset:#x}", i + 1),
+                e,
+                burned,
+            )
+        })?;
+        progress(Progress {
+            phase: Phase::Write,
+            done: offset as usize + chunk.len(),
+            total: layout.size,
+        });
+    }
+
+    // 5. Commit, then wait for the drive to come back.
+    let reply = flash
+        .commit(t)
+        .map_err(|e| next.interrupted("commit", e, Burned::Maybe))?;
+    progress(Progress {
+        phase: Phase::Commit,
+        done: 1,
+        total: 1,
+    });
+    flash
+        .wait_ready(t, opts.ready_limit)
+        .map_err(|e| next.interrupted("waiting for the drive after the burn", e, Burned::Maybe))?;
+    progress(Progress {
+        phase: Phase::WaitReady,
+        done: 1,
+        total: 1,
+    });
+
+    // 6. Read back everything outside the protected boot region and compare.
+    let verify_range = layout.protected.end as u32..layout.size as u32;
+    let mut verify = ReadReport {
+        chunk: backup.read.chunk,
+        ..ReadReport::default()
+    };
+    let sweep = Sweep {
+        range: verify_range.clone(),
+        chunk: verify.chunk,
+        unreadable: Unreadable::Fail,
+        phase: Phase::Verify,
+    };
+    let read = dump::read_region(t, flash, &sweep, &mut verify, progress).map_err(|e| match e {
+        Error::Family(source) => next.interrupted("read-back verify", source, Burned::Yes),
+        other => other,
+    })?;
+    let expected = &image.bytes[verify_range.start as usize..verify_range.end as usize];
+    if let Some(err) = next.compare(verify_range.start, expected, &read) {
+        return Err(err);
+    }
+    let deferred_signals = session.end().iter().map(|s| s.to_string()).collect();
+    Ok(FlashOutcome::Flashed(Box::new(FlashReport {
+        plan,
+        backup,
+        commit: match reply {
+            CommitReply::Good => "GOOD".to_string(),
+            CommitReply::Benign(s) => format!("{s} (benign after a burn)"),
+        },
+        verify,
+        deferred_signals,
+    })))
+}
+
+/// How far a failed write got.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Burned {
+    /// Before the chunk that starts the burn.
+    No,
+    /// The burning chunk, the commit or the wait failed: the burn may be partial.
+    Maybe,
+    /// The burn completed; the read-back failed.
+    Yes,
+}
+
+/// Builds the "likely state and next command" of a failed write.
+struct NextSteps {
+    flash_cmd: String,
+    rescue_cmd: String,
+    was_recovery: bool,
+}
+
+impl NextSteps {
+    fn new(dev: &Device<'_>, image: &ImageFile, drive: &Drive) -> NextSteps {
+        let image = image.path.display();
+        NextSteps {
+            flash_cmd: format!("odflash flash {} {image} --execute", dev.name),
+            rescue_cmd: format!("sudo odflash rescue {} {image}", dev.name),
+            was_recovery: drive.state == DriveState::Recovery,
+        }
+    }
+
+    fn condition(&self, burned: Burned) -> DriveCondition {
+        match burned {
+            // ASSUMPTION: MT19xx drives stage chunks in RAM and program only when the last one
+            // arrives (record row 6), so a failure before it leaves the flash untouched.
+            Burned::No if self.was_recovery => DriveCondition {
+                state: "nothing was burned: the drive is still in its boot loader".into(),
+                next: self.rescue_cmd.clone(),
+            },
+            Burned::No => DriveCondition {
+                state: "nothing was burned: the drive still runs its old firmware (power-cycle it \
+                        if it does not answer)"
+                    .into(),
+                next: self.flash_cmd.clone(),
+            },
+            Burned::Maybe => DriveCondition {
+                state: "the burn may have been interrupted: the drive will likely come up in its \
+                        boot loader"
+                    .into(),
+                next: self.rescue_cmd.clone(),
+            },
+            Burned::Yes => DriveCondition {
+                state: "the image was burned but could not be verified: the drive's firmware may \
+                        be damaged"
+                    .into(),
+                next: self.rescue_cmd.clone(),
+            },
+        }
+    }
+
+    fn interrupted(&self, phase: &str, source: family::Error, burned: Burned) -> Error {
+        Error::WriteInterrupted {
+            phase: phase.to_string(),
+            source,
+            condition: self.condition(burned),
+        }
+    }
+
+    /// A [`Error::VerifyMismatch`] when `found` differs from `expected` (both starting at
+    /// flash offset `base`).
+    fn compare(&self, base: u32, expected: &[u8], found: &[u8]) -> Option<Error> {
+        let mut diffs = expected
+            .iter()
+            .zip(found)
+            .enumerate()
+            .filter(|(_, (a, b))| a != b);
+        let (first, (&e, &f)) = diffs.next()?;
+        Some(Error::VerifyMismatch {
+            offset: base + first as u32,
+            expected: e,
+            found: f,
+            mismatched: 1 + diffs.count(),
+            condition: self.condition(Burned::Yes),
+        })
+    }
+}

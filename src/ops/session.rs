@@ -1,0 +1,52 @@
+//! The protections held around every device write: the exclusive device lock, blocked
+//! termination signals and the sleep/shutdown inhibitor, taken together in the order a write
+//! needs them and released together.
+//!
+//! Owns [`WriteSession`]. It sends no commands.
+
+use nix::sys::signal::Signal;
+
+use super::drive::Device;
+use super::error::Error;
+use super::inhibit::Inhibitor;
+use super::lock::DeviceLock;
+use super::signals::TerminationBlock;
+
+/// Held while a drive is being written.
+#[derive(Debug)]
+pub struct WriteSession {
+    // Field order is drop order: the inhibitor and the lock go after the signal mask.
+    signals: TerminationBlock,
+    _inhibitor: Option<Inhibitor>,
+    _lock: Option<DeviceLock>,
+}
+
+impl WriteSession {
+    /// Lock the device (when it has a node to lock), block SIGINT/SIGTERM/SIGHUP and take the
+    /// inhibitor (`why` is shown by logind). [`Error::Busy`] when another process writes it.
+    pub fn begin(dev: &Device<'_>, why: &str) -> Result<WriteSession, Error> {
+        let lock = dev
+            .lock_path
+            .as_deref()
+            .map(DeviceLock::acquire)
+            .transpose()?;
+        let signals = TerminationBlock::acquire()
+            .map_err(|e| Error::io("signal mask", std::io::Error::from(e)))?;
+        Ok(WriteSession {
+            signals,
+            _inhibitor: Inhibitor::acquire(why),
+            _lock: lock,
+        })
+    }
+
+    /// Release everything; returns the termination signals that arrived meanwhile, so the
+    /// caller can report and then exit.
+    pub fn end(self) -> Vec<Signal> {
+        let WriteSession {
+            signals,
+            _inhibitor,
+            _lock,
+        } = self;
+        signals.release()
+    }
+}

@@ -1,0 +1,390 @@
+//! The flash engine against emulated drives: gates, backup, fault plan at every phase,
+//! recovery. Assertions are on the emulator's command log and flash contents.
+
+mod ops_common;
+
+use ops_common::*;
+
+use odflash::emu::{Action, Mode, Phase};
+use odflash::image::layout::{BOOT_REGION_END, FLASH_SIZE};
+use odflash::image::mt19xx::Chip;
+use odflash::image::synth::{build_mt19xx, Banner, Breakage, SynthSpec};
+use odflash::ops::backup;
+use odflash::ops::flash::{flash, Execution, FlashOptions, FlashOutcome, ImageFile};
+use odflash::ops::gates::{Crossflash, Downgrade, Gate, Reinstall, Waivers};
+use odflash::ops::{Error, ExitCode};
+
+fn options(base: &std::path::Path, execution: Execution) -> FlashOptions {
+    FlashOptions {
+        execution,
+        backup_base: base.to_path_buf(),
+        ..FlashOptions::default()
+    }
+}
+
+fn run(
+    drive: &mut odflash::emu::Drive,
+    image: &ImageFile,
+    opts: &FlashOptions,
+) -> Result<FlashOutcome, Error> {
+    let (mut dev, identified) = device(drive);
+    flash(&mut dev, &identified, image, opts, &mut quiet)
+}
+
+#[test]
+fn dry_run_plans_and_writes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut drive = mt1959();
+    let outcome = run(
+        &mut drive,
+        &upgrade(),
+        &options(dir.path(), Execution::DryRun),
+    )
+    .unwrap();
+    let FlashOutcome::Planned(plan) = outcome else {
+        panic!("dry run flashed")
+    };
+    assert_eq!(plan.gates.len(), Gate::ALL.len());
+    assert!(plan.point_of_no_return.contains("128/128"));
+    assert_eq!(count(&drive, WRITE_BUFFER), 0);
+    assert_eq!(
+        std::fs::read_dir(dir.path()).unwrap().count(),
+        0,
+        "no backup in a dry run"
+    );
+}
+
+fn refused_by(image: ImageFile, waivers: Waivers) -> (Gate, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let mut drive = mt1959();
+    let mut opts = options(dir.path(), Execution::Execute);
+    opts.waivers = waivers;
+    let err = run(&mut drive, &image, &opts).unwrap_err();
+    assert_eq!(err.exit_code(), ExitCode::GateRefused);
+    assert_eq!(
+        count(&drive, WRITE_BUFFER),
+        0,
+        "a refusing gate sent a write"
+    );
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+    match err {
+        Error::GateRefused { gate, reason } => (gate, reason),
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn each_gate_refuses_with_zero_writes() {
+    let none = Waivers::default;
+    let cases = [
+        (image_with("1.04", Breakage::Truncated), Gate::Size),
+        (image_with("1.04", Breakage::BadCmac), Gate::Integrity),
+        (image_with("1.04", Breakage::WrongTag), Gate::ChipFamily),
+        (image_with("1.04", Breakage::RawDump), Gate::NotRawDump),
+        (image_with("1.03", Breakage::None), Gate::Version),
+        (image_with("1.00", Breakage::None), Gate::Version),
+    ];
+    for (image, gate) in cases {
+        assert_eq!(refused_by(image, none()).0, gate);
+    }
+    let mut other_model = SynthSpec::new(Chip::Mt1959, "HL-DT-ST", "BD-RE BU20N", "1.04");
+    let image = ImageFile {
+        path: "/images/bu20n.bin".into(),
+        bytes: build_mt19xx(&other_model),
+    };
+    let (gate, reason) = refused_by(image, none());
+    assert_eq!(gate, Gate::Model);
+    assert!(
+        reason.contains("BU20N") && reason.contains("--crossflash"),
+        "{reason}"
+    );
+    other_model.model = "BD-RE BU40N".into();
+    other_model.banner = Banner::Jb8;
+    let image = ImageFile {
+        path: "/images/jb8.bin".into(),
+        bytes: build_mt19xx(&other_model),
+    };
+    assert_eq!(refused_by(image, none()).0, Gate::KnownBootBanner);
+}
+
+#[test]
+fn chip_family_gate_ignores_every_waiver() {
+    let all = Waivers {
+        crossflash: Crossflash::Allowed,
+        reinstall: Reinstall::Allowed,
+        downgrade: Downgrade::Allowed,
+        ..Waivers::default()
+    };
+    let (gate, _) = refused_by(image_with("1.04", Breakage::WrongTag), all);
+    assert_eq!(gate, Gate::ChipFamily);
+}
+
+#[test]
+fn reinstall_waiver_lets_the_same_version_through() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut drive = mt1959();
+    let mut opts = options(dir.path(), Execution::DryRun);
+    opts.waivers.reinstall = Reinstall::Allowed;
+    let outcome = run(&mut drive, &image_with("1.03", Breakage::None), &opts).unwrap();
+    assert!(matches!(outcome, FlashOutcome::Planned(_)));
+}
+
+#[test]
+fn flash_backs_up_writes_commits_and_verifies() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut drive = mt1959();
+    let before = drive.flash().to_vec();
+    let image = upgrade();
+    let outcome = run(&mut drive, &image, &options(dir.path(), Execution::Execute)).unwrap();
+    let FlashOutcome::Flashed(report) = outcome else {
+        panic!("not flashed")
+    };
+    assert_eq!(writes_with_mode(&drive, MODE_COMMIT), 1);
+    assert_eq!(drive.mode(), Mode::App);
+    assert_eq!(
+        &drive.flash()[BOOT_REGION_END..],
+        &image.bytes[BOOT_REGION_END..]
+    );
+    assert_eq!(
+        &drive.flash()[..BOOT_REGION_END],
+        &before[..BOOT_REGION_END]
+    );
+    // The backup is on disk, valid, and holds the old flash.
+    let b = odflash::ops::bundle::read_bundle(&report.backup.path).unwrap();
+    let fw = b.part(backup::parts::FIRMWARE).unwrap();
+    assert_eq!(&fw.bytes[BOOT_REGION_END..], &before[BOOT_REGION_END..]);
+    // The backup was complete before the first write: every READ precedes every WRITE BUFFER.
+    let log = drive.command_log();
+    let first_write = log
+        .iter()
+        .position(|c| c.opcode() == Some(WRITE_BUFFER))
+        .unwrap();
+    let reads_before = log[..first_write]
+        .iter()
+        .filter(|c| c.opcode() == Some(0x3C))
+        .count();
+    assert!(reads_before >= FLASH_SIZE / 0x1_0000);
+}
+
+#[test]
+fn unwritable_backup_dir_means_zero_writes() {
+    let dir = tempfile::tempdir().unwrap();
+    let blocker = dir.path().join("not-a-dir");
+    std::fs::write(&blocker, b"x").unwrap();
+    let mut drive = mt1959();
+    let err = run(
+        &mut drive,
+        &upgrade(),
+        &options(&blocker.join("backups"), Execution::Execute),
+    )
+    .unwrap_err();
+    assert!(matches!(err, Error::Backup(_)), "{err:?}");
+    assert_eq!(err.exit_code(), ExitCode::BackupFailed);
+    assert_eq!(count(&drive, WRITE_BUFFER), 0);
+}
+
+#[test]
+fn backup_read_failure_means_zero_writes() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut drive = mt1959();
+    // The calibration window cannot be read: the backup is useless, so nothing is written.
+    drive
+        .set_fault_plan(odflash::emu::FaultPlan {
+            faults: vec![odflash::emu::Fault {
+                trigger: odflash::emu::Trigger {
+                    opcode: Some(0x3C),
+                    offset: Some(0x1F_8000),
+                    ..Default::default()
+                },
+                action: hardware_error(),
+                repeat: true,
+            }],
+        })
+        .unwrap();
+    let err = run(
+        &mut drive,
+        &upgrade(),
+        &options(dir.path(), Execution::Execute),
+    )
+    .unwrap_err();
+    assert!(matches!(err, Error::Backup(_)), "{err:?}");
+    assert_eq!(count(&drive, WRITE_BUFFER), 0);
+}
+
+#[test]
+fn stream_failure_never_commits_and_says_nothing_was_burned() {
+    for action in [hardware_error(), Action::Timeout, Action::Reset] {
+        let dir = tempfile::tempdir().unwrap();
+        let mut drive = mt1959();
+        let before = drive.flash().to_vec();
+        drive
+            .set_fault_plan(fault(at(Phase::Stream, Some(0x8_0000)), action.clone()))
+            .unwrap();
+        let err = run(
+            &mut drive,
+            &upgrade(),
+            &options(dir.path(), Execution::Execute),
+        )
+        .unwrap_err();
+        assert_eq!(
+            err.exit_code(),
+            ExitCode::WriteInterrupted,
+            "{action:?}: {err}"
+        );
+        let condition = err.condition().unwrap();
+        assert!(
+            condition.state.contains("nothing was burned"),
+            "{condition}"
+        );
+        assert_eq!(
+            condition.next,
+            "odflash flash emu:mt1959 /images/bu40n.bin --execute"
+        );
+        assert_eq!(writes_with_mode(&drive, MODE_COMMIT), 0, "{action:?}");
+        assert_eq!(drive.flash(), &before[..]);
+    }
+}
+
+#[test]
+fn power_loss_mid_burn_leaves_recovery_and_a_second_flash_succeeds() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut drive = mt1959();
+    drive
+        .set_fault_plan(fault(at(Phase::Burn, None), Action::PowerLoss))
+        .unwrap();
+    let image = upgrade();
+    let err = run(&mut drive, &image, &options(dir.path(), Execution::Execute)).unwrap_err();
+    let condition = err.condition().expect("a condition").clone();
+    assert!(condition.state.contains("boot loader"), "{condition}");
+    assert_eq!(
+        condition.next,
+        "sudo odflash rescue emu:mt1959 /images/bu40n.bin"
+    );
+    assert_eq!(drive.mode(), Mode::Boot);
+
+    // Rescue: the drive identifies in recovery and the same image flashes and verifies.
+    drive
+        .set_fault_plan(odflash::emu::FaultPlan::default())
+        .unwrap();
+    let (mut dev, identified) = device(&mut drive);
+    assert_eq!(identified.state, odflash::family::DriveState::Recovery);
+    let outcome = flash(
+        &mut dev,
+        &identified,
+        &image,
+        &options(dir.path(), Execution::Execute),
+        &mut quiet,
+    )
+    .unwrap();
+    assert!(matches!(outcome, FlashOutcome::Flashed(_)));
+    drop(dev);
+    assert_eq!(drive.mode(), Mode::App);
+    assert_eq!(
+        &drive.flash()[BOOT_REGION_END..],
+        &image.bytes[BOOT_REGION_END..]
+    );
+}
+
+#[test]
+fn faults_after_the_burn_are_never_reported_as_success() {
+    let cases = [at(Phase::Commit, None), at(Phase::Verify, Some(0x15_0000))];
+    for trigger in cases {
+        for action in [
+            hardware_error(),
+            Action::PowerLoss,
+            Action::ShortTransfer { bytes: 16 },
+        ] {
+            let dir = tempfile::tempdir().unwrap();
+            let mut drive = mt1959();
+            drive
+                .set_fault_plan(fault(trigger.clone(), action.clone()))
+                .unwrap();
+            let result = run(
+                &mut drive,
+                &upgrade(),
+                &options(dir.path(), Execution::Execute),
+            );
+            let holds_image = drive.flash()[BOOT_REGION_END..]
+                == upgrade().bytes[BOOT_REGION_END..]
+                && drive.mode() == Mode::App;
+            match result {
+                Ok(_) => assert!(
+                    holds_image,
+                    "{trigger:?} {action:?}: success without the image"
+                ),
+                Err(e) => {
+                    let c = e
+                        .condition()
+                        .unwrap_or_else(|| panic!("{trigger:?} {action:?}: {e}"));
+                    assert!(c.next.contains("rescue"), "{c}");
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn identify_only_family_is_refused_before_any_write() {
+    let dir = tempfile::tempdir().unwrap();
+    let spec = odflash::emu::Spec::new(odflash::emu::Family::LiteonDvd(
+        odflash::emu::DvdPreset::Dru710a,
+    ));
+    let mut drive = odflash::emu::Drive::open(&spec).unwrap();
+    let image = ImageFile {
+        path: "/images/dru720a.bin".into(),
+        bytes: odflash::image::synth::build_dvd_era("SONY", "DVD RW DRU-720A", "BYX5"),
+    };
+    let err = run(&mut drive, &image, &options(dir.path(), Execution::Execute)).unwrap_err();
+    assert_eq!(err.exit_code(), ExitCode::FamilyUnsupported, "{err}");
+    assert_eq!(count(&drive, WRITE_BUFFER), 0);
+}
+
+/// The seed story: a DRU-720A-group image offered to a DRU-710A is refused by the model gate,
+/// which names both groups and the group table's reason.
+#[test]
+fn dru_720a_image_for_a_dru_710a_is_refused_with_the_group_reason() {
+    use odflash::ops::flash::build_compat;
+    use odflash::ops::gates::{check_model, Compat, Verdict};
+    let compat = build_compat("DVD RW DRU-710A", "DVD RW DRU-720A");
+    let Compat::OtherGroup {
+        image_group,
+        drive_group,
+        reason,
+    } = &compat
+    else {
+        panic!("{compat:?}")
+    };
+    assert_ne!(image_group, drive_group);
+    assert!(!reason.is_empty());
+    let mut input = odflash::ops::gates::GateInput {
+        compat: compat.clone(),
+        ..placeholder_input()
+    };
+    match check_model(&input, Crossflash::Refused) {
+        Verdict::Refused { reason: r, waiver } => {
+            assert!(r.contains(image_group.as_str()) && r.contains(drive_group.as_str()));
+            assert_eq!(waiver, Some("--crossflash"));
+        }
+        other => panic!("{other:?}"),
+    }
+    input.compat = build_compat("DVD RW DRU-710A", "DVD RW DRU-710A");
+    assert!(!check_model(&input, Crossflash::Refused).is_refused());
+}
+
+fn placeholder_input() -> odflash::ops::gates::GateInput {
+    use odflash::ops::gates::{BannerCheck, Compat, GateInput, VersionOrder};
+    GateInput {
+        expected_size: 0x10_0000,
+        image_size: 0x10_0000,
+        integrity: Ok("ok".into()),
+        image_chip: None,
+        drive_chip: None,
+        compat: Compat::SameModel {
+            model: String::new(),
+        },
+        raw_dump: None,
+        banner: BannerCheck::Unknown { banner: None },
+        version: VersionOrder::Unknown { why: String::new() },
+        bad_bridge: None,
+    }
+}
