@@ -174,7 +174,7 @@ fn unsupported_commands_are_illegal_request_never_zeros() {
     let vendor = [
         vec![0xF1, 0x06, 0, 0, 0, 0, 0, 0, 0x10, 0],
         vec![0xFF, 0x00, 0xFF, 0, 0, 0, 0, 0, 0, 0, 0, 0xAA],
-        vec![0x28, 0, 0, 0, 0, 0, 0, 0, 1, 0],
+        vec![0x3E, 0, 0, 0, 0, 0, 0, 0, 1, 0],
         vec![0x1A, 0, 0x2A, 0, 0xFF, 0],
         vec![0xDF, 0x83, 0, 0, 0xFF, 0, 0, 0, 0, 0, 0, 0],
     ];
@@ -184,6 +184,21 @@ fn unsupported_commands_are_illegal_request_never_zeros() {
         assert!(got.is_empty());
     }
     assert_eq!(sense(&no_data(&mut d, &[])), INVALID_OPCODE);
+}
+
+#[test]
+fn medium_access_without_a_disc_is_not_ready() {
+    for spec in ["emu:mt1959", "emu:dru-710a"] {
+        let mut d = open(spec);
+        let (o, _) = read(&mut d, &[0x25, 0, 0, 0, 0, 0, 0, 0, 0, 0], 8);
+        assert_eq!(sense(&o), NO_MEDIUM, "{spec}");
+        let (o, _) = read(&mut d, &[0x43, 0, 0, 0, 0, 0, 0, 0, 12, 0], 12);
+        assert_eq!(sense(&o), NO_MEDIUM, "{spec}");
+        good(&no_data(&mut d, &[0x1E, 0, 0, 0, 1, 0]));
+    }
+    let mut d = open("emu:mt1959,mode=needs-attention");
+    let (o, _) = read(&mut d, &[0x25, 0, 0, 0, 0, 0, 0, 0, 0, 0], 8);
+    assert_eq!(sense(&o), (SenseKey::NotReady, 0x04, 0x03));
 }
 
 #[test]

@@ -61,7 +61,8 @@ impl Dvd {
             opcode::GET_CONFIGURATION => mmc::get_configuration(cdb, &self.presentation()),
             opcode::MODE_SENSE_10 => mmc::mode_sense_10(cdb, &self.presentation()),
             opcode::GET_EVENT_STATUS => mmc::event_status(cdb),
-            0x1B => Reply::Done,
+            op if mmc::MECHANISM.contains(&op) => Reply::Done,
+            op if mmc::MEDIUM_ACCESS.contains(&op) => mmc::not_ready(0x3A, 0x00),
             _ => mmc::invalid_opcode(),
         }
     }

@@ -36,6 +36,16 @@ pub(crate) fn not_ready(asc: u8, ascq: u8) -> Reply {
     Reply::Check(Sense::new(SenseKey::NotReady, asc, ascq))
 }
 
+/// Medium-access commands of an MMC drive: READ FORMAT CAPACITIES, READ CAPACITY, READ(10),
+/// READ TOC/PMA/ATIP, READ DISC INFORMATION, READ TRACK INFORMATION, READ(12), READ DISC
+/// STRUCTURE. An empty drive answers them with its readiness (no medium), as a real drive does
+/// to the kernel's and udev's probes, rather than ILLEGAL REQUEST.
+pub(crate) const MEDIUM_ACCESS: [u8; 8] = [0x23, 0x25, 0x28, 0x43, 0x51, 0x52, 0xA8, 0xAD];
+
+/// PREVENT ALLOW MEDIUM REMOVAL (SPC-4 §6.9) and START STOP UNIT (SBC/MMC): accepted, nothing
+/// to lock, load or eject.
+pub(crate) const MECHANISM: [u8; 2] = [0x1E, 0x1B];
+
 /// The identity a drive presents through the standard commands.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Presentation {

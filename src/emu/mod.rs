@@ -460,6 +460,15 @@ impl Drive {
     }
 }
 
+/// A failed state save, as the transport reports it (the I/O error kind is kept).
+fn transport_error(e: Error) -> TransportError {
+    let kind = match &e {
+        Error::Io { source, .. } => source.kind(),
+        _ => std::io::ErrorKind::Other,
+    };
+    TransportError::Io(std::io::Error::new(kind, e.to_string()))
+}
+
 impl scsi::Transport for Drive {
     fn execute(
         &mut self,
@@ -483,9 +492,7 @@ impl scsi::Transport for Drive {
             requested,
             answer,
         });
-        if let Err(e) = self.save() {
-            return Err(TransportError::Io(std::io::Error::other(e.to_string())));
-        }
+        self.save().map_err(transport_error)?;
         result
     }
 

@@ -368,7 +368,8 @@ impl Mt19xx {
             opcode::GET_CONFIGURATION => mmc::get_configuration(cdb, &self.presentation()),
             opcode::MODE_SENSE_10 => mmc::mode_sense_10(cdb, &self.presentation()),
             opcode::GET_EVENT_STATUS => mmc::event_status(cdb),
-            0x1B => Reply::Done, // START STOP UNIT: nothing to load or eject.
+            op if mmc::MECHANISM.contains(&op) => Reply::Done,
+            op if mmc::MEDIUM_ACCESS.contains(&op) => self.test_unit_ready(),
             opcode::READ_BUFFER => self.read_buffer(cdb),
             opcode::WRITE_BUFFER => self.write_buffer(cdb, out, partial, now),
             _ => mmc::invalid_opcode(),

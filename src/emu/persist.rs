@@ -17,12 +17,20 @@ use crate::image::layout::FLASH_SIZE;
 /// Version of the state file layout.
 const FORMAT: u32 = 1;
 
-/// The JSON document.
-#[derive(Serialize, Deserialize)]
+/// The JSON document, as read.
+#[derive(Deserialize)]
 struct Saved {
     format: u32,
     state: State,
     /// Whether a staged-data sidecar belongs to this state.
+    staged: bool,
+}
+
+/// The JSON document, as written (borrowing the state: no copy of the flash).
+#[derive(Serialize)]
+struct SavedRef<'a> {
+    format: u32,
+    state: &'a State,
     staged: bool,
 }
 
@@ -132,9 +140,9 @@ impl Store {
                 }
             }
         }
-        let doc = Saved {
+        let doc = SavedRef {
             format: FORMAT,
-            state: state.clone(),
+            state,
             staged,
         };
         let json = serde_json::to_vec_pretty(&doc).map_err(|e| Error::State {
