@@ -359,8 +359,14 @@ pub fn check_chip_family(input: &GateInput) -> Verdict {
 
 /// [`Gate::Model`]: overridable with [`Crossflash::Allowed`].
 pub fn check_model(input: &GateInput, crossflash: Crossflash) -> Verdict {
+    check_compat(&input.compat, crossflash)
+}
+
+/// The [`Gate::Model`] verdict for a model relation alone (also used for identify-only
+/// families, whose images get no other gate).
+pub fn check_compat(compat: &Compat, crossflash: Crossflash) -> Verdict {
     let allowed = crossflash == Crossflash::Allowed;
-    match &input.compat {
+    match compat {
         Compat::SameModel { model } => pass(format!("image made for this model ({model})")),
         Compat::SameGroup { group } => pass(format!("same compatibility group ({group})")),
         Compat::OtherGroup {

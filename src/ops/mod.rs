@@ -14,9 +14,11 @@ pub mod eeprom;
 pub mod error;
 pub mod flash;
 pub mod gates;
+pub mod hotplug;
 pub mod inhibit;
 pub mod lock;
 pub mod open;
+pub mod rescue;
 pub mod session;
 pub mod signals;
 

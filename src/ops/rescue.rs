@@ -1,0 +1,481 @@
+//! The guided rescue workflow (`odflash rescue`): identify the drive, check the image against
+//! it, flash and verify (through [`super::flash::flash`] and its gates), and restore the unit
+//! data from the newest backup of that drive.
+//!
+//! [`rescue`] reads top to bottom in that order. It never prints and never prompts: it reports
+//! each step to a [`Guide`] as an [`Event`] and asks the guide before every write
+//! ([`Question`]); the CLI implements the guide (a terminal conversation, or answers from
+//! flags). Waiting for the drive to appear and opening it are the caller's (`discover`, `open`).
+//!
+//! Identify-only families (DVD-era LiteOn/Sony) get the identification and the offline
+//! compat-group check of the image and nothing else: their write commands are not public
+//! (`shared/protocol/dvd-era-protocol.md` §6).
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::Serialize;
+
+use crate::family::{DriveState, FamilyId, Identity};
+use crate::image::{self, dvd, ImageKind};
+
+use super::backup;
+use super::drive::{self, Device, Drive};
+use super::eeprom::{self, FromOtherDrive, RestoreOptions, RestoreOutcome, RestoreReport};
+use super::error::Error;
+use super::flash::{self, Execution, FlashOptions, FlashOutcome, FlashReport, ImageFile, Plan};
+use super::gates::{self, Gate, GateVerdict, Verdict, Waivers};
+use super::Progress;
+
+/// The safe-mode procedure, one instruction per item, in order.
+// ASSUMPTION: the timing ("about 10 s") is the issue's; the record has "hold eject about 5 s at
+// power-on until the LED flashes" for LiteOn DVD writers (mtk-protocol.md §2, FORUM: myce "Sony
+// DRU-710A… need help (EEPROM)"). No public source gives an MT19xx key sequence: those drives
+// start their boot loader by themselves when the firmware fails its checks (§2).
+pub const SAFE_MODE_STEPS: [&str; 5] = [
+    "Power the drive off: unplug its USB cable or power lead (shut the computer down for an \
+     internal drive).",
+    "Press the eject button and keep it pressed.",
+    "Power the drive on while you hold the button.",
+    "Keep holding for about 10 seconds (LiteOn/Sony DVD writers: until the LED flashes).",
+    "Release the button. The drive now waits in its boot loader (safe mode).",
+];
+
+/// What the procedure means for a family, shown under [`SAFE_MODE_STEPS`] (`None`: before the
+/// drive is identified, both notes apply).
+pub fn safe_mode_note(family: Option<FamilyId>) -> &'static str {
+    match family {
+        Some(FamilyId::Mt19xx) => {
+            "MT1959/MT1939 drives also start their boot loader by themselves when their firmware \
+             fails its checks; odflash can flash them from there."
+        }
+        Some(FamilyId::LiteonDvd) => {
+            "DVD-era LiteOn/Sony writers: odflash can identify the drive in safe mode, but \
+             cannot flash it (its write commands are not public)."
+        }
+        None => {
+            "MT1959/MT1939 drives also enter it by themselves when their firmware fails its \
+             checks. DVD-era LiteOn/Sony writers can be identified but not flashed by odflash."
+        }
+    }
+}
+
+/// What odflash can and cannot do for a drive's family.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Capabilities {
+    /// What it can do.
+    pub can: Vec<&'static str>,
+    /// What it cannot do.
+    pub cannot: Vec<&'static str>,
+    /// Why not, with the source.
+    pub why: Option<&'static str>,
+}
+
+/// The capabilities for `drive`'s family (pure).
+pub fn capabilities(drive: &Drive) -> Capabilities {
+    match drive.family.flash() {
+        Some(_) => Capabilities {
+            can: vec![
+                "identify the drive and read its state",
+                "back up its flash and unit data",
+                "check an image against it with every safety gate",
+                "flash, wait for the drive and verify every byte",
+                "restore its unit data from a backup",
+            ],
+            cannot: Vec::new(),
+            why: None,
+        },
+        None => Capabilities {
+            can: vec![
+                "identify the drive (INQUIRY, firmware date, serial, readiness)",
+                "check a firmware image's model against the drive's compatibility group, offline",
+            ],
+            cannot: vec![
+                "flash firmware",
+                "read or write the EEPROM (unit data)",
+            ],
+            why: drive.family.identify_only_reason(),
+        },
+    }
+}
+
+/// An image checked against a drive.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
+pub enum ImageCheck {
+    /// A flashable family: the full flash plan with every gate's verdict.
+    Flash(Box<Plan>),
+    /// An identify-only family: only the model / compatibility-group gate applies.
+    CompatOnly {
+        /// The model the image names, when it names one.
+        image_model: Option<String>,
+        /// The verdict.
+        verdict: GateVerdict,
+    },
+}
+
+impl ImageCheck {
+    /// The first refusal as the error the workflow returns, if any.
+    pub fn refusal(&self) -> Option<Error> {
+        match self {
+            ImageCheck::Flash(plan) => plan.refusal(),
+            ImageCheck::CompatOnly { verdict, .. } => gates::first_refusal(std::slice::from_ref(verdict)),
+        }
+    }
+}
+
+/// Check `image` against `drive` without touching the device: the flash gates for a flashable
+/// family, the compat-group gate for an identify-only one.
+pub fn check_image(
+    drive: &Drive,
+    image: &ImageFile,
+    waivers: &Waivers,
+    backup_base: &Path,
+    ready_limit: Duration,
+) -> Result<ImageCheck, Error> {
+    if drive.family.flash().is_some() {
+        let plan = flash::plan_flash(drive, image, waivers, backup_base, ready_limit)?;
+        return Ok(ImageCheck::Flash(Box::new(plan)));
+    }
+    match image::detect(&image.bytes) {
+        ImageKind::DvdEra => {
+            let parsed = dvd::parse_dvd_era(&image.bytes)
+                .map_err(|e| Error::bad_file(&image.path, e.to_string()))?;
+            let image_model = parsed.identity.map(|id| id.model);
+            let verdict = match &image_model {
+                Some(model) => gates::check_compat(
+                    &flash::build_compat(&drive.identity.model, model),
+                    waivers.crossflash,
+                ),
+                None => Verdict::Refused {
+                    reason: "the image names no model, so it cannot be matched to this drive"
+                        .into(),
+                    waiver: None,
+                },
+            };
+            Ok(ImageCheck::CompatOnly {
+                image_model,
+                verdict: GateVerdict {
+                    gate: Gate::Model,
+                    verdict,
+                },
+            })
+        }
+        ImageKind::Mt19xx => Ok(ImageCheck::CompatOnly {
+            image_model: None,
+            verdict: GateVerdict {
+                gate: Gate::ChipFamily,
+                verdict: Verdict::Refused {
+                    reason: format!(
+                        "this is an MT1959/MT1939 image; the drive is a {} drive",
+                        drive.family_id()
+                    ),
+                    waiver: None,
+                },
+            },
+        }),
+        ImageKind::Unknown => Err(Error::bad_file(
+            &image.path,
+            "neither an MT19xx nor a DVD-era LiteOn/MediaTek image",
+        )),
+    }
+}
+
+/// `--restore-unit-data`: whether to restore the unit data after the flash.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+pub enum RestoreUnitData {
+    /// Offer it when the drive needs attention (default).
+    #[default]
+    Offer,
+    /// Restore it (when a backup of this drive exists).
+    Yes,
+    /// Do not restore.
+    No,
+}
+
+/// What the user asked the rescue to do.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RescueOptions {
+    /// The firmware image, when given.
+    pub image: Option<ImageFile>,
+    /// Gate waivers.
+    pub waivers: Waivers,
+    /// Base directory of backups (the mandatory one and the one restored from).
+    pub backup_base: PathBuf,
+    /// Limit for the drive to come back after the burn.
+    pub ready_limit: Duration,
+    /// Unit-data restore choice.
+    pub restore: RestoreUnitData,
+}
+
+/// A step of the rescue, reported to the [`Guide`] as it happens.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Event {
+    /// The drive was identified (again after a write).
+    Identified {
+        /// Family.
+        family: FamilyId,
+        /// Identity.
+        identity: Identity,
+        /// State.
+        state: DriveState,
+        /// True for the identification after a flash or restore.
+        after_write: bool,
+    },
+    /// The family is identify-only: what odflash can and cannot do.
+    IdentifyOnly(Capabilities),
+    /// No image was given; what to run (or that nothing is needed).
+    NoImage {
+        /// The drive needs a flash.
+        needs_flash: bool,
+        /// The command to run with an image.
+        next: String,
+    },
+    /// The image was checked.
+    ImageChecked(ImageCheck),
+    /// The user declined the flash: nothing was written.
+    DryRun {
+        /// The command that flashes.
+        next: String,
+    },
+    /// The flash finished and verified.
+    Flashed(Box<FlashReport>),
+    /// The backup the unit data would be restored from (`None`: no usable one).
+    UnitDataSource {
+        /// The bundle.
+        backup: Option<PathBuf>,
+    },
+    /// The unit data was restored and verified.
+    Restored(Box<RestoreReport>),
+    /// The unit data restore was skipped.
+    RestoreSkipped {
+        /// The command that restores it.
+        next: String,
+    },
+}
+
+/// A write the rescue wants to do; the [`Guide`] answers before anything is sent.
+#[derive(Debug, Clone, Copy)]
+pub enum Question<'a> {
+    /// Flash according to this plan (every gate passed).
+    Flash(&'a Plan),
+    /// Restore the unit data from this backup.
+    RestoreUnitData {
+        /// The bundle.
+        backup: &'a Path,
+        /// The drive's state now.
+        state: &'a DriveState,
+    },
+}
+
+/// The guide's answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Answer {
+    /// Go ahead.
+    Proceed,
+    /// Do not write.
+    Decline,
+}
+
+/// Receives the rescue's steps and answers its questions (the CLI: a terminal or flags).
+pub trait Guide {
+    /// A step happened.
+    fn event(&mut self, event: &Event);
+    /// Progress of a read or write.
+    fn progress(&mut self, progress: Progress);
+    /// May the rescue do this write?
+    fn ask(&mut self, question: Question<'_>) -> Answer;
+}
+
+/// How the rescue ended (errors are [`Error`]s with their exit codes).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RescueReport {
+    /// The drive's state when the rescue started.
+    pub initial: DriveState,
+    /// Its state at the end (after any writes).
+    pub last: DriveState,
+    /// True when firmware was flashed and verified.
+    pub flashed: bool,
+    /// True when unit data was restored and verified.
+    pub restored: bool,
+}
+
+/// Run the rescue on the opened `dev`. See the module header for the order of steps.
+///
+/// Identify-only families end in [`Error::GateRefused`] (the image does not fit) or
+/// [`Error::IdentifyOnly`] (it may fit, but odflash cannot flash it).
+pub fn rescue(
+    dev: &mut Device<'_>,
+    opts: &RescueOptions,
+    guide: &mut dyn Guide,
+) -> Result<RescueReport, Error> {
+    // 1. Identify.
+    let mut found = identify(dev, guide, false)?;
+    let initial = found.state.clone();
+    if found.family.flash().is_none() {
+        return identify_only(&found, opts, guide);
+    }
+
+    // The newest backup *before* anything is written: that one holds the unit data the drive
+    // had, whatever the flash's own backup of a damaged drive holds.
+    let earlier_backup = backup::find_latest_backup(&opts.backup_base, &found.identity)
+        .map(|(path, _)| path)
+        .ok();
+
+    // 2. Check the image, 3. flash it.
+    let mut flash_backup = None;
+    let mut report = RescueReport {
+        initial: initial.clone(),
+        last: initial.clone(),
+        flashed: false,
+        restored: false,
+    };
+    match &opts.image {
+        None => guide.event(&Event::NoImage {
+            needs_flash: initial == DriveState::Recovery,
+            next: format!("odflash rescue {} IMAGE", dev.name),
+        }),
+        Some(image) => {
+            let plan = flash::plan_flash(
+                &found,
+                image,
+                &opts.waivers,
+                &opts.backup_base,
+                opts.ready_limit,
+            )?;
+            guide.event(&Event::ImageChecked(ImageCheck::Flash(Box::new(plan.clone()))));
+            if let Some(refusal) = plan.refusal() {
+                return Err(refusal);
+            }
+            if guide.ask(Question::Flash(&plan)) == Answer::Decline {
+                guide.event(&Event::DryRun {
+                    next: format!(
+                        "odflash rescue {} {} --execute --yes-i-understand-the-risk",
+                        dev.name,
+                        image.path.display()
+                    ),
+                });
+                return Ok(report);
+            }
+            let flash_opts = FlashOptions {
+                waivers: opts.waivers,
+                execution: Execution::Execute,
+                backup_base: opts.backup_base.clone(),
+                ready_limit: opts.ready_limit,
+            };
+            let mut progress = |p: Progress| guide.progress(p);
+            let outcome = flash::flash(dev, &found, image, &flash_opts, &mut progress)?;
+            let FlashOutcome::Flashed(flashed) = outcome else {
+                unreachable!("an executed flash reports Flashed");
+            };
+            flash_backup = Some(flashed.backup.path.clone());
+            guide.event(&Event::Flashed(flashed));
+            report.flashed = true;
+            found = identify(dev, guide, true)?;
+            report.last = found.state.clone();
+        }
+    }
+
+    // 4. Unit data. A drive that needed attention before anything was written had bad unit
+    // data in the flash's own backup too, so only an earlier backup serves it.
+    let source = earlier_backup.or(match initial {
+        DriveState::NeedsAttention { .. } => None,
+        _ => flash_backup,
+    });
+    let needs_attention = matches!(found.state, DriveState::NeedsAttention { .. });
+    let wanted = match opts.restore {
+        RestoreUnitData::Yes => true,
+        RestoreUnitData::Offer => needs_attention,
+        RestoreUnitData::No => false,
+    };
+    let restore_cmd = |file: &str| format!("odflash eeprom restore {} {file} --execute", dev.name);
+    if !wanted {
+        if needs_attention {
+            let file = source.as_deref().map_or("FILE".into(), |p| p.display().to_string());
+            guide.event(&Event::RestoreSkipped {
+                next: restore_cmd(&file),
+            });
+        }
+        return Ok(report);
+    }
+    guide.event(&Event::UnitDataSource {
+        backup: source.clone(),
+    });
+    let Some(source) = source else {
+        return Ok(report);
+    };
+    if guide.ask(Question::RestoreUnitData {
+        backup: &source,
+        state: &found.state,
+    }) == Answer::Decline
+    {
+        guide.event(&Event::RestoreSkipped {
+            next: restore_cmd(&source.display().to_string()),
+        });
+        return Ok(report);
+    }
+    let restore_opts = RestoreOptions {
+        from_other_drive: FromOtherDrive::Refused,
+        execution: Execution::Execute,
+        backup_base: opts.backup_base.clone(),
+    };
+    let mut progress = |p: Progress| guide.progress(p);
+    let outcome = eeprom::restore_unit_data(dev, &found, &source, &restore_opts, &mut progress)?;
+    if let RestoreOutcome::Restored(restored) = outcome {
+        guide.event(&Event::Restored(restored));
+        report.restored = true;
+    }
+    let found = identify(dev, guide, true)?;
+    report.last = found.state;
+    Ok(report)
+}
+
+/// Identify the drive and report it.
+fn identify(dev: &mut Device<'_>, guide: &mut dyn Guide, after_write: bool) -> Result<Drive, Error> {
+    let found = drive::identify(dev)?;
+    guide.event(&Event::Identified {
+        family: found.family_id(),
+        identity: found.identity.clone(),
+        state: found.state.clone(),
+        after_write,
+    });
+    Ok(found)
+}
+
+/// The identify-only path: say what odflash can and cannot do, check the image's group.
+fn identify_only(
+    found: &Drive,
+    opts: &RescueOptions,
+    guide: &mut dyn Guide,
+) -> Result<RescueReport, Error> {
+    guide.event(&Event::IdentifyOnly(capabilities(found)));
+    if let Some(image) = &opts.image {
+        let check = check_image(
+            found,
+            image,
+            &opts.waivers,
+            &opts.backup_base,
+            opts.ready_limit,
+        )?;
+        guide.event(&Event::ImageChecked(check.clone()));
+        if let Some(refusal) = check.refusal() {
+            return Err(refusal);
+        }
+    }
+    // A family without flash access: this is its IdentifyOnly error.
+    found.flash_access()?;
+    unreachable!("identify_only runs only for families without flash access")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn notes_name_the_family() {
+        assert!(safe_mode_note(Some(FamilyId::Mt19xx)).contains("boot loader"));
+        assert!(safe_mode_note(Some(FamilyId::LiteonDvd)).contains("cannot flash"));
+        assert!(safe_mode_note(None).contains("MT1959"));
+        assert!(SAFE_MODE_STEPS[3].contains("10 seconds"));
+    }
+}
