@@ -76,6 +76,53 @@ fn dump_respects_max_transfer_and_fills_unreadable_ranges() {
 }
 
 #[test]
+fn dump_aborts_on_timeout() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("drive.bin");
+    let mut drive = mt1959();
+    drive
+        .set_fault_plan(fault(
+            Trigger {
+                opcode: Some(0x3C),
+                offset: Some(0x12_0000),
+                ..Default::default()
+            },
+            Action::Timeout,
+        ))
+        .unwrap();
+    let (mut dev, identified) = device(&mut drive);
+    let err = dump(&mut dev, &identified, &out, &mut quiet).unwrap_err();
+    assert_eq!(err.exit_code(), ExitCode::Timeout, "{err}");
+    assert!(!out.exists());
+}
+
+#[test]
+fn short_reads_are_retried_in_pieces() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("drive.bin");
+    let mut drive = mt1959();
+    drive
+        .set_fault_plan(fault(
+            Trigger {
+                opcode: Some(0x3C),
+                offset: Some(0x12_0000),
+                ..Default::default()
+            },
+            Action::ShortTransfer { bytes: 100 },
+        ))
+        .unwrap();
+    let (mut dev, identified) = device(&mut drive);
+    let report = dump(&mut dev, &identified, &out, &mut quiet).unwrap();
+    drop(dev);
+    assert!(report.manifest.read.unreadable.is_empty());
+    let bytes = std::fs::read(&out).unwrap();
+    assert_eq!(
+        &bytes[0x12_0000..0x13_0000],
+        &drive.flash()[0x12_0000..0x13_0000]
+    );
+}
+
+#[test]
 fn dump_aborts_when_the_drive_goes_away() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("drive.bin");
@@ -160,9 +207,24 @@ fn unit_data_round_trip_and_other_drive_refusal() {
         &mut quiet,
     )
     .unwrap();
-    assert!(matches!(done, RestoreOutcome::Restored(_)));
+    let RestoreOutcome::Restored(report) = done else {
+        panic!("not restored")
+    };
+    assert!(
+        read_bundle(&report.backup.path).is_ok(),
+        "backup taken first"
+    );
     drop(dev);
     assert_eq!(count(&source, WRITE_BUFFER), 2, "one write per window");
+    // Every backup READ precedes the first write.
+    let log = source.command_log();
+    let first_write = log
+        .iter()
+        .position(|c| c.opcode() == Some(WRITE_BUFFER))
+        .unwrap();
+    assert!(log[first_write..]
+        .iter()
+        .all(|c| c.opcode() != Some(0x3C) || c.cdb[3..6] >= [0x1E, 0xC0, 0x00][..]));
 
     // Another drive: refused with zero writes unless allowed.
     let mut other = mt1959_serial("OTHER0000002");

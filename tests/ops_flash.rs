@@ -150,6 +150,15 @@ fn flash_backs_up_writes_commits_and_verifies() {
         &before[..BOOT_REGION_END]
     );
     // The backup is on disk, valid, and holds the old flash.
+    let expected_replaced: Vec<String> = [
+        ("identity", 0x1E_C000..0x1E_C100),
+        ("calibration", 0x1F_0000..0x20_0000),
+    ]
+    .into_iter()
+    .filter(|(_, r)| before[r.clone()] != image.bytes[r.clone()])
+    .map(|(n, _)| n.to_string())
+    .collect();
+    assert_eq!(report.unit_data_replaced, expected_replaced);
     let b = odflash::ops::bundle::read_bundle(&report.backup.path).unwrap();
     let fw = b.part(backup::parts::FIRMWARE).unwrap();
     assert_eq!(&fw.bytes[BOOT_REGION_END..], &before[BOOT_REGION_END..]);
@@ -387,4 +396,19 @@ fn placeholder_input() -> odflash::ops::gates::GateInput {
         version: VersionOrder::Unknown { why: String::new() },
         bad_bridge: None,
     }
+}
+
+#[test]
+fn offline_image_check_runs_the_drive_independent_gates() {
+    use odflash::ops::flash::check_image;
+    let good = check_image(&upgrade()).unwrap();
+    assert_eq!(good.len(), 4);
+    assert!(good.iter().all(|v| !v.verdict.is_refused()), "{good:?}");
+    let raw = check_image(&image_with("1.04", Breakage::RawDump)).unwrap();
+    let refused: Vec<Gate> = raw
+        .iter()
+        .filter(|v| v.verdict.is_refused())
+        .map(|v| v.gate)
+        .collect();
+    assert_eq!(refused, vec![Gate::NotRawDump]);
 }

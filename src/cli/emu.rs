@@ -2,7 +2,12 @@
 
 use std::path::PathBuf;
 
+use anyhow::Context;
 use clap::{Args, Subcommand, ValueEnum};
+use odflash::image::mt19xx::Chip;
+use odflash::image::synth::{self, Breakage, SynthSpec};
+use odflash::ops::atomic::{self, Mode};
+use odflash::ops::bundle::sha256_hex;
 
 /// `odflash emu` subcommands.
 #[derive(Debug, Subcommand)]
@@ -56,4 +61,54 @@ pub struct MakeImageArgs {
     /// Output file.
     #[arg(short, long, value_name = "FILE")]
     pub output: PathBuf,
+}
+
+impl EmuCommand {
+    /// Run the subcommand.
+    pub fn run(self) -> anyhow::Result<()> {
+        match self {
+            EmuCommand::MakeImage(a) => a.run(),
+        }
+    }
+}
+
+impl MakeImageArgs {
+    /// Build the image and write it atomically.
+    fn run(self) -> anyhow::Result<()> {
+        let bytes = match self.chip {
+            ChipArg::Mt1959 | ChipArg::Mt1939 => {
+                let chip = if matches!(self.chip, ChipArg::Mt1959) {
+                    Chip::Mt1959
+                } else {
+                    Chip::Mt1939
+                };
+                let mut spec = SynthSpec::new(chip, &self.vendor, &self.model, &self.revision);
+                spec.breakage = match self.broken {
+                    None => Breakage::None,
+                    Some(BrokenArg::BadCmac) => Breakage::BadCmac,
+                    Some(BrokenArg::WrongTag) => Breakage::WrongTag,
+                    Some(BrokenArg::Truncated) => Breakage::Truncated,
+                    Some(BrokenArg::RawDump) => Breakage::RawDump,
+                };
+                synth::build_mt19xx(&spec)
+            }
+            ChipArg::LiteonDvd => {
+                if self.broken.is_some() {
+                    anyhow::bail!(
+                        "--broken applies to MT19xx images only; drop it for --chip liteon-dvd"
+                    );
+                }
+                synth::build_dvd_era(&self.vendor, &self.model, &self.revision)
+            }
+        };
+        atomic::write_file(&self.output, &bytes, Mode::Shared)
+            .with_context(|| format!("writing {}", self.output.display()))?;
+        println!(
+            "wrote {} ({} bytes, sha256 {})",
+            self.output.display(),
+            bytes.len(),
+            sha256_hex(&bytes)
+        );
+        Ok(())
+    }
 }

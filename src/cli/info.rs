@@ -1,8 +1,12 @@
 //! `odflash info`: Show one drive.
 
-use std::path::PathBuf;
-
+use anyhow::Context;
 use clap::Args;
+use odflash::discover::sanitize;
+use odflash::ops::probe::{self, InfoReport};
+
+use super::args::Global;
+use super::output::print_json;
 
 /// `odflash info` arguments.
 #[derive(Debug, Args)]
@@ -12,4 +16,100 @@ pub struct InfoArgs {
     /// Machine-readable output.
     #[arg(long)]
     pub json: bool,
+}
+
+impl InfoArgs {
+    /// Show one drive.
+    pub fn run(self, global: &Global) -> anyhow::Result<()> {
+        let report = probe::info(&self.device, &global.open_options()?)
+            .with_context(|| format!("reading {}", self.device))?;
+        if self.json {
+            return print_json(&report);
+        }
+        print!("{}", render(&report));
+        Ok(())
+    }
+}
+
+/// The human-readable report; device-provided strings are sanitized.
+fn render(r: &InfoReport) -> String {
+    let p = &r.probe;
+    let mut lines: Vec<(&str, String)> = vec![
+        ("Device", r.device.clone()),
+        ("Vendor", p.inquiry.vendor.clone()),
+        ("Model", p.inquiry.product.clone()),
+        ("Revision", p.inquiry.revision.clone()),
+        ("Peripheral type", peripheral(p.inquiry.peripheral_type)),
+        ("Serial", p.serial.clone().unwrap_or_else(|| "-".into())),
+        (
+            "Firmware date",
+            p.firmware_date.clone().unwrap_or_else(|| "-".into()),
+        ),
+        (
+            "Bus",
+            match (&r.bus, r.emulated) {
+                (_, true) => "emulated".into(),
+                (Some(bus), false) => bus.to_string(),
+                (None, false) => "unknown".into(),
+            },
+        ),
+        ("Readiness", p.readiness.to_string()),
+    ];
+    match &p.family {
+        Some(f) => {
+            lines.push(("Chip family", f.id.to_string()));
+            if let Some(chip) = &f.identity.chip {
+                lines.push(("Chip", chip.clone()));
+            }
+            if let Some(banner) = &f.identity.banner {
+                lines.push(("Boot banner", banner.clone()));
+            }
+            lines.push((
+                "Firmware",
+                format!(
+                    "{} {} {}",
+                    f.identity.vendor, f.identity.model, f.identity.revision
+                ),
+            ));
+            lines.push(("State", f.state.to_string()));
+            if let Some(why) = f.identify_only {
+                lines.push(("Support", format!("identify-only: {why}")));
+            }
+        }
+        None => lines.push(("Chip family", "unknown (not a known MediaTek drive)".into())),
+    }
+    if let Some(caps) = &p.capabilities {
+        lines.push(("Reads", join(&caps.reads)));
+        lines.push(("Writes", join(&caps.writes)));
+        lines.push(("Loading", caps.loading.to_string()));
+        if let Some(kib) = caps.buffer_kib {
+            lines.push(("Buffer", format!("{kib} KiB")));
+        }
+    }
+    let width = lines.iter().map(|(k, _)| k.len()).max().unwrap_or(0);
+    lines
+        .iter()
+        .map(|(k, v)| format!("{k:<width$}  {}\n", sanitize(v)))
+        .collect()
+}
+
+/// Peripheral type with its SPC name.
+fn peripheral(t: u8) -> String {
+    match t {
+        0x00 => "0 (disk)".into(),
+        0x05 => "5 (CD/DVD/BD)".into(),
+        other => format!("{other}"),
+    }
+}
+
+/// Comma-separated list, or "-".
+fn join<T: std::fmt::Display>(items: &[T]) -> String {
+    if items.is_empty() {
+        return "-".into();
+    }
+    items
+        .iter()
+        .map(|i| i.to_string())
+        .collect::<Vec<_>>()
+        .join(", ")
 }

@@ -1,8 +1,13 @@
 //! `odflash scan`: List optical drives.
 
-use std::path::PathBuf;
+use std::time::Duration;
 
 use clap::Args;
+use odflash::discover::sanitize;
+use odflash::ops::probe::{self, ProbeOutcome, ScanEntry, ScanOptions};
+
+use super::args::Global;
+use super::output::{print_json, Table};
 
 /// `odflash scan` arguments.
 #[derive(Debug, Args)]
@@ -16,4 +21,77 @@ pub struct ScanArgs {
     /// Also list this emulated drive (repeatable), e.g. `--device emu:mt1959`.
     #[arg(long = "device", value_name = "DEVICE", env = "ODFLASH_EMU", value_delimiter = ';')]
     pub devices: Vec<String>,
+}
+
+impl ScanArgs {
+    /// List drives.
+    pub fn run(self, global: &Global) -> anyhow::Result<()> {
+        if !(self.timeout.is_finite() && self.timeout > 0.0) {
+            anyhow::bail!("--timeout must be a positive number of seconds");
+        }
+        let opts = ScanOptions {
+            timeout: Duration::from_secs_f64(self.timeout),
+            emulated: self.devices,
+            open: global.open_options()?,
+        };
+        let entries = probe::scan(&opts)?;
+        if self.json {
+            return print_json(&entries);
+        }
+        if entries.is_empty() {
+            println!("No optical drives found.");
+            println!(
+                "(odflash lists SCSI generic nodes of type 5: is the sg module loaded? \
+                 `sudo modprobe sg`. To practise, add --device emu:mt1959.)"
+            );
+            return Ok(());
+        }
+        let mut table = Table::new(&[
+            "DEVICE", "VENDOR", "MODEL", "REV", "BUS", "FAMILY", "STATE", "READINESS",
+        ]);
+        for e in &entries {
+            table.row(row(e));
+        }
+        print!("{}", table.render());
+        Ok(())
+    }
+}
+
+/// One table row; device-provided strings are sanitized.
+fn row(e: &ScanEntry) -> Vec<String> {
+    let device = if e.emulated {
+        format!("{} (emulated)", e.device)
+    } else {
+        e.device.clone()
+    };
+    let bus = match (&e.sysfs, e.emulated) {
+        (Some(info), _) => info.bus.to_string(),
+        (None, true) => "emulated".into(),
+        (None, false) => "?".into(),
+    };
+    let (vendor, model, revision) = match (&e.probe, &e.sysfs) {
+        (ProbeOutcome::Done(p), _) => (
+            p.inquiry.vendor.clone(),
+            p.inquiry.product.clone(),
+            p.inquiry.revision.clone(),
+        ),
+        (_, Some(info)) => (info.vendor.clone(), info.model.clone(), info.revision.clone()),
+        _ => Default::default(),
+    };
+    let (family, state, readiness) = match &e.probe {
+        ProbeOutcome::Done(p) => match &p.family {
+            Some(f) => (f.id.to_string(), f.state.to_string(), p.readiness.to_string()),
+            None => ("unknown".into(), "-".into(), p.readiness.to_string()),
+        },
+        ProbeOutcome::Failed { error } => ("?".into(), "-".into(), format!("error: {error}")),
+        ProbeOutcome::TimedOut { after_ms } => (
+            "?".into(),
+            "-".into(),
+            format!("no answer within {after_ms} ms"),
+        ),
+    };
+    [device, vendor, model, revision, bus, family, state, readiness]
+        .into_iter()
+        .map(|s| sanitize(&s))
+        .collect()
 }

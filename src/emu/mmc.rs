@@ -68,6 +68,17 @@ pub(crate) struct Presentation {
     pub capabilities: [u8; 2],
 }
 
+/// Longest serial we report: it must fit one-byte length fields, padded to a multiple of 4.
+const SERIAL_MAX: usize = 248;
+
+impl Presentation {
+    /// The serial as reported, cut to [`SERIAL_MAX`] bytes.
+    fn serial_bytes(&self) -> &[u8] {
+        let b = self.serial.as_bytes();
+        &b[..b.len().min(SERIAL_MAX)]
+    }
+}
+
 /// Length of the standard INQUIRY data we return (the record's 96-byte request).
 const INQUIRY_LEN: usize = 96;
 /// Offset of the firmware date in the vendor-specific INQUIRY bytes.
@@ -117,8 +128,9 @@ pub(crate) fn inquiry(cdb: &[u8], p: &Presentation) -> Reply {
     match page {
         0x00 => cut(vec![0x05, 0x00, 0x00, 0x02, 0x00, VPD_UNIT_SERIAL], alloc),
         VPD_UNIT_SERIAL => {
-            let mut d = vec![0x05, VPD_UNIT_SERIAL, 0x00, p.serial.len() as u8];
-            d.extend_from_slice(p.serial.as_bytes());
+            let serial = p.serial_bytes();
+            let mut d = vec![0x05, VPD_UNIT_SERIAL, 0x00, serial.len() as u8];
+            d.extend_from_slice(serial);
             cut(d, alloc)
         }
         _ => invalid_field(),
@@ -155,7 +167,7 @@ pub(crate) fn get_configuration(cdb: &[u8], p: &Presentation) -> Reply {
     // Core: physical interface ATAPI (2), DBE set.
     features.push((0x0001, vec![0, 0, 0, 2, 0x01, 0, 0, 0]));
     if p.serial_feature {
-        let mut s = p.serial.as_bytes().to_vec();
+        let mut s = p.serial_bytes().to_vec();
         while s.len() % 4 != 0 {
             s.push(b' ');
         }
@@ -324,6 +336,20 @@ mod tests {
             mode_sense_10(&cdb::build_mode_sense_10(0x05, 0x100), &p()),
             invalid_field()
         );
+    }
+
+    #[test]
+    fn long_serials_fit_their_length_fields() {
+        let mut q = p();
+        q.serial = "X".repeat(400);
+        let d = data(inquiry(&cdb::build_inquiry_vpd(0x80, 0xFFFF), &q));
+        assert_eq!(d[3] as usize, SERIAL_MAX);
+        assert_eq!(d.len(), 4 + SERIAL_MAX);
+        let d = data(get_configuration(
+            &cdb::build_get_configuration(2, 0x0108, 0xFFFF),
+            &q,
+        ));
+        assert_eq!(d[11] as usize, SERIAL_MAX);
     }
 
     #[test]

@@ -140,7 +140,7 @@ impl LoggedCommand {
 }
 
 /// The protocol model of one drive.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub(crate) enum Model {
     /// MT1959/MT1939.
@@ -150,7 +150,7 @@ pub(crate) enum Model {
 }
 
 /// Everything that survives in a state file.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Serialize, Deserialize)]
 pub(crate) struct State {
     /// Family name as in the DEVICE string.
     family: String,
@@ -195,7 +195,8 @@ impl State {
 }
 
 fn buffer_window(cdb: &[u8]) -> Option<(u32, u32)> {
-    let is_buffer = matches!(cdb.first(), Some(0x3B | 0x3C));
+    use scsi::cdb::opcode::{READ_BUFFER, WRITE_BUFFER};
+    let is_buffer = matches!(cdb.first(), Some(&(READ_BUFFER | WRITE_BUFFER)));
     (is_buffer && cdb.len() >= 9)
         .then(|| (scsi::cdb::buffer_offset(cdb), scsi::cdb::buffer_length(cdb)))
 }

@@ -93,7 +93,7 @@ pub(crate) struct Burn {
 }
 
 /// The MT19xx drive state. Flash and staged data are persisted as sidecar files, not in JSON.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Serialize, Deserialize)]
 pub(crate) struct Mt19xx {
     pub chip: ChipKind,
     /// Identity the boot loader presents (vendor/model from the factory; revision `BOOT`).

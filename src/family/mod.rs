@@ -61,6 +61,18 @@ pub enum DriveState {
     Unknown,
 }
 
+impl fmt::Display for DriveState {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            DriveState::Ready => f.write_str("ready"),
+            DriveState::NoMedium => f.write_str("no medium"),
+            DriveState::Recovery => f.write_str("RECOVERY (boot loader)"),
+            DriveState::NeedsAttention { reason } => write!(f, "NEEDS ATTENTION: {reason}"),
+            DriveState::Unknown => f.write_str("unknown"),
+        }
+    }
+}
+
 /// Identity of a drive as its family reads it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Identity {

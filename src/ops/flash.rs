@@ -14,8 +14,9 @@ use std::time::Duration;
 
 use serde::Serialize;
 
-use crate::family::{self, CommitReply, DriveState};
+use crate::family::{self, CommitReply, DriveState, Window};
 use crate::image::compat::{self, CompatVerdict};
+use crate::image::layout::FLASH_SIZE;
 use crate::image::mt19xx::VersionOrder as ImageOrder;
 use crate::image::mt19xx::{self, Mt19xxImage, Origin, SizeVerdict, Version};
 
@@ -25,7 +26,7 @@ use super::drive::{Device, Drive};
 use super::dump::{self, ReadReport, Sweep, Unreadable};
 use super::error::{DriveCondition, Error};
 use super::gates::{
-    self, BadBridge, BannerCheck, Compat, GateInput, GateVerdict, VersionOrder, Waivers,
+    self, BadBridge, BannerCheck, Compat, Gate, GateInput, GateVerdict, VersionOrder, Waivers,
 };
 use super::session::WriteSession;
 use super::{Phase, Progress};
@@ -158,9 +159,9 @@ pub struct Plan {
     pub steps: Vec<Step>,
     /// Where the drive stops being able to fall back to its old firmware.
     pub point_of_no_return: String,
-    /// Per-unit windows whose bytes the image replaces (restore them from the backup with
-    /// `odflash eeprom restore` when the drive needs its own).
-    pub unit_windows_replaced: Vec<String>,
+    /// Per-unit windows the image covers: a flash writes the image's bytes there (the report
+    /// says which actually changed).
+    pub unit_windows_written: Vec<String>,
 }
 
 impl Plan {
@@ -181,6 +182,10 @@ pub struct FlashReport {
     pub commit: String,
     /// How the read-back went; `unreadable` is always empty on success.
     pub verify: ReadReport,
+    /// Per-unit windows whose bytes changed (the image's differ from the backup's): the drive
+    /// now holds the image's unit data there; `odflash eeprom restore DEV BACKUP` puts the
+    /// drive's own back.
+    pub unit_data_replaced: Vec<String>,
     /// Termination signals that arrived during the write (the CLI exits after reporting).
     pub deferred_signals: Vec<String>,
 }
@@ -197,39 +202,30 @@ pub enum FlashOutcome {
 /// The gates' view of `image` against `drive` (pure).
 pub fn build_gate_input(image: &Mt19xxImage, drive: &Drive, layout_size: usize) -> GateInput {
     let id = &drive.identity;
-    let integrity = match &image.integrity {
-        Some(r) if r.is_verified() => Ok(format!("{} integrity entries verify", r.entries.len())),
-        Some(r) if r.entries.is_empty() => Err("no active integrity entry".to_string()),
-        Some(r) => Err(format!(
-            "{} of {} integrity entries fail",
-            r.failures().count(),
-            r.entries.len()
-        )),
-        None => Err("no integrity table".to_string()),
-    };
-    let compat = build_compat(&id.model, image.model().unwrap_or(""));
-    let image_banner = image
-        .banner
-        .as_ref()
-        .filter(|b| b.is_mt19())
-        .map(|b| b.id());
+    let mut input = image_only_input(image);
+    input.expected_size = layout_size;
+    input.drive_chip = id.chip.clone();
+    input.compat = build_compat(&id.model, image.model().unwrap_or(""));
     // The family reports the whole banner window; the banner ID is its first 16 bytes, the
     // part redumper compares between drive and image (`drive/flash_mt1959.ixx`).
     let drive_banner_id = id
         .banner
         .as_deref()
         .map(|b| b.chars().take(16).collect::<String>().trim().to_string());
-    let banner = match (image_banner, drive_banner_id) {
-        (Some(img), Some(drv)) if img.trim() != drv => BannerCheck::Mismatch {
-            image: img,
-            drive: drv,
-        },
-        (Some(img), _) if compat::known_banner(&img).is_some() => {
-            BannerCheck::Known { banner: img }
-        }
-        (img, _) => BannerCheck::Unknown { banner: img },
+    let image_banner = match &input.banner {
+        BannerCheck::Known { banner } => Some(banner.clone()),
+        BannerCheck::Unknown { banner } => banner.clone(),
+        BannerCheck::Mismatch { image, .. } => Some(image.clone()),
     };
-    let version = match (&drive.state, &image.version) {
+    if let (Some(img), Some(drv)) = (image_banner, drive_banner_id) {
+        if img.trim() != drv {
+            input.banner = BannerCheck::Mismatch {
+                image: img,
+                drive: drv,
+            };
+        }
+    }
+    input.version = match (&drive.state, &image.version) {
         (DriveState::Recovery, _) => VersionOrder::Unknown {
             why: "the drive is in its boot loader".into(),
         },
@@ -255,25 +251,28 @@ pub fn build_gate_input(image: &Mt19xxImage, drive: &Drive, layout_size: usize) 
             }
         }
     };
-    GateInput {
-        expected_size: layout_size,
-        image_size: image.len,
-        integrity,
-        image_chip: image.chip().map(|c| c.name().to_string()),
-        drive_chip: id.chip.clone(),
-        compat,
-        raw_dump: (image.origin == Origin::RawDriveRead)
-            .then(|| "its first page mirrors offset 0x10000, as READ BUFFER returns it".into()),
-        banner,
-        version,
-        bad_bridge: drive
-            .bridge
-            .and_then(|b| compat::known_bad_bridge(b.vendor, b.product))
-            .map(|b| BadBridge {
-                usb_id: format!("{:04x}:{:04x}", b.vid, b.pid),
-                name: b.name.clone(),
-                why: b.problem.clone(),
-            }),
+    input.bad_bridge = drive
+        .bridge
+        .and_then(|b| compat::known_bad_bridge(b.vendor, b.product))
+        .map(|b| BadBridge {
+            usb_id: format!("{:04x}:{:04x}", b.vid, b.pid),
+            name: b.name.clone(),
+            why: b.problem.clone(),
+        });
+    input
+}
+
+/// The integrity gate's summary of the image's table.
+fn integrity_summary(image: &Mt19xxImage) -> Result<String, String> {
+    match &image.integrity {
+        Some(r) if r.is_verified() => Ok(format!("{} integrity entries verify", r.entries.len())),
+        Some(r) if r.entries.is_empty() => Err("no active integrity entry".to_string()),
+        Some(r) => Err(format!(
+            "{} of {} integrity entries fail",
+            r.failures().count(),
+            r.entries.len()
+        )),
+        None => Err("no integrity table".to_string()),
     }
 }
 
@@ -302,13 +301,7 @@ pub fn build_compat(drive_model: &str, image_model: &str) -> Compat {
 }
 
 /// Plan a flash without touching the device: parse the image, run every gate, list the steps.
-pub fn plan_flash(
-    drive: &Drive,
-    image: &ImageFile,
-    waivers: &Waivers,
-    opts_backup_base: &Path,
-    ready_limit: Duration,
-) -> Result<Plan, Error> {
+pub fn plan_flash(drive: &Drive, image: &ImageFile, opts: &FlashOptions) -> Result<Plan, Error> {
     let flash = drive.flash_access()?;
     let layout = flash.layout();
     let parsed = mt19xx::parse(&image.bytes)
@@ -317,12 +310,12 @@ pub fn plan_flash(
     if input.drive_chip.is_none() {
         // A drive in its boot loader after an interrupted burn may have lost its descriptor;
         // its own latest backup still names its chip.
-        input.drive_chip = chip_from_backup(opts_backup_base, drive);
+        input.drive_chip = chip_from_backup(&opts.backup_base, drive);
     }
-    let verdicts = gates::evaluate(&input, waivers);
+    let verdicts = gates::evaluate(&input, &opts.waivers);
     let chunks = layout.size.div_ceil(layout.write_chunk);
     let last = (chunks - 1) * layout.write_chunk;
-    let unit_windows_replaced = if parsed.size == SizeVerdict::Exact {
+    let unit_windows_written = if parsed.size == SizeVerdict::Exact {
         layout.unit_windows.iter().map(|w| w.name.clone()).collect()
     } else {
         Vec::new()
@@ -343,7 +336,7 @@ pub fn plan_flash(
         steps: vec![
             Step::Protect,
             Step::Backup {
-                dir: backup::drive_dir(opts_backup_base, &drive.identity),
+                dir: backup::drive_dir(&opts.backup_base, &drive.identity),
             },
             Step::Prepare,
             Step::Stream {
@@ -351,7 +344,9 @@ pub fn plan_flash(
                 chunk_size: layout.write_chunk,
             },
             Step::Commit,
-            Step::WaitReady { limit: ready_limit },
+            Step::WaitReady {
+                limit: opts.ready_limit,
+            },
             Step::Verify {
                 from: layout.protected.end as u32,
                 to: layout.size as u32,
@@ -361,8 +356,56 @@ pub fn plan_flash(
             "chunk {chunks}/{chunks} at {last:#x}: the drive erases and programs its flash when \
              the last chunk arrives; before it, nothing is burned"
         ),
-        unit_windows_replaced,
+        unit_windows_written,
     })
+}
+
+/// The verdicts of the gates that need no drive (size, integrity, raw dump, known banner), for
+/// `odflash image check IMAGE` without `--for DEV`. With a drive, use [`plan_flash`].
+pub fn check_image(image: &ImageFile) -> Result<Vec<GateVerdict>, Error> {
+    let parsed = mt19xx::parse(&image.bytes)
+        .map_err(|e| Error::bad_file(&image.path, format!("not an MT19xx image: {e}")))?;
+    let input = image_only_input(&parsed);
+    let waivers = Waivers::default();
+    Ok(gates::evaluate(&input, &waivers)
+        .into_iter()
+        .filter(|v| {
+            matches!(
+                v.gate,
+                Gate::Size | Gate::Integrity | Gate::NotRawDump | Gate::KnownBootBanner
+            )
+        })
+        .collect())
+}
+
+/// The drive-independent half of [`build_gate_input`].
+fn image_only_input(image: &Mt19xxImage) -> GateInput {
+    let banner = image
+        .banner
+        .as_ref()
+        .filter(|b| b.is_mt19())
+        .map(|b| b.id());
+    GateInput {
+        expected_size: FLASH_SIZE,
+        image_size: image.len,
+        integrity: integrity_summary(image),
+        image_chip: image.chip().map(|c| c.name().to_string()),
+        drive_chip: None,
+        compat: Compat::Unknown {
+            image_model: image.model().unwrap_or("").to_string(),
+            drive_model: String::new(),
+        },
+        raw_dump: (image.origin == Origin::RawDriveRead)
+            .then(|| "its first page mirrors offset 0x10000, as READ BUFFER returns it".into()),
+        banner: match banner {
+            Some(b) if compat::known_banner(&b).is_some() => BannerCheck::Known { banner: b },
+            other => BannerCheck::Unknown { banner: other },
+        },
+        version: VersionOrder::Unknown {
+            why: "no drive".into(),
+        },
+        bad_bridge: None,
+    }
 }
 
 /// The chip tag in the drive's latest valid backup, when there is one.
@@ -383,13 +426,7 @@ pub fn flash(
     progress: &mut dyn FnMut(Progress),
 ) -> Result<FlashOutcome, Error> {
     // 1. Gates: any refusal returns before a single write.
-    let plan = plan_flash(
-        drive,
-        image,
-        &opts.waivers,
-        &opts.backup_base,
-        opts.ready_limit,
-    )?;
+    let plan = plan_flash(drive, image, opts)?;
     if let Some(refusal) = plan.refusal() {
         return Err(refusal);
     }
@@ -475,6 +512,7 @@ pub fn flash(
     if let Some(err) = next.compare(verify_range.start, expected, &read) {
         return Err(err);
     }
+    let unit_data_replaced = replaced_windows(&layout.unit_windows, &backup, &image.bytes);
     let deferred_signals = session.end().iter().map(|s| s.to_string()).collect();
     Ok(FlashOutcome::Flashed(Box::new(FlashReport {
         plan,
@@ -484,8 +522,27 @@ pub fn flash(
             CommitReply::Benign(s) => format!("{s} (benign after a burn)"),
         },
         verify,
+        unit_data_replaced,
         deferred_signals,
     })))
+}
+
+/// Names of the unit windows where `image` differs from the backup's flash read.
+fn replaced_windows(windows: &[Window], backup: &BackupReport, image: &[u8]) -> Vec<String> {
+    let Ok(bundle) = bundle::read_bundle(&backup.path) else {
+        return windows.iter().map(|w| w.name.clone()).collect();
+    };
+    windows
+        .iter()
+        .filter(|w| {
+            let old = bundle
+                .part(&backup::window_part_name(&w.name))
+                .map(|p| p.bytes.as_slice());
+            let range = w.offset as usize..(w.offset + w.len) as usize;
+            old != image.get(range)
+        })
+        .map(|w| w.name.clone())
+        .collect()
 }
 
 /// How far a failed write got.

@@ -18,6 +18,7 @@ pub mod hotplug;
 pub mod inhibit;
 pub mod lock;
 pub mod open;
+pub mod probe;
 pub mod rescue;
 pub mod session;
 pub mod signals;

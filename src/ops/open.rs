@@ -9,13 +9,14 @@ use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
+use crate::discover;
 use crate::emu;
 use crate::scsi::guard::{Guard, Policy};
 use crate::scsi::trace::{JsonLines, Payload, Recorder};
 use crate::scsi::Transport;
 use crate::sg;
 
-use super::drive::Device;
+use super::drive::{Device, UsbId};
 use super::error::Error;
 
 /// How to open a device.
@@ -24,6 +25,9 @@ pub struct OpenOptions {
     /// `--trace FILE` (and whether `--trace-payload` was given).
     pub trace: Option<(PathBuf, Payload)>,
 }
+
+/// A transport, the path to lock while writing, and the USB bridge.
+type Opened = (Box<dyn Transport>, Option<PathBuf>, Option<UsbId>);
 
 /// Open `device` ("/dev/sg1", "/dev/sr0", "emu:mt1959,mode=boot", ...).
 pub fn open(device: &str, opts: &OpenOptions) -> Result<Device<'static>, Error> {
@@ -43,18 +47,19 @@ fn open_as(device: &str, opts: &OpenOptions, access: sg::Access) -> Result<Devic
         device: device.to_string(),
         detail,
     };
-    let (transport, lock_path): (Box<dyn Transport>, Option<PathBuf>) = if emu::Spec::is_emu(device)
-    {
+    let opened: Opened = if emu::Spec::is_emu(device) {
         let spec = emu::Spec::from_str(device).map_err(|e| open_err(e.to_string()))?;
         let drive = emu::Drive::open(&spec).map_err(|e| open_err(e.to_string()))?;
         // An emulated drive is shared between processes only through its state file.
-        (Box::new(drive), spec.state_file.clone())
+        (Box::new(drive), spec.state_file.clone(), None)
     } else {
         let dev = sg::Device::open_with_access(Path::new(device), &sg::SysfsRoot::system(), access)
             .map_err(|e| open_err(e.to_string()))?;
         let node = dev.path().to_path_buf();
-        (Box::new(dev), Some(node))
+        let bridge = read_bridge(&node);
+        (Box::new(dev), Some(node), bridge)
     };
+    let (transport, lock_path, bridge) = opened;
     let transport: Box<dyn Transport> = match access {
         sg::Access::ReadWrite => transport,
         sg::Access::ReadOnly => Box::new(Guard::new(transport, Policy::ReadOnly)),
@@ -68,6 +73,30 @@ fn open_as(device: &str, opts: &OpenOptions, access: sg::Access) -> Result<Devic
     };
     let mut dev = Device::new(transport, device);
     dev.lock_path = lock_path;
-    // The USB bridge (for the known-bad-bridge gate) comes from `discover` once it is merged.
+    dev.bridge = bridge;
     Ok(dev)
+}
+
+/// The USB device an sg node sits behind, from sysfs (for the known-bad-bridge gate). `None`
+/// when it is not on USB or sysfs cannot tell.
+fn read_bridge(node: &Path) -> Option<UsbId> {
+    let devname = node.file_name()?.to_str()?;
+    match discover::classify(Path::new(discover::SYSFS_ROOT), devname) {
+        Ok(Some(hints)) => match hints.bus {
+            discover::Bus::Usb {
+                vendor_id,
+                product_id,
+                ..
+            } => Some(UsbId {
+                vendor: vendor_id,
+                product: product_id,
+            }),
+            _ => None,
+        },
+        Ok(None) => None,
+        Err(e) => {
+            log::debug!("cannot tell the bus of {}: {e}", node.display());
+            None
+        }
+    }
 }

@@ -11,9 +11,9 @@ use nix::sys::signal::{SigSet, SigmaskHow, Signal};
 /// The signals held back during a write.
 pub const BLOCKED: [Signal; 3] = [Signal::SIGINT, Signal::SIGTERM, Signal::SIGHUP];
 
-/// While alive, [`BLOCKED`] signals are held pending. Dropping it restores the previous mask
-/// (pending signals are then delivered with their normal effect); [`TerminationBlock::release`]
-/// instead consumes them and returns them.
+/// While alive, [`BLOCKED`] signals are held pending. [`TerminationBlock::release`] consumes
+/// them, restores the previous mask and returns them; dropping it does the same but only logs
+/// them (the failure being returned matters more).
 #[derive(Debug)]
 pub struct TerminationBlock {
     previous: SigSet,
@@ -37,6 +37,14 @@ impl TerminationBlock {
     /// Consume the termination signals that arrived while blocked (so they do not kill the
     /// process when the mask is restored), restore the previous mask, and return them.
     pub fn release(mut self) -> Vec<Signal> {
+        let received = self.take_pending();
+        self.restore();
+        self.released = true;
+        received
+    }
+
+    /// Consume the pending [`BLOCKED`] signals this block is holding back.
+    fn take_pending(&self) -> Vec<Signal> {
         let mut received = Vec::new();
         for s in pending() {
             if !self.previous.contains(s) {
@@ -48,8 +56,6 @@ impl TerminationBlock {
                 }
             }
         }
-        self.restore();
-        self.released = true;
         received
     }
 
@@ -61,8 +67,13 @@ impl TerminationBlock {
 }
 
 impl Drop for TerminationBlock {
+    /// On an early return (a failed write) the caller must still get to print its report, so
+    /// held signals are consumed and logged rather than delivered.
     fn drop(&mut self) {
         if !self.released {
+            for s in self.take_pending() {
+                log::warn!("{s} arrived during the write and was held back");
+            }
             self.restore();
         }
     }
@@ -89,6 +100,17 @@ fn pending() -> Vec<Signal> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn dropping_consumes_held_signals() {
+        let block = TerminationBlock::acquire().unwrap();
+        // SAFETY: pthread_self is always valid for the calling thread; SIGTERM is blocked here.
+        let rc = unsafe { libc::pthread_kill(libc::pthread_self(), libc::SIGTERM) };
+        assert_eq!(rc, 0);
+        drop(block);
+        // Still alive, and nothing pending any more.
+        assert!(pending().is_empty());
+    }
 
     #[test]
     fn blocked_signal_is_held_and_reported() {
