@@ -9,6 +9,9 @@
 //! logs [`Classification::message`] at [`Classification::priority`].
 
 use std::path::{Path, PathBuf};
+use std::sync::mpsc;
+use std::thread;
+use std::time::Duration;
 
 use serde::Serialize;
 
@@ -16,12 +19,13 @@ use crate::discover::{self, sanitize, Bus};
 use crate::emu;
 use crate::family::{self, DriveState, FamilyId, Identity};
 use crate::scsi::inquiry::PERIPHERAL_TYPE_MMC;
-use crate::scsi;
+use crate::scsi::{self, TransportError};
 
 use super::atomic::{self, Mode};
 use super::bundle;
 use super::drive::{self, Device};
 use super::error::Error;
+use super::open::{self, OpenOptions};
 
 /// Where the helper writes its JSON files (systemd's `RuntimeDirectory=odflash`).
 pub const RUN_DIR: &str = "/run/odflash";
@@ -203,10 +207,34 @@ pub fn classify(dev: &mut Device<'_>, bus: Option<Bus>) -> Result<Classification
     Ok(result)
 }
 
+/// Open `device` read-only ([`open::open_read_only`]) and classify it in a thread, waiting at
+/// most `timeout`: a hung drive never blocks the caller (`watch`). A probe stuck in the kernel
+/// cannot be cancelled; its thread is left behind and ends with the process.
+pub fn classify_within(
+    device: &str,
+    opts: &OpenOptions,
+    timeout: Duration,
+) -> Result<Classification, Error> {
+    let (tx, rx) = mpsc::channel();
+    let (device, opts) = (device.to_string(), opts.clone());
+    thread::spawn(move || {
+        let result = open::open_read_only(&device, &opts).and_then(|mut dev| {
+            let bus = read_bus(Path::new(discover::SYSFS_ROOT), &device);
+            classify(&mut dev, bus)
+        });
+        // The receiver is gone only when the caller stopped waiting; nothing to report then.
+        let _ = tx.send(result);
+    });
+    rx.recv_timeout(timeout).unwrap_or_else(|_| {
+        Err(family::Error::from(scsi::Error::Transport(TransportError::Timeout(timeout))).into())
+    })
+}
+
 /// Write `c` to `run_dir/<state_file_name>` atomically (mode 0644: sanitized identity and
 /// state only). Returns the path.
 pub fn write_state(run_dir: &Path, c: &Classification) -> Result<PathBuf, Error> {
     let path = run_dir.join(state_file_name(&c.device));
+    std::fs::create_dir_all(run_dir).map_err(|e| Error::io(run_dir, e))?;
     let mut json = serde_json::to_vec_pretty(c).map_err(|e| Error::bad_file(&path, e.to_string()))?;
     json.push(b'\n');
     atomic::write_file(&path, &json, Mode::Shared)?;
