@@ -10,10 +10,10 @@ use odflash::family::DriveState;
 use odflash::image::mt19xx::Chip;
 use odflash::image::synth::{build_dvd_era, build_mt19xx, SynthSpec};
 use odflash::ops::drive::Device;
-use odflash::ops::flash::ImageFile;
-use odflash::ops::gates::{Gate, Waivers};
+use odflash::ops::flash::{FlashOptions, ImageFile};
+use odflash::ops::gates::Gate;
 use odflash::ops::rescue::{
-    rescue, Answer, Event, Guide, ImageCheck, Question, RescueOptions, RestoreUnitData,
+    rescue, Answer, Event, Guide, Question, RescueOptions, RestoreUnitData,
 };
 use odflash::ops::{Error, ExitCode, Progress};
 
@@ -64,9 +64,11 @@ fn image(vendor: &str, model: &str, revision: &str) -> ImageFile {
 fn options(base: &std::path::Path, image: ImageFile, restore: RestoreUnitData) -> RescueOptions {
     RescueOptions {
         image: Some(image),
-        waivers: Waivers::default(),
-        backup_base: base.to_path_buf(),
-        ready_limit: Duration::from_secs(45),
+        flash: FlashOptions {
+            backup_base: base.to_path_buf(),
+            ready_limit: Duration::from_secs(45),
+            ..FlashOptions::default()
+        },
         restore,
     }
 }
@@ -104,7 +106,10 @@ fn recovery_drive_wrong_image_refused_right_image_flashed_unit_data_restored() {
     assert_eq!(writes(&drive), 0);
     assert!(matches!(
         &guide.events[0],
-        Event::Identified { state: DriveState::Recovery, .. }
+        Event::Identified {
+            state: DriveState::Recovery,
+            ..
+        }
     ));
 
     // The right image: flashed, verified, then the unit data restored from the backup.
@@ -129,7 +134,7 @@ fn recovery_drive_wrong_image_refused_right_image_flashed_unit_data_restored() {
         .iter()
         .map(|e| match e {
             Event::Identified { .. } => "identified",
-            Event::ImageChecked(_) => "checked",
+            Event::Planned(_) => "checked",
             Event::Flashed(_) => "flashed",
             Event::UnitDataSource { backup: Some(_) } => "source",
             Event::Restored(_) => "restored",
@@ -208,27 +213,64 @@ fn dru_710a_is_identify_only_and_a_dru_720a_image_is_refused_with_the_group_reas
     let mut guide = Script::new(Answer::Proceed);
     let err = {
         let mut dev = Device::new(Box::new(&mut drive), "emu:dru-710a");
-        let opts = options(base.path(), dvd_image("DVD RW DRU-720A"), RestoreUnitData::Yes);
+        let opts = options(
+            base.path(),
+            dvd_image("DVD RW DRU-720A"),
+            RestoreUnitData::Yes,
+        );
         rescue(&mut dev, &opts, &mut guide).unwrap_err()
     };
     match &err {
         Error::GateRefused { gate, reason } => {
             assert_eq!(*gate, Gate::Model);
-            assert!(reason.contains("DRU-720A") && reason.contains("DRU-710A"), "{reason}");
+            assert!(
+                reason.contains("DRU-720A") && reason.contains("DRU-710A"),
+                "{reason}"
+            );
         }
         other => panic!("{other}"),
     }
     assert!(matches!(&guide.events[1], Event::IdentifyOnly(c) if c.why.is_some()));
-    assert!(matches!(&guide.events[2], Event::ImageChecked(ImageCheck::CompatOnly { .. })));
+    match &guide.events[2] {
+        Event::ImageChecked(check) => assert_eq!(check.format, "liteon-dvd"),
+        other => panic!("{other:?}"),
+    }
 
-    // Its own model's image fits, but odflash still cannot flash it.
+    // Its own model's image fits, but odflash still cannot flash it: the chip-family gate
+    // says why.
     let mut guide = Script::new(Answer::Proceed);
     let err = {
         let mut dev = Device::new(Box::new(&mut drive), "emu:dru-710a");
-        let opts = options(base.path(), dvd_image("DVD RW DRU-710A"), RestoreUnitData::Yes);
+        let opts = options(
+            base.path(),
+            dvd_image("DVD RW DRU-710A"),
+            RestoreUnitData::Yes,
+        );
+        rescue(&mut dev, &opts, &mut guide).unwrap_err()
+    };
+    match &err {
+        Error::GateRefused { gate, reason } => {
+            assert_eq!(*gate, Gate::ChipFamily);
+            assert!(reason.contains("not public"), "{reason}");
+        }
+        other => panic!("{other}"),
+    }
+    assert_eq!(guide.asked, 0);
+    assert_eq!(writes(&drive), 0);
+
+    // Without an image: identify-only, exit "family not supported".
+    let mut guide = Script::new(Answer::Proceed);
+    let err = {
+        let mut dev = Device::new(Box::new(&mut drive), "emu:dru-710a");
+        let opts = RescueOptions {
+            image: None,
+            ..options(
+                base.path(),
+                dvd_image("DVD RW DRU-710A"),
+                RestoreUnitData::Yes,
+            )
+        };
         rescue(&mut dev, &opts, &mut guide).unwrap_err()
     };
     assert_eq!(err.exit_code(), ExitCode::FamilyUnsupported, "{err}");
-    assert_eq!(guide.asked, 0);
-    assert_eq!(writes(&drive), 0);
 }

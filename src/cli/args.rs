@@ -5,6 +5,9 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
+use odflash::ops::open::OpenOptions;
+use odflash::scsi::trace::Payload;
+
 use super::{
     backup, dump, eeprom, emu, flash, generate, hotplug, image, info, rescue, scan, udev_props,
     watch,
@@ -40,6 +43,28 @@ pub struct Global {
     /// Also record data payloads (hex) in the trace.
     #[arg(long, global = true, requires = "trace")]
     pub trace_payload: bool,
+}
+
+impl Global {
+    /// How to open devices: the trace file (truncated once here, appended to by every device
+    /// opened in this run) and whether payloads are recorded.
+    pub fn open_options(&self) -> anyhow::Result<OpenOptions> {
+        let trace = match &self.trace {
+            None => None,
+            Some(path) => {
+                std::fs::File::create(path).map_err(|e| {
+                    anyhow::anyhow!("cannot create trace file {}: {e}", path.display())
+                })?;
+                let payload = if self.trace_payload {
+                    Payload::Record
+                } else {
+                    Payload::Omit
+                };
+                Some((path.clone(), payload))
+            }
+        };
+        Ok(OpenOptions { trace })
+    }
 }
 
 /// The commands.
@@ -81,6 +106,8 @@ pub enum Command {
 /// The exit-code table shown at the end of `--help`.
 const EXIT_CODES_HELP: &str = "\
 Exit codes: 0 ok, 1 usage, 2 not ready, 3 medium/hardware error, 5 illegal request,
-6 unit attention, 15 cannot open/busy, 33 timeout, 35 transport error, 40 refused by a safety
-gate, 41 family not supported, 42 verify failed, 43 flash failed (drive state uncertain),
-44 backup failed, 99 other error.";
+6 unit attention, 15 cannot open/busy/needs root, 33 timeout, 35 transport error, 97 malformed
+reply, 99 other error, 100 refused by a safety gate (nothing written), 101 chip family not
+supported (identify-only), 102 backup failed (nothing written), 103 verify failed, 104 write
+interrupted (drive state uncertain: follow the printed next command), 130 interrupted after a
+held signal.";

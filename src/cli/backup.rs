@@ -1,8 +1,15 @@
 //! `odflash backup`: Write a backup bundle.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
+use anyhow::Context;
 use clap::Args;
+use odflash::ops::backup;
+
+use super::args::Global;
+use super::device::open_drive;
+use super::output::print_json;
+use super::progress::{Bars, Display};
 
 /// `odflash backup` arguments.
 #[derive(Debug, Args)]
@@ -15,4 +22,40 @@ pub struct BackupArgs {
     /// Print where the bundle went as JSON.
     #[arg(long)]
     pub json: bool,
+}
+
+impl BackupArgs {
+    /// Write and validate a backup bundle.
+    pub fn run(self, global: &Global) -> anyhow::Result<()> {
+        let (mut dev, drive) = open_drive(&self.device, global)?;
+        let mut bars = Display::new(if self.json { Bars::Off } else { Bars::Auto });
+        let report = match &self.output {
+            Some(path) => backup::backup_to(&mut dev, &drive, path, &mut |p| bars.update(p)),
+            None => backup::backup(
+                &mut dev,
+                &drive,
+                Path::new(backup::DEFAULT_BASE),
+                &mut |p| bars.update(p),
+            ),
+        }
+        .with_context(|| format!("backing up {}", self.device))?;
+        bars.finish();
+        if self.json {
+            return print_json(&report);
+        }
+        println!("backup written and validated: {}", report.path.display());
+        for part in &report.manifest.parts {
+            println!(
+                "  {:<18} {:>8} bytes  sha256 {}",
+                part.name, part.size, part.sha256
+            );
+        }
+        for r in &report.read.unreadable {
+            println!(
+                "  unreadable, filled with 0xFF: {:#08x}..{:#08x}",
+                r.start, r.end
+            );
+        }
+        Ok(())
+    }
 }

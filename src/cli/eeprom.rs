@@ -2,7 +2,17 @@
 
 use std::path::PathBuf;
 
+use anyhow::Context;
 use clap::{Args, Subcommand};
+use odflash::discover::sanitize;
+use odflash::ops::eeprom::{self, FromOtherDrive, RestoreOptions, RestoreOutcome, RestorePlan};
+use odflash::ops::flash::Execution;
+
+use super::args::Global;
+use super::device::{confirm_write, open_drive};
+use super::exit::exit_after_deferred_signals;
+use super::output::print_json;
+use super::progress::{Bars, Display};
 
 /// `odflash eeprom` subcommands.
 #[derive(Debug, Subcommand)]
@@ -47,4 +57,113 @@ pub struct EepromRestoreArgs {
     /// Machine-readable report.
     #[arg(long)]
     pub json: bool,
+}
+
+impl EepromCommand {
+    /// Run the subcommand.
+    pub fn run(self, global: &Global) -> anyhow::Result<()> {
+        match self {
+            EepromCommand::Dump(a) => a.run(global),
+            EepromCommand::Restore(a) => a.run(global),
+        }
+    }
+}
+
+impl EepromDumpArgs {
+    fn run(self, global: &Global) -> anyhow::Result<()> {
+        let (mut dev, drive) = open_drive(&self.device, global)?;
+        let mut bars = Display::new(if self.json { Bars::Off } else { Bars::Auto });
+        let dump = eeprom::dump_unit_data(&mut dev, &drive, &self.output, &mut |p| bars.update(p))
+            .with_context(|| format!("reading the unit data of {}", self.device))?;
+        bars.finish();
+        if self.json {
+            return print_json(&dump);
+        }
+        println!(
+            "unit data of {} written and validated: {}",
+            dump.manifest.device.label(),
+            dump.path.display()
+        );
+        for part in &dump.manifest.parts {
+            println!(
+                "  {:<18} {:>8} bytes  sha256 {}",
+                part.name, part.size, part.sha256
+            );
+        }
+        Ok(())
+    }
+}
+
+impl EepromRestoreArgs {
+    fn run(self, global: &Global) -> anyhow::Result<()> {
+        let (mut dev, drive) = open_drive(&self.device, global)?;
+        let opts = RestoreOptions {
+            from_other_drive: if self.from_other_drive {
+                FromOtherDrive::Allowed
+            } else {
+                FromOtherDrive::Refused
+            },
+            execution: Execution::DryRun,
+            backup_base: self.backup_dir.clone(),
+        };
+        let mut bars = Display::new(if self.json { Bars::Off } else { Bars::Auto });
+        // The plan first (nothing written), so the user sees what a write would do.
+        let RestoreOutcome::Planned(plan) =
+            eeprom::restore_unit_data(&mut dev, &drive, &self.file, &opts, &mut |_| {})?
+        else {
+            unreachable!("a dry run only plans");
+        };
+        if !self.execute {
+            if self.json {
+                return print_json(&plan);
+            }
+            print_plan(&plan);
+            println!("\nDry run: nothing was written. Add --execute to restore.");
+            return Ok(());
+        }
+        if !self.json {
+            print_plan(&plan);
+        }
+        confirm_write(
+            &format!("overwrite the unit data of {}", self.device),
+            &self.risk,
+        )?;
+        let opts = RestoreOptions {
+            execution: Execution::Execute,
+            ..opts
+        };
+        let outcome = eeprom::restore_unit_data(&mut dev, &drive, &self.file, &opts, &mut |p| {
+            bars.update(p)
+        })?;
+        bars.finish();
+        let RestoreOutcome::Restored(report) = outcome else {
+            unreachable!("--execute restores");
+        };
+        if self.json {
+            print_json(&report)?;
+        } else {
+            println!("backup taken first: {}", report.backup.path.display());
+            println!("unit data restored and verified by read-back.");
+        }
+        exit_after_deferred_signals(&report.deferred_signals);
+        Ok(())
+    }
+}
+
+/// What a restore would write.
+fn print_plan(plan: &RestorePlan) {
+    println!("Restore unit data from {}", plan.file.display());
+    println!("  saved from: {}", sanitize(&plan.source.label()));
+    println!("  to drive:   {}", sanitize(&plan.target.label()));
+    if plan.other_drive {
+        println!(
+            "  WARNING: the data comes from ANOTHER drive; its calibration does not fit this unit"
+        );
+    }
+    for w in &plan.windows {
+        println!(
+            "  write {:<12} {:#08x} +{:#07x}  sha256 {}",
+            w.name, w.offset, w.len, w.sha256
+        );
+    }
 }

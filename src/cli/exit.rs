@@ -20,6 +20,7 @@ pub fn clap_error(e: clap::Error) -> ExitCode {
 /// Print the error chain to stderr and return its exit code.
 pub fn report(err: &anyhow::Error) -> ExitCode {
     eprintln!("odflash: error: {err:#}");
+
     ExitCode::from(code_for(err))
 }
 
@@ -27,8 +28,28 @@ pub fn report(err: &anyhow::Error) -> ExitCode {
 fn code_for(err: &anyhow::Error) -> u8 {
     for cause in err.chain() {
         if let Some(e) = cause.downcast_ref::<odflash::ops::Error>() {
-            return e.exit_code() as u8;
+            return e.exit_code().code();
+        }
+        if cause.downcast_ref::<UsageError>().is_some() {
+            return USAGE;
         }
     }
-    odflash::ops::ExitCode::Other as u8
+    odflash::ops::ExitCode::Other.code()
+}
+
+/// A usage problem found by the CLI itself (exit 1).
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct UsageError(pub String);
+
+/// After a write that held SIGINT/SIGTERM/SIGHUP back: when any arrived, say so and exit 130
+/// (the conventional status for an interrupted command) now that the drive is safe.
+pub fn exit_after_deferred_signals(signals: &[String]) {
+    if let Some(first) = signals.first() {
+        eprintln!(
+            "odflash: {first} arrived while the drive was being written; it was held until the \
+             write finished. Exiting now."
+        );
+        std::process::exit(130);
+    }
 }

@@ -1,8 +1,23 @@
 //! `odflash flash`: the dry-run plan, or (with --execute) the gated, backed-up, verified flash.
 
+use std::fmt::Write as _;
 use std::path::PathBuf;
 
 use clap::Args;
+use odflash::discover::sanitize;
+use odflash::ops::check;
+use odflash::ops::flash::{
+    self, Execution, FlashOptions, FlashOutcome, FlashReport, ImageFile, Plan,
+};
+use odflash::ops::gates::{
+    self, Bridge, Crossflash, Downgrade, GateVerdict, Reinstall, UnknownBanner, Verdict,
+};
+
+use super::args::Global;
+use super::device::{confirm_write, open_drive};
+use super::exit::exit_after_deferred_signals;
+use super::output::print_json;
+use super::progress::{Bars, Display};
 
 /// `odflash flash` arguments.
 #[derive(Debug, Args)]
@@ -49,4 +64,208 @@ pub struct Waivers {
     /// Continue behind a USB bridge known to break flashing.
     #[arg(long)]
     pub allow_bridge: bool,
+    /// Accept an image whose boot banner is not a known OEM one (never one that differs from
+    /// the drive's own).
+    #[arg(long)]
+    pub allow_unknown_banner: bool,
+}
+
+impl FlashArgs {
+    /// Print the plan; with --execute, flash.
+    pub fn run(self, global: &Global) -> anyhow::Result<()> {
+        let (mut dev, drive) = open_drive(&self.device, global)?;
+        let image = ImageFile::read(&self.image)?;
+        let mut opts = FlashOptions {
+            waivers: self.waivers.to_ops(),
+            execution: Execution::DryRun,
+            backup_base: self.backup_dir.clone(),
+            ..FlashOptions::default()
+        };
+        if drive.family.flash().is_none() {
+            return refuse_identify_only(&drive, &image, &opts, self.json);
+        }
+        let plan = flash::plan_flash(&drive, &image, &opts)?;
+        if self.json && !self.execute {
+            print_json(&plan)?;
+        } else if !self.json {
+            print!("{}", render_plan(&plan));
+        }
+        if let Some(refusal) = plan.refusal() {
+            return Err(refusal.into());
+        }
+        if !self.execute {
+            if !self.json {
+                println!("\nDry run: nothing was written. Add --execute to flash.");
+            }
+            return Ok(());
+        }
+        confirm_write(&format!("flash {}", self.device), &self.risk)?;
+        if !self.json {
+            println!(
+                "\nFlashing. Ctrl-C, SIGTERM and SIGHUP are held until the drive is safe: \
+                 interrupting a burn would leave it in its boot loader."
+            );
+        }
+        opts.execution = Execution::Execute;
+        let mut bars = Display::new(if self.json { Bars::Off } else { Bars::Auto });
+        let outcome = flash::flash(&mut dev, &drive, &image, &opts, &mut |p| bars.update(p))?;
+        bars.finish();
+        let FlashOutcome::Flashed(report) = outcome else {
+            unreachable!("--execute flashes");
+        };
+        if self.json {
+            print_json(&report)?;
+        } else {
+            print!("{}", render_report(&report, &self.device));
+        }
+        exit_after_deferred_signals(&report.deferred_signals);
+        Ok(())
+    }
+}
+
+/// An identify-only drive: show what the image gates say (e.g. the compat group reason), then
+/// refuse; nothing is sent beyond identification.
+fn refuse_identify_only(
+    drive: &odflash::ops::drive::Drive,
+    image: &ImageFile,
+    opts: &FlashOptions,
+    json: bool,
+) -> anyhow::Result<()> {
+    let result = check::check_image(image, Some(drive), &opts.waivers)?;
+    if json {
+        print_json(&result)?;
+    } else {
+        println!("Drive:  {}", sanitize(&drive.record().label()));
+        print!("{}", render_gates(&result.gates));
+    }
+    Err(result
+        .refusal()
+        .unwrap_or_else(|| drive.flash_access().err().expect("identify-only"))
+        .into())
+}
+
+impl Waivers {
+    /// The ops waivers: one enum per gate.
+    pub fn to_ops(&self) -> gates::Waivers {
+        gates::Waivers {
+            crossflash: if self.crossflash {
+                Crossflash::Allowed
+            } else {
+                Crossflash::Refused
+            },
+            reinstall: if self.allow_reinstall {
+                Reinstall::Allowed
+            } else {
+                Reinstall::Refused
+            },
+            downgrade: if self.allow_older {
+                Downgrade::Allowed
+            } else {
+                Downgrade::Refused
+            },
+            bridge: if self.allow_bridge {
+                Bridge::Allowed
+            } else {
+                Bridge::Refused
+            },
+            unknown_banner: if self.allow_unknown_banner {
+                UnknownBanner::Allowed
+            } else {
+                UnknownBanner::Refused
+            },
+        }
+    }
+}
+
+/// The dry-run plan as text: drive, image, gates, steps, point of no return.
+pub fn render_plan(plan: &Plan) -> String {
+    let mut out = String::new();
+    let d = &plan.device.identity;
+    let _ = writeln!(out, "Drive:  {}", sanitize(&plan.device.label()));
+    let _ = writeln!(
+        out,
+        "        family {}, chip {}, state {}",
+        plan.device.family,
+        d.chip.as_deref().unwrap_or("unknown"),
+        plan.state
+    );
+    let i = &plan.image;
+    let _ = writeln!(
+        out,
+        "Image:  {} ({} bytes, sha256 {})",
+        i.path.display(),
+        i.size,
+        i.sha256
+    );
+    let _ = writeln!(
+        out,
+        "        chip {}, model {}, revision {}, banner {}",
+        i.chip.as_deref().unwrap_or("?"),
+        sanitize(i.model.as_deref().unwrap_or("?")),
+        sanitize(i.revision.as_deref().unwrap_or("?")),
+        sanitize(i.banner.as_deref().unwrap_or("?")),
+    );
+    out.push_str(&render_gates(&plan.gates));
+    let _ = writeln!(out, "Steps:");
+    for (n, step) in plan.steps.iter().enumerate() {
+        let _ = writeln!(out, "  {}. {}", n + 1, step);
+    }
+    let _ = writeln!(out, "Point of no return: {}", plan.point_of_no_return);
+    if !plan.unit_windows_written.is_empty() {
+        let _ = writeln!(
+            out,
+            "Note: the image carries its own {} data; the drive's own is in the backup and \
+             `odflash eeprom restore` puts it back.",
+            plan.unit_windows_written.join(" and ")
+        );
+    }
+    out
+}
+
+/// Every gate with its verdict, one per line.
+pub fn render_gates(gates: &[GateVerdict]) -> String {
+    let mut out = String::from("Gates:\n");
+    for g in gates {
+        let gate = g.gate.to_string();
+        let line = match &g.verdict {
+            Verdict::Pass { detail } => format!("  PASS     {gate:<15} {}", sanitize(detail)),
+            Verdict::Waived { detail, waiver } => {
+                format!("  WAIVED   {gate:<15} {} ({waiver})", sanitize(detail))
+            }
+            Verdict::Refused { reason, waiver } => match waiver {
+                Some(w) => format!("  REFUSED  {gate:<15} {} (override: {w})", sanitize(reason)),
+                None => format!(
+                    "  REFUSED  {gate:<15} {} (cannot be overridden)",
+                    sanitize(reason)
+                ),
+            },
+        };
+        out.push_str(&line);
+        out.push('\n');
+    }
+    out
+}
+
+/// The final report of a flash.
+pub fn render_report(r: &FlashReport, device: &str) -> String {
+    let mut out = String::new();
+    let _ = writeln!(out, "Backup:   {}", r.backup.path.display());
+    let _ = writeln!(out, "Commit:   drive answered {}", r.commit);
+    let _ = writeln!(
+        out,
+        "Verify:   every byte outside the protected boot region read back equal ({} KiB chunks, {} commands)",
+        r.verify.chunk / 1024,
+        r.verify.commands
+    );
+    if !r.unit_data_replaced.is_empty() {
+        let _ = writeln!(
+            out,
+            "Unit data: the image replaced the drive's {} data. To put the drive's own back:\n  \
+             sudo odflash eeprom restore {device} {} --execute",
+            r.unit_data_replaced.join(" and "),
+            r.backup.path.display()
+        );
+    }
+    let _ = writeln!(out, "Flash complete.");
+    out
 }

@@ -3,6 +3,15 @@
 use std::path::PathBuf;
 
 use clap::{Args, Subcommand};
+use odflash::discover::sanitize;
+use odflash::ops::check;
+use odflash::ops::flash::ImageFile;
+use odflash::ops::gates::Waivers;
+
+use super::args::Global;
+use super::device::open_drive;
+use super::flash::render_gates;
+use super::output::print_json;
 
 /// `odflash image` subcommands.
 #[derive(Debug, Subcommand)]
@@ -22,4 +31,45 @@ pub struct ImageCheckArgs {
     /// Machine-readable verdicts.
     #[arg(long)]
     pub json: bool,
+}
+
+impl ImageCommand {
+    /// Run the subcommand.
+    pub fn run(self, global: &Global) -> anyhow::Result<()> {
+        match self {
+            ImageCommand::Check(a) => a.run(global),
+        }
+    }
+}
+
+impl ImageCheckArgs {
+    fn run(self, global: &Global) -> anyhow::Result<()> {
+        let image = ImageFile::read(&self.image)?;
+        let drive = match &self.device {
+            Some(device) => Some(open_drive(device, global)?.1),
+            None => None,
+        };
+        let result = check::check_image(&image, drive.as_ref(), &Waivers::default())?;
+        if self.json {
+            print_json(&result)?;
+        } else {
+            println!(
+                "{}: {} image{}",
+                self.image.display(),
+                result.format,
+                match &result.model {
+                    Some(m) => format!(" for {}", sanitize(m)),
+                    None => String::new(),
+                }
+            );
+            if let Some(d) = &drive {
+                println!("against: {}", sanitize(&d.record().label()));
+            }
+            print!("{}", render_gates(&result.gates));
+        }
+        match result.refusal() {
+            Some(refusal) => Err(refusal.into()),
+            None => Ok(()),
+        }
+    }
 }

@@ -5,8 +5,23 @@
 //! option structs and prints the plans and reports `ops` returns.
 
 mod args;
+mod backup;
+mod device;
+mod dump;
+mod eeprom;
+mod emu;
 mod exit;
+mod flash;
+mod generate;
+mod hotplug;
+mod image;
+mod info;
 mod output;
+mod progress;
+mod rescue;
+mod scan;
+mod udev_props;
+mod watch;
 
 use std::process::ExitCode;
 
@@ -32,6 +47,18 @@ fn run(cli: Cli) -> anyhow::Result<()> {
     let global = cli.global;
     match cli.command {
         Command::Scan(a) => a.run(&global),
+        Command::Info(a) => a.run(&global),
+        Command::Dump(a) => a.run(&global),
+        Command::Backup(a) => a.run(&global),
+        Command::Eeprom(c) => c.run(&global),
+        Command::Flash(a) => a.run(&global),
+        Command::Image(c) => c.run(&global),
+        Command::Emu(c) => c.run(),
+        Command::Rescue(a) => a.run(&global),
+        Command::Watch(a) => a.run(&global),
+        Command::UdevProps(a) => a.run(),
+        Command::Hotplug(a) => a.run(&global),
+        Command::Generate(a) => a.run(),
     }
 }
 

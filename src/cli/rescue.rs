@@ -11,17 +11,17 @@ use std::time::Duration;
 
 use clap::{Args, ValueEnum};
 use odflash::discover::{self, sanitize, Present, WaitOutcome};
-use odflash::ops::flash::{ImageFile, DEFAULT_READY_LIMIT};
-use odflash::ops::gates::{self, Bridge, Crossflash, Downgrade, GateVerdict, Reinstall, Verdict};
+use odflash::ops::flash::{FlashOptions, ImageFile};
 use odflash::ops::open;
 use odflash::ops::rescue::{
-    self, Answer, Event, Guide, ImageCheck, Question, RescueOptions, RestoreUnitData,
-    SAFE_MODE_STEPS,
+    self, Answer, Event, Guide, Question, RescueOptions, RestoreUnitData, SAFE_MODE_STEPS,
 };
 use odflash::ops::Progress;
 
 use super::args::Global;
-use super::flash::{RiskAck, Waivers};
+use super::exit::exit_after_deferred_signals;
+use super::flash::{render_gates, render_plan, render_report, RiskAck, Waivers};
+use super::progress::{Bars, Display};
 
 /// The DEVICE that means "wait for a drive to appear".
 const WAIT_FOR_DRIVE: &str = "-";
@@ -70,6 +70,8 @@ impl RescueArgs {
         }
         let image = self.image.as_deref().map(ImageFile::read).transpose()?;
         let mut guide = Terminal {
+            device: String::new(),
+            bars: Display::new(Bars::Auto),
             step: 0,
             interactive: std::io::stdin().is_terminal(),
             execute: self.execute,
@@ -94,11 +96,14 @@ impl RescueArgs {
             self.device.clone()
         };
         let mut dev = open::open(&device, &global.open_options()?)?;
+        guide.device = device;
         let opts = RescueOptions {
             image,
-            waivers: ops_waivers(&self.waivers),
-            backup_base: self.backup_dir.clone(),
-            ready_limit: DEFAULT_READY_LIMIT,
+            flash: FlashOptions {
+                waivers: self.waivers.to_ops(),
+                backup_base: self.backup_dir.clone(),
+                ..FlashOptions::default()
+            },
             restore: match self.restore_unit_data {
                 None => RestoreUnitData::Offer,
                 Some(YesNo::Yes) => RestoreUnitData::Yes,
@@ -142,22 +147,11 @@ fn wait_for_drive(limit: Duration) -> anyhow::Result<String> {
     }
 }
 
-/// The ops waivers: one enum per gate.
-// ASSUMPTION: the lead's `flash` command converts its Waivers the same way; when it exposes
-// that conversion, this function goes.
-fn ops_waivers(w: &Waivers) -> gates::Waivers {
-    let pick = |flag: bool, yes, no| if flag { yes } else { no };
-    gates::Waivers {
-        crossflash: pick(w.crossflash, Crossflash::Allowed, Crossflash::Refused),
-        reinstall: pick(w.allow_reinstall, Reinstall::Allowed, Reinstall::Refused),
-        downgrade: pick(w.allow_older, Downgrade::Allowed, Downgrade::Refused),
-        bridge: pick(w.allow_bridge, Bridge::Allowed, Bridge::Refused),
-        unknown_banner: gates::UnknownBanner::Refused,
-    }
-}
-
 /// The rescue's guide on stdout/stdin.
 struct Terminal {
+    /// The DEVICE in use (named in the commands printed).
+    device: String,
+    bars: Display,
     step: usize,
     interactive: bool,
     execute: bool,
@@ -192,7 +186,9 @@ impl Terminal {
             self.ask_terminal(question)
         } else {
             if allowed_by_flags {
-                println!("   Not writing: add --yes-i-understand-the-risk (no terminal to ask on).");
+                println!(
+                    "   Not writing: add --yes-i-understand-the-risk (no terminal to ask on)."
+                );
             }
             Answer::Decline
         }
@@ -253,28 +249,20 @@ impl Guide for Terminal {
             }
             Event::ImageChecked(check) => {
                 self.heading("Check the image against the drive");
-                let verdicts: &[GateVerdict] = match check {
-                    ImageCheck::Flash(plan) => &plan.gates,
-                    ImageCheck::CompatOnly { verdict, .. } => std::slice::from_ref(verdict),
-                };
-                for v in verdicts {
-                    println!("   {}", render_verdict(v));
-                }
+                print!("{}", render_gates(&check.gates));
+            }
+            Event::Planned(plan) => {
+                self.heading("Check the image against the drive");
+                print!("{}", render_plan(plan));
             }
             Event::DryRun { next } => {
-                println!("   Dry run: nothing was written. To flash:\n   {next}");
+                println!("Dry run: nothing was written. To flash:\n   {next}");
             }
             Event::Flashed(report) => {
+                self.bars.finish();
                 self.heading("Flash, wait for the drive, verify");
-                println!(
-                    "   backup:  {} (written, re-read and validated before the first write)",
-                    report.backup.path.display()
-                );
-                println!("   commit:  {}", report.commit);
-                println!(
-                    "   verify:  every byte outside the boot region matches the image ({} read commands)",
-                    report.verify.commands
-                );
+                print!("{}", render_report(report, &self.device));
+                exit_after_deferred_signals(&report.deferred_signals);
             }
             Event::UnitDataSource { backup } => {
                 self.heading("Restore the drive's unit data (identity and calibration)");
@@ -287,7 +275,14 @@ impl Guide for Terminal {
                 }
             }
             Event::Restored(report) => {
-                let names: Vec<&str> = report.plan.windows.iter().map(|w| w.name.as_str()).collect();
+                self.bars.finish();
+                exit_after_deferred_signals(&report.deferred_signals);
+                let names: Vec<&str> = report
+                    .plan
+                    .windows
+                    .iter()
+                    .map(|w| w.name.as_str())
+                    .collect();
                 println!("   Restored and verified: {}", names.join(", "));
             }
             Event::RestoreSkipped { next } => {
@@ -296,32 +291,17 @@ impl Guide for Terminal {
         }
     }
 
-    fn progress(&mut self, _progress: Progress) {}
+    fn progress(&mut self, progress: Progress) {
+        self.bars.update(progress);
+    }
 
     fn ask(&mut self, question: Question<'_>) -> Answer {
         match question {
-            Question::Flash(plan) => {
-                println!("   Point of no return: {}", plan.point_of_no_return);
-                self.consent(self.execute, "Flash the drive now?")
-            }
+            Question::Flash(_) => self.consent(self.execute, "Flash the drive now?"),
             Question::RestoreUnitData { backup, .. } => self.consent(
                 self.restore == Some(YesNo::Yes),
                 &format!("Restore the unit data from {}?", backup.display()),
             ),
         }
-    }
-}
-
-/// One gate verdict as a line.
-fn render_verdict(v: &GateVerdict) -> String {
-    match &v.verdict {
-        Verdict::Pass { detail } => format!("pass     {}: {detail}", v.gate),
-        Verdict::Waived { detail, waiver } => {
-            format!("waived   {}: {detail} ({waiver})", v.gate)
-        }
-        Verdict::Refused { reason, waiver } => match waiver {
-            Some(flag) => format!("REFUSED  {}: {reason} (pass {flag} to proceed anyway)", v.gate),
-            None => format!("REFUSED  {}: {reason}", v.gate),
-        },
     }
 }

@@ -19,7 +19,12 @@ pub struct ScanArgs {
     #[arg(long, default_value_t = 3.0, value_name = "SECONDS")]
     pub timeout: f64,
     /// Also list this emulated drive (repeatable), e.g. `--device emu:mt1959`.
-    #[arg(long = "device", value_name = "DEVICE", env = "ODFLASH_EMU", value_delimiter = ';')]
+    #[arg(
+        long = "device",
+        value_name = "DEVICE",
+        env = "ODFLASH_EMU",
+        value_delimiter = ';'
+    )]
     pub devices: Vec<String>,
 }
 
@@ -47,7 +52,14 @@ impl ScanArgs {
             return Ok(());
         }
         let mut table = Table::new(&[
-            "DEVICE", "VENDOR", "MODEL", "REV", "BUS", "FAMILY", "STATE", "READINESS",
+            "DEVICE",
+            "VENDOR",
+            "MODEL",
+            "REV",
+            "BUS",
+            "FAMILY",
+            "STATE",
+            "READINESS",
         ]);
         for e in &entries {
             table.row(row(e));
@@ -75,12 +87,20 @@ fn row(e: &ScanEntry) -> Vec<String> {
             p.inquiry.product.clone(),
             p.inquiry.revision.clone(),
         ),
-        (_, Some(info)) => (info.vendor.clone(), info.model.clone(), info.revision.clone()),
+        (_, Some(info)) => (
+            info.vendor.clone(),
+            info.model.clone(),
+            info.revision.clone(),
+        ),
         _ => Default::default(),
     };
     let (family, state, readiness) = match &e.probe {
         ProbeOutcome::Done(p) => match &p.family {
-            Some(f) => (f.id.to_string(), f.state.to_string(), p.readiness.to_string()),
+            Some(f) => (
+                f.id.to_string(),
+                f.state.to_string(),
+                p.readiness.to_string(),
+            ),
             None => ("unknown".into(), "-".into(), p.readiness.to_string()),
         },
         ProbeOutcome::Failed { error } => ("?".into(), "-".into(), format!("error: {error}")),
@@ -90,8 +110,10 @@ fn row(e: &ScanEntry) -> Vec<String> {
             format!("no answer within {after_ms} ms"),
         ),
     };
-    [device, vendor, model, revision, bus, family, state, readiness]
-        .into_iter()
-        .map(|s| sanitize(&s))
-        .collect()
+    [
+        device, vendor, model, revision, bus, family, state, readiness,
+    ]
+    .into_iter()
+    .map(|s| sanitize(&s))
+    .collect()
 }

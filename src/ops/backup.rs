@@ -41,7 +41,7 @@ pub fn window_part_name(window: &str) -> String {
 }
 
 /// A finished, validated backup.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct BackupReport {
     /// The bundle file.
     pub path: PathBuf,
@@ -84,16 +84,45 @@ pub fn backup(
     base: &Path,
     progress: &mut dyn FnMut(Progress),
 ) -> Result<BackupReport, Error> {
-    take(dev, drive, base, progress).map_err(|e| match e {
+    take(dev, drive, Destination::Under(base), progress)
+}
+
+/// Take a backup of `drive` into the file `path` (`odflash backup -o FILE`), with the same
+/// validation as [`backup`].
+pub fn backup_to(
+    dev: &mut Device<'_>,
+    drive: &Drive,
+    path: &Path,
+    progress: &mut dyn FnMut(Progress),
+) -> Result<BackupReport, Error> {
+    take(dev, drive, Destination::File(path), progress)
+}
+
+/// Where a bundle goes.
+enum Destination<'a> {
+    /// A new file in the drive's directory under this base.
+    Under(&'a Path),
+    /// Exactly this file.
+    File(&'a Path),
+}
+
+/// Take the backup; any failure, including reading the drive, is [`Error::Backup`].
+fn take(
+    dev: &mut Device<'_>,
+    drive: &Drive,
+    dest: Destination<'_>,
+    progress: &mut dyn FnMut(Progress),
+) -> Result<BackupReport, Error> {
+    write_backup(dev, drive, dest, progress).map_err(|e| match e {
         Error::Backup(_) => e,
         other => Error::Backup(Box::new(other)),
     })
 }
 
-fn take(
+fn write_backup(
     dev: &mut Device<'_>,
     drive: &Drive,
-    base: &Path,
+    dest: Destination<'_>,
     progress: &mut dyn FnMut(Progress),
 ) -> Result<BackupReport, Error> {
     let flash = drive.flash_access()?;
@@ -147,9 +176,14 @@ fn take(
     let (created, stem) = bundle::utc_now();
     let mut manifest = bundle::build_manifest(Kind::Backup, drive.record(), &created, &all);
     manifest.unreadable = read.report.unreadable.clone();
-    let dir = drive_dir(base, &drive.identity);
-    atomic::create_private_dir(&dir)?;
-    let path = free_name(&dir, &stem);
+    let path = match dest {
+        Destination::Under(base) => {
+            let dir = drive_dir(base, &drive.identity);
+            atomic::create_private_dir(&dir)?;
+            free_name(&dir, &stem)
+        }
+        Destination::File(path) => path.to_path_buf(),
+    };
     let Bundle { manifest, .. } = bundle::write_bundle(&path, &manifest, &all)?;
     log::info!("backup written and validated: {}", path.display());
     Ok(BackupReport {

@@ -248,7 +248,7 @@ pub struct DumpManifest {
 }
 
 /// The result of [`dump`].
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct DumpReport {
     /// The dump file.
     pub path: PathBuf,

@@ -43,7 +43,7 @@ pub struct RestoreOptions {
 }
 
 /// What a unit-data dump wrote.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct UnitDump {
     /// The file.
     pub path: PathBuf,
@@ -116,7 +116,7 @@ pub struct RestorePlan {
 }
 
 /// A finished restore.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct RestoreReport {
     /// The plan carried out.
     pub plan: RestorePlan,

@@ -202,6 +202,12 @@ pub enum Error {
         #[source]
         source: std::io::Error,
     },
+    /// A write to a real drive was asked for without root. The kernel lets any member of group
+    /// `cdrom` send WRITE BUFFER through a read-write sg node (`drivers/scsi/sg.c` applies its
+    /// command filter only to read-only opens), so odflash itself insists on root before it
+    /// writes. Exit [`ExitCode::OpenBusy`].
+    #[error("writing to {0} needs root: run with sudo (read-only commands work for group cdrom)")]
+    NeedsRoot(String),
     /// Another process holds the device lock. Exit [`ExitCode::OpenBusy`].
     #[error("{0} is busy: another odflash holds its lock")]
     Busy(PathBuf),
@@ -269,7 +275,7 @@ impl Error {
                 }
                 _ => ExitCode::Other,
             },
-            Error::Busy(_) | Error::Open { .. } => ExitCode::OpenBusy,
+            Error::Busy(_) | Error::Open { .. } | Error::NeedsRoot(_) => ExitCode::OpenBusy,
             Error::Unsupported(_) | Error::IdentifyOnly { .. } | Error::NotType5 { .. } => {
                 ExitCode::FamilyUnsupported
             }

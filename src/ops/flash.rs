@@ -144,6 +144,38 @@ pub enum Step {
     },
 }
 
+impl std::fmt::Display for Step {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Step::Protect => f.write_str(
+                "lock the device, hold Ctrl-C/SIGTERM/SIGHUP, inhibit sleep and shutdown",
+            ),
+            Step::Backup { dir } => write!(
+                f,
+                "back up the whole flash and unit data under {} (fsync'ed, re-read, validated)",
+                dir.display()
+            ),
+            Step::Prepare => f.write_str("enter download mode (WRITE BUFFER mode 1)"),
+            Step::Stream { chunks, chunk_size } => write!(
+                f,
+                "stream the image: {chunks} chunks of {} KiB (WRITE BUFFER mode 6); the drive \
+                 burns when the last one arrives",
+                chunk_size / 1024
+            ),
+            Step::Commit => f.write_str("send the commit trailer (WRITE BUFFER mode 7)"),
+            Step::WaitReady { limit } => write!(
+                f,
+                "wait for the drive (TEST UNIT READY polling, at most {} s)",
+                limit.as_secs()
+            ),
+            Step::Verify { from, to } => write!(
+                f,
+                "read back and compare every byte of {from:#08x}..{to:#08x}"
+            ),
+        }
+    }
+}
+
 /// The flash plan: every gate's verdict, the command sequence and the point of no return.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Plan {
@@ -172,7 +204,7 @@ impl Plan {
 }
 
 /// The result of a successful flash.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct FlashReport {
     /// The plan that was carried out.
     pub plan: Plan,

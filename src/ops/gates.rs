@@ -78,7 +78,7 @@ pub enum Reinstall {
     /// Refuse (default).
     #[default]
     Refused,
-    /// Allow (`--reinstall`).
+    /// Allow (`--allow-reinstall`).
     Allowed,
 }
 
@@ -88,7 +88,7 @@ pub enum Downgrade {
     /// Refuse (default).
     #[default]
     Refused,
-    /// Allow (`--allow-downgrade`).
+    /// Allow (`--allow-older`).
     Allowed,
 }
 
@@ -291,13 +291,13 @@ pub struct GateVerdict {
     pub verdict: Verdict,
 }
 
-fn pass(detail: impl Into<String>) -> Verdict {
+pub(super) fn pass(detail: impl Into<String>) -> Verdict {
     Verdict::Pass {
         detail: detail.into(),
     }
 }
 
-fn refuse(reason: impl Into<String>) -> Verdict {
+pub(super) fn refuse(reason: impl Into<String>) -> Verdict {
     Verdict::Refused {
         reason: reason.into(),
         waiver: None,
@@ -362,8 +362,8 @@ pub fn check_model(input: &GateInput, crossflash: Crossflash) -> Verdict {
     check_compat(&input.compat, crossflash)
 }
 
-/// The [`Gate::Model`] verdict for a model relation alone (also used for identify-only
-/// families, whose images get no other gate).
+/// [`Gate::Model`] on a compat verdict alone (also used for image formats without the other
+/// MT19xx gates).
 pub fn check_compat(compat: &Compat, crossflash: Crossflash) -> Verdict {
     let allowed = crossflash == Crossflash::Allowed;
     match compat {
@@ -428,12 +428,12 @@ pub fn check_version(input: &GateInput, reinstall: Reinstall, downgrade: Downgra
         VersionOrder::Newer { drive, image } => pass(format!("upgrade {drive} -> {image}")),
         VersionOrder::Same { version } => waivable(
             reinstall == Reinstall::Allowed,
-            "--reinstall",
+            "--allow-reinstall",
             format!("the drive already runs {version}"),
         ),
         VersionOrder::Older { drive, image } => waivable(
             downgrade == Downgrade::Allowed,
-            "--allow-downgrade",
+            "--allow-older",
             format!("downgrade {drive} -> {image}"),
         ),
         VersionOrder::Unknown { why } => pass(format!("versions not compared: {why}")),

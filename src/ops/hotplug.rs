@@ -136,10 +136,7 @@ pub fn state_file_name(device: &str) -> String {
                 .collect();
             format!("emu-{family}.json")
         }
-        None => format!(
-            "{}.json",
-            device.rsplit('/').next().unwrap_or(device)
-        ),
+        None => format!("{}.json", device.rsplit('/').next().unwrap_or(device)),
     }
 }
 
@@ -235,7 +232,8 @@ pub fn classify_within(
 pub fn write_state(run_dir: &Path, c: &Classification) -> Result<PathBuf, Error> {
     let path = run_dir.join(state_file_name(&c.device));
     std::fs::create_dir_all(run_dir).map_err(|e| Error::io(run_dir, e))?;
-    let mut json = serde_json::to_vec_pretty(c).map_err(|e| Error::bad_file(&path, e.to_string()))?;
+    let mut json =
+        serde_json::to_vec_pretty(c).map_err(|e| Error::bad_file(&path, e.to_string()))?;
     json.push(b'\n');
     atomic::write_file(&path, &json, Mode::Shared)?;
     Ok(path)
@@ -337,7 +335,10 @@ mod tests {
     fn device_names_are_checked() {
         assert_eq!(device_path("sg3").unwrap(), "/dev/sg3");
         assert_eq!(device_path("/dev/sg12").unwrap(), "/dev/sg12");
-        assert_eq!(device_path("emu:mt1959,mode=boot").unwrap(), "emu:mt1959,mode=boot");
+        assert_eq!(
+            device_path("emu:mt1959,mode=boot").unwrap(),
+            "emu:mt1959,mode=boot"
+        );
         for bad in ["sr0", "../sg1", "/dev/sg1/..", "sg1\x1b[2J", "/etc/passwd"] {
             assert!(matches!(device_path(bad), Err(Error::Open { .. })), "{bad}");
         }

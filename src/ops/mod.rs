@@ -8,6 +8,7 @@
 pub mod atomic;
 pub mod backup;
 pub mod bundle;
+pub mod check;
 pub mod drive;
 pub mod dump;
 pub mod eeprom;

@@ -5,19 +5,22 @@
 //!
 //! This is the one place that chooses a transport. It sends no commands.
 
-use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
 use crate::discover;
 use crate::emu;
 use crate::scsi::guard::{Guard, Policy};
+use crate::scsi::replay::Replay;
 use crate::scsi::trace::{JsonLines, Payload, Recorder};
 use crate::scsi::Transport;
 use crate::sg;
 
 use super::drive::{Device, UsbId};
 use super::error::Error;
+
+/// DEVICE prefix for a recorded trace served back (`replay:trace.jsonl`).
+pub const REPLAY_PREFIX: &str = "replay:";
 
 /// How to open a device.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -29,7 +32,7 @@ pub struct OpenOptions {
 /// A transport, the path to lock while writing, and the USB bridge.
 type Opened = (Box<dyn Transport>, Option<PathBuf>, Option<UsbId>);
 
-/// Open `device` ("/dev/sg1", "/dev/sr0", "emu:mt1959,mode=boot", ...).
+/// Open `device` ("/dev/sg1", "/dev/sr0", "emu:mt1959,mode=boot", "replay:FILE", ...).
 pub fn open(device: &str, opts: &OpenOptions) -> Result<Device<'static>, Error> {
     open_as(device, opts, sg::Access::ReadWrite)
 }
@@ -47,7 +50,12 @@ fn open_as(device: &str, opts: &OpenOptions, access: sg::Access) -> Result<Devic
         device: device.to_string(),
         detail,
     };
-    let opened: Opened = if emu::Spec::is_emu(device) {
+    let opened: Opened = if let Some(trace) = device.strip_prefix(REPLAY_PREFIX) {
+        // A recorded trace served back: for bug reports and regression tests. Nothing real is
+        // behind it, so there is nothing to lock.
+        let replay = Replay::from_path(Path::new(trace)).map_err(|e| open_err(e.to_string()))?;
+        (Box::new(replay), None, None)
+    } else if emu::Spec::is_emu(device) {
         let spec = emu::Spec::from_str(device).map_err(|e| open_err(e.to_string()))?;
         let drive = emu::Drive::open(&spec).map_err(|e| open_err(e.to_string()))?;
         // An emulated drive is shared between processes only through its state file.
@@ -67,7 +75,11 @@ fn open_as(device: &str, opts: &OpenOptions, access: sg::Access) -> Result<Devic
     let transport: Box<dyn Transport> = match &opts.trace {
         None => transport,
         Some((path, payload)) => {
-            let file = File::create(path).map_err(|e| Error::io(path, e))?;
+            let file = std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(path)
+                .map_err(|e| Error::io(path, e))?;
             Box::new(Recorder::new(transport, JsonLines(file), *payload))
         }
     };

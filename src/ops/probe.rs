@@ -68,7 +68,11 @@ pub fn probe(t: &mut dyn Transport, depth: Depth) -> Result<Probe, Error> {
         Some((fam, identity)) => Some(FamilyReport {
             id: fam.id(),
             state: fam.state(t, &identity)?,
-            identify_only: fam.flash().is_none().then(|| fam.identify_only_reason()).flatten(),
+            identify_only: fam
+                .flash()
+                .is_none()
+                .then(|| fam.identify_only_reason())
+                .flatten(),
             identity,
         }),
         None => None,

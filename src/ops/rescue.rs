@@ -12,19 +12,17 @@
 //! (`shared/protocol/dvd-era-protocol.md` §6).
 
 use std::path::{Path, PathBuf};
-use std::time::Duration;
 
 use serde::Serialize;
 
 use crate::family::{DriveState, FamilyId, Identity};
-use crate::image::{self, dvd, ImageKind};
 
 use super::backup;
+use super::check::{self, ImageCheck};
 use super::drive::{self, Device, Drive};
 use super::eeprom::{self, FromOtherDrive, RestoreOptions, RestoreOutcome, RestoreReport};
 use super::error::Error;
 use super::flash::{self, Execution, FlashOptions, FlashOutcome, FlashReport, ImageFile, Plan};
-use super::gates::{self, Gate, GateVerdict, Verdict, Waivers};
 use super::Progress;
 
 /// The safe-mode procedure, one instruction per item, in order.
@@ -90,94 +88,9 @@ pub fn capabilities(drive: &Drive) -> Capabilities {
                 "identify the drive (INQUIRY, firmware date, serial, readiness)",
                 "check a firmware image's model against the drive's compatibility group, offline",
             ],
-            cannot: vec![
-                "flash firmware",
-                "read or write the EEPROM (unit data)",
-            ],
+            cannot: vec!["flash firmware", "read or write the EEPROM (unit data)"],
             why: drive.family.identify_only_reason(),
         },
-    }
-}
-
-/// An image checked against a drive.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(tag = "kind", rename_all = "kebab-case")]
-pub enum ImageCheck {
-    /// A flashable family: the full flash plan with every gate's verdict.
-    Flash(Box<Plan>),
-    /// An identify-only family: only the model / compatibility-group gate applies.
-    CompatOnly {
-        /// The model the image names, when it names one.
-        image_model: Option<String>,
-        /// The verdict.
-        verdict: GateVerdict,
-    },
-}
-
-impl ImageCheck {
-    /// The first refusal as the error the workflow returns, if any.
-    pub fn refusal(&self) -> Option<Error> {
-        match self {
-            ImageCheck::Flash(plan) => plan.refusal(),
-            ImageCheck::CompatOnly { verdict, .. } => gates::first_refusal(std::slice::from_ref(verdict)),
-        }
-    }
-}
-
-/// Check `image` against `drive` without touching the device: the flash gates for a flashable
-/// family, the compat-group gate for an identify-only one.
-pub fn check_image(
-    drive: &Drive,
-    image: &ImageFile,
-    waivers: &Waivers,
-    backup_base: &Path,
-    ready_limit: Duration,
-) -> Result<ImageCheck, Error> {
-    if drive.family.flash().is_some() {
-        let plan = flash::plan_flash(drive, image, waivers, backup_base, ready_limit)?;
-        return Ok(ImageCheck::Flash(Box::new(plan)));
-    }
-    match image::detect(&image.bytes) {
-        ImageKind::DvdEra => {
-            let parsed = dvd::parse_dvd_era(&image.bytes)
-                .map_err(|e| Error::bad_file(&image.path, e.to_string()))?;
-            let image_model = parsed.identity.map(|id| id.model);
-            let verdict = match &image_model {
-                Some(model) => gates::check_compat(
-                    &flash::build_compat(&drive.identity.model, model),
-                    waivers.crossflash,
-                ),
-                None => Verdict::Refused {
-                    reason: "the image names no model, so it cannot be matched to this drive"
-                        .into(),
-                    waiver: None,
-                },
-            };
-            Ok(ImageCheck::CompatOnly {
-                image_model,
-                verdict: GateVerdict {
-                    gate: Gate::Model,
-                    verdict,
-                },
-            })
-        }
-        ImageKind::Mt19xx => Ok(ImageCheck::CompatOnly {
-            image_model: None,
-            verdict: GateVerdict {
-                gate: Gate::ChipFamily,
-                verdict: Verdict::Refused {
-                    reason: format!(
-                        "this is an MT1959/MT1939 image; the drive is a {} drive",
-                        drive.family_id()
-                    ),
-                    waiver: None,
-                },
-            },
-        }),
-        ImageKind::Unknown => Err(Error::bad_file(
-            &image.path,
-            "neither an MT19xx nor a DVD-era LiteOn/MediaTek image",
-        )),
     }
 }
 
@@ -198,12 +111,9 @@ pub enum RestoreUnitData {
 pub struct RescueOptions {
     /// The firmware image, when given.
     pub image: Option<ImageFile>,
-    /// Gate waivers.
-    pub waivers: Waivers,
-    /// Base directory of backups (the mandatory one and the one restored from).
-    pub backup_base: PathBuf,
-    /// Limit for the drive to come back after the burn.
-    pub ready_limit: Duration,
+    /// Waivers, backup base (the mandatory backup and the one restored from) and the ready
+    /// limit; the execution mode is ignored (the [`Guide`] decides).
+    pub flash: FlashOptions,
     /// Unit-data restore choice.
     pub restore: RestoreUnitData,
 }
@@ -231,8 +141,11 @@ pub enum Event {
         /// The command to run with an image.
         next: String,
     },
-    /// The image was checked.
+    /// An identify-only family's image was checked (model/compat group and why it cannot be
+    /// flashed).
     ImageChecked(ImageCheck),
+    /// A flashable family's image was checked: the flash plan with every gate's verdict.
+    Planned(Box<Plan>),
     /// The user declined the flash: nothing was written.
     DryRun {
         /// The command that flashes.
@@ -302,8 +215,9 @@ pub struct RescueReport {
 
 /// Run the rescue on the opened `dev`. See the module header for the order of steps.
 ///
-/// Identify-only families end in [`Error::GateRefused`] (the image does not fit) or
-/// [`Error::IdentifyOnly`] (it may fit, but odflash cannot flash it).
+/// Identify-only families end in [`Error::GateRefused`] (with an image: the model gate when it
+/// does not fit, else the chip-family gate saying why odflash cannot flash it) or
+/// [`Error::IdentifyOnly`] (without one).
 pub fn rescue(
     dev: &mut Device<'_>,
     opts: &RescueOptions,
@@ -318,7 +232,7 @@ pub fn rescue(
 
     // The newest backup *before* anything is written: that one holds the unit data the drive
     // had, whatever the flash's own backup of a damaged drive holds.
-    let earlier_backup = backup::find_latest_backup(&opts.backup_base, &found.identity)
+    let earlier_backup = backup::find_latest_backup(&opts.flash.backup_base, &found.identity)
         .map(|(path, _)| path)
         .ok();
 
@@ -336,14 +250,8 @@ pub fn rescue(
             next: format!("odflash rescue {} IMAGE", dev.name),
         }),
         Some(image) => {
-            let plan = flash::plan_flash(
-                &found,
-                image,
-                &opts.waivers,
-                &opts.backup_base,
-                opts.ready_limit,
-            )?;
-            guide.event(&Event::ImageChecked(ImageCheck::Flash(Box::new(plan.clone()))));
+            let plan = flash::plan_flash(&found, image, &opts.flash)?;
+            guide.event(&Event::Planned(Box::new(plan.clone())));
             if let Some(refusal) = plan.refusal() {
                 return Err(refusal);
             }
@@ -358,10 +266,8 @@ pub fn rescue(
                 return Ok(report);
             }
             let flash_opts = FlashOptions {
-                waivers: opts.waivers,
                 execution: Execution::Execute,
-                backup_base: opts.backup_base.clone(),
-                ready_limit: opts.ready_limit,
+                ..opts.flash.clone()
             };
             let mut progress = |p: Progress| guide.progress(p);
             let outcome = flash::flash(dev, &found, image, &flash_opts, &mut progress)?;
@@ -391,7 +297,9 @@ pub fn rescue(
     let restore_cmd = |file: &str| format!("odflash eeprom restore {} {file} --execute", dev.name);
     if !wanted {
         if needs_attention {
-            let file = source.as_deref().map_or("FILE".into(), |p| p.display().to_string());
+            let file = source
+                .as_deref()
+                .map_or("FILE".into(), |p| p.display().to_string());
             guide.event(&Event::RestoreSkipped {
                 next: restore_cmd(&file),
             });
@@ -417,7 +325,7 @@ pub fn rescue(
     let restore_opts = RestoreOptions {
         from_other_drive: FromOtherDrive::Refused,
         execution: Execution::Execute,
-        backup_base: opts.backup_base.clone(),
+        backup_base: opts.flash.backup_base.clone(),
     };
     let mut progress = |p: Progress| guide.progress(p);
     let outcome = eeprom::restore_unit_data(dev, &found, &source, &restore_opts, &mut progress)?;
@@ -431,7 +339,11 @@ pub fn rescue(
 }
 
 /// Identify the drive and report it.
-fn identify(dev: &mut Device<'_>, guide: &mut dyn Guide, after_write: bool) -> Result<Drive, Error> {
+fn identify(
+    dev: &mut Device<'_>,
+    guide: &mut dyn Guide,
+    after_write: bool,
+) -> Result<Drive, Error> {
     let found = drive::identify(dev)?;
     guide.event(&Event::Identified {
         family: found.family_id(),
@@ -450,13 +362,7 @@ fn identify_only(
 ) -> Result<RescueReport, Error> {
     guide.event(&Event::IdentifyOnly(capabilities(found)));
     if let Some(image) = &opts.image {
-        let check = check_image(
-            found,
-            image,
-            &opts.waivers,
-            &opts.backup_base,
-            opts.ready_limit,
-        )?;
+        let check = check::check_image(image, Some(found), &opts.flash.waivers)?;
         guide.event(&Event::ImageChecked(check.clone()));
         if let Some(refusal) = check.refusal() {
             return Err(refusal);

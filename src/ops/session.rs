@@ -24,7 +24,11 @@ pub struct WriteSession {
 impl WriteSession {
     /// Lock the device (when it has a node to lock), block SIGINT/SIGTERM/SIGHUP and take the
     /// inhibitor (`why` is shown by logind). [`Error::Busy`] when another process writes it.
+    /// Writes to a real drive need root ([`Error::NeedsRoot`]); emulated drives do not.
     pub fn begin(dev: &Device<'_>, why: &str) -> Result<WriteSession, Error> {
+        if !crate::emu::Spec::is_emu(&dev.name) && !nix::unistd::geteuid().is_root() {
+            return Err(Error::NeedsRoot(dev.name.clone()));
+        }
         let lock = dev
             .lock_path
             .as_deref()

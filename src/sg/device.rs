@@ -246,7 +246,8 @@ mod tests {
                 nix::fcntl::fcntl(
                     std::os::fd::AsRawFd::as_raw_fd(&file),
                     nix::fcntl::FcntlArg::F_GETFL,
-                ).unwrap(),
+                )
+                .unwrap(),
             );
             assert_eq!(flags & OFlag::O_ACCMODE, mode, "{access:?}");
             assert!(flags.contains(OFlag::O_NONBLOCK), "{access:?}");

@@ -1,0 +1,85 @@
+//! Progress bars for long device operations (indicatif), drawn on stderr only when it is a
+//! terminal and the command is not in --json mode.
+
+use std::io::IsTerminal;
+
+use indicatif::{ProgressBar, ProgressStyle};
+use odflash::ops::{Phase, Progress};
+
+/// Whether to draw bars.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Bars {
+    /// Draw on stderr when it is a terminal.
+    Auto,
+    /// Never draw (machine output).
+    Off,
+}
+
+/// A progress display following the phases an `ops` workflow reports.
+pub struct Display {
+    bar: Option<ProgressBar>,
+    phase: Option<Phase>,
+    enabled: bool,
+}
+
+impl Display {
+    /// A display; `Bars::Auto` draws only on a terminal.
+    pub fn new(bars: Bars) -> Self {
+        Display {
+            bar: None,
+            phase: None,
+            enabled: bars == Bars::Auto && std::io::stderr().is_terminal(),
+        }
+    }
+
+    /// Feed one progress report.
+    pub fn update(&mut self, p: Progress) {
+        if !self.enabled {
+            return;
+        }
+        if self.phase != Some(p.phase) {
+            self.finish();
+            let bar = ProgressBar::new(p.total as u64);
+            bar.set_style(
+                ProgressStyle::with_template(
+                    "{msg:>10} [{bar:40}] {bytes}/{total_bytes} {bytes_per_sec} eta {eta}",
+                )
+                .expect("the template is valid")
+                .progress_chars("=> "),
+            );
+            bar.set_message(label(p.phase));
+            self.bar = Some(bar);
+            self.phase = Some(p.phase);
+        }
+        if let Some(bar) = &self.bar {
+            bar.set_length(p.total as u64);
+            bar.set_position(p.done as u64);
+        }
+    }
+
+    /// Finish the current bar, if any.
+    pub fn finish(&mut self) {
+        if let Some(bar) = self.bar.take() {
+            bar.finish();
+        }
+    }
+}
+
+impl Drop for Display {
+    fn drop(&mut self) {
+        self.finish();
+    }
+}
+
+/// A short name for each phase.
+fn label(phase: Phase) -> &'static str {
+    match phase {
+        Phase::Read => "reading",
+        Phase::Prepare => "preparing",
+        Phase::Write => "writing",
+        Phase::Commit => "committing",
+        Phase::WaitReady => "waiting",
+        Phase::Verify => "verifying",
+        Phase::WriteWindow => "writing",
+    }
+}
