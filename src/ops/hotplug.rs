@@ -257,17 +257,6 @@ fn verdict_of(state: &DriveState, flashable: bool) -> Verdict {
     }
 }
 
-/// A drive state in words ("no medium", "needs attention: calibration ... blank").
-pub fn describe_state(state: &DriveState) -> String {
-    match state {
-        DriveState::Ready => "ready".into(),
-        DriveState::NoMedium => "no medium".into(),
-        DriveState::Recovery => "recovery (boot loader)".into(),
-        DriveState::NeedsAttention { reason } => format!("needs attention: {reason}"),
-        DriveState::Unknown => "state unknown".into(),
-    }
-}
-
 /// The helper's one line (pure).
 fn build_message(c: &Classification) -> String {
     let i = &c.inquiry;
@@ -277,7 +266,11 @@ fn build_message(c: &Classification) -> String {
     };
     let name = drive(c.identity.as_ref());
     let family = c.family.map(|f| f.to_string()).unwrap_or_default();
-    let state = c.state.as_ref().map(describe_state).unwrap_or_default();
+    let state = c
+        .state
+        .as_ref()
+        .map(ToString::to_string)
+        .unwrap_or_default();
     let next = c.next.as_deref().unwrap_or_default();
     match c.verdict {
         Verdict::Recovery => format!(
@@ -286,7 +279,7 @@ fn build_message(c: &Classification) -> String {
             c.device
         ),
         Verdict::NeedsAttention => {
-            format!("{}: {name} ({family}) {state}. Next: {next}", c.device)
+            format!("{}: {name} ({family}): {state}. Next: {next}", c.device)
         }
         Verdict::Healthy => format!("{}: {name} ({family}): {state}", c.device),
         Verdict::IdentifyOnly => format!(
