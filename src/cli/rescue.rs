@@ -111,7 +111,7 @@ impl RescueArgs {
             },
         };
         let report = rescue::rescue(&mut dev, &opts, &mut guide)?;
-        guide.heading(&format!("Done: the drive is {}", report.last));
+        guide.heading(&format!("Done. The drive's state: {}", report.last));
         Ok(())
     }
 }
