@@ -73,6 +73,8 @@ fn is_journal_stream(var: Option<&str>, fd: i32) -> Journal {
         return Journal::Not;
     };
     match nix::sys::stat::fstat(fd) {
+        // dev_t and ino_t are not u64 on every target.
+        #[allow(clippy::unnecessary_cast)]
         Ok(st) if st.st_dev as u64 == dev && st.st_ino as u64 == ino => Journal::Connected,
         _ => Journal::Not,
     }
