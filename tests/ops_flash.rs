@@ -267,7 +267,7 @@ fn power_loss_mid_burn_leaves_recovery_and_a_second_flash_succeeds() {
     assert!(condition.state.contains("boot loader"), "{condition}");
     assert_eq!(
         condition.next,
-        "sudo odflash rescue emu:mt1959 /images/bu40n.bin"
+        "odflash rescue emu:mt1959 /images/bu40n.bin"
     );
     assert_eq!(drive.mode(), Mode::Boot);
 

@@ -12,6 +12,7 @@ use odflash::ops::flash::{
 use odflash::ops::gates::{
     self, Bridge, Crossflash, Downgrade, GateVerdict, Reinstall, UnknownBanner, Verdict,
 };
+use odflash::ops::suggest_command;
 
 use super::args::Global;
 use super::device::{confirm_write, open_drive};
@@ -258,12 +259,21 @@ pub fn render_report(r: &FlashReport, device: &str) -> String {
         r.verify.commands
     );
     if !r.unit_data_replaced.is_empty() {
+        let restore = suggest_command(
+            device,
+            &[
+                "eeprom",
+                "restore",
+                device,
+                &r.backup.path.to_string_lossy(),
+                "--execute",
+            ],
+        );
         let _ = writeln!(
             out,
             "Unit data: the image replaced the drive's {} data. To put the drive's own back:\n  \
-             sudo odflash eeprom restore {device} {} --execute",
+             {restore}",
             r.unit_data_replaced.join(" and "),
-            r.backup.path.display()
         );
     }
     let _ = writeln!(out, "Flash complete.");

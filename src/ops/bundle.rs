@@ -45,13 +45,13 @@ pub struct DeviceRecord {
     /// The device path it was read through ("/dev/sg1", "emu:mt19xx").
     pub path: String,
     /// Raw INQUIRY reply.
-    #[serde(with = "crate::scsi::inquiry::hex_bytes")]
+    #[serde(with = "crate::scsi::hex::bytes")]
     pub inquiry: Vec<u8>,
     /// Raw GET CONFIGURATION reply for feature 0x010C (firmware date), when answered.
-    #[serde(default, with = "opt_hex")]
+    #[serde(default, with = "crate::scsi::hex::opt_bytes")]
     pub config_010c: Option<Vec<u8>>,
     /// Raw GET CONFIGURATION reply for feature 0x0108 (serial number), when answered.
-    #[serde(default, with = "opt_hex")]
+    #[serde(default, with = "crate::scsi::hex::opt_bytes")]
     pub config_0108: Option<Vec<u8>>,
 }
 
@@ -314,23 +314,6 @@ pub fn build_utc(unix_secs: u64) -> (String, String) {
         format!("{year:04}-{month:02}-{day:02}T{h:02}:{m:02}:{s:02}Z"),
         format!("{year:04}{month:02}{day:02}T{h:02}{m:02}{s:02}Z"),
     )
-}
-
-mod opt_hex {
-    use serde::{Deserialize, Deserializer, Serializer};
-
-    pub fn serialize<S: Serializer>(bytes: &Option<Vec<u8>>, s: S) -> Result<S::Ok, S::Error> {
-        match bytes {
-            Some(b) => s.serialize_some(&hex::encode(b)),
-            None => s.serialize_none(),
-        }
-    }
-
-    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Vec<u8>>, D::Error> {
-        Option::<String>::deserialize(d)?
-            .map(|text| hex::decode(text).map_err(serde::de::Error::custom))
-            .transpose()
-    }
 }
 
 #[cfg(test)]

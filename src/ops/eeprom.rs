@@ -225,16 +225,20 @@ pub fn restore_unit_data(
     let flash = drive.flash_access()?;
     let session = WriteSession::begin(dev, "restoring optical drive unit data")?;
     let backup = backup::backup(dev, drive, &opts.backup_base, progress)?;
-    let retry = format!(
-        "odflash eeprom restore {} {} --execute",
-        dev.name,
-        file.display()
-    );
-    let from_backup = format!(
-        "odflash eeprom restore {} {} --execute",
-        dev.name,
-        backup.path.display()
-    );
+    let restore_from = |path: &Path| {
+        super::suggest_command(
+            &dev.name,
+            &[
+                "eeprom",
+                "restore",
+                &dev.name,
+                &path.to_string_lossy(),
+                "--execute",
+            ],
+        )
+    };
+    let retry = restore_from(file);
+    let from_backup = restore_from(&backup.path);
     let t = dev.transport();
     let total: usize = data.iter().map(|(w, _)| w.len as usize).sum();
     let mut done = 0;

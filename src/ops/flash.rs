@@ -597,10 +597,13 @@ struct NextSteps {
 
 impl NextSteps {
     fn new(dev: &Device<'_>, image: &ImageFile, drive: &Drive) -> NextSteps {
-        let image = image.path.display();
+        let image = image.path.to_string_lossy();
         NextSteps {
-            flash_cmd: format!("odflash flash {} {image} --execute", dev.name),
-            rescue_cmd: format!("sudo odflash rescue {} {image}", dev.name),
+            flash_cmd: super::suggest_command(
+                &dev.name,
+                &["flash", &dev.name, &image, "--execute"],
+            ),
+            rescue_cmd: super::suggest_command(&dev.name, &["rescue", &dev.name, &image]),
             was_recovery: drive.state == DriveState::Recovery,
         }
     }

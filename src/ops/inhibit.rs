@@ -26,7 +26,8 @@ impl Inhibitor {
     /// systemd is not running or `systemd-inhibit` cannot be started.
     pub fn acquire(why: &str) -> Option<Inhibitor> {
         if !Path::new(SYSTEMD_RUNTIME).exists() {
-            log::warn!("systemd is not running: no sleep/shutdown inhibitor held during the write");
+            // No logind, so nothing can suspend the machine behind our back through it.
+            log::info!("systemd is not running: no sleep/shutdown inhibitor needed or held");
             return None;
         }
         Self::spawn(PROGRAM, why)

@@ -6,7 +6,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::inquiry::{hex_bytes, parse_device_string, trim_start};
+use super::inquiry::{parse_device_string, trim_start};
 use super::Error;
 
 /// Length of the feature header (MMC-6 §6.6.2.1).
@@ -44,7 +44,7 @@ pub struct Feature {
     /// CURRENT bit (byte 2 bit 0).
     pub current: bool,
     /// Feature-dependent data (bytes 4.., ADDITIONAL LENGTH bytes).
-    #[serde(with = "hex_bytes")]
+    #[serde(with = "super::hex::bytes")]
     pub data: Vec<u8>,
 }
 

@@ -30,24 +30,8 @@ pub struct Inquiry {
     /// Vendor-specific bytes 36..55 when returned (many drives put a firmware date here).
     pub vendor_specific: String,
     /// The raw reply as received.
-    #[serde(with = "hex_bytes")]
+    #[serde(with = "super::hex::bytes")]
     pub raw: Vec<u8>,
-}
-
-/// Serde helper: bytes as a lowercase hex string.
-pub mod hex_bytes {
-    use serde::{Deserialize, Deserializer, Serializer};
-
-    /// Serialize bytes as lowercase hex.
-    pub fn serialize<S: Serializer>(bytes: &[u8], s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(&hex::encode(bytes))
-    }
-
-    /// Deserialize bytes from hex.
-    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<u8>, D::Error> {
-        let text = String::deserialize(d)?;
-        hex::decode(text).map_err(serde::de::Error::custom)
-    }
 }
 
 /// Byte ranges of the standard INQUIRY fields (SPC-4 table 142).

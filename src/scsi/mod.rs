@@ -8,6 +8,7 @@ pub mod cdb;
 pub mod command;
 pub mod config;
 pub mod guard;
+pub mod hex;
 pub mod inquiry;
 pub mod mode;
 pub mod replay;

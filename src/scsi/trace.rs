@@ -20,7 +20,6 @@ use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
 
-use super::inquiry::hex_bytes;
 use super::{Data, Direction, Error, Outcome, Sense, Transport, TransportError};
 
 /// Whether data-phase bytes go into the trace.
@@ -36,7 +35,7 @@ pub enum Payload {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TraceRecord {
     /// The CDB, lowercase hex without spaces.
-    #[serde(with = "hex_bytes")]
+    #[serde(with = "super::hex::bytes")]
     pub cdb: Vec<u8>,
     /// Direction of the data phase.
     pub direction: Direction,
@@ -55,7 +54,11 @@ pub struct TraceRecord {
     #[serde(default)]
     pub driver_status: u16,
     /// Sense bytes, lowercase hex; omitted when there are none.
-    #[serde(default, with = "hex_bytes", skip_serializing_if = "Vec::is_empty")]
+    #[serde(
+        default,
+        with = "super::hex::bytes",
+        skip_serializing_if = "Vec::is_empty"
+    )]
     pub sense: Vec<u8>,
     /// The sense decoded for humans; written for reading only, ignored by replay.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -73,7 +76,7 @@ pub struct TraceRecord {
     /// sent), only when recorded with [`Payload::Record`].
     #[serde(
         default,
-        with = "opt_hex_bytes",
+        with = "super::hex::opt_bytes",
         skip_serializing_if = "Option::is_none"
     )]
     pub payload: Option<Vec<u8>>,
@@ -337,23 +340,6 @@ impl<T: Transport, S: Sink> Transport for Recorder<T, S> {
 }
 
 /// Serde helper: optional bytes as a lowercase hex string.
-mod opt_hex_bytes {
-    use serde::{Deserialize, Deserializer, Serializer};
-
-    pub fn serialize<S: Serializer>(bytes: &Option<Vec<u8>>, s: S) -> Result<S::Ok, S::Error> {
-        match bytes {
-            Some(b) => s.serialize_some(&hex::encode(b)),
-            None => s.serialize_none(),
-        }
-    }
-
-    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Vec<u8>>, D::Error> {
-        Option::<String>::deserialize(d)?
-            .map(|text| hex::decode(text).map_err(serde::de::Error::custom))
-            .transpose()
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

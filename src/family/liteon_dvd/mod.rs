@@ -113,17 +113,7 @@ mod tests {
     use super::*;
 
     fn inquiry(vendor: &str, product: &str) -> Inquiry {
-        Inquiry {
-            peripheral_qualifier: 0,
-            peripheral_type: 5,
-            removable: true,
-            version: 0,
-            vendor: vendor.into(),
-            product: product.into(),
-            revision: "KS0B".into(),
-            vendor_specific: String::new(),
-            raw: Vec::new(),
-        }
+        crate::family::script::inquiry(vendor, product, "KS0B")
     }
 
     #[test]

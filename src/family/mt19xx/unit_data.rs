@@ -166,17 +166,7 @@ mod tests {
     use crate::image::layout::{CHIP_TAG_IN_DESCRIPTOR, DESCRIPTOR_LEN};
 
     fn inquiry(vendor: &str, product: &str) -> Inquiry {
-        Inquiry {
-            peripheral_qualifier: 0,
-            peripheral_type: 5,
-            removable: true,
-            version: 0,
-            vendor: vendor.into(),
-            product: product.into(),
-            revision: "1.00".into(),
-            vendor_specific: String::new(),
-            raw: Vec::new(),
-        }
+        crate::family::script::inquiry(vendor, product, "1.00")
     }
 
     fn descriptor(vendor: &str, model: &str, rev: &str, tag: &[u8]) -> Vec<u8> {
