@@ -46,7 +46,7 @@ fn classification_in_every_state_sends_only_read_commands() {
         // Without the guard: the classification itself is read-only...
         let verdict = {
             let mut dev = Device::new(Box::new(&mut drive), "emu:test");
-            classify(&mut dev, None).unwrap().verdict
+            classify(&mut dev).unwrap().verdict
         };
         assert_eq!(verdict, expected, "{spec:?}");
         let sent: Vec<u8> = drive
@@ -65,7 +65,7 @@ fn classification_in_every_state_sends_only_read_commands() {
                 Box::new(Guard::new(&mut drive, Policy::ReadOnly)),
                 "emu:test",
             );
-            classify(&mut dev, None).unwrap().verdict
+            classify(&mut dev).unwrap().verdict
         };
         assert_eq!(guarded, expected, "{spec:?}");
         let again: Vec<u8> = drive

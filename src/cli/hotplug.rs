@@ -10,11 +10,10 @@
 
 use std::io::Write;
 use std::os::fd::AsRawFd;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use anyhow::Context;
 use clap::Args;
-use odflash::discover;
 use odflash::ops::hotplug::{self, Priority};
 use odflash::ops::open;
 
@@ -35,9 +34,8 @@ impl HotplugArgs {
     pub fn run(self, global: &Global) -> anyhow::Result<()> {
         let device = hotplug::device_path(&self.devname)?;
         let mut dev = open::open_read_only(&device, &global.open_options()?)?;
-        let bus = hotplug::read_bus(Path::new(discover::SYSFS_ROOT), &device);
         let classification =
-            hotplug::classify(&mut dev, bus).with_context(|| format!("classifying {device}"))?;
+            hotplug::classify(&mut dev).with_context(|| format!("classifying {device}"))?;
         let path = hotplug::write_state(&self.run_dir, &classification)?;
         log::debug!("wrote {}", path.display());
         let stdout = std::io::stdout();

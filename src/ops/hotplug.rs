@@ -26,6 +26,7 @@ use super::bundle;
 use super::drive::{self, Device};
 use super::error::Error;
 use super::open::{self, OpenOptions};
+use super::probe;
 
 /// Where the helper writes its JSON files (systemd's `RuntimeDirectory=odflash`).
 pub const RUN_DIR: &str = "/run/odflash";
@@ -140,23 +141,15 @@ pub fn state_file_name(device: &str) -> String {
     }
 }
 
-/// The bus of `device` from the sysfs tree at `sysfs_root` (`None` for emulated drives or when
-/// sysfs does not say).
-pub fn read_bus(sysfs_root: &Path, device: &str) -> Option<Bus> {
-    let name = device.strip_prefix("/dev/")?;
-    match discover::classify(sysfs_root, name) {
-        Ok(hints) => hints.map(|h| h.bus),
-        Err(e) => {
-            log::debug!("no bus for {device}: {e}");
-            None
-        }
-    }
-}
-
-/// Classify the drive on `dev` read-only. Unknown and non-optical devices are results, not
-/// errors; errors are failures to talk to the device at all.
-pub fn classify(dev: &mut Device<'_>, bus: Option<Bus>) -> Result<Classification, Error> {
+/// Classify the drive on `dev` read-only (its bus from sysfs, for device nodes). Unknown and
+/// non-optical devices are results, not errors; errors are failures to talk to the device.
+pub fn classify(dev: &mut Device<'_>) -> Result<Classification, Error> {
     let device = dev.name.clone();
+    let bus = if emu::Spec::is_emu(&device) {
+        None
+    } else {
+        probe::read_bus(&device)
+    };
     let inquiry = scsi::read_inquiry(dev.transport()).map_err(family::Error::from)?;
     let summary = InquirySummary {
         peripheral_type: inquiry.peripheral_type,
@@ -215,10 +208,7 @@ pub fn classify_within(
     let (tx, rx) = mpsc::channel();
     let (device, opts) = (device.to_string(), opts.clone());
     thread::spawn(move || {
-        let result = open::open_read_only(&device, &opts).and_then(|mut dev| {
-            let bus = read_bus(Path::new(discover::SYSFS_ROOT), &device);
-            classify(&mut dev, bus)
-        });
+        let result = open::open_read_only(&device, &opts).and_then(|mut dev| classify(&mut dev));
         // The receiver is gone only when the caller stopped waiting; nothing to report then.
         let _ = tx.send(result);
     });
