@@ -274,3 +274,21 @@ fn dru_710a_is_identify_only_and_a_dru_720a_image_is_refused_with_the_group_reas
     };
     assert_eq!(err.exit_code(), ExitCode::FamilyUnsupported, "{err}");
 }
+
+#[test]
+fn restore_is_offered_after_a_flash_that_replaced_the_unit_data() {
+    let base = tempfile::tempdir().unwrap();
+    let mut drive = mt1959(StartMode::Boot);
+    let mut guide = Script::new(Answer::Proceed);
+    let report = {
+        let mut dev = Device::new(Box::new(&mut drive), "emu:mt1959");
+        let opts = options(
+            base.path(),
+            image("HL-DT-ST", "BD-RE BU40N", "1.04"),
+            RestoreUnitData::Offer,
+        );
+        rescue(&mut dev, &opts, &mut guide).unwrap()
+    };
+    assert!(report.flashed && report.restored, "{report:?}");
+    assert_eq!(guide.asked, 2, "the flash, then the offered restore");
+}

@@ -43,7 +43,7 @@ pub struct RescueArgs {
     #[arg(long, default_value_t = 120.0, value_name = "SECONDS")]
     pub wait: f64,
     /// Restore the unit data from the newest backup of this drive after the flash (default:
-    /// offer it when the drive needs attention).
+    /// offer it when the drive needs attention or the image replaced the drive's own).
     #[arg(long, value_enum, value_name = "yes|no")]
     pub restore_unit_data: Option<YesNo>,
     /// Where backups are written and looked up.

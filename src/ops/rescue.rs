@@ -97,7 +97,8 @@ pub fn capabilities(drive: &Drive) -> Capabilities {
 /// `--restore-unit-data`: whether to restore the unit data after the flash.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
 pub enum RestoreUnitData {
-    /// Offer it when the drive needs attention (default).
+    /// Offer it when the drive needs attention or the flashed image replaced its unit data
+    /// (default).
     #[default]
     Offer,
     /// Restore it (when a backup of this drive exists).
@@ -238,6 +239,7 @@ pub fn rescue(
 
     // 2. Check the image, 3. flash it.
     let mut flash_backup = None;
+    let mut replaced = false;
     let mut report = RescueReport {
         initial: initial.clone(),
         last: initial.clone(),
@@ -275,6 +277,7 @@ pub fn rescue(
                 unreachable!("an executed flash reports Flashed");
             };
             flash_backup = Some(flashed.backup.path.clone());
+            replaced = !flashed.unit_data_replaced.is_empty();
             guide.event(&Event::Flashed(flashed));
             report.flashed = true;
             found = identify(dev, guide, true)?;
@@ -282,8 +285,10 @@ pub fn rescue(
         }
     }
 
-    // 4. Unit data. A drive that needed attention before anything was written had bad unit
-    // data in the flash's own backup too, so only an earlier backup serves it.
+    // 4. Unit data: offered when the drive needs attention, or when the image replaced the
+    // drive's own unit data with its own. A drive that needed attention before anything was
+    // written had bad unit data in the flash's own backup too, so only an earlier backup
+    // serves it.
     let source = earlier_backup.or(match initial {
         DriveState::NeedsAttention { .. } => None,
         _ => flash_backup,
@@ -291,12 +296,12 @@ pub fn rescue(
     let needs_attention = matches!(found.state, DriveState::NeedsAttention { .. });
     let wanted = match opts.restore {
         RestoreUnitData::Yes => true,
-        RestoreUnitData::Offer => needs_attention,
+        RestoreUnitData::Offer => needs_attention || replaced,
         RestoreUnitData::No => false,
     };
     let restore_cmd = |file: &str| format!("odflash eeprom restore {} {file} --execute", dev.name);
     if !wanted {
-        if needs_attention {
+        if needs_attention || replaced {
             let file = source
                 .as_deref()
                 .map_or("FILE".into(), |p| p.display().to_string());
