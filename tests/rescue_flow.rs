@@ -178,9 +178,16 @@ fn declined_flash_writes_nothing_and_names_the_command() {
 }
 
 #[test]
-fn needs_attention_drive_offers_only_an_earlier_backup() {
+fn needs_attention_drive_is_never_offered_a_backup_of_its_blank_unit_data() {
     let base = tempfile::tempdir().unwrap();
     let mut drive = mt1959(StartMode::NeedsAttention);
+    // A backup taken in that state holds the blank calibration window: not a restore source.
+    {
+        let mut dev = Device::new(Box::new(&mut drive), "emu:mt1959");
+        let found = odflash::ops::drive::identify(&mut dev).unwrap();
+        odflash::ops::backup::backup(&mut dev, &found, base.path(), &mut |_| {}).unwrap();
+    }
+    drive.clear_command_log();
     let mut guide = Script::new(Answer::Proceed);
     let report = {
         let mut dev = Device::new(Box::new(&mut drive), "emu:mt1959");

@@ -18,6 +18,7 @@ use serde::Serialize;
 use crate::family::{DriveState, FamilyId, Identity};
 
 use super::backup;
+use super::bundle::{self, Bundle};
 use super::check::{self, ImageCheck};
 use super::drive::{self, Device, Drive};
 use super::eeprom::{self, FromOtherDrive, RestoreOptions, RestoreOutcome, RestoreReport};
@@ -234,8 +235,9 @@ pub fn rescue(
     // The newest backup *before* anything is written: that one holds the unit data the drive
     // had, whatever the flash's own backup of a damaged drive holds.
     let earlier_backup = backup::find_latest_backup(&opts.flash.backup_base, &found.identity)
-        .map(|(path, _)| path)
-        .ok();
+        .ok()
+        .filter(|(_, bundle)| holds_unit_data(&found, bundle))
+        .map(|(path, _)| path);
 
     // 2. Check the image, 3. flash it.
     let mut flash_backup = None;
@@ -291,7 +293,8 @@ pub fn rescue(
     // serves it.
     let source = earlier_backup.or(match initial {
         DriveState::NeedsAttention { .. } => None,
-        _ => flash_backup,
+        _ => flash_backup
+            .filter(|path| bundle::read_bundle(path).is_ok_and(|b| holds_unit_data(&found, &b))),
     });
     let needs_attention = matches!(found.state, DriveState::NeedsAttention { .. });
     let wanted = match opts.restore {
@@ -341,6 +344,19 @@ pub fn rescue(
     let found = identify(dev, guide, true)?;
     report.last = found.state;
     Ok(report)
+}
+
+/// True when every unit-data window of `drive`'s family is in `bundle` and not erased (all
+/// 0xFF, what an interrupted burn leaves): only such a backup is worth restoring.
+fn holds_unit_data(drive: &Drive, bundle: &Bundle) -> bool {
+    let Ok(flash) = drive.flash_access() else {
+        return false;
+    };
+    flash.layout().unit_windows.iter().all(|w| {
+        bundle
+            .part(&backup::window_part_name(&w.name))
+            .is_some_and(|p| p.bytes.iter().any(|&b| b != 0xFF))
+    })
 }
 
 /// Identify the drive and report it.
