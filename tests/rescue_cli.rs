@@ -174,3 +174,24 @@ fn dru_710a_offered_a_dru_720a_image_is_refused_with_the_group_reason() {
         text(&out)
     );
 }
+
+#[test]
+fn without_a_device_it_explains_safe_mode_and_waits_with_a_timeout() {
+    let out = Command::cargo_bin("odflash")
+        .unwrap()
+        .args(["rescue", "--wait", "0.3"])
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    let log = text(&out);
+    assert!(!out.status.success(), "{log}");
+    assert!(
+        log.contains("hold") && log.contains("about 10 seconds"),
+        "{log}"
+    );
+    assert!(log.contains("Waiting up to"), "{log}");
+    assert!(
+        log.contains("no optical drive appeared within 0.3 s"),
+        "{log}"
+    );
+}

@@ -87,7 +87,7 @@ impl RescueArgs {
 
         let device = if self.device == WAIT_FOR_DRIVE {
             guide.heading(&format!(
-                "Waiting up to {:.0} s for a drive to appear",
+                "Waiting up to {} s for a drive to appear",
                 self.wait
             ));
             wait_for_drive(Duration::from_secs_f64(self.wait))?
@@ -142,7 +142,7 @@ fn wait_for_drive(limit: Duration) -> anyhow::Result<String> {
         WaitOutcome::TimedOut | WaitOutcome::Stopped => anyhow::bail!(
             "no optical drive appeared within {} s: check the cable and power, repeat the \
              safe-mode steps, or pass the drive as DEVICE (see `odflash scan`)",
-            limit.as_secs()
+            limit.as_secs_f64()
         ),
     }
 }
