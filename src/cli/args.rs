@@ -8,7 +8,10 @@ use clap::{Args, Parser, Subcommand};
 use odflash::ops::open::OpenOptions;
 use odflash::scsi::trace::Payload;
 
-use super::{backup, dump, eeprom, emu, flash, image, info, scan};
+use super::{
+    backup, dump, eeprom, emu, flash, generate, hotplug, image, info, rescue, scan, udev_props,
+    watch,
+};
 
 /// Flash, back up and rescue MediaTek-based optical drives through Linux SG_IO.
 ///
@@ -86,6 +89,18 @@ pub enum Command {
     /// Emulated-drive tools (synthetic images).
     #[command(subcommand)]
     Emu(emu::EmuCommand),
+    /// Walk through rescuing a drive in recovery state.
+    Rescue(rescue::RescueArgs),
+    /// Print drives as they appear and vanish.
+    Watch(watch::WatchArgs),
+    /// Print udev properties for an sg node from sysfs only (used by the udev rule).
+    #[command(name = "udev-props")]
+    UdevProps(udev_props::UdevPropsArgs),
+    /// Classify a newly plugged drive read-only (run by odflash-hotplug@.service).
+    Hotplug(hotplug::HotplugArgs),
+    /// Generate the man page or shell completions (used by `make install`).
+    #[command(hide = true)]
+    Generate(generate::GenerateArgs),
 }
 
 /// The exit-code table shown at the end of `--help`.

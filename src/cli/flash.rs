@@ -147,7 +147,7 @@ fn refuse_identify_only(
 
 impl Waivers {
     /// The ops waivers: one enum per gate.
-    fn to_ops(&self) -> gates::Waivers {
+    pub fn to_ops(&self) -> gates::Waivers {
         gates::Waivers {
             crossflash: if self.crossflash {
                 Crossflash::Allowed
@@ -248,7 +248,7 @@ pub fn render_gates(gates: &[GateVerdict]) -> String {
 }
 
 /// The final report of a flash.
-fn render_report(r: &FlashReport, device: &str) -> String {
+pub fn render_report(r: &FlashReport, device: &str) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "Backup:   {}", r.backup.path.display());
     let _ = writeln!(out, "Commit:   drive answered {}", r.commit);

@@ -12,11 +12,16 @@ mod eeprom;
 mod emu;
 mod exit;
 mod flash;
+mod generate;
+mod hotplug;
 mod image;
 mod info;
 mod output;
 mod progress;
+mod rescue;
 mod scan;
+mod udev_props;
+mod watch;
 
 use std::process::ExitCode;
 
@@ -49,6 +54,11 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Flash(a) => a.run(&global),
         Command::Image(c) => c.run(&global),
         Command::Emu(c) => c.run(),
+        Command::Rescue(a) => a.run(&global),
+        Command::Watch(a) => a.run(&global),
+        Command::UdevProps(a) => a.run(),
+        Command::Hotplug(a) => a.run(&global),
+        Command::Generate(a) => a.run(),
     }
 }
 

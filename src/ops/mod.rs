@@ -15,10 +15,12 @@ pub mod eeprom;
 pub mod error;
 pub mod flash;
 pub mod gates;
+pub mod hotplug;
 pub mod inhibit;
 pub mod lock;
 pub mod open;
 pub mod probe;
+pub mod rescue;
 pub mod session;
 pub mod signals;
 

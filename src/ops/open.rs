@@ -1,6 +1,7 @@
 //! Opening a DEVICE argument: `emu:...` specs become in-process emulated drives, anything else
 //! a Linux SG_IO device; an optional trace recorder wraps either; the result is a [`Device`],
-//! whose transport is always behind the `scsi` type-5 guard.
+//! whose transport is always behind the `scsi` type-5 guard. [`open_read_only`] is the hotplug
+//! helper's variant: the sg node opened `O_RDONLY` and a [`Policy::ReadOnly`] guard inside.
 //!
 //! This is the one place that chooses a transport. It sends no commands.
 
@@ -9,6 +10,7 @@ use std::str::FromStr;
 
 use crate::discover;
 use crate::emu;
+use crate::scsi::guard::{Guard, Policy};
 use crate::scsi::replay::Replay;
 use crate::scsi::trace::{JsonLines, Payload, Recorder};
 use crate::scsi::Transport;
@@ -32,6 +34,18 @@ type Opened = (Box<dyn Transport>, Option<PathBuf>, Option<UsbId>);
 
 /// Open `device` ("/dev/sg1", "/dev/sr0", "emu:mt1959,mode=boot", "replay:FILE", ...).
 pub fn open(device: &str, opts: &OpenOptions) -> Result<Device<'static>, Error> {
+    open_as(device, opts, sg::Access::ReadWrite)
+}
+
+/// Open `device` for read-only classification: an sg node `O_RDONLY` (so the kernel's own sg
+/// command filter applies too, see [`sg::Access::ReadOnly`]), and any transport behind a
+/// [`Policy::ReadOnly`] guard that refuses everything but the identification commands and
+/// READ BUFFER before it reaches the device.
+pub fn open_read_only(device: &str, opts: &OpenOptions) -> Result<Device<'static>, Error> {
+    open_as(device, opts, sg::Access::ReadOnly)
+}
+
+fn open_as(device: &str, opts: &OpenOptions, access: sg::Access) -> Result<Device<'static>, Error> {
     let open_err = |detail: String| Error::Open {
         device: device.to_string(),
         detail,
@@ -47,12 +61,17 @@ pub fn open(device: &str, opts: &OpenOptions) -> Result<Device<'static>, Error> 
         // An emulated drive is shared between processes only through its state file.
         (Box::new(drive), spec.state_file.clone(), None)
     } else {
-        let dev = sg::Device::open(Path::new(device)).map_err(|e| open_err(e.to_string()))?;
+        let dev = sg::Device::open_with_access(Path::new(device), &sg::SysfsRoot::system(), access)
+            .map_err(|e| open_err(e.to_string()))?;
         let node = dev.path().to_path_buf();
         let bridge = read_bridge(&node);
         (Box::new(dev), Some(node), bridge)
     };
     let (transport, lock_path, bridge) = opened;
+    let transport: Box<dyn Transport> = match access {
+        sg::Access::ReadWrite => transport,
+        sg::Access::ReadOnly => Box::new(Guard::new(transport, Policy::ReadOnly)),
+    };
     let transport: Box<dyn Transport> = match &opts.trace {
         None => transport,
         Some((path, payload)) => {

@@ -242,7 +242,7 @@ pub fn info(device: &str, opts: &OpenOptions) -> Result<InfoReport, Error> {
 }
 
 /// The bus of a device node, from sysfs only.
-fn read_bus(device: &str) -> Option<discover::Bus> {
+pub fn read_bus(device: &str) -> Option<discover::Bus> {
     let node = crate::sg::resolve_sg_node(
         std::path::Path::new(device),
         &crate::sg::SysfsRoot::system(),

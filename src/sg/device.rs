@@ -1,6 +1,7 @@
 //! Opening an sg node: resolve the DEVICE argument (sr -> sg through sysfs, symlinks), refuse
-//! anything that is not an sg character device before opening it, open `O_RDWR|O_NONBLOCK`
-//! and check the driver version.
+//! anything that is not an sg character device before opening it, open it `O_NONBLOCK` with
+//! the requested [`Access`] (`O_RDWR` normally, `O_RDONLY` for the hotplug helper) and check the
+//! driver version.
 //!
 //! This module owns the [`Device`] handle and its fd. It must not send SCSI commands (that is
 //! `transport.rs`) nor decide whether a device is an optical drive (that is `ops`, using
@@ -27,6 +28,21 @@ const SCSI_GENERIC_MAJOR: u64 = 21;
 /// (sg3_utils and the SCSI-Generic-HOWTO require the same minimum).
 const MIN_SG_VERSION: i32 = 30000;
 
+/// How an sg node is opened.
+///
+/// The kernel applies its own SCSI command filter to nodes *not* opened `O_RDWR`:
+/// `sg_ioctl` computes `read_only = (O_RDWR != (filp->f_flags & O_ACCMODE))` and
+/// `sg_allow_access()` then passes only `scsi_cmd_allowed()`'s read-safe list (INQUIRY, TEST
+/// UNIT READY, REQUEST SENSE, READ BUFFER, MODE SENSE, GET CONFIGURATION, ...) unless the
+/// caller has CAP_SYS_RAWIO (torvalds/linux drivers/scsi/sg.c, drivers/scsi/scsi_ioctl.c).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    /// `O_RDWR`: every command the caller's policy allows (flashing needs it).
+    ReadWrite,
+    /// `O_RDONLY`: the kernel filter above applies too; what a `DeviceAllow=... r` unit can open.
+    ReadOnly,
+}
+
 /// An open Linux SCSI generic node. Owns its file descriptor; closes it on drop.
 #[derive(Debug)]
 pub struct Device {
@@ -44,6 +60,12 @@ impl Device {
         Device::open_with(path, &SysfsRoot::system())
     }
 
+    /// Open a DEVICE argument read-only (`O_RDONLY|O_NONBLOCK`, see [`Access::ReadOnly`]) using
+    /// the system's sysfs at `/sys`.
+    pub fn open_read_only(path: &Path) -> Result<Device, Error> {
+        Device::open_with_access(path, &SysfsRoot::system(), Access::ReadOnly)
+    }
+
     /// Open a DEVICE argument, consulting the sysfs tree at `sysfs` to map block devices to
     /// their sg node and to read the node's type and transfer limit.
     ///
@@ -53,15 +75,19 @@ impl Device {
     /// outside the kernel's read-only list, non-blocking so that a node held `O_EXCL` by another
     /// program fails at once with [`Error::Busy`] instead of hanging.
     pub fn open_with(path: &Path, sysfs: &SysfsRoot) -> Result<Device, Error> {
+        Device::open_with_access(path, sysfs, Access::ReadWrite)
+    }
+
+    /// [`Device::open_with`] with the given [`Access`] mode.
+    pub fn open_with_access(
+        path: &Path,
+        sysfs: &SysfsRoot,
+        access: Access,
+    ) -> Result<Device, Error> {
         let node = resolve_sg_node(path, sysfs)?;
         let meta = std::fs::metadata(&node).map_err(|e| io_error("stat", &node, &e))?;
         check_node(&node, &meta.file_type(), meta.rdev())?;
-        let file = OpenOptions::new()
-            .read(true)
-            .write(true)
-            .custom_flags(OFlag::O_NONBLOCK.bits())
-            .open(&node)
-            .map_err(|e| open_error(&node, &e))?;
+        let file = open_node(&node, access).map_err(|e| open_error(&node, &e))?;
         let version = sys::get_version_num(file.as_fd()).map_err(|e| match e {
             Errno::ENOTTY | Errno::EINVAL => Error::NotSg { path: node.clone() },
             source => Error::Os {
@@ -122,6 +148,15 @@ impl AsFd for Device {
     fn as_fd(&self) -> BorrowedFd<'_> {
         self.file.as_fd()
     }
+}
+
+/// Open a checked node non-blocking with `access`.
+fn open_node(node: &Path, access: Access) -> io::Result<File> {
+    OpenOptions::new()
+        .read(true)
+        .write(access == Access::ReadWrite)
+        .custom_flags(OFlag::O_NONBLOCK.bits())
+        .open(node)
 }
 
 /// Refuse anything but an sg character device, from its file type and device number (pure).
@@ -195,6 +230,28 @@ mod tests {
             "permission denied opening /dev/sg3: run with sudo (or join group cdrom for \
              read-only commands)"
         );
+    }
+
+    #[test]
+    fn access_mode_sets_the_open_flags() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("node");
+        std::fs::write(&path, b"").unwrap();
+        for (access, mode) in [
+            (Access::ReadOnly, OFlag::O_RDONLY),
+            (Access::ReadWrite, OFlag::O_RDWR),
+        ] {
+            let file = open_node(&path, access).unwrap();
+            let flags = OFlag::from_bits_truncate(
+                nix::fcntl::fcntl(
+                    std::os::fd::AsRawFd::as_raw_fd(&file),
+                    nix::fcntl::FcntlArg::F_GETFL,
+                )
+                .unwrap(),
+            );
+            assert_eq!(flags & OFlag::O_ACCMODE, mode, "{access:?}");
+            assert!(flags.contains(OFlag::O_NONBLOCK), "{access:?}");
+        }
     }
 
     #[test]

@@ -15,6 +15,6 @@ mod sys;
 mod sysfs;
 mod transport;
 
-pub use device::Device;
+pub use device::{Access, Device};
 pub use error::{DriverStatus, Error, HostStatus, NodeKind};
 pub use sysfs::{read_max_transfer, read_peripheral_type, resolve_sg_node, SysfsRoot};

@@ -1,0 +1,100 @@
+//! `odflash generate` (hidden): the man page and shell completions, written by `make install`
+//! and the Debian package build from the clap definitions, so they never drift from the CLI.
+
+use std::fs::File;
+use std::io::{BufWriter, Write};
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+use clap::{Args, CommandFactory, Subcommand, ValueEnum};
+use clap_complete::Shell;
+
+use super::args::Cli;
+
+/// `odflash generate` arguments.
+#[derive(Debug, Args)]
+pub struct GenerateArgs {
+    /// What to generate.
+    #[command(subcommand)]
+    pub what: What,
+}
+
+/// What `odflash generate` writes.
+#[derive(Debug, Subcommand)]
+pub enum What {
+    /// The man page `odflash.1` into DIR.
+    Man {
+        /// Output directory.
+        dir: PathBuf,
+    },
+    /// The completion file for SHELL into DIR, under the name that shell loads it by
+    /// (bash `odflash`, zsh `_odflash`, fish `odflash.fish`).
+    Completions {
+        /// The shell.
+        #[arg(value_enum)]
+        shell: ShellArg,
+        /// Output directory.
+        dir: PathBuf,
+    },
+}
+
+/// The shells odflash installs completions for.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum ShellArg {
+    /// bash (bash-completion loads `completions/odflash` on demand).
+    Bash,
+    /// zsh (`_odflash` on the fpath).
+    Zsh,
+    /// fish (`vendor_completions.d/odflash.fish`).
+    Fish,
+}
+
+impl ShellArg {
+    fn shell(self) -> Shell {
+        match self {
+            ShellArg::Bash => Shell::Bash,
+            ShellArg::Zsh => Shell::Zsh,
+            ShellArg::Fish => Shell::Fish,
+        }
+    }
+
+    /// The file name the shell looks the completion up by.
+    fn file_name(self) -> &'static str {
+        match self {
+            ShellArg::Bash => "odflash",
+            ShellArg::Zsh => "_odflash",
+            ShellArg::Fish => "odflash.fish",
+        }
+    }
+}
+
+impl GenerateArgs {
+    /// Write the requested file and print its path.
+    pub fn run(self) -> anyhow::Result<()> {
+        let mut cmd = Cli::command();
+        let path = match self.what {
+            What::Man { dir } => write(&dir.join("odflash.1"), |out| {
+                clap_mangen::Man::new(cmd).render(out)
+            })?,
+            What::Completions { shell, dir } => write(&dir.join(shell.file_name()), |out| {
+                clap_complete::generate(shell.shell(), &mut cmd, "odflash", out);
+                Ok(())
+            })?,
+        };
+        println!("{}", path.display());
+        Ok(())
+    }
+}
+
+/// Create `path` and fill it with `render`.
+fn write(
+    path: &Path,
+    render: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
+) -> anyhow::Result<PathBuf> {
+    let file = File::create(path).with_context(|| format!("creating {}", path.display()))?;
+    let mut out = BufWriter::new(file);
+    render(&mut out)
+        .and_then(|()| out.flush())
+        .with_context(|| format!("writing {}", path.display()))?;
+    Ok(path.to_path_buf())
+}

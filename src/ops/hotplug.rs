@@ -1,0 +1,345 @@
+//! The hotplug helper's workflow: classify a drive that just appeared, read-only, and record
+//! the result in `/run/odflash/<devname>.json` for desktops and scripts.
+//!
+//! Owns [`Classification`] (the JSON and the one journal line), [`classify`] and
+//! [`write_state`]. The device must come from [`super::open::open_read_only`] (sg node
+//! `O_RDONLY`, `Policy::ReadOnly` guard): this module sends only INQUIRY and what
+//! [`super::drive::identify`] sends (family probes and state: INQUIRY, TEST UNIT READY, REQUEST
+//! SENSE, GET CONFIGURATION, READ BUFFER). It never writes to a drive and never prints: the CLI
+//! logs [`Classification::message`] at [`Classification::priority`].
+
+use std::path::{Path, PathBuf};
+use std::sync::mpsc;
+use std::thread;
+use std::time::Duration;
+
+use serde::Serialize;
+
+use crate::discover::{self, sanitize, Bus};
+use crate::emu;
+use crate::family::{self, DriveState, FamilyId, Identity};
+use crate::scsi::inquiry::PERIPHERAL_TYPE_MMC;
+use crate::scsi::{self, TransportError};
+
+use super::atomic::{self, Mode};
+use super::bundle;
+use super::drive::{self, Device};
+use super::error::Error;
+use super::open::{self, OpenOptions};
+use super::probe;
+
+/// Where the helper writes its JSON files (systemd's `RuntimeDirectory=odflash`).
+pub const RUN_DIR: &str = "/run/odflash";
+
+/// What the helper concluded about a drive.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Verdict {
+    /// The boot loader runs: the drive needs a reflash (`odflash rescue`).
+    Recovery,
+    /// The firmware runs but its unit data is wrong (`odflash rescue`).
+    NeedsAttention,
+    /// A known, flashable family in a normal state (ready, no medium, or not telling).
+    Healthy,
+    /// A known family odflash can only identify (DVD-era LiteOn/Sony).
+    IdentifyOnly,
+    /// An optical drive no family claims.
+    Unknown,
+    /// Not an optical drive (peripheral type other than 5): nothing sent beyond INQUIRY.
+    NotOptical,
+}
+
+/// The journal priority of the helper's one line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Priority {
+    /// syslog priority 4: the user has something to do.
+    Warning,
+    /// syslog priority 6: for the record.
+    Info,
+}
+
+impl Priority {
+    /// The syslog priority number (sd-daemon(3) `<N>` prefixes use it).
+    pub fn level(self) -> u8 {
+        match self {
+            Priority::Warning => 4,
+            Priority::Info => 6,
+        }
+    }
+}
+
+/// The standard INQUIRY fields, sanitized.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct InquirySummary {
+    /// Peripheral device type (5 = optical drive).
+    pub peripheral_type: u8,
+    /// Vendor.
+    pub vendor: String,
+    /// Product.
+    pub product: String,
+    /// Revision.
+    pub revision: String,
+}
+
+/// The helper's result: the content of `/run/odflash/<devname>.json`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Classification {
+    /// The device as given to the helper (`/dev/sg3`, or an `emu:` spec).
+    pub device: String,
+    /// When the drive was classified (UTC, RFC 3339).
+    pub time: String,
+    /// The conclusion.
+    pub verdict: Verdict,
+    /// The family that claimed the drive.
+    pub family: Option<FamilyId>,
+    /// Its state, as the family reads it.
+    pub state: Option<DriveState>,
+    /// Its identity (sanitized).
+    pub identity: Option<Identity>,
+    /// The INQUIRY answer (sanitized).
+    pub inquiry: InquirySummary,
+    /// How the drive is attached, from sysfs (`None` for emulated drives).
+    pub bus: Option<Bus>,
+    /// The exact command the user should run next, when there is something to do.
+    pub next: Option<String>,
+    /// The one line the helper logs.
+    pub message: String,
+    /// The line's journal priority.
+    pub priority: Priority,
+}
+
+/// Normalize a DEVICE argument for the helper: `sg3` and `/dev/sg3` become `/dev/sg3` (the
+/// name must be `sg<number>`: no other path is ever built from it); `emu:` specs pass as is.
+pub fn device_path(devname: &str) -> Result<String, Error> {
+    if emu::Spec::is_emu(devname) {
+        return Ok(devname.to_string());
+    }
+    let name = devname.strip_prefix("/dev/").unwrap_or(devname);
+    discover::check_sg_name(name).map_err(|e| Error::Open {
+        device: sanitize(devname),
+        detail: e.to_string(),
+    })?;
+    Ok(format!("/dev/{name}"))
+}
+
+/// The JSON file name for `device` (from [`device_path`]): `sg3.json`, or `emu-<family>.json`
+/// for an emulated drive.
+pub fn state_file_name(device: &str) -> String {
+    match device.split_once(':').filter(|_| emu::Spec::is_emu(device)) {
+        Some((_, body)) => {
+            let family: String = body
+                .split(',')
+                .next()
+                .unwrap_or("")
+                .chars()
+                .filter(|c| c.is_ascii_alphanumeric() || *c == '-')
+                .collect();
+            format!("emu-{family}.json")
+        }
+        None => format!("{}.json", device.rsplit('/').next().unwrap_or(device)),
+    }
+}
+
+/// Classify the drive on `dev` read-only (its bus from sysfs, for device nodes). Unknown and
+/// non-optical devices are results, not errors; errors are failures to talk to the device.
+pub fn classify(dev: &mut Device<'_>) -> Result<Classification, Error> {
+    let device = dev.name.clone();
+    let bus = if emu::Spec::is_emu(&device) {
+        None
+    } else {
+        probe::read_bus(&device)
+    };
+    let inquiry = scsi::read_inquiry(dev.transport()).map_err(family::Error::from)?;
+    let summary = InquirySummary {
+        peripheral_type: inquiry.peripheral_type,
+        vendor: sanitize(&inquiry.vendor),
+        product: sanitize(&inquiry.product),
+        revision: sanitize(&inquiry.revision),
+    };
+    let mut result = Classification {
+        device,
+        time: bundle::utc_now().0,
+        verdict: Verdict::NotOptical,
+        family: None,
+        state: None,
+        identity: None,
+        inquiry: summary,
+        bus,
+        next: None,
+        message: String::new(),
+        priority: Priority::Info,
+    };
+    if inquiry.peripheral_type == PERIPHERAL_TYPE_MMC {
+        match drive::identify(dev) {
+            Ok(found) => {
+                result.verdict = verdict_of(&found.state, found.family.flash().is_some());
+                result.family = Some(found.family_id());
+                result.identity = Some(sanitized(&found.identity));
+                result.state = Some(sanitized_state(&found.state));
+            }
+            Err(Error::Unsupported(why)) => {
+                log::debug!("{why}");
+                result.verdict = Verdict::Unknown;
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    result.next = match result.verdict {
+        Verdict::Recovery | Verdict::NeedsAttention => Some(rescue_command(&result.device)),
+        _ => None,
+    };
+    result.priority = match result.next {
+        Some(_) => Priority::Warning,
+        None => Priority::Info,
+    };
+    result.message = build_message(&result);
+    Ok(result)
+}
+
+/// Open `device` read-only ([`open::open_read_only`]) and classify it in a thread, waiting at
+/// most `timeout`: a hung drive never blocks the caller (`watch`). A probe stuck in the kernel
+/// cannot be cancelled; its thread is left behind and ends with the process.
+pub fn classify_within(
+    device: &str,
+    opts: &OpenOptions,
+    timeout: Duration,
+) -> Result<Classification, Error> {
+    let (tx, rx) = mpsc::channel();
+    let (device, opts) = (device.to_string(), opts.clone());
+    thread::spawn(move || {
+        let result = open::open_read_only(&device, &opts).and_then(|mut dev| classify(&mut dev));
+        // The receiver is gone only when the caller stopped waiting; nothing to report then.
+        let _ = tx.send(result);
+    });
+    rx.recv_timeout(timeout).unwrap_or_else(|_| {
+        Err(family::Error::from(scsi::Error::Transport(TransportError::Timeout(timeout))).into())
+    })
+}
+
+/// Write `c` to `run_dir/<state_file_name>` atomically (mode 0644: sanitized identity and
+/// state only). Returns the path.
+pub fn write_state(run_dir: &Path, c: &Classification) -> Result<PathBuf, Error> {
+    let path = run_dir.join(state_file_name(&c.device));
+    std::fs::create_dir_all(run_dir).map_err(|e| Error::io(run_dir, e))?;
+    let mut json =
+        serde_json::to_vec_pretty(c).map_err(|e| Error::bad_file(&path, e.to_string()))?;
+    json.push(b'\n');
+    atomic::write_file(&path, &json, Mode::Shared)?;
+    Ok(path)
+}
+
+/// `sudo odflash rescue /dev/sgN`; emulated drives need no sudo.
+fn rescue_command(device: &str) -> String {
+    if emu::Spec::is_emu(device) {
+        format!("odflash rescue {device}")
+    } else {
+        format!("sudo odflash rescue {device}")
+    }
+}
+
+fn verdict_of(state: &DriveState, flashable: bool) -> Verdict {
+    match state {
+        DriveState::Recovery => Verdict::Recovery,
+        DriveState::NeedsAttention { .. } => Verdict::NeedsAttention,
+        _ if flashable => Verdict::Healthy,
+        _ => Verdict::IdentifyOnly,
+    }
+}
+
+/// The helper's one line (pure).
+fn build_message(c: &Classification) -> String {
+    let i = &c.inquiry;
+    let drive = |id: Option<&Identity>| match id {
+        Some(id) => format!("{} {} {}", id.vendor, id.model, id.revision),
+        None => format!("{} {} {}", i.vendor, i.product, i.revision),
+    };
+    let name = drive(c.identity.as_ref());
+    let family = c.family.map(|f| f.to_string()).unwrap_or_default();
+    let state = c
+        .state
+        .as_ref()
+        .map(ToString::to_string)
+        .unwrap_or_default();
+    let next = c.next.as_deref().unwrap_or_default();
+    match c.verdict {
+        Verdict::Recovery => format!(
+            "{}: {name} ({family}) is in recovery: its boot loader runs because the firmware \
+             failed its checks. Next: {next}",
+            c.device
+        ),
+        Verdict::NeedsAttention => {
+            format!("{}: {name} ({family}): {state}. Next: {next}", c.device)
+        }
+        Verdict::Healthy => format!("{}: {name} ({family}): {state}", c.device),
+        Verdict::IdentifyOnly => format!(
+            "{}: {name} ({family}, identify-only: its write commands are not public): {state}",
+            c.device
+        ),
+        Verdict::Unknown => format!(
+            "{}: {name}: no known chip family claims this optical drive; nothing to do",
+            c.device
+        ),
+        Verdict::NotOptical => format!(
+            "{}: {name}: peripheral type {}, not an optical drive; nothing sent beyond INQUIRY",
+            c.device, i.peripheral_type
+        ),
+    }
+}
+
+fn sanitized(id: &Identity) -> Identity {
+    let opt = |s: &Option<String>| s.as_deref().map(sanitize);
+    Identity {
+        family: id.family,
+        chip: opt(&id.chip),
+        banner: opt(&id.banner),
+        vendor: sanitize(&id.vendor),
+        model: sanitize(&id.model),
+        revision: sanitize(&id.revision),
+        firmware_date: opt(&id.firmware_date),
+        serial: opt(&id.serial),
+    }
+}
+
+fn sanitized_state(state: &DriveState) -> DriveState {
+    match state {
+        DriveState::NeedsAttention { reason } => DriveState::NeedsAttention {
+            reason: sanitize(reason),
+        },
+        other => other.clone(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn device_names_are_checked() {
+        assert_eq!(device_path("sg3").unwrap(), "/dev/sg3");
+        assert_eq!(device_path("/dev/sg12").unwrap(), "/dev/sg12");
+        assert_eq!(
+            device_path("emu:mt1959,mode=boot").unwrap(),
+            "emu:mt1959,mode=boot"
+        );
+        for bad in ["sr0", "../sg1", "/dev/sg1/..", "sg1\x1b[2J", "/etc/passwd"] {
+            assert!(matches!(device_path(bad), Err(Error::Open { .. })), "{bad}");
+        }
+    }
+
+    #[test]
+    fn state_file_names() {
+        assert_eq!(state_file_name("/dev/sg3"), "sg3.json");
+        assert_eq!(
+            state_file_name("emu:mt1959,mode=boot,state-file=/tmp/a/b"),
+            "emu-mt1959.json"
+        );
+        assert_eq!(state_file_name("emu:dru-710a"), "emu-dru-710a.json");
+    }
+
+    #[test]
+    fn priorities_are_syslog_levels() {
+        assert_eq!(Priority::Warning.level(), 4);
+        assert_eq!(Priority::Info.level(), 6);
+    }
+}

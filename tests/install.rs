@@ -1,0 +1,111 @@
+//! `make install DESTDIR=... PREFIX=...` installs exactly the documented files (README,
+//! "Install"), rewrites the odflash path in the udev rule and the unit, and `make uninstall`
+//! removes them again. The test installs the cargo-built test binary (ODFLASH_BIN), so nothing
+//! is rebuilt in release mode, and never touches the running system (DESTDIR is set, so udev
+//! is not reloaded).
+
+use std::collections::BTreeSet;
+use std::fs;
+use std::path::Path;
+use std::process::Command;
+
+fn make(target: &str, destdir: &Path, prefix: &str) {
+    let out = Command::new("make")
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .args(["--no-print-directory", target])
+        .arg(format!("DESTDIR={}", destdir.display()))
+        .arg(format!("PREFIX={prefix}"))
+        .arg(format!("ODFLASH_BIN={}", env!("CARGO_BIN_EXE_odflash")))
+        .output()
+        .expect("make runs");
+    assert!(
+        out.status.success(),
+        "make {target}: {}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// Every regular file under `root`, as absolute paths inside the installed tree.
+fn files(root: &Path) -> BTreeSet<String> {
+    fn walk(dir: &Path, root: &Path, out: &mut BTreeSet<String>) {
+        for entry in fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                walk(&path, root, out);
+            } else {
+                out.insert(format!("/{}", path.strip_prefix(root).unwrap().display()));
+            }
+        }
+    }
+    let mut out = BTreeSet::new();
+    walk(root, root, &mut out);
+    out
+}
+
+#[test]
+fn install_to_usr_puts_exactly_the_documented_files() {
+    let dest = tempfile::tempdir().unwrap();
+    make("install", dest.path(), "/usr");
+    let expected: BTreeSet<String> = [
+        "/usr/bin/odflash",
+        "/usr/lib/udev/rules.d/60-odflash.rules",
+        "/usr/lib/systemd/system/odflash-hotplug@.service",
+        "/usr/share/man/man1/odflash.1",
+        "/usr/share/bash-completion/completions/odflash",
+        "/usr/share/zsh/vendor-completions/_odflash",
+        "/usr/share/fish/vendor_completions.d/odflash.fish",
+    ]
+    .into_iter()
+    .map(String::from)
+    .collect();
+    assert_eq!(files(dest.path()), expected);
+
+    let read = |p: &str| fs::read_to_string(dest.path().join(p.trim_start_matches('/'))).unwrap();
+    assert!(read("/usr/lib/udev/rules.d/60-odflash.rules")
+        .contains("IMPORT{program}=\"/usr/bin/odflash udev-props %k\""));
+    assert!(read("/usr/lib/systemd/system/odflash-hotplug@.service")
+        .contains("ExecStart=/usr/bin/odflash hotplug %i"));
+    assert!(read("/usr/share/man/man1/odflash.1").starts_with(".ie"));
+    assert!(read("/usr/share/man/man1/odflash.1").contains("rescue"));
+    for completion in [
+        "/usr/share/bash-completion/completions/odflash",
+        "/usr/share/zsh/vendor-completions/_odflash",
+        "/usr/share/fish/vendor_completions.d/odflash.fish",
+    ] {
+        let text = read(completion);
+        assert!(
+            text.contains("rescue") && text.contains("watch"),
+            "{completion}"
+        );
+    }
+    let bin = fs::metadata(dest.path().join("usr/bin/odflash")).unwrap();
+    assert_eq!(
+        std::os::unix::fs::PermissionsExt::mode(&bin.permissions()) & 0o777,
+        0o755
+    );
+
+    make("uninstall", dest.path(), "/usr");
+    assert!(files(dest.path()).is_empty());
+}
+
+#[test]
+fn install_to_usr_local_rewrites_the_binary_path() {
+    let dest = tempfile::tempdir().unwrap();
+    make("install", dest.path(), "/usr/local");
+    let installed = files(dest.path());
+    assert!(installed.contains("/usr/local/bin/odflash"));
+    assert!(installed.contains("/usr/local/share/zsh/site-functions/_odflash"));
+    // udev and systemd read vendor files from /usr/lib only, whatever the prefix.
+    let rule =
+        fs::read_to_string(dest.path().join("usr/lib/udev/rules.d/60-odflash.rules")).unwrap();
+    assert!(rule.contains("\"/usr/local/bin/odflash udev-props %k\""));
+    assert!(!rule.contains("/usr/bin/odflash"));
+    let unit = fs::read_to_string(
+        dest.path()
+            .join("usr/lib/systemd/system/odflash-hotplug@.service"),
+    )
+    .unwrap();
+    assert!(unit.contains("ExecStart=/usr/local/bin/odflash hotplug %i"));
+    assert!(!unit.contains("/usr/bin/odflash"));
+}
