@@ -28,34 +28,39 @@ expect_rc() { # expect_rc CODE odflash-args...: run, and stop the demo if the ex
   if [ "$rc" -ne "$want" ]; then echo "demo: expected exit $want, got $rc" >&2; exit 1; fi
 }
 
-say "Two emulated drives: a healthy LG BU40N Blu-ray (MT1959) and a Sony DRU-710A DVD writer"
+say "Two emulated drives: an LG BU40N Blu-ray writer (MediaTek MT1959) and a Sony DRU-710A DVD writer"
 BD="emu:mt1959,model=BD-RE BU40N,state-file=$work/bu40n.json"
 DVD="emu:dru-710a,state-file=$work/dru710a.json"
 expect_rc 0 scan --device "$BD" --device "$DVD"
 expect_rc 0 info "$BD"
 
-say "Before touching anything: a validated backup of the BU40N (firmware + unit data)"
-expect_rc 0 backup "$BD" -o "$work/bu40n-before.odbk"
-mkdir -p "$work/backups"
-expect_rc 0 backup "$BD" --json -o "$work/backups/bu40n.odbk" >/dev/null
-expect_rc 0 dump "$BD" -o "$work/bu40n-dump.bin"
+say "Part 1. The forum story: a Sony DRU-710A offered firmware of the DRU-720A group"
+expect_rc 0 emu make-image --chip liteon-dvd --vendor SONY --model "DVD RW DRU-720A" --revision BYX5 -o dru720a.bin
+expect_rc 100 rescue "$DVD" dru720a.bin
 
-say "The forum story: a DRU-710A offered firmware of the DRU-720A group"
-expect_rc 0 emu make-image --chip liteon-dvd --vendor SONY --model "DVD RW DRU-720A" --revision BYX5 -o "$work/dru720a.bin"
-expect_rc 100 flash "$DVD" "$work/dru720a.bin"
+say "Part 2. The BU40N while it is healthy: a validated backup of its firmware and unit data"
+expect_rc 0 backup "$BD" --backup-dir "$work/backups"
 
-say "Images for the BU40N: the right one, one for a desktop drive, a broken one, and the raw dump"
-expect_rc 0 emu make-image --chip mt1959 --vendor HL-DT-ST --model "BD-RE BU40N" --revision 1.04 -o "$work/bu40n-1.04.bin"
-expect_rc 0 emu make-image --chip mt1959 --vendor ASUS --model "BW-16D1HT" --revision 3.02 -o "$work/bw16d1ht-3.02.bin"
-expect_rc 0 emu make-image --chip mt1959 --vendor HL-DT-ST --model "BD-RE BU40N" --revision 1.04 --broken bad-cmac -o "$work/bu40n-corrupt.bin"
-expect_rc 100 image check "$work/bu40n-corrupt.bin"
-expect_rc 100 image check "$work/bu40n-dump.bin" --for "$BD"
-expect_rc 100 flash "$BD" "$work/bw16d1ht-3.02.bin"
+say "An earlier flash went wrong: the power failed while the drive was burning (an emulated power loss)"
+cat > power-loss.json <<'JSON'
+{ "faults": [ { "trigger": { "phase": "burn" }, "action": { "kind": "power-loss" } } ] }
+JSON
+expect_rc 0 emu make-image --chip mt1959 --vendor HL-DT-ST --model "BD-RE BU40N" --revision 1.04 -o bu40n-1.04.bin
+expect_rc 104 flash "$BD,faults=$work/power-loss.json" bu40n-1.04.bin --backup-dir "$work/backups" --execute --yes-i-understand-the-risk
 
-say "A flash (dry run first: the plan, every gate, the point of no return)"
-expect_rc 0 flash "$BD" "$work/bu40n-1.04.bin" --backup-dir "$work/backups"
-expect_rc 0 flash "$BD" "$work/bu40n-1.04.bin" --backup-dir "$work/backups" --execute --yes-i-understand-the-risk
+say "The drive is plugged in again: the hotplug helper (what udev starts) notices the recovery state"
+expect_rc 0 hotplug "$BD" --run-dir "$work/run"
+expect_rc 0 scan --device "$BD"
+
+say "Part 3. The rescue. First offered the wrong image: firmware for a desktop drive"
+expect_rc 0 emu make-image --chip mt1959 --vendor ASUS --model "BW-16D1HT" --revision 3.02 -o bw16d1ht-3.02.bin
+expect_rc 100 rescue "$BD" bw16d1ht-3.02.bin --backup-dir "$work/backups"
+
+say "Then the right image: flashed, verified, and the drive's own unit data restored from its backup"
+expect_rc 0 rescue "$BD" bu40n-1.04.bin --backup-dir "$work/backups" --execute --yes-i-understand-the-risk --restore-unit-data yes
 expect_rc 0 info "$BD"
 
 echo
-echo "Demo complete. Everything above ran on emulated drives; no real device was touched."
+echo "Demo complete: the DVD drive was protected from the wrong group's firmware, and the"
+echo "Blu-ray drive went from its boot loader back to working firmware with its own unit data."
+echo "Everything ran on emulated drives; no real device was touched."

@@ -1,6 +1,6 @@
 //! `odflash backup`: Write a backup bundle.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use anyhow::Context;
 use clap::Args;
@@ -16,9 +16,18 @@ use super::progress::{Bars, Display};
 pub struct BackupArgs {
     /// The drive.
     pub device: String,
-    /// Bundle file (default: /var/lib/odflash/backups/<family>-<serial>/<UTC time>.odbk).
+    /// Bundle file (default: BACKUP_DIR/<family>-<serial>/<UTC time>.odbk, where `rescue` and
+    /// `flash` look for the drive's newest backup).
     #[arg(short, long, value_name = "FILE")]
     pub output: Option<PathBuf>,
+    /// Base directory of the backups.
+    #[arg(
+        long,
+        value_name = "DIR",
+        default_value = backup::DEFAULT_BASE,
+        conflicts_with = "output"
+    )]
+    pub backup_dir: PathBuf,
     /// Print where the bundle went as JSON.
     #[arg(long)]
     pub json: bool,
@@ -31,12 +40,7 @@ impl BackupArgs {
         let mut bars = Display::new(if self.json { Bars::Off } else { Bars::Auto });
         let report = match &self.output {
             Some(path) => backup::backup_to(&mut dev, &drive, path, &mut |p| bars.update(p)),
-            None => backup::backup(
-                &mut dev,
-                &drive,
-                Path::new(backup::DEFAULT_BASE),
-                &mut |p| bars.update(p),
-            ),
+            None => backup::backup(&mut dev, &drive, &self.backup_dir, &mut |p| bars.update(p)),
         }
         .with_context(|| format!("backing up {}", self.device))?;
         bars.finish();

@@ -65,7 +65,7 @@ fn render(r: &InfoReport) -> String {
                 lines.push(("Boot banner", banner.clone()));
             }
             lines.push((
-                "Firmware",
+                "Descriptor",
                 format!(
                     "{} {} {}",
                     f.identity.vendor, f.identity.model, f.identity.revision
