@@ -65,7 +65,9 @@ fn character_devices_that_are_not_sg_are_refused() {
     for node in ["/dev/null", "/dev/zero"] {
         for run in info_and_flash(&dir, node) {
             run.code(OPEN)
-                .stderr_has(&format!("cannot open {node}: {node} is not a SCSI generic device"))
+                .stderr_has(&format!(
+                    "cannot open {node}: {node} is not a SCSI generic device"
+                ))
                 .stderr_has("give /dev/sgN, /dev/srN or a /dev/disk/by-id link");
         }
     }
@@ -176,7 +178,11 @@ fn help_and_version_succeed_and_document_the_exit_codes() {
     ] {
         // The footer is wrapped; compare with runs of whitespace collapsed.
         let flat = help.stdout.split_whitespace().collect::<Vec<_>>().join(" ");
-        assert!(flat.contains(entry), "--help lacks {entry:?}:\n{}", help.stdout);
+        assert!(
+            flat.contains(entry),
+            "--help lacks {entry:?}:\n{}",
+            help.stdout
+        );
     }
     dir.odflash()
         .arg("--version")

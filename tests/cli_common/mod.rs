@@ -151,8 +151,7 @@ impl TestCommand {
 
     /// Add one argument.
     pub fn arg(mut self, arg: impl AsRef<std::ffi::OsStr>) -> TestCommand {
-        self.line
-            .push(arg.as_ref().to_string_lossy().into_owned());
+        self.line.push(arg.as_ref().to_string_lossy().into_owned());
         self.cmd.arg(arg);
         self
     }
@@ -166,6 +165,13 @@ impl TestCommand {
         for a in args {
             self = self.arg(a);
         }
+        self
+    }
+
+    /// Set an environment variable for the run.
+    pub fn env(mut self, key: &str, value: &str) -> TestCommand {
+        self.line.insert(0, format!("{key}={value:?}"));
+        self.cmd.env(key, value);
         self
     }
 
@@ -211,7 +217,12 @@ impl Run {
 
     /// Assert the exit code.
     pub fn code(&self, expected: i32) -> &Run {
-        assert_eq!(self.code, expected, "unexpected exit code{}", self.context());
+        assert_eq!(
+            self.code,
+            expected,
+            "unexpected exit code{}",
+            self.context()
+        );
         self
     }
 
@@ -364,6 +375,8 @@ impl EmuState {
 
     /// Commands the drive has received over its life.
     pub fn commands(&self) -> u64 {
-        self.json["state"]["commands"].as_u64().expect("command count")
+        self.json["state"]["commands"]
+            .as_u64()
+            .expect("command count")
     }
 }
