@@ -326,19 +326,20 @@ fn gates_that_protect_the_hardware_cannot_be_waived() {
             .chain(["--broken", breakage])
             .collect::<Vec<_>>(),
         );
-        let drive = dir.emu(breakage, "mt1959");
-        let (run, trace) = flash_execute(&dir, &drive, &image, &every_waiver);
-        run.code(GATE).stdout_has("(cannot be overridden)");
-        trace.assert_no_writes();
-        let json = dir
+        let trace = dir.join("plan.jsonl");
+        let run = dir
             .odflash()
-            .args(["flash", &drive])
+            .traced(&trace)
+            .args(["flash", "emu:mt1959"])
             .arg(&image)
             .args(every_waiver)
             .arg("--json")
             .run();
-        assert_eq!(verdict(&json.json(), gate)["verdict"], "refused");
-        assert_eq!(verdict(&json.json(), gate)["waiver"], Value::Null);
+        run.code(GATE);
+        let json = run.json();
+        assert_eq!(verdict(&json, gate)["verdict"], "refused", "{json:#}");
+        assert_eq!(verdict(&json, gate)["waiver"], Value::Null, "{json:#}");
+        Trace::read(&trace).assert_no_writes();
     }
 }
 
