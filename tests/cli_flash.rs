@@ -7,7 +7,7 @@ mod cli_common;
 
 use std::path::PathBuf;
 
-use cli_common::{Dir, Run, Trace, GATE, INTERRUPTED, USAGE};
+use cli_common::{Dir, Run, Trace, BACKUP_FAILED, GATE, INTERRUPTED, USAGE};
 use serde_json::Value;
 
 /// Boot region the drive never reprograms (mtk-protocol.md §3).
@@ -386,6 +386,29 @@ fn execute_flashes_verifies_and_info_shows_the_new_revision() {
     let (again, trace) = flash_execute(&dir, &device, &image, &[]);
     again.code(GATE).stderr_has("the drive already runs 1.04");
     trace.assert_no_writes();
+}
+
+#[test]
+fn a_backup_that_cannot_be_written_means_zero_writes() {
+    let dir = Dir::new();
+    let device = drive(&dir, "mt1959");
+    let before = dir.state("d").flash;
+    let image = dir.bu40n("upgrade.bin", "1.04");
+    dir.write("blocker", b"a file where the backup directory should go");
+    let trace = dir.join("flash.jsonl");
+    let run = dir
+        .odflash()
+        .traced(&trace)
+        .args(["flash", &device])
+        .arg(&image)
+        .args(["--execute", "--yes-i-understand-the-risk"])
+        .args(["--backup-dir", "blocker/bk"])
+        .run();
+    run.code(BACKUP_FAILED)
+        .stderr_has("backup failed: blocker/bk/mt19xx-EMU1959K0001")
+        .stdout_lacks("Flash complete");
+    Trace::read(&trace).assert_no_writes();
+    assert!(dir.state("d").flash == before);
 }
 
 #[test]

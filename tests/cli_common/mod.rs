@@ -27,6 +27,8 @@ pub const TRANSPORT: i32 = 35;
 pub const GATE: i32 = 100;
 /// Exit code 101: chip family not supported (identify-only), nothing written.
 pub const UNSUPPORTED: i32 = 101;
+/// Exit code 102: the mandatory backup failed, nothing written.
+pub const BACKUP_FAILED: i32 = 102;
 /// Exit code 104: write interrupted, drive state uncertain.
 pub const INTERRUPTED: i32 = 104;
 
