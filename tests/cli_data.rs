@@ -416,3 +416,42 @@ fn eeprom_restore_refuses_another_drive_unless_told() {
     let flash = dir.state("d").flash;
     assert!(donor["calibration.bin"] == window(&flash, CALIBRATION));
 }
+
+/// Regression: `-o /dev/null` as root once replaced /dev/null with a regular file, because
+/// outputs are written by rename. A FIFO stands in for the device node here.
+#[test]
+fn output_onto_a_node_that_is_not_a_regular_file_is_refused() {
+    let dir = Dir::new();
+    let fifo = dir.join("fifo");
+    nix::unistd::mkfifo(&fifo, nix::sys::stat::Mode::S_IRWXU).unwrap();
+    let fifo_arg = fifo.to_str().unwrap();
+    for (args, code) in [
+        (&["dump", "emu:mt1959", "-o", fifo_arg][..], USAGE),
+        (&["eeprom", "dump", "emu:mt1959", "-o", fifo_arg], USAGE),
+        (&["backup", "emu:mt1959", "-o", fifo_arg], 102),
+        (
+            &[
+                "emu",
+                "make-image",
+                "--chip",
+                "mt1959",
+                "--model",
+                "X",
+                "-o",
+                fifo_arg,
+            ],
+            USAGE,
+        ),
+    ] {
+        dir.odflash()
+            .args(args)
+            .run()
+            .code(code)
+            .stderr_has("exists and is not a regular file");
+        let kind = std::fs::symlink_metadata(&fifo).unwrap().file_type();
+        assert!(
+            std::os::unix::fs::FileTypeExt::is_fifo(&kind),
+            "{args:?} replaced the FIFO"
+        );
+    }
+}
