@@ -9,6 +9,8 @@ use odflash::image::synth::{self, Breakage, SynthSpec};
 use odflash::ops::atomic::{self, Mode};
 use odflash::ops::bundle::sha256_hex;
 
+use super::exit::UsageError;
+
 /// `odflash emu` subcommands.
 #[derive(Debug, Subcommand)]
 pub enum EmuCommand {
@@ -94,9 +96,11 @@ impl MakeImageArgs {
             }
             ChipArg::LiteonDvd => {
                 if self.broken.is_some() {
-                    anyhow::bail!(
+                    return Err(UsageError(
                         "--broken applies to MT19xx images only; drop it for --chip liteon-dvd"
-                    );
+                            .into(),
+                    )
+                    .into());
                 }
                 synth::build_dvd_era(&self.vendor, &self.model, &self.revision)
             }

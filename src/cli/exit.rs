@@ -19,9 +19,25 @@ pub fn clap_error(e: clap::Error) -> ExitCode {
 
 /// Print the error chain to stderr and return its exit code.
 pub fn report(err: &anyhow::Error) -> ExitCode {
-    eprintln!("odflash: error: {err:#}");
-
+    eprintln!("odflash: error: {}", render(err));
     ExitCode::from(code_for(err))
+}
+
+/// The error chain on one line, each cause once. Several errors print their source in their own
+/// message and also return it from `source()`; `{:#}` would then say the same thing twice.
+fn render(err: &anyhow::Error) -> String {
+    let mut line = String::new();
+    for cause in err.chain() {
+        let text = cause.to_string();
+        if line.contains(&text) {
+            continue;
+        }
+        if !line.is_empty() {
+            line.push_str(": ");
+        }
+        line.push_str(&text);
+    }
+    line
 }
 
 /// The exit code for an error chain: the first error in the chain that knows its code wins.
@@ -51,5 +67,18 @@ pub fn exit_after_deferred_signals(signals: &[String]) {
              write finished. Exiting now."
         );
         std::process::exit(130);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn render_says_each_cause_once() {
+        let io = std::io::Error::new(std::io::ErrorKind::NotFound, "no such file");
+        let err = anyhow::Error::new(odflash::ops::Error::io("/x.bin", io)).context("reading x");
+        assert_eq!(render(&err), "reading x: /x.bin: no such file");
+        assert_eq!(code_for(&err), 15);
     }
 }

@@ -7,6 +7,7 @@ use odflash::discover::sanitize;
 use odflash::ops::probe::{self, ProbeOutcome, ScanEntry, ScanOptions};
 
 use super::args::Global;
+use super::exit::UsageError;
 use super::output::{print_json, Table};
 
 /// `odflash scan` arguments.
@@ -32,7 +33,7 @@ impl ScanArgs {
     /// List drives.
     pub fn run(self, global: &Global) -> anyhow::Result<()> {
         if !(self.timeout.is_finite() && self.timeout > 0.0) {
-            anyhow::bail!("--timeout must be a positive number of seconds");
+            return Err(UsageError("--timeout must be a positive number of seconds".into()).into());
         }
         let opts = ScanOptions {
             timeout: Duration::from_secs_f64(self.timeout),

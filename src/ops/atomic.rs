@@ -40,8 +40,17 @@ pub fn create_private_dir(dir: &Path) -> Result<(), Error> {
 
 /// Write `bytes` to `path` atomically and durably: a temp file in the same directory is written,
 /// fsync'ed, renamed over `path`, and the directory is fsync'ed. Readers see the old file or the
-/// whole new one, never a torn one. A failure removes the temp file.
+/// whole new one, never a torn one. A failure removes the temp file. An existing `path` that is
+/// not a regular file (`-o /dev/null`, a FIFO, a directory) is refused: the rename would replace
+/// the node itself, and as root that deletes `/dev/null` for the whole system.
 pub fn write_file(path: &Path, bytes: &[u8], mode: Mode) -> Result<(), Error> {
+    if fs::metadata(path).is_ok_and(|m| !m.is_file()) {
+        return Err(Error::bad_file(
+            path,
+            "exists and is not a regular file: odflash writes files by replacing them, give the \
+             path of a regular file",
+        ));
+    }
     let dir = parent_dir(path);
     let name = path
         .file_name()
@@ -89,7 +98,7 @@ fn parent_dir(path: &Path) -> PathBuf {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::os::unix::fs::PermissionsExt;
+    use std::os::unix::fs::{FileTypeExt, PermissionsExt};
 
     #[test]
     fn writes_replaces_and_sets_mode() {
@@ -101,6 +110,22 @@ mod tests {
         let mode = fs::metadata(&path).unwrap().permissions().mode() & 0o777;
         assert_eq!(mode, 0o600);
         // No temp file left behind.
+        assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 1);
+    }
+
+    #[test]
+    fn never_replaces_a_node_that_is_not_a_regular_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let fifo = dir.path().join("fifo");
+        nix::unistd::mkfifo(&fifo, nix::sys::stat::Mode::S_IRWXU).unwrap();
+        for path in [fifo.as_path(), dir.path()] {
+            assert!(matches!(
+                write_file(path, b"x", Mode::Shared),
+                Err(Error::BadFile { .. })
+            ));
+        }
+        assert!(fs::symlink_metadata(&fifo).unwrap().file_type().is_fifo());
+        // Nothing left behind but the FIFO.
         assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 1);
     }
 

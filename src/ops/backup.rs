@@ -77,7 +77,7 @@ fn sanitize(text: &str) -> String {
 }
 
 /// Take a backup of `drive` under `base`. Any failure, including reading the drive, is
-/// [`Error::Backup`].
+/// [`Error::Backup`]; an identify-only drive is [`Error::IdentifyOnly`].
 pub fn backup(
     dev: &mut Device<'_>,
     drive: &Drive,
@@ -106,13 +106,16 @@ enum Destination<'a> {
     File(&'a Path),
 }
 
-/// Take the backup; any failure, including reading the drive, is [`Error::Backup`].
+/// Take the backup; any failure, including reading the drive, is [`Error::Backup`], except an
+/// identify-only drive ([`Error::IdentifyOnly`]).
 fn take(
     dev: &mut Device<'_>,
     drive: &Drive,
     dest: Destination<'_>,
     progress: &mut dyn FnMut(Progress),
 ) -> Result<BackupReport, Error> {
+    // An identify-only drive is not a failed backup: there is nothing odflash can read from it.
+    drive.flash_access()?;
     write_backup(dev, drive, dest, progress).map_err(|e| match e {
         Error::Backup(_) => e,
         other => Error::Backup(Box::new(other)),

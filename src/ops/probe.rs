@@ -100,12 +100,16 @@ pub fn probe(t: &mut dyn Transport, depth: Depth) -> Result<Probe, Error> {
     Ok(probe)
 }
 
-/// A CHECK CONDITION answer means "not available" for an optional field.
+/// An optional field the drive rejects or answers malformed (a boot loader's all-zero firmware
+/// date) is "not available"; only a transport failure aborts the probe.
 fn optional<T>(result: Result<T, scsi::Error>) -> Result<Option<T>, Error> {
     match result {
         Ok(v) => Ok(Some(v)),
-        Err(scsi::Error::Sense(_) | scsi::Error::NoSense) => Ok(None),
-        Err(e) => Err(family::Error::from(e).into()),
+        Err(e @ scsi::Error::Transport(_)) => Err(family::Error::from(e).into()),
+        Err(e) => {
+            log::debug!("optional probe answer not available: {e}");
+            Ok(None)
+        }
     }
 }
 

@@ -41,7 +41,7 @@ impl fmt::Display for NodeKind {
 #[non_exhaustive]
 pub enum Error {
     /// The DEVICE path (or the sg node it maps to) does not exist.
-    #[error("{path} does not exist")]
+    #[error("{path} does not exist: `odflash scan` lists the optical drives")]
     NotFound {
         /// The path that was looked up.
         path: PathBuf,
