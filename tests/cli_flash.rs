@@ -442,11 +442,11 @@ fn seed_story_a_dru_720a_image_is_refused_for_a_dru_710a() {
         let error = run.error_line();
         assert!(error.contains("refused by the model gate"), "{error}");
         assert!(
-            error.contains("the image is for group LiteOn 1673/1693 + Sony DRU-720A/800A"),
+            error.contains("the image is for the LiteOn 1673/1693 + Sony DRU-720A/800A group"),
             "{error}"
         );
         assert!(
-            error.contains("the drive is in group LiteOn 1213/1633/1653 + Sony DRU-710A"),
+            error.contains("is in the LiteOn 1213/1633/1653 + Sony DRU-710A group"),
             "{error}"
         );
         assert!(error.contains("incompatible"), "{error}");

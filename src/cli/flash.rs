@@ -5,6 +5,7 @@ use std::path::PathBuf;
 
 use clap::Args;
 use odflash::discover::sanitize;
+use odflash::image::{self, ImageKind};
 use odflash::ops::check;
 use odflash::ops::flash::{
     self, Execution, FlashOptions, FlashOutcome, FlashReport, ImageFile, Plan,
@@ -82,8 +83,9 @@ impl FlashArgs {
             backup_base: self.backup_dir.clone(),
             ..FlashOptions::default()
         };
-        if drive.family.flash().is_none() {
-            return refuse_identify_only(&drive, &image, &opts, self.json);
+        let mt19xx_image = matches!(image::detect(&image.bytes), ImageKind::Mt19xx);
+        if drive.family.flash().is_none() || !mt19xx_image {
+            return refuse_unflashable(&drive, &image, &opts, self.json);
         }
         let plan = flash::plan_flash(&drive, &image, &opts)?;
         if self.json && !self.execute {
@@ -124,9 +126,9 @@ impl FlashArgs {
     }
 }
 
-/// An identify-only drive: show what the image gates say (e.g. the compat group reason), then
-/// refuse; nothing is sent beyond identification.
-fn refuse_identify_only(
+/// An identify-only drive, or an image the flash engine does not take: show what the image gates
+/// say (e.g. the compat group reason), then refuse; nothing is sent beyond identification.
+fn refuse_unflashable(
     drive: &odflash::ops::drive::Drive,
     image: &ImageFile,
     opts: &FlashOptions,
@@ -139,10 +141,13 @@ fn refuse_identify_only(
         println!("Drive:  {}", sanitize(&drive.record().label()));
         print!("{}", render_gates(&result.gates));
     }
+    // check_image always refuses here (the chip-family gate at least); the fallback keeps the
+    // promise "nothing written" explicit should that ever change.
     Err(result
         .refusal()
-        .unwrap_or_else(|| drive.flash_access().err().expect("identify-only"))
-        .into())
+        .or_else(|| drive.flash_access().err())
+        .map(anyhow::Error::from)
+        .unwrap_or_else(|| anyhow::anyhow!("this image cannot be flashed to this drive")))
 }
 
 impl Waivers {

@@ -26,11 +26,13 @@ mod watch;
 use std::process::ExitCode;
 
 use clap::Parser;
+use nix::sys::signal::{signal, SigHandler, Signal};
 
 use args::{Cli, Command};
 
 /// Parse, run, print the error chain and map it to an exit code.
 pub fn main() -> ExitCode {
+    restore_sigpipe();
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => return exit::clap_error(e),
@@ -59,6 +61,19 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::UdevProps(a) => a.run(),
         Command::Hotplug(a) => a.run(&global),
         Command::Generate(a) => a.run(),
+    }
+}
+
+/// Let a closed output pipe (`odflash scan | head`) end the process quietly, as it does for other
+/// Unix tools, instead of Rust's default of ignoring SIGPIPE and panicking in `print!`. Writes to
+/// a drive block SIGPIPE with the termination signals (`ops::signals`), so this never cuts a
+/// burn short.
+fn restore_sigpipe() {
+    // SAFETY: called first thing in main, before any thread exists; SIG_DFL installs no Rust
+    // handler, so no async-signal-safety rule applies.
+    let previous = unsafe { signal(Signal::SIGPIPE, SigHandler::SigDfl) };
+    if let Err(e) = previous {
+        log::debug!("cannot restore the default SIGPIPE action: {e}");
     }
 }
 

@@ -101,25 +101,36 @@ fn check_dvd_era(
             parsed.banks
         )),
     }];
-    if let (Some(d), Some(m)) = (drive, &model) {
-        gates.push(GateVerdict {
-            gate: Gate::Model,
-            verdict: gates::check_compat(&build_compat(&d.identity.model, m), waivers.crossflash),
-        });
-    }
-    let family = match drive {
-        Some(d) if d.family_id() != FamilyId::LiteonDvd => format!(
+    let other_family = drive.filter(|d| d.family_id() != FamilyId::LiteonDvd);
+    let family = match other_family {
+        Some(d) => format!(
             "this is a DVD-era image and the drive is a {} drive",
             d.family_id()
         ),
-        _ => "odflash cannot flash DVD-era LiteOn/Sony drives: their flash commands are not \
-              public (dvd-era-protocol.md §6); it identifies them and checks images only"
+        None => "odflash cannot flash DVD-era LiteOn/Sony drives: their flash commands are not \
+                 public (dvd-era-protocol.md §6); it identifies them and checks images only"
             .to_string(),
     };
-    gates.push(GateVerdict {
+    let family = GateVerdict {
         gate: Gate::ChipFamily,
         verdict: gates::refuse(family),
-    });
+    };
+    // A drive of another family is refused on that ground first; for a DVD-era drive the
+    // model/group verdict comes first, as it is the one that tells the user what is wrong.
+    if other_family.is_some() {
+        gates.push(family);
+    } else {
+        if let (Some(d), Some(m)) = (drive, &model) {
+            gates.push(GateVerdict {
+                gate: Gate::Model,
+                verdict: gates::check_compat(
+                    &build_compat(&d.identity.model, m),
+                    waivers.crossflash,
+                ),
+            });
+        }
+        gates.push(family);
+    }
     Ok(ImageCheck {
         format: "liteon-dvd",
         model,

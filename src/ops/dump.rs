@@ -314,7 +314,10 @@ mod tests {
 
     #[test]
     fn sweep_reads_exact_windows_alone() {
-        let banner = [0x3000..0x3020];
+        let banner = [Range {
+            start: 0x3000,
+            end: 0x3020,
+        }];
         // A 64 KiB read at 0 stops before the banner, the banner is read alone, then the rest.
         assert_eq!(piece_len(0, 0x1_0000, &banner), 0x3000);
         assert_eq!(piece_len(0x3000, 0x1_0000, &banner), 0x20);

@@ -336,8 +336,8 @@ pub fn build_compat(drive_model: &str, image_model: &str) -> Compat {
 pub fn plan_flash(drive: &Drive, image: &ImageFile, opts: &FlashOptions) -> Result<Plan, Error> {
     let flash = drive.flash_access()?;
     let layout = flash.layout();
-    let parsed = mt19xx::parse(&image.bytes)
-        .map_err(|e| Error::bad_file(&image.path, format!("not an MT19xx image: {e}")))?;
+    let parsed =
+        mt19xx::parse(&image.bytes).map_err(|e| Error::bad_file(&image.path, e.to_string()))?;
     let mut input = build_gate_input(&parsed, drive, layout.size);
     if input.drive_chip.is_none() {
         // A drive in its boot loader after an interrupted burn may have lost its descriptor;
@@ -395,8 +395,8 @@ pub fn plan_flash(drive: &Drive, image: &ImageFile, opts: &FlashOptions) -> Resu
 /// The verdicts of the gates that need no drive (size, integrity, raw dump, known banner), for
 /// `odflash image check IMAGE` without `--for DEV`. With a drive, use [`plan_flash`].
 pub fn check_image(image: &ImageFile) -> Result<Vec<GateVerdict>, Error> {
-    let parsed = mt19xx::parse(&image.bytes)
-        .map_err(|e| Error::bad_file(&image.path, format!("not an MT19xx image: {e}")))?;
+    let parsed =
+        mt19xx::parse(&image.bytes).map_err(|e| Error::bad_file(&image.path, e.to_string()))?;
     let input = image_only_input(&parsed);
     let waivers = Waivers::default();
     Ok(gates::evaluate(&input, &waivers)

@@ -347,9 +347,9 @@ pub fn check_chip_family(input: &GateInput) -> Verdict {
         (Some(image), Some(drive)) if image == drive => {
             pass(format!("{image} image, {drive} drive"))
         }
-        (Some(image), Some(drive)) => refuse(format!(
-            "the image is for {image} but the drive is {drive} (never overridable)"
-        )),
+        (Some(image), Some(drive)) => {
+            refuse(format!("the image is for {image} but the drive is {drive}"))
+        }
         (None, _) => refuse("the image carries no chip tag"),
         (Some(image), None) => refuse(format!(
             "the drive's chip could not be read, so the {image} image cannot be matched to it"
@@ -369,17 +369,8 @@ pub fn check_compat(compat: &Compat, crossflash: Crossflash) -> Verdict {
     match compat {
         Compat::SameModel { model } => pass(format!("image made for this model ({model})")),
         Compat::SameGroup { group } => pass(format!("same compatibility group ({group})")),
-        Compat::OtherGroup {
-            image_group,
-            drive_group,
-            reason,
-        } => waivable(
-            allowed,
-            "--crossflash",
-            format!(
-                "the image is for group {image_group} but the drive is in group {drive_group}: {reason}"
-            ),
-        ),
+        // The compat table's reason names both groups and its source.
+        Compat::OtherGroup { reason, .. } => waivable(allowed, "--crossflash", reason.clone()),
         Compat::Unknown {
             image_model,
             drive_model,

@@ -1,4 +1,4 @@
-//! Blocking SIGINT/SIGTERM/SIGHUP while a drive is committed to a write: killing odflash between
+//! Blocking SIGINT/SIGTERM/SIGHUP (and SIGPIPE) while a drive is committed to a write: killing odflash between
 //! the first chunk and the verify would leave a half-written drive with no report. The CLI tells
 //! the user why Ctrl-C waits.
 //!
@@ -8,8 +8,14 @@
 
 use nix::sys::signal::{SigSet, SigmaskHow, Signal};
 
-/// The signals held back during a write.
-pub const BLOCKED: [Signal; 3] = [Signal::SIGINT, Signal::SIGTERM, Signal::SIGHUP];
+/// The signals held back during a write. SIGPIPE is among them because the CLI lets it end the
+/// process (a closed output pipe, `odflash ... | head`), which must not happen mid-burn.
+pub const BLOCKED: [Signal; 4] = [
+    Signal::SIGINT,
+    Signal::SIGTERM,
+    Signal::SIGHUP,
+    Signal::SIGPIPE,
+];
 
 /// While alive, [`BLOCKED`] signals are held pending. [`TerminationBlock::release`] consumes
 /// them, restores the previous mask and returns them; dropping it does the same but only logs

@@ -5,6 +5,7 @@
 //! §1 rows 3 and 5-10) and checks its arguments against the flash geometry before a byte is
 //! sent. It knows no policy: gates, backups and read-back verification belong to `ops/`.
 
+use std::ops::Range;
 use std::time::Duration;
 
 use crate::family::{CommitReply, Error, FlashAccess, FlashLayout, Window};
@@ -119,7 +120,10 @@ impl FlashAccess for Flash {
             write_chunk: CHUNK,
             // The boot banner accepts exactly 0x20-byte reads (mtk-protocol.md row 3; freemkv
             // `drive/mtk/mod.rs` has_mt19_banner).
-            exact_reads: vec![BANNER_OFFSET..BANNER_OFFSET + BANNER_LEN],
+            exact_reads: vec![Range {
+                start: BANNER_OFFSET,
+                end: BANNER_OFFSET + BANNER_LEN,
+            }],
         }
     }
 
