@@ -553,7 +553,9 @@ pub(crate) mod tests {
         input.compat = Compat::OtherGroup {
             image_group: "DRU-720A".into(),
             drive_group: "DRU-710A".into(),
-            reason: "different EEPROM layout".into(),
+            // compat::check words its reason with both groups and the source.
+            reason: "the image is for the DRU-720A group; this drive is in the DRU-710A group"
+                .into(),
         };
         match verdict(&input, &Waivers::default(), Gate::Model) {
             Verdict::Refused { reason, waiver } => {
