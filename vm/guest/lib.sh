@@ -55,7 +55,8 @@ odf() {
     echo "+ odflash $*"
     odf_t0=$(uptime_s)
     rm -f /tmp/odf.out.flat
-    odflash "$@" >/tmp/odf.out 2>/tmp/odf.err
+    # No terminal on stdin: odflash must be driven by flags alone, as a script would drive it.
+    odflash "$@" </dev/null >/tmp/odf.out 2>/tmp/odf.err
     ODF_RC=$?
     sed 's/^/  out: /' /tmp/odf.out | head -n 40
     sed 's/^/  err: /' /tmp/odf.err | head -n 40

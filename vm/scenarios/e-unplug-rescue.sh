@@ -5,7 +5,7 @@
 image_for "emu:mt1959,revision=1.03" /tmp/fw-1.03.bin
 gadget_start "emu:mt1959,revision=1.02"
 odflash --trace /tmp/flash.trace flash "$DEV" /tmp/fw-1.03.bin --execute --yes-i-understand-the-risk \
-    >/tmp/flash.out 2>/tmp/flash.err &
+    </dev/null >/tmp/flash.out 2>/tmp/flash.err &
 flash_pid=$!
 # Unplug once some of the 128 download chunks went through. The gadget logs every command it
 # serves (debug level), which is cheaper to poll than the trace under TCG.
@@ -40,7 +40,7 @@ gadget_start "emu:mt1959,revision=1.02,mode=boot" 0e8d:1956 "MediaTek Inc" MT195
 odf info "$DEV" --json
 odf_json "odflash info --json on the drive in recovery"
 json_has /tmp/odf.out boot || json_has /tmp/odf.out recovery || fail "info does not report the boot/recovery state"
-odf rescue "$DEV" /tmp/fw-1.03.bin --yes-i-understand-the-risk
+odf rescue "$DEV" /tmp/fw-1.03.bin --execute --yes-i-understand-the-risk --restore-unit-data no
 [ "$ODF_RC" -eq 0 ] || fail "odflash rescue exited $ODF_RC: $(head -c 300 /tmp/odf.err)"
 gadget_save_flash
 cmp /tmp/fw-1.03.bin "$EMU_FLASH" || fail "after rescue the emulator's flash is not the image"
