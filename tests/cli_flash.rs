@@ -202,7 +202,7 @@ fn every_gate_refuses_with_zero_writes() {
         (
             other_model("wh16.bin", "BD-RE WH16NS60"),
             "model",
-            "group MT19xx desktop drives",
+            "the image is for the MT19xx desktop drives (ASUS 3.02 firmware) group",
         ),
         (
             dir.bu40n("same.bin", "1.03"),
@@ -379,7 +379,7 @@ fn execute_flashes_verifies_and_info_shows_the_new_revision() {
     assert!(dir.state("d").flash[PROTECTED..] == flashed[PROTECTED..]);
     let info = dir.odflash().args(["info", &device]).run();
     info.ok()
-        .stdout_has("Firmware         HL-DT-ST BD-RE BU40N 1.04")
+        .stdout_has("Descriptor       HL-DT-ST BD-RE BU40N 1.04")
         .stdout_has("State            no medium");
 
     // The same image again is now a reinstall.
@@ -499,7 +499,8 @@ fn power_loss_during_the_burn_then_a_recovery_flash() {
     assert!(error.contains("boot loader"), "{error}");
     assert!(
         error.contains(&format!(
-            "next: sudo odflash rescue {device} {}",
+            "next: odflash rescue {} {}",
+            shlex::try_quote(&device).unwrap(),
             image.display()
         )),
         "{error}"
@@ -549,7 +550,8 @@ fn power_loss_while_streaming_never_commits_and_keeps_the_old_firmware() {
     assert!(error.contains("nothing was burned"), "{error}");
     assert!(
         error.contains(&format!(
-            "next: odflash flash {device} {} --execute",
+            "next: odflash flash {} {} --execute",
+            shlex::try_quote(&device).unwrap(),
             image.display()
         )),
         "{error}"

@@ -4,9 +4,10 @@
 //!   `family/` never names `ops` or `cli`, and never a transport (`sg` anywhere, `emu` outside
 //!   its test modules); `ops/` never names `cli`.
 //! - Vendor CDB bytes live only in `family/<chip>/cdb.rs` (and in `scsi/cdb.rs`, which builds
-//!   the standard layouts, and `emu/`, the device side that decodes them). Anywhere else, a
-//!   CDB-shaped array literal (6, 10, 12 or 16 elements) starting with a vendor opcode, or a
-//!   READ/WRITE BUFFER call with a literal mode number, fails the test. The one exception:
+//!   the standard layouts, and `emu/` and `bin/gadget/`, the device side that decodes them).
+//!   Anywhere else, a CDB-shaped array literal (6, 10, 12 or 16 elements) starting with a vendor
+//!   opcode, or a READ/WRITE BUFFER call with a literal mode number, fails the test. The one
+//!   exception:
 //!   the tests of `scsi/` and `sg/`, which feed opaque vendor CDBs through guards and traces.
 //!
 //! Vendor opcodes here are WRITE BUFFER (0x3B) and READ BUFFER (0x3C), whose modes carry the
@@ -332,13 +333,14 @@ fn rust_files(dir: &Path) -> Vec<PathBuf> {
     files
 }
 
-/// Where vendor CDB bytes may appear: a chip's `cdb.rs`, the standard builders, the emulator.
+/// Where vendor CDB bytes may appear: a chip's `cdb.rs`, the standard builders, the emulator
+/// and the VM gadget that serves it over USB (both the device side).
 fn may_hold_vendor_cdbs(rel: &str) -> bool {
     let chip_cdb = rel
         .strip_prefix("family/")
         .and_then(|r| r.strip_suffix("/cdb.rs"))
         .is_some_and(|chip| !chip.is_empty() && !chip.contains('/'));
-    chip_cdb || rel == "scsi/cdb.rs" || rel.starts_with("emu/")
+    chip_cdb || rel == "scsi/cdb.rs" || rel.starts_with("emu/") || rel.starts_with("bin/gadget/")
 }
 
 /// Every layering violation in one file (`rel` is its path relative to `src/`).
