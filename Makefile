@@ -29,3 +29,9 @@ test-vm:
 
 bench:
 	$(CARGO) bench --locked
+
+# Fuzz every parser of device or file data for 30 s each (cargo-fuzz; see fuzz/README.md).
+# Not part of `make test`.
+.PHONY: fuzz
+fuzz:
+	./fuzz/fuzz.sh 30
