@@ -14,7 +14,7 @@ use odflash::image::layout::{TABLE_ENTRIES, TABLE_ENTRY_LEN, TABLE_OFFSET};
 use odflash::ops::bundle::{build_bundle, build_manifest, Kind, Part};
 use odflash::ops::probe::{probe, Depth};
 use odflash::scsi::trace::{parse_trace, Payload, Recorder, TraceRecord};
-use odflash::scsi::{self, Direction, Sense, SenseKey, Transport};
+use odflash::scsi::{self, Direction, Sense, SenseKey};
 use odflash_fuzz::{base_mt1959, bundle_device, encode_script, encode_trace, Step};
 
 /// Seeds per target, written at the end.
