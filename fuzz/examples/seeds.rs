@@ -93,7 +93,8 @@ fn main() -> std::io::Result<()> {
         .nth(1)
         .map(PathBuf::from)
         .unwrap_or_else(|| PathBuf::from("corpus"));
-    let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/data/identify-no-medium.jsonl");
+    let fixture =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/data/identify-no-medium.jsonl");
     let fixture_text = fs::read_to_string(&fixture)?;
     let mut c = Corpus::default();
 
@@ -109,7 +110,9 @@ fn main() -> std::io::Result<()> {
         let records = session(spec);
         let mut script = vec![selector];
         script.extend(encode_script(&steps(&records)));
-        script.extend(encode_script(&[Step::Pause(5000), Step::PowerCycle]));
+        if selector == 0 {
+            script.extend(encode_script(&[Step::Pause(5000), Step::PowerCycle]));
+        }
         c.add("emu_drive", script);
         c.add("emu_spec", spec);
         traces.push(records);
@@ -132,8 +135,14 @@ fn main() -> std::io::Result<()> {
             c.add("sense", r.sense.clone());
         }
     }
-    c.add("emu_spec", "emu:liteon-dvd,model=DVDRW SOHW-1653S,serial=X 1,clock=real,max-transfer=0x8000");
-    c.add("emu_spec", "emu:mt1959,vendor=ASUS,revision=3.02,state=boot,faults=/tmp/f.json,state-file=/tmp/s");
+    c.add(
+        "emu_spec",
+        "emu:liteon-dvd,model=DVDRW SOHW-1653S,serial=X 1,clock=real,max-transfer=0x8000",
+    );
+    c.add(
+        "emu_spec",
+        "emu:mt1959,vendor=ASUS,revision=3.02,state=boot,faults=/tmp/f.json,state-file=/tmp/s",
+    );
 
     let mut info = Sense::new(SenseKey::IllegalRequest, 0x24, 0x00);
     info.information = Some(0x1234_5678);
@@ -150,7 +159,9 @@ fn main() -> std::io::Result<()> {
     // Descriptor format (SPC-4 §4.5.2) with an information descriptor (type 0, valid bit).
     c.add(
         "sense",
-        [0x72, 0x03, 0x11, 0x00, 0, 0, 0, 12, 0x00, 0x0A, 0x80, 0, 0, 0, 0, 0, 0, 0, 0x12, 0x34],
+        [
+            0x72, 0x03, 0x11, 0x00, 0, 0, 0, 12, 0x00, 0x0A, 0x80, 0, 0, 0, 0, 0, 0, 0, 0x12, 0x34,
+        ],
     );
 
     // Images: the synthetic image unpatched, truncated, with a foreign tag, re-bannered and
@@ -167,11 +178,17 @@ fn main() -> std::io::Result<()> {
         c.add("image_mt19xx", [&[0x40][..], &script].concat());
         c.add("image_detect", [&[0x40][..], &script].concat());
     }
-    c.add("image_mt19xx", [&[0xC0][..], b"HL-DT-ST|BD-RE BU40N|1.03"].concat());
+    c.add(
+        "image_mt19xx",
+        [&[0xC0][..], b"HL-DT-ST|BD-RE BU40N|1.03"].concat(),
+    );
     c.add("image_mt19xx", [&[0x00][..], b"MTEKMT1959 MT19"].concat());
     c.add("image_dvd", [0x80]);
     c.add("image_dvd", [0x80, 0xF0, 0x08, 0x00, 0x00]);
-    c.add("image_dvd", [&[0xC0][..], b"LITE-ON|SOHW-1633S|BS0C"].concat());
+    c.add(
+        "image_dvd",
+        [&[0xC0][..], b"LITE-ON|SOHW-1633S|BS0C"].concat(),
+    );
     c.add("image_dvd", [0x00, 0x02, 0x01, 0x00]);
     c.add("image_detect", [0x41]);
     c.add("image_detect", [&[0x00][..], b"MT19"].concat());
@@ -184,6 +201,20 @@ fn main() -> std::io::Result<()> {
     one[..12].copy_from_slice(&[1, 0, 0, 0, 0, 0, 0, 0, 0xFF, 0x3F, 0, 0]);
     one[12..28].fill(0);
     c.add("integrity", [&[0x01, 0x00][..], &one, b"filler"].concat());
+    // Two data entries and one covering the table up to its own digest, all in range.
+    let mut three = vec![0xFF; TABLE_ENTRIES * TABLE_ENTRY_LEN];
+    let digest_2 = (TABLE_OFFSET + 2 * TABLE_ENTRY_LEN + 12) as u32;
+    for (i, (start, end)) in [(0, 0xFFFF), (0x1_0000, 0x1_03FF), (0x1_0000, digest_2 - 1)]
+        .into_iter()
+        .enumerate()
+    {
+        let at = i * TABLE_ENTRY_LEN;
+        three[at..at + 4].copy_from_slice(&1u32.to_le_bytes());
+        three[at + 4..at + 8].copy_from_slice(&u32::to_le_bytes(start));
+        three[at + 8..at + 12].copy_from_slice(&u32::to_le_bytes(end));
+        three[at + 12..at + 28].fill(0);
+    }
+    c.add("integrity", [&[0x01, 0x00][..], &three, b"filler"].concat());
 
     // Bundles: a real one, and archive descriptions (odflash_fuzz::build_archive).
     let parts = vec![
@@ -198,8 +229,16 @@ fn main() -> std::io::Result<()> {
             bytes: vec![7; 100],
         },
     ];
-    let manifest = build_manifest(Kind::UnitData, bundle_device(), "2026-11-24T08:00:00Z", &parts);
-    c.add("bundle", [&[0x00][..], &build_bundle(&manifest, &parts)].concat());
+    let manifest = build_manifest(
+        Kind::UnitData,
+        bundle_device(),
+        "2026-11-24T08:00:00Z",
+        &parts,
+    );
+    c.add(
+        "bundle",
+        [&[0x00][..], &build_bundle(&manifest, &parts)].concat(),
+    );
     let description = [
         &[0x80, 0x00, 0x00, 12][..],
         b"identity.bin",

@@ -15,15 +15,12 @@ use odflash_fuzz::{encode_configuration, is_printable};
 fn check_feature(feature: &Feature) {
     if let Ok(date) = parse_firmware_date(feature) {
         assert_eq!(date.len(), 19, "{date:?}");
-        assert!(date
-            .bytes()
-            .enumerate()
-            .all(|(i, b)| match i {
-                4 | 7 => b == b'-',
-                10 => b == b' ',
-                13 | 16 => b == b':',
-                _ => b.is_ascii_digit(),
-            }));
+        assert!(date.bytes().enumerate().all(|(i, b)| match i {
+            4 | 7 => b == b'-',
+            10 => b == b' ',
+            13 | 16 => b == b':',
+            _ => b.is_ascii_digit(),
+        }));
     }
     let serial = parse_serial_feature(feature).expect("the serial feature always decodes");
     assert!(is_printable(&serial), "{serial:?}");

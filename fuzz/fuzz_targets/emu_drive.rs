@@ -5,11 +5,11 @@
 //! script (`odflash_fuzz::decode_script`): commands with any CDB, direction and length, pauses
 //! of virtual time and power cycles.
 //!
-//! Opening an MT19xx drive builds and signs a 2 MiB image (about 0.1 s under ASan), so one
-//! drive per selector is kept across inputs and power-cycled before each script: flash
-//! contents carry over from earlier inputs (as in `tests/emu_fuzz.rs`), which widens the states
-//! scripts meet. A crash then prints its panic and backtrace at once; to replay an artifact on
-//! a fresh drive, set `ODFLASH_FUZZ_FRESH=1`.
+//! Opening an MT19xx drive builds and signs a 2 MiB image (about 70 ms under ASan and
+//! coverage instrumentation; a power cycle re-verifies it, about 14 ms), so one drive per
+//! selector is kept across inputs, as `tests/emu_fuzz.rs` does: its state carries over from
+//! earlier inputs, which widens the states scripts meet. A crash prints its panic and
+//! backtrace at once; to replay an artifact on a fresh drive, set `ODFLASH_FUZZ_FRESH=1`.
 //!
 //! Properties: never panics; every command gets a SCSI answer (no fault plan is loaded), which
 //! moves no more bytes than asked, with sense bytes exactly when the status is CHECK
@@ -41,7 +41,6 @@ fuzz_target!(|data: &[u8]| {
     }
     DRIVES.with_borrow_mut(|drives| {
         let drive = drives.entry(key).or_insert_with(open);
-        drive.power_cycle().expect("no state file to save");
         drive.clear_command_log();
         run(drive, script);
     });

@@ -22,7 +22,8 @@ fuzz_target!(|data: &[u8]| {
     if selector >= 0xC0 {
         let text: String = rest.iter().map(|&b| char::from(0x20 + b % 0x5F)).collect();
         let mut parts = text.split('|').map(|p| p.trim().to_string());
-        let (Some(vendor), Some(model), Some(revision)) = (parts.next(), parts.next(), parts.next())
+        let (Some(vendor), Some(model), Some(revision)) =
+            (parts.next(), parts.next(), parts.next())
         else {
             return;
         };
@@ -35,7 +36,10 @@ fuzz_target!(|data: &[u8]| {
         let parsed = parse_dvd_era(&build_dvd_era(&vendor, &model, &revision))
             .expect("a synthetic image parses");
         let id = parsed.identity.expect("a synthetic image has an identity");
-        assert_eq!((id.vendor, id.model, id.revision), (vendor, model, revision));
+        assert_eq!(
+            (id.vendor, id.model, id.revision),
+            (vendor, model, revision)
+        );
         return;
     }
     let image = if selector < 0x80 {

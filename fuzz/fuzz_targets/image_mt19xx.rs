@@ -40,10 +40,17 @@ fuzz_target!(|data: &[u8]| {
         let Some((vendor, model, revision)) = identity(rest) else {
             return;
         };
-        let chip = if selector & 1 == 0 { Chip::Mt1959 } else { Chip::Mt1939 };
+        let chip = if selector & 1 == 0 {
+            Chip::Mt1959
+        } else {
+            Chip::Mt1939
+        };
         let image = build_mt19xx(&SynthSpec::new(chip, &vendor, &model, &revision));
         let parsed = parse(&image).expect("a synthetic image parses");
-        let d = parsed.descriptor.clone().expect("a synthetic image has a descriptor");
+        let d = parsed
+            .descriptor
+            .clone()
+            .expect("a synthetic image has a descriptor");
         assert_eq!((d.vendor, d.model, d.revision), (vendor, model, revision));
         assert_eq!(parsed.chip(), Some(chip));
         assert!(parsed.integrity.expect("table present").is_verified());
@@ -73,7 +80,10 @@ fuzz_target!(|data: &[u8]| {
         // Descriptor fields are printable ASCII apart from padding bytes (NUL, 0xFF) that may
         // sit between words; no other control character gets through.
         for field in [&d.vendor, &d.model, &d.revision, &d.region] {
-            assert!(!field.chars().any(|c| c.is_control() && c != '\0'), "{field:?}");
+            assert!(
+                !field.chars().any(|c| c.is_control() && c != '\0'),
+                "{field:?}"
+            );
         }
         assert!(!d.model.is_empty());
     }

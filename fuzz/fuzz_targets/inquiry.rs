@@ -26,7 +26,11 @@ fuzz_target!(|raw: &[u8]| {
         }
         let again = parse_inquiry(&encode_inquiry(&inq)).expect("encoded INQUIRY parses");
         assert_eq!(
-            (again.peripheral_qualifier, again.peripheral_type, again.removable),
+            (
+                again.peripheral_qualifier,
+                again.peripheral_type,
+                again.removable
+            ),
             (inq.peripheral_qualifier, inq.peripheral_type, inq.removable)
         );
         assert_eq!(again.version, inq.version);
@@ -37,7 +41,10 @@ fuzz_target!(|raw: &[u8]| {
     }
     if let Ok(serial) = parse_unit_serial(raw) {
         assert!(is_printable(&serial), "{serial:?}");
-        assert!(!serial.starts_with(' ') && !serial.ends_with(' '), "{serial:?}");
+        assert!(
+            !serial.starts_with(' ') && !serial.ends_with(' '),
+            "{serial:?}"
+        );
         let again = parse_unit_serial(&encode_unit_serial(&serial)).expect("encoded VPD parses");
         assert_eq!(again, serial);
     }

@@ -40,7 +40,11 @@ fuzz_target!(|data: &[u8]| {
     };
     assert_eq!(entries.len(), TABLE_ENTRIES);
     let report = verify(&image).expect("the table is there");
-    let active: Vec<usize> = entries.iter().filter(|e| e.is_active()).map(|e| e.index).collect();
+    let active: Vec<usize> = entries
+        .iter()
+        .filter(|e| e.is_active())
+        .map(|e| e.index)
+        .collect();
     let reported: Vec<usize> = report.entries.iter().map(|v| v.entry.index).collect();
     assert_eq!(reported, active);
 

@@ -15,7 +15,10 @@ fuzz_target!(|data: &[u8]| {
         return;
     };
     if let Ok(header) = parse_mode_header(raw) {
-        assert_eq!(usize::from(header.data_length), usize::from(raw[0]) << 8 | usize::from(raw[1]));
+        assert_eq!(
+            usize::from(header.data_length),
+            usize::from(raw[0]) << 8 | usize::from(raw[1])
+        );
     }
     let page_code = page_code & 0x3F;
     if let Ok(page) = parse_mode_page(raw, page_code) {

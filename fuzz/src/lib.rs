@@ -19,9 +19,7 @@ use odflash::family::{FamilyId, Identity};
 use odflash::image::layout;
 use odflash::image::mt19xx::Chip;
 use odflash::image::synth::{build_dvd_era, build_mt19xx, SynthSpec};
-use odflash::ops::bundle::{
-    build_manifest, sha256_hex, DeviceRecord, Kind, Part, MANIFEST_NAME,
-};
+use odflash::ops::bundle::{build_manifest, sha256_hex, DeviceRecord, Kind, Part, MANIFEST_NAME};
 use odflash::scsi::config::{Configuration, HEADER_LEN};
 use odflash::scsi::inquiry::Inquiry;
 use odflash::scsi::mode::{Capabilities, LoadingMechanism, Medium};
@@ -281,7 +279,11 @@ pub fn build_archive(description: &[u8]) -> Vec<u8> {
         };
         let data_len = usize::from(data_len).min(rest.len());
         let (data, rest) = rest.split_at(data_len);
-        entries.push((ENTRY_TYPES[usize::from(*kind) % 8], name.to_vec(), data.to_vec()));
+        entries.push((
+            ENTRY_TYPES[usize::from(*kind) % 8],
+            name.to_vec(),
+            data.to_vec(),
+        ));
         s = rest;
     }
     let parts: Vec<Part> = entries
@@ -385,8 +387,9 @@ pub fn script_spec(selector: u8) -> Spec {
 
 /// Decodes a command script (after the selector byte).
 ///
-/// Each step starts with a header byte `h`: `h >> 6` = 0 or 1 execute, 2 pause, 3 power cycle.
-/// Execute: direction `h & 3` (0 none, 1 in, 2 or 3 out); a byte with the CDB length (% 17);
+/// Each step starts with a header byte `h`: below 0xC0 execute, 0xC0..=0xFE pause, 0xFF power
+/// cycle (rare on purpose: a power cycle re-verifies the whole 2 MiB image, the slowest thing
+/// the emulator does). Execute: direction `h & 3` (0 none, 1 in, 2 or 3 out); a byte with the CDB length (% 17);
 /// the CDB; a 24-bit big-endian data length (capped at [`MAX_SCRIPT_LEN`]); for data out, a
 /// byte with the number of leading out bytes, then those bytes. Pause: a 16-bit big-endian
 /// count of 10 ms units. Decoding stops at the first incomplete step.
@@ -398,8 +401,8 @@ pub fn decode_script(mut s: &[u8]) -> Vec<Step> {
         Some(head.to_vec())
     };
     while let Some(h) = take(&mut s, 1).map(|b| b[0]) {
-        let step = match h >> 6 {
-            0 | 1 => {
+        let step = match h {
+            0x00..=0xBF => {
                 let Some(cdb_len) = take(&mut s, 1).map(|b| usize::from(b[0]) % 17) else {
                     break;
                 };
@@ -432,7 +435,7 @@ pub fn decode_script(mut s: &[u8]) -> Vec<Step> {
                     out,
                 }
             }
-            2 => {
+            0xC0..=0xFE => {
                 let Some(t) = take(&mut s, 2) else {
                     break;
                 };
@@ -474,10 +477,10 @@ pub fn encode_script(steps: &[Step]) -> Vec<u8> {
                 }
             }
             Step::Pause(ms) => {
-                s.push(0x80);
+                s.push(0xC0);
                 s.extend(u16::try_from(ms / 10).unwrap_or(u16::MAX).to_be_bytes());
             }
-            Step::PowerCycle => s.push(0xC0),
+            Step::PowerCycle => s.push(0xFF),
         }
     }
     s
