@@ -7,7 +7,7 @@ CARGO ?= cargo
 PREFIX ?= /usr/local
 DESTDIR ?=
 
-.PHONY: demo test test-unit test-vm deps lint bench build install uninstall generated
+.PHONY: demo test test-unit test-vm bench build install uninstall generated
 
 build:
 	./scripts/deps.sh build
@@ -99,3 +99,9 @@ generated: build
 	install -d target/generated
 	target/release/odflash generate man target/generated
 	for shell in bash zsh fish; do target/release/odflash generate completions $$shell target/generated; done
+
+# Fuzz every parser of device or file data for 30 s each (cargo-fuzz; see fuzz/README.md).
+# Not part of `make test`.
+.PHONY: fuzz
+fuzz:
+	./fuzz/fuzz.sh 30

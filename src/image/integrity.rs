@@ -10,7 +10,9 @@
 //!   a short final block too));
 //! - entries whose range covers the table itself are signed after all the others, because their
 //!   digest covers the other entries' digests. Such an entry's range must stop before its own
-//!   digest field (a digest cannot cover itself), so it covers the entries before it.
+//!   digest field (a digest cannot cover itself), so it covers the entries before it. In
+//!   general an entry is signed after every entry whose digest its range covers, and entries
+//!   covering each other's digests cannot be signed.
 //!
 //! The key is public ([`layout::INTEGRITY_KEY`]); the table guards against corruption, not
 //! against forgery. This module only computes over bytes; it never reads or writes a device.
@@ -59,6 +61,13 @@ impl Entry {
     /// File offset of this entry's digest field.
     fn digest_offset(&self) -> usize {
         layout::TABLE_OFFSET + self.index * layout::TABLE_ENTRY_LEN + 12
+    }
+
+    /// True when this entry's range holds any byte of `other`'s digest field, so this entry's
+    /// digest depends on `other`'s (on its own, when `other` is this entry).
+    fn covers_digest_of(&self, other: &Entry) -> bool {
+        let at = other.digest_offset();
+        (self.start as usize) < at + DIGEST_LEN && at <= self.end as usize
     }
 
     /// The covered bytes, or `None` when the range is inverted or runs past the image.
@@ -190,32 +199,46 @@ pub fn verify(image: &[u8]) -> Result<IntegrityReport, Error> {
     Ok(IntegrityReport { entries })
 }
 
-/// The order [`sign`] computes active entries in: entries that do not cover the table first,
-/// then those that do (their digest covers the other entries' digests). Returns table indices.
+/// The order [`sign`] computes active entries in: every entry after the entries whose digests
+/// its range covers; among entries free to go, those that do not cover the table first, then
+/// those that do, each in table order. Returns table indices. Active entries that cover each
+/// other's digests (directly or in a cycle) cannot be ordered and are left out.
 pub fn signing_order(entries: &[Entry]) -> Vec<usize> {
-    let active = entries.iter().filter(|e| e.is_active());
-    let (data, table): (Vec<&Entry>, Vec<&Entry>) = active.partition(|e| !e.covers_table());
-    data.iter().chain(&table).map(|e| e.index).collect()
+    let mut pending: Vec<&Entry> = entries.iter().filter(|e| e.is_active()).collect();
+    // Stable: table order is kept within each group.
+    pending.sort_by_key(|e| e.covers_table());
+    let mut order = Vec::with_capacity(pending.len());
+    while let Some(next) = pending.iter().position(|e| {
+        !pending
+            .iter()
+            .any(|other| other.index != e.index && e.covers_digest_of(other))
+    }) {
+        order.push(pending.remove(next).index);
+    }
+    order
 }
 
 /// Recomputes and stores the digest of every active entry in [`signing_order`]. Changes nothing
-/// and fails when no entry is active, an active range runs outside the image, or an entry's
-/// range holds its own digest (no digest can match itself, so such an image never verifies).
+/// and fails when no entry is active, an active range runs outside the image, an entry's range
+/// holds its own digest (no digest can match itself, so such an image never verifies), or
+/// entries cover each other's digests (no order can leave both valid).
 pub fn sign(image: &mut [u8]) -> Result<(), Error> {
     let entries = parse_table(image)?;
-    let order = signing_order(&entries);
-    if order.is_empty() {
+    let active: Vec<&Entry> = entries.iter().filter(|e| e.is_active()).collect();
+    if active.is_empty() {
         return Err(Error::NoActiveEntry);
     }
-    for &index in &order {
-        let entry = &entries[index];
+    for entry in &active {
         if entry.covered(image).is_none() {
             return Err(entry.bad_range(image.len()));
         }
-        let digest_at = entry.digest_offset();
-        if (entry.start as usize) < digest_at + DIGEST_LEN && digest_at <= entry.end as usize {
-            return Err(Error::SelfCovering { index });
+        if entry.covers_digest_of(entry) {
+            return Err(Error::SelfCovering { index: entry.index });
         }
+    }
+    let order = signing_order(&entries);
+    if let Some(entry) = active.iter().find(|e| !order.contains(&e.index)) {
+        return Err(Error::CircularCover { index: entry.index });
     }
     for index in order {
         let entry = &entries[index];
@@ -372,6 +395,38 @@ mod tests {
         write_entry(&mut image, 2, ENABLED, 0x1_0000, 0x1_0FFF);
         let before = image.clone();
         assert_eq!(sign(&mut image), Err(Error::SelfCovering { index: 2 }));
+        assert_eq!(image, before);
+    }
+
+    /// Found by the `integrity` fuzz target (sign -> verify round trip): an entry starting
+    /// inside the table, after its own digest, covers a later entry's digest without covering
+    /// the table's first byte. It used to be signed first, so re-signing the later entry broke
+    /// it and `sign` returned Ok for an image that did not verify.
+    #[test]
+    fn fuzz_entry_inside_table_is_signed_after_the_digests_it_covers() {
+        let mut image = table_image();
+        let entry_1_digest = layout::TABLE_OFFSET + layout::TABLE_ENTRY_LEN + 12;
+        write_entry(&mut image, 0, ENABLED, entry_1_digest as u32, 0x1_05BF);
+        write_entry(&mut image, 1, ENABLED, 0x1_1800, 0x1_1FFF);
+        write_entry(&mut image, 2, UNUSED, 0, 0);
+        assert!(!parse_table(&image).unwrap()[0].covers_table());
+        assert_eq!(signing_order(&parse_table(&image).unwrap()), vec![1, 0]);
+        sign(&mut image).unwrap();
+        assert!(verify(&image).unwrap().is_verified());
+    }
+
+    /// Two entries that each cover the other's digest cannot both be valid: refused, and the
+    /// image is left as it was.
+    #[test]
+    fn fuzz_entries_covering_each_others_digest_are_refused() {
+        let mut image = table_image();
+        let digest = |i: usize| (layout::TABLE_OFFSET + i * layout::TABLE_ENTRY_LEN + 12) as u32;
+        write_entry(&mut image, 0, ENABLED, digest(0) + 16, digest(1) + 15);
+        write_entry(&mut image, 1, ENABLED, digest(0), digest(1) - 1);
+        write_entry(&mut image, 2, UNUSED, 0, 0);
+        let before = image.clone();
+        assert!(signing_order(&parse_table(&image).unwrap()).is_empty());
+        assert_eq!(sign(&mut image), Err(Error::CircularCover { index: 0 }));
         assert_eq!(image, before);
     }
 

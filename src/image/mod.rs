@@ -51,6 +51,13 @@ pub enum Error {
         /// Entry index in the table (0..16).
         index: usize,
     },
+    /// Active integrity entries cover each other's digests (directly or in a cycle), so no
+    /// signing order leaves them all valid.
+    #[error("integrity entry {index} covers a digest whose range covers its own")]
+    CircularCover {
+        /// Index of the first such entry in the table (0..16).
+        index: usize,
+    },
     /// The integrity table has no active entry, so there is nothing to sign or verify.
     #[error("the integrity table has no active entry")]
     NoActiveEntry,

@@ -198,6 +198,12 @@ pub fn parse_bundle(path: &Path, bytes: &[u8]) -> Result<Bundle, Error> {
             .map_err(|e| bad(format!("bad entry name: {e}")))?
             .to_string_lossy()
             .into_owned();
+        // odflash writes flat names ("firmware.bin"); anything with a directory part is not ours.
+        if name.is_empty() || name.contains('/') || name == "." || name == ".." {
+            return Err(bad(format!(
+                "entry name {name:?} is not a plain file name: not an odflash bundle"
+            )));
+        }
         let mut data = Vec::new();
         std::io::Read::read_to_end(&mut entry, &mut data)
             .map_err(|e| bad(format!("cannot read {name}: {e}")))?;
@@ -387,6 +393,18 @@ pub(crate) mod tests {
         let m1 = build_manifest(Kind::Backup, device(), "t", &parts[..1]);
         let long = build_bundle(&m1, &parts);
         assert!(parse_bundle(Path::new("x"), &long).is_err());
+    }
+
+    #[test]
+    fn entry_names_with_directories_are_refused() {
+        let mut parts = parts();
+        parts[1].name = "sub/b.bin".into();
+        let m = build_manifest(Kind::Backup, device(), "t", &parts);
+        let err = parse_bundle(Path::new("x"), &build_bundle(&m, &parts)).unwrap_err();
+        assert!(
+            matches!(err, Error::BadFile { ref detail, .. } if detail.contains("not a plain file name")),
+            "{err}"
+        );
     }
 
     #[test]
