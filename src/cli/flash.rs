@@ -5,7 +5,6 @@ use std::path::PathBuf;
 
 use clap::Args;
 use odflash::discover::sanitize;
-use odflash::image::{self, ImageKind};
 use odflash::ops::check;
 use odflash::ops::flash::{
     self, Execution, FlashOptions, FlashOutcome, FlashReport, ImageFile, Plan,
@@ -83,8 +82,7 @@ impl FlashArgs {
             backup_base: self.backup_dir.clone(),
             ..FlashOptions::default()
         };
-        let mt19xx_image = matches!(image::detect(&image.bytes), ImageKind::Mt19xx);
-        if drive.family.flash().is_none() || !mt19xx_image {
+        if drive.family.flash().is_none() || !check::engine_takes(&image) {
             return refuse_unflashable(&drive, &image, &opts, self.json);
         }
         let plan = flash::plan_flash(&drive, &image, &opts)?;

@@ -32,6 +32,12 @@ impl ImageCheck {
     }
 }
 
+/// True when the flash engine takes this image's format (MT19xx); other formats only get
+/// [`check_image`]'s verdicts.
+pub fn engine_takes(image: &ImageFile) -> bool {
+    matches!(image::detect(&image.bytes), ImageKind::Mt19xx)
+}
+
 /// Check `image`, against `drive` when given.
 pub fn check_image(
     image: &ImageFile,

@@ -339,7 +339,6 @@ impl<T: Transport, S: Sink> Transport for Recorder<T, S> {
     }
 }
 
-/// Serde helper: optional bytes as a lowercase hex string.
 #[cfg(test)]
 mod tests {
     use super::*;
