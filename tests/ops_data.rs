@@ -75,21 +75,27 @@ fn dump_respects_max_transfer_and_fills_unreadable_ranges() {
     );
 }
 
-#[test]
-fn dump_aborts_on_timeout() {
-    let dir = tempfile::tempdir().unwrap();
-    let out = dir.path().join("drive.bin");
+/// An emulated MT1959 whose READ BUFFER of the window holding `offset` fails with `action`.
+fn with_read_fault(offset: u32, action: Action) -> odflash::emu::Drive {
     let mut drive = mt1959();
     drive
         .set_fault_plan(fault(
             Trigger {
                 opcode: Some(0x3C),
-                offset: Some(0x12_0000),
+                offset: Some(offset),
                 ..Default::default()
             },
-            Action::Timeout,
+            action,
         ))
         .unwrap();
+    drive
+}
+
+#[test]
+fn dump_aborts_on_timeout() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("drive.bin");
+    let mut drive = with_read_fault(0x12_0000, Action::Timeout);
     let (mut dev, identified) = device(&mut drive);
     let err = dump(&mut dev, &identified, &out, &mut quiet).unwrap_err();
     assert_eq!(err.exit_code(), ExitCode::Timeout, "{err}");
@@ -100,17 +106,7 @@ fn dump_aborts_on_timeout() {
 fn short_reads_are_retried_in_pieces() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("drive.bin");
-    let mut drive = mt1959();
-    drive
-        .set_fault_plan(fault(
-            Trigger {
-                opcode: Some(0x3C),
-                offset: Some(0x12_0000),
-                ..Default::default()
-            },
-            Action::ShortTransfer { bytes: 100 },
-        ))
-        .unwrap();
+    let mut drive = with_read_fault(0x12_0000, Action::ShortTransfer { bytes: 100 });
     let (mut dev, identified) = device(&mut drive);
     let report = dump(&mut dev, &identified, &out, &mut quiet).unwrap();
     drop(dev);
@@ -126,17 +122,7 @@ fn short_reads_are_retried_in_pieces() {
 fn dump_aborts_when_the_drive_goes_away() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("drive.bin");
-    let mut drive = mt1959();
-    drive
-        .set_fault_plan(fault(
-            Trigger {
-                opcode: Some(0x3C),
-                offset: Some(0x8_0000),
-                ..Default::default()
-            },
-            Action::PowerLoss,
-        ))
-        .unwrap();
+    let mut drive = with_read_fault(0x8_0000, Action::PowerLoss);
     let (mut dev, identified) = device(&mut drive);
     let err = dump(&mut dev, &identified, &out, &mut quiet).unwrap_err();
     assert_eq!(err.exit_code(), ExitCode::Transport, "{err}");
