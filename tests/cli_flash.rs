@@ -7,7 +7,10 @@ mod cli_common;
 
 use std::path::PathBuf;
 
-use cli_common::{Dir, Run, Trace, BACKUP_FAILED, GATE, INTERRUPTED, USAGE};
+use cli_common::{
+    Dir, Run, Trace, BACKUP_FAILED, GATE, IMAGE_REFUSED, INTERRUPTED, NOT_VERIFIED, USAGE,
+    VERIFY_FAILED,
+};
 use serde_json::Value;
 
 /// Boot region the drive never reprograms (mtk-protocol.md §3).
@@ -566,4 +569,144 @@ fn power_loss_while_streaming_never_commits_and_keeps_the_old_firmware() {
         .run()
         .ok()
         .stdout_has("Revision         1.03");
+}
+
+#[test]
+fn bare_boot_loader_needs_the_backup_waiver_and_then_flashes_and_verifies() {
+    let dir = Dir::new();
+    let device = drive(&dir, "mt1959,mode=boot,boot-style=bare");
+    let info = dir.odflash().args(["info", &device, "--json"]).run();
+    info.ok();
+    let family = &info.json()["probe"]["family"];
+    assert_eq!(family["id"], "mt19xx");
+    assert_eq!(family["state"]["state"], "recovery");
+    assert_eq!(family["identity"]["flash_reads"], "refused-by-boot-loader");
+
+    let image = dir.bu40n("new.bin", "1.04");
+    let (refused, trace) = flash_execute(&dir, &device, &image, &[]);
+    refused.code(GATE).stderr_has("--without-backup");
+    trace.assert_no_writes();
+
+    let (run, trace) = flash_execute(&dir, &device, &image, &["--without-backup", "--json"]);
+    run.ok();
+    let report = run.json();
+    assert_eq!(report["backup"], Value::Null);
+    assert_eq!(report["verify"]["result"], "verified");
+    // No backup read before the first write: only identification's refused banner probe.
+    let cdbs = trace.cdbs();
+    let first_write = cdbs.iter().position(|c| c.starts_with("3b")).unwrap();
+    let reads: Vec<&String> = cdbs[..first_write]
+        .iter()
+        .filter(|c| c.starts_with("3c"))
+        .collect();
+    assert_eq!(reads, ["3c060000300000002000"], "{cdbs:?}");
+    assert!(cdbs[first_write..].iter().any(|c| c.starts_with("3c")));
+    let flashed = std::fs::read(&image).unwrap();
+    assert!(dir.state("d").flash[PROTECTED..] == flashed[PROTECTED..]);
+}
+
+#[test]
+fn the_backup_waiver_waives_nothing_where_reads_work() {
+    let dir = Dir::new();
+    let device = drive(&dir, "mt1959");
+    let image = dir.bu40n("new.bin", "1.04");
+    let (run, trace) = flash_execute(&dir, &device, &image, &["--without-backup", "--json"]);
+    run.ok();
+    assert!(run.json()["backup"]["path"].is_string());
+    let cdbs = trace.cdbs();
+    let first_write = cdbs.iter().position(|c| c.starts_with("3b")).unwrap();
+    assert!(
+        cdbs[..first_write]
+            .iter()
+            .filter(|c| c.starts_with("3c"))
+            .count()
+            >= 32
+    );
+}
+
+#[test]
+fn a_flash_the_drive_cannot_verify_is_reported_not_verified() {
+    let dir = Dir::new();
+    let device = drive(
+        &dir,
+        "mt1959,mode=boot,boot-style=bare,firmware-reads=blocked",
+    );
+    let image = dir.bu40n("new.bin", "1.04");
+    let (run, _) = flash_execute(&dir, &device, &image, &["--without-backup"]);
+    run.code(NOT_VERIFIED)
+        .stdout_has("NOT VERIFIED")
+        .stderr_has("not verified by read-back");
+}
+
+#[test]
+fn firmware_that_blocks_flash_reads_is_mediatek_but_cannot_be_dumped_or_flashed() {
+    let dir = Dir::new();
+    let device = drive(&dir, "mt1959,firmware-reads=blocked");
+    dir.odflash()
+        .args(["info", &device])
+        .run()
+        .ok()
+        .stdout_has("Chip family      mt19xx")
+        .stdout_has("firmware blocks flash reads");
+    dir.odflash()
+        .args(["dump", &device, "-o", "d.bin"])
+        .run()
+        .code(5)
+        .stderr_has("firmware blocks flash reads");
+    assert!(!dir.join("d.bin").exists());
+    let image = dir.bu40n("new.bin", "1.04");
+    let (run, trace) = flash_execute(&dir, &device, &image, &["--without-backup"]);
+    run.code(GATE).stderr_has("firmware blocks flash reads");
+    trace.assert_no_writes();
+}
+
+#[test]
+fn a_downgrade_the_drive_refuses_keeps_its_firmware() {
+    let dir = Dir::new();
+    let device = drive(&dir, "mt1959,anti-downgrade=on");
+    let before = dir.state("d").flash;
+    let image = dir.bu40n("old.bin", "1.00");
+    let (run, trace) = flash_execute(&dir, &device, &image, &["--allow-older"]);
+    run.code(IMAGE_REFUSED)
+        .stderr_has("the drive refused the image")
+        .stderr_has("the read-back equals the backup");
+    // The stream reached the burning chunk; no commit followed the refusal.
+    assert_eq!(trace.writes(), 129);
+    assert!(dir.state("d").flash == before);
+    dir.odflash()
+        .args(["info", &device])
+        .run()
+        .ok()
+        .stdout_has("Descriptor       HL-DT-ST BD-RE BU40N 1.03");
+}
+
+#[test]
+fn an_image_of_another_boot_id_is_ignored_and_reported() {
+    let dir = Dir::new();
+    // A readable drive: the banner gate refuses before any write.
+    let readable = drive(&dir, "mt1959");
+    let image = dir.image(
+        "jb8.bin",
+        &[
+            "--chip",
+            "mt1959",
+            "--model",
+            "BD-RE BU40N",
+            "--revision",
+            "1.04",
+            "--banner",
+            "jb8",
+        ],
+    );
+    let (run, trace) = flash_execute(&dir, &readable, &image, &[]);
+    run.code(GATE).stderr_has("differs from the drive's");
+    trace.assert_no_writes();
+    // A bare boot loader hides its banner: the drive silently ignores the image.
+    let bare = dir.emu("bare", "mt1959,mode=boot,boot-style=bare");
+    dir.odflash().args(["info", &bare]).run().ok();
+    let before = dir.state("bare").flash;
+    let (run, _) = flash_execute(&dir, &bare, &image, &["--without-backup"]);
+    run.code(VERIFY_FAILED)
+        .stderr_has("did not take the image: boot ID mismatch?");
+    assert!(dir.state("bare").flash == before);
 }

@@ -205,10 +205,16 @@ fn medium_access_without_a_disc_is_not_ready() {
 fn round_trip_flash_power_cycle_read_back() {
     let mut d = open("emu:mt1959");
     let before = d.flash().to_vec();
-    // A newer firmware whose boot page differs: the protected region must not change.
-    let mut spec = SynthSpec::new(Chip::Mt1959, "HL-DT-ST", "BD-RE BU40N", "1.04");
-    spec.banner = Banner::Jb8;
-    let img = build_mt19xx(&spec);
+    // A newer firmware whose boot page differs outside its boot ID (the drive ignores an image
+    // of another boot ID altogether): the protected region must not change.
+    let mut img = build_mt19xx(&SynthSpec::new(
+        Chip::Mt1959,
+        "HL-DT-ST",
+        "BD-RE BU40N",
+        "1.04",
+    ));
+    img[0x100..0x200].fill(0xA5);
+    img[0x3020..0x3100].fill(0x5A);
     let results = stream(&mut d, &img);
     for r in &results {
         good(r.as_ref().unwrap());
@@ -238,6 +244,57 @@ fn round_trip_flash_power_cycle_read_back() {
     assert_eq!(d.flash()[BOOT_REGION_END..], img[BOOT_REGION_END..]);
     let (_, banner) = read_flash(&mut d, 0x3000, 0x20);
     assert_eq!(&banner[..16], b"MT1959 Boot BU5 ");
+}
+
+#[test]
+fn an_image_of_another_boot_id_is_acknowledged_but_not_burned() {
+    let mut d = open("emu:mt1959");
+    let before = d.flash().to_vec();
+    let mut spec = SynthSpec::new(Chip::Mt1959, "HL-DT-ST", "BD-RE BU40N", "1.04");
+    spec.banner = Banner::Jb8;
+    for r in stream(&mut d, &build_mt19xx(&spec)) {
+        good(&r.unwrap());
+    }
+    assert!(!matches!(d.activity(), Activity::Burning { .. }));
+    good(&no_data(&mut d, &commit_cdb()));
+    assert_eq!(d.flash(), &before[..]);
+}
+
+#[test]
+fn anti_downgrade_refuses_the_last_chunk_of_an_older_image() {
+    let mut d = open("emu:mt1959,anti-downgrade=on");
+    let before = d.flash().to_vec();
+    let results = stream(&mut d, &image("1.00"));
+    let (last, rest) = results.split_last().unwrap();
+    for r in rest {
+        good(r.as_ref().unwrap());
+    }
+    assert_eq!(
+        sense(last.as_ref().unwrap()),
+        (SenseKey::IllegalRequest, 0x24, 0)
+    );
+    assert_eq!(d.flash(), &before[..]);
+    // A newer image is burned as usual.
+    for r in stream(&mut d, &image("1.05")) {
+        good(&r.unwrap());
+    }
+    assert!(matches!(d.activity(), Activity::Burning { .. }));
+}
+
+#[test]
+fn bare_boot_loader_and_blocked_firmware_refuse_reads() {
+    let mut d = open("emu:mt1959,mode=boot,boot-style=bare");
+    assert_eq!(
+        sense(&read_flash(&mut d, 0x3000, 0x20).0),
+        (SenseKey::IllegalRequest, 0x24, 0)
+    );
+    let (_, inq) = read(&mut d, &cdb::build_inquiry(36), 36);
+    assert_eq!(text(&inq[32..36]), "BOOT");
+    let mut d = open("emu:mt1959,firmware-reads=blocked");
+    assert_eq!(
+        sense(&read_flash(&mut d, 0x10000, 0x1000).0),
+        (SenseKey::IllegalRequest, 0x24, 0)
+    );
 }
 
 #[test]

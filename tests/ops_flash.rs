@@ -159,7 +159,7 @@ fn flash_backs_up_writes_commits_and_verifies() {
     .map(|(n, _)| n.to_string())
     .collect();
     assert_eq!(report.unit_data_replaced, expected_replaced);
-    let b = odflash::ops::bundle::read_bundle(&report.backup.path).unwrap();
+    let b = odflash::ops::bundle::read_bundle(&report.backup.as_ref().unwrap().path).unwrap();
     let fw = b.part(backup::parts::FIRMWARE).unwrap();
     assert_eq!(&fw.bytes[BOOT_REGION_END..], &before[BOOT_REGION_END..]);
     // The backup was complete before the first write: every READ precedes every WRITE BUFFER.
@@ -395,6 +395,7 @@ fn placeholder_input() -> odflash::ops::gates::GateInput {
         banner: BannerCheck::Unknown { banner: None },
         version: VersionOrder::Unknown { why: String::new() },
         bad_bridge: None,
+        flash_reads: odflash::family::FlashReads::Served,
     }
 }
 

@@ -195,3 +195,49 @@ fn without_a_device_it_explains_safe_mode_and_waits_with_a_timeout() {
         "{log}"
     );
 }
+
+#[test]
+fn bare_boot_loader_is_rescued_without_a_backup_and_given_its_models_unit_data() {
+    let story = Story::new();
+    // An earlier backup of this unit, taken while it still ran its firmware.
+    let healthy = format!("emu:mt1959,state-file={}", story.path("old.json").display());
+    let out = Command::cargo_bin("odflash")
+        .unwrap()
+        .args(["backup", &healthy, "--backup-dir"])
+        .arg(story.path("backups"))
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out));
+    let state = story.path("bu40n.json");
+    let device = format!(
+        "emu:mt1959,mode=boot,boot-style=bare,state-file={}",
+        state.display()
+    );
+    let right = story.mt19xx_image("bu40n.bin", "HL-DT-ST", "BD-RE BU40N", "1.04");
+    let go = ["--execute", "--yes-i-understand-the-risk"];
+
+    // Without the waiver: refused by the backup gate, nothing written.
+    let out = story.rescue(&device, &right, &go);
+    let log = text(&out);
+    assert_eq!(out.status.code(), Some(GATE_REFUSED), "{log}");
+    assert!(log.contains("--without-backup"), "{log}");
+
+    // With it: flashed and verified, and the newest backup of the model restores the unit
+    // data (its serial is checked once the firmware answers).
+    let out = story.rescue(
+        &device,
+        &right,
+        &[&go[..], &["--without-backup", "--restore-unit-data", "yes"]].concat(),
+    );
+    let log = text(&out);
+    assert!(out.status.success(), "{log}");
+    for expected in [
+        "Backup:   none",
+        "Flash complete.",
+        "mt19xx-EMU1959K0001",
+        "Restored and verified: identity, calibration",
+        "Done. The drive's state: no medium",
+    ] {
+        assert!(log.contains(expected), "missing {expected:?} in\n{log}");
+    }
+}

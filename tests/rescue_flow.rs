@@ -70,6 +70,7 @@ fn options(base: &std::path::Path, image: ImageFile, restore: RestoreUnitData) -
             ..FlashOptions::default()
         },
         restore,
+        restore_from: None,
     }
 }
 

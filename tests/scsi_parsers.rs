@@ -1,7 +1,9 @@
 //! Property tests for the parsers of device data: whatever bytes a drive (or a hostile USB
 //! device) returns, parsing never panics, and strings that come out are safe to print.
 
-use odflash::scsi::config::{parse_configuration, parse_firmware_date, parse_serial_feature};
+use odflash::scsi::config::{
+    decode_firmware_date, parse_configuration, parse_firmware_information, parse_serial_feature,
+};
 use odflash::scsi::inquiry::{parse_device_string, parse_inquiry, parse_unit_serial};
 use odflash::scsi::mode::{parse_capabilities, parse_mode_page};
 use odflash::scsi::trace::parse_trace;
@@ -29,9 +31,18 @@ proptest! {
     fn configuration_never_panics(raw in prop::collection::vec(any::<u8>(), 0..300)) {
         if let Ok(config) = parse_configuration(&raw) {
             for f in &config.features {
-                let _ = parse_firmware_date(f);
+                if let Some(date) = decode_firmware_date(&f.data) {
+                    prop_assert!(printable(&date));
+                }
                 prop_assert!(printable(&parse_serial_feature(f).unwrap()));
             }
+        }
+    }
+
+    #[test]
+    fn firmware_information_never_panics(raw in prop::collection::vec(any::<u8>(), 0..64)) {
+        if let Some(date) = parse_firmware_information(&raw).and_then(|info| info.date) {
+            prop_assert!(printable(&date));
         }
     }
 

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use anyhow::Context;
 use clap::{Args, Subcommand, ValueEnum};
 use odflash::image::mt19xx::Chip;
-use odflash::image::synth::{self, Breakage, SynthSpec};
+use odflash::image::synth::{self, Banner, Breakage, SynthSpec};
 use odflash::ops::atomic::{self, Mode};
 use odflash::ops::bundle::sha256_hex;
 
@@ -42,6 +42,17 @@ pub enum BrokenArg {
     RawDump,
 }
 
+/// Boot banner of a synthetic MT19xx image.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum BannerArg {
+    /// `MT1959 Boot BU5` (the emulated drives' own).
+    Bu5,
+    /// `MT1959 Boot JB8`: known, but another boot ID than the emulated drives'.
+    Jb8,
+    /// `MT1959 Boot ZZ9`: a banner on no list.
+    Unlisted,
+}
+
 /// `odflash emu make-image` arguments.
 #[derive(Debug, Args)]
 pub struct MakeImageArgs {
@@ -60,6 +71,9 @@ pub struct MakeImageArgs {
     /// Break the image on purpose.
     #[arg(long, value_enum)]
     pub broken: Option<BrokenArg>,
+    /// Boot banner at 0x3000 (MT19xx).
+    #[arg(long, value_enum, default_value = "bu5")]
+    pub banner: BannerArg,
     /// Output file.
     #[arg(short, long, value_name = "FILE")]
     pub output: PathBuf,
@@ -85,6 +99,11 @@ impl MakeImageArgs {
                     Chip::Mt1939
                 };
                 let mut spec = SynthSpec::new(chip, &self.vendor, &self.model, &self.revision);
+                spec.banner = match self.banner {
+                    BannerArg::Bu5 => Banner::Bu5,
+                    BannerArg::Jb8 => Banner::Jb8,
+                    BannerArg::Unlisted => Banner::Unlisted,
+                };
                 spec.breakage = match self.broken {
                     None => Breakage::None,
                     Some(BrokenArg::BadCmac) => Breakage::BadCmac,

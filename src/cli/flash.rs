@@ -7,10 +7,11 @@ use clap::Args;
 use odflash::discover::sanitize;
 use odflash::ops::check;
 use odflash::ops::flash::{
-    self, Execution, FlashOptions, FlashOutcome, FlashReport, ImageFile, Plan,
+    self, Execution, FlashOptions, FlashOutcome, FlashReport, ImageFile, Plan, Verification,
 };
 use odflash::ops::gates::{
-    self, Bridge, Crossflash, Downgrade, GateVerdict, Reinstall, UnknownBanner, Verdict,
+    self, BackupWaiver, Bridge, Crossflash, Downgrade, GateVerdict, Reinstall, UnknownBanner,
+    Verdict,
 };
 use odflash::ops::suggest_command;
 
@@ -69,6 +70,10 @@ pub struct Waivers {
     /// the drive's own).
     #[arg(long)]
     pub allow_unknown_banner: bool,
+    /// Flash a drive whose boot loader refuses flash reads, without the backup it cannot give
+    /// (waives nothing where a read works).
+    #[arg(long)]
+    pub without_backup: bool,
 }
 
 impl FlashArgs {
@@ -120,7 +125,12 @@ impl FlashArgs {
             print!("{}", render_report(&report, &self.device));
         }
         exit_after_deferred_signals(&report.deferred_signals);
-        Ok(())
+        match &report.verify {
+            Verification::Verified(_) => Ok(()),
+            Verification::NotVerified { why } => {
+                Err(odflash::ops::Error::NotVerified { why: why.clone() }.into())
+            }
+        }
     }
 }
 
@@ -177,6 +187,11 @@ impl Waivers {
             } else {
                 UnknownBanner::Refused
             },
+            backup: if self.without_backup {
+                BackupWaiver::Waived
+            } else {
+                BackupWaiver::Required
+            },
         }
     }
 }
@@ -216,10 +231,15 @@ pub fn render_plan(plan: &Plan) -> String {
     }
     let _ = writeln!(out, "Point of no return: {}", plan.point_of_no_return);
     if !plan.unit_windows_written.is_empty() {
+        let own = if plan.steps.contains(&flash::Step::NoBackup) {
+            "the drive's own cannot be backed up now: `odflash rescue` offers the newest backup \
+             of this model afterwards"
+        } else {
+            "the drive's own is in the backup and `odflash eeprom restore` puts it back"
+        };
         let _ = writeln!(
             out,
-            "Note: the image carries its own {} data; the drive's own is in the backup and \
-             `odflash eeprom restore` puts it back.",
+            "Note: the image carries its own {} data; {own}.",
             plan.unit_windows_written.join(" and ")
         );
     }
@@ -253,25 +273,42 @@ pub fn render_gates(gates: &[GateVerdict]) -> String {
 /// The final report of a flash.
 pub fn render_report(r: &FlashReport, device: &str) -> String {
     let mut out = String::new();
-    let _ = writeln!(out, "Backup:   {}", r.backup.path.display());
+    match &r.backup {
+        Some(b) => {
+            let _ = writeln!(out, "Backup:   {}", b.path.display());
+        }
+        None => {
+            let _ = writeln!(
+                out,
+                "Backup:   none (the drive refused flash reads; waived with --without-backup)"
+            );
+        }
+    }
     let _ = writeln!(out, "Commit:   drive answered {}", r.commit);
-    let _ = writeln!(
-        out,
-        "Verify:   every byte outside the protected boot region read back equal ({} KiB chunks, {} commands)",
-        r.verify.chunk / 1024,
-        r.verify.commands
-    );
+    match &r.verify {
+        Verification::Verified(read) => {
+            let _ = writeln!(
+                out,
+                "Verify:   every byte outside the protected boot region read back equal ({} KiB \
+                 chunks, {} commands)",
+                read.chunk / 1024,
+                read.commands
+            );
+        }
+        Verification::NotVerified { why } => {
+            let _ = writeln!(
+                out,
+                "Verify:   NOT VERIFIED by read-back: {}",
+                sanitize(why)
+            );
+        }
+    }
     if !r.unit_data_replaced.is_empty() {
-        let restore = suggest_command(
-            device,
-            &[
-                "eeprom",
-                "restore",
-                device,
-                &r.backup.path.to_string_lossy(),
-                "--execute",
-            ],
-        );
+        let from = r
+            .backup
+            .as_ref()
+            .map_or("BACKUP".into(), |b| b.path.to_string_lossy().into_owned());
+        let restore = suggest_command(device, &["eeprom", "restore", device, &from, "--execute"]);
         let _ = writeln!(
             out,
             "Unit data: the image replaced the drive's {} data. To put the drive's own back:\n  \
@@ -279,6 +316,14 @@ pub fn render_report(r: &FlashReport, device: &str) -> String {
             r.unit_data_replaced.join(" and "),
         );
     }
-    let _ = writeln!(out, "Flash complete.");
+    let _ = writeln!(
+        out,
+        "{}",
+        match r.verify {
+            Verification::Verified(_) => "Flash complete.",
+            Verification::NotVerified { .. } =>
+                "Flash sent, but NOT VERIFIED: check the drive with `odflash info`.",
+        }
+    );
     out
 }

@@ -3,6 +3,7 @@
 use anyhow::Context;
 use clap::Args;
 use odflash::discover::sanitize;
+use odflash::family::FlashReads;
 use odflash::ops::probe::{self, InfoReport};
 
 use super::args::Global;
@@ -72,6 +73,15 @@ fn render(r: &InfoReport) -> String {
                 ),
             ));
             lines.push(("State", f.state.to_string()));
+            if f.identity.flash_reads != FlashReads::Served {
+                lines.push((
+                    "Flash reads",
+                    format!(
+                        "{}: no dump, backup or verify is possible",
+                        f.identity.flash_reads
+                    ),
+                ));
+            }
             if let Some(why) = f.identify_only {
                 lines.push(("Support", format!("identify-only: {why}")));
             }

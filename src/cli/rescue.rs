@@ -46,6 +46,10 @@ pub struct RescueArgs {
     /// offer it when the drive needs attention or the image replaced the drive's own).
     #[arg(long, value_enum, value_name = "yes|no")]
     pub restore_unit_data: Option<YesNo>,
+    /// Restore the unit data from this backup bundle (answers the restore question; the
+    /// restore still checks the bundle against the drive).
+    #[arg(long, value_name = "FILE")]
+    pub restore_from: Option<PathBuf>,
     /// Where backups are written and looked up.
     #[arg(long, value_name = "DIR", default_value = odflash::ops::backup::DEFAULT_BASE)]
     pub backup_dir: PathBuf,
@@ -109,10 +113,14 @@ impl RescueArgs {
                 Some(YesNo::Yes) => RestoreUnitData::Yes,
                 Some(YesNo::No) => RestoreUnitData::No,
             },
+            restore_from: self.restore_from.clone(),
         };
         let report = rescue::rescue(&mut dev, &opts, &mut guide)?;
         guide.heading(&format!("Done. The drive's state: {}", report.last));
-        Ok(())
+        match report.unverified {
+            None => Ok(()),
+            Some(why) => Err(odflash::ops::Error::NotVerified { why }.into()),
+        }
     }
 }
 
@@ -267,7 +275,11 @@ impl Guide for Terminal {
             Event::UnitDataSource { backup } => {
                 self.heading("Restore the drive's unit data (identity and calibration)");
                 match backup {
-                    Some(path) => println!("   From its newest backup: {}", path.display()),
+                    Some(path) => println!(
+                        "   From {} (the newest backup of this drive; of its model when its \
+                         serial could not be read)",
+                        path.display()
+                    ),
                     None => println!(
                         "   No backup holds this drive's own unit data. If you have one, run\n   \
                          odflash eeprom restore DEVICE FILE --execute"

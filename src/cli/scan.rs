@@ -4,6 +4,7 @@ use std::time::Duration;
 
 use clap::Args;
 use odflash::discover::sanitize;
+use odflash::family::FlashReads;
 use odflash::ops::probe::{self, ProbeOutcome, ScanEntry, ScanOptions};
 
 use super::args::Global;
@@ -99,7 +100,10 @@ fn row(e: &ScanEntry) -> Vec<String> {
         ProbeOutcome::Done(p) => match &p.family {
             Some(f) => (
                 f.id.to_string(),
-                f.state.to_string(),
+                match f.identity.flash_reads {
+                    FlashReads::Served => f.state.to_string(),
+                    reads => format!("{} ({reads})", f.state),
+                },
                 p.readiness.to_string(),
             ),
             None => ("unknown".into(), "-".into(), p.readiness.to_string()),

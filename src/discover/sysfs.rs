@@ -3,7 +3,8 @@
 //!
 //! Owns: reading `class/scsi_generic/sgN/device/{type,vendor,model,rev}` and the USB
 //! `idVendor`/`idProduct` of a parent under a sysfs root (a parameter, so tests use fake trees),
-//! the boot-loader signatures and model table below, and the `ODFLASH_*` property form.
+//! and the `ODFLASH_*` property form. Model names and boot-loader signatures come from the drive
+//! table (`image::compat`).
 //!
 //! Must not: open any device node, send any command, or consult udev (this runs *inside* udev's
 //! event processing, which must stay fast; it is a handful of small file reads). The hints are
@@ -21,6 +22,7 @@ use super::{
     check_sg_name, classify_bus, parse_usb_hex, sanitize, Ancestor, Bus, Error,
     MEDIATEK_BOOT_USB_ID,
 };
+use crate::image::compat::{self, GroupFamily};
 
 /// The real sysfs mount point, for [`classify`] outside tests.
 pub const SYSFS_ROOT: &str = "/sys";
@@ -128,65 +130,14 @@ impl Hints {
     }
 }
 
-/// Model-name substrings (matched case-insensitively in the INQUIRY product) that suggest a
-/// family: `(pattern, family, source)`.
-const MODEL_PATTERNS: &[(&str, FamilyHint, &str)] = &[
-    // MT19xx Blu-ray. redumper `scsi/mmc.ixx`, `drive/mediatek.ixx` (the MediaTek F1 read works
-    // on LG BU40N and ASUS BW-16D1HT: mtk-protocol.md §1 row 14); OmniDrive #24 (slim drives
-    // take BU40N firmware) and #12/#26 (BP60NB10): mtk-protocol.md §5.
-    (
-        "BU40N",
-        FamilyHint::Mt19xx,
-        "redumper drive/mediatek.ixx; OmniDrive #24",
-    ),
-    (
-        "BW-16D1HT",
-        FamilyHint::Mt19xx,
-        "redumper drive/mediatek.ixx",
-    ),
-    ("BP60NB10", FamilyHint::Mt19xx, "OmniDrive #12, #26"),
-    // ASSUMPTION: the protocol record names these LG models nowhere; they are listed as
-    // MT19xx drives in the project brief (issue 5). A wrong hint costs nothing: the family
-    // probe decides.
-    ("BP50NB40", FamilyHint::Mt19xx, "project brief"),
-    ("WH16NS60", FamilyHint::Mt19xx, "project brief"),
-    // TSST MT1939 (USB-native SE-506CB): coastermelt doc/update-ts01-notes.txt.
-    (
-        "SE-506",
-        FamilyHint::Tsst,
-        "coastermelt doc/update-ts01-notes.txt",
-    ),
-    // LiteOn/Sony DVD-era compatibility groups: dvd-era-protocol.md §5 / mtk-protocol.md §5
-    // (myce forum threads).
-    ("SOHW-1213S", FamilyHint::LiteonDvd, "myce forum"),
-    ("SOHW-1633S", FamilyHint::LiteonDvd, "myce forum"),
-    ("SOHW-1653S", FamilyHint::LiteonDvd, "myce forum"),
-    ("SOHW-1673S", FamilyHint::LiteonDvd, "myce forum"),
-    ("SOHW-1693S", FamilyHint::LiteonDvd, "myce forum"),
-    ("DRU-710A", FamilyHint::LiteonDvd, "myce forum"),
-    ("DRU-720A", FamilyHint::LiteonDvd, "myce forum"),
-    ("DRU-800A", FamilyHint::LiteonDvd, "myce forum"),
-];
-
-/// The family a model name suggests, from [`MODEL_PATTERNS`].
+/// The family a model name suggests, from the drive table (`data/compat.json`, read through
+/// [`compat::model_by_product`]).
 fn family_from_model(model: &str) -> Option<FamilyHint> {
-    let upper = model.to_ascii_uppercase();
-    MODEL_PATTERNS
-        .iter()
-        .find(|(pattern, _, _)| upper.contains(pattern))
-        .map(|(_, family, _)| *family)
-}
-
-/// Boot-loader signatures in INQUIRY strings.
-fn has_boot_signature(model: &str, revision: Option<&str>) -> bool {
-    // TSST MT1939 boot loader: vendor and product unchanged, revision `BOOT` with no date
-    // (coastermelt doc/update-ts01-notes.txt, lib/mt1939_scsi.h; mtk-protocol.md §2).
-    let boot_revision = revision.is_some_and(|r| r.trim().eq_ignore_ascii_case("BOOT"));
-    // LiteOn CD-RW boot mode: product `LTR-BOOT` (cdrinfo forum "make a dead flashed Liteon",
-    // mtk-protocol.md §2). ASSUMPTION: other LiteOn boot modes would follow the same `-BOOT`
-    // product pattern; the record shows only this one.
-    let boot_product = model.to_ascii_uppercase().contains("-BOOT");
-    boot_revision || boot_product
+    compat::model_by_product(model).map(|m| match m.family {
+        GroupFamily::Mt19xx => FamilyHint::Mt19xx,
+        GroupFamily::Tsst => FamilyHint::Tsst,
+        GroupFamily::LiteonDvd => FamilyHint::LiteonDvd,
+    })
 }
 
 /// Hints from INQUIRY strings (as sysfs shows them) and the bus. Pure.
@@ -206,13 +157,13 @@ pub fn build_hints(model: &str, revision: Option<&str>, bus: Bus) -> Hints {
         } => (*vendor_id, *product_id) == MEDIATEK_BOOT_USB_ID,
         _ => false,
     };
-    let family_hint = family_from_model(model).or(mediatek_usb.then_some(FamilyHint::MediatekUsb));
-    let state_hint = if has_boot_signature(model, revision) {
+    let family_hint = family_from_model(compat::without_boot_suffix(model))
+        .or(mediatek_usb.then_some(FamilyHint::MediatekUsb));
+    let state_hint = if compat::shows_boot_loader(model, revision.unwrap_or("")) {
         StateHint::Recovery
     } else {
         match (family_hint, revision) {
-            // ASSUMPTION: no public source shows MT1959 boot-mode INQUIRY data (mtk-protocol.md
-            // §2, §6), so "normal" for MT19xx only means no *known* signature is present.
+            // "Normal" only means that no known boot-loader signature is present.
             (Some(f), Some(_)) if f != FamilyHint::MediatekUsb => StateHint::Normal,
             _ => StateHint::Unknown,
         }

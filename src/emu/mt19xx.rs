@@ -11,12 +11,13 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 
 use super::mmc::{self, Presentation, Reply};
-use super::spec::{Spec, StartMode};
+use super::spec::{AntiDowngrade, BootStyle, FirmwareReads, Spec, StartMode};
 use crate::image::layout::{
     BANNER_LEN, BANNER_OFFSET, BOOT_REGION_END, CALIBRATION_LEN, CALIBRATION_OFFSET,
     CHIP_TAG_IN_DESCRIPTOR, DESCRIPTOR_LEN, DESCRIPTOR_OFFSET, FLASH_SIZE, MIRROR_LEN,
     MIRROR_SOURCE,
 };
+use crate::image::mt19xx::{Version, VersionOrder};
 use crate::image::{integrity, mt19xx::Chip, synth};
 use crate::scsi::cdb::{self, opcode};
 
@@ -111,6 +112,15 @@ pub(crate) struct Mt19xx {
     pub flash_gen: u64,
     /// Bumped on every staged-data change.
     pub staged_gen: u64,
+    /// How the boot loader presents itself.
+    #[serde(default)]
+    pub boot_style: BootStyle,
+    /// Whether the application firmware serves flash reads.
+    #[serde(default)]
+    pub firmware_reads: FirmwareReads,
+    /// Whether the firmware refuses older images.
+    #[serde(default)]
+    pub anti_downgrade: AntiDowngrade,
     #[serde(skip)]
     pub flash: Vec<u8>,
     /// Download-mode RAM: `Some` between PREPARE and the end of the burn.
@@ -177,6 +187,9 @@ impl Mt19xx {
             verifying: false,
             flash_gen: 0,
             staged_gen: 0,
+            boot_style: spec.boot_style,
+            firmware_reads: spec.firmware_reads,
+            anti_downgrade: spec.anti_downgrade,
             flash,
             staged: None,
         };
@@ -327,13 +340,19 @@ impl Mt19xx {
                 self.firmware.revision.as_str(),
             )
         };
+        let bare = boot && self.boot_style == BootStyle::Bare;
         Presentation {
             vendor: vendor.clone(),
             product: product.clone(),
             revision: revision.to_string(),
-            date: Some(if boot { [0; 14] } else { FIRMWARE_DATE }),
+            // A bare loader reports neither feature 0x010C nor 0x0108.
+            date: match (boot, bare) {
+                (_, true) => None,
+                (true, false) => Some([0; 14]),
+                (false, _) => Some(FIRMWARE_DATE),
+            },
             serial: self.serial.clone(),
-            serial_feature: true,
+            serial_feature: !bare,
             profiles: BD_PROFILES,
             capabilities: BD_CAPABILITIES,
         }
@@ -389,7 +408,19 @@ impl Mt19xx {
         }
     }
 
+    /// True when this drive refuses every flash read: a bare boot loader, or application
+    /// firmware that blocks them.
+    fn refuses_reads(&self) -> bool {
+        match self.running {
+            Running::Boot => self.boot_style == BootStyle::Bare,
+            Running::App { .. } => self.firmware_reads == FirmwareReads::Blocked,
+        }
+    }
+
     fn read_buffer(&self, cdb: &[u8]) -> Reply {
+        if self.refuses_reads() {
+            return mmc::invalid_field();
+        }
         let (mode, id) = (cdb[1] & 0x1F, cdb[2]);
         let off = cdb::buffer_offset(cdb) as usize;
         let len = cdb::buffer_length(cdb) as usize;
@@ -461,6 +492,9 @@ impl Mt19xx {
             staged[off..off + out.len()].copy_from_slice(out);
             self.staged_gen += 1;
             if off + len == FLASH_SIZE {
+                if let Some(refusal) = self.refuse_image() {
+                    return refusal;
+                }
                 let app = (FLASH_SIZE - BOOT_REGION_END) as f64 / (1 << 20) as f64;
                 self.burn = Some(Burn {
                     start: now,
@@ -489,6 +523,37 @@ impl Mt19xx {
             Running::Boot if targeted => mmc::invalid_field(),
             _ => mmc::sequence_error(),
         }
+    }
+
+    /// What the drive does instead of burning the complete staged image, if anything: the
+    /// anti-downgrade refusal of an older image (ILLEGAL REQUEST 05/24/00 on the last chunk,
+    /// "Write DRAM NG 05/24/00": docs/protocol.md §7.1), or the silent no-op on an image whose
+    /// 16-byte boot ID differs from the drive's (docs/protocol.md §7.2). Either way the staged
+    /// data is dropped and the flash keeps its firmware.
+    fn refuse_image(&mut self) -> Option<Reply> {
+        let staged = self.staged.as_ref()?;
+        let boot_id = BANNER_OFFSET..BANNER_OFFSET + 16;
+        let older = || {
+            let image = descriptor_strings(staged)?;
+            let order =
+                Version::parse(&self.firmware.revision).compare(&Version::parse(&image.revision));
+            Some(order == VersionOrder::Newer)
+        };
+        let reply = if staged[boot_id.clone()] != self.flash[boot_id] {
+            // ASSUMPTION: the drive acknowledges the stream and the commit as if it had burned.
+            self.verifying = true;
+            Reply::Done
+        } else if self.anti_downgrade == AntiDowngrade::On
+            && matches!(self.running, Running::App { .. })
+            && older() == Some(true)
+        {
+            mmc::invalid_field()
+        } else {
+            return None;
+        };
+        self.staged = None;
+        self.staged_gen += 1;
+        Some(reply)
     }
 
     fn commit(&mut self, cdb: &[u8]) -> Reply {

@@ -7,6 +7,8 @@ use std::fmt;
 use std::path::PathBuf;
 use std::str::FromStr;
 
+use serde::{Deserialize, Serialize};
+
 use super::clock::ClockMode;
 use super::Error;
 
@@ -99,6 +101,42 @@ impl StartMode {
     }
 }
 
+/// How an emulated MT19xx boot loader presents itself (`boot-style=`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum BootStyle {
+    /// Like the TSST MT1939 loader (coastermelt `doc/bootloader.txt`): revision `BOOT`, GET
+    /// CONFIGURATION and READ BUFFER mode 6 answered (default).
+    #[default]
+    Banner,
+    /// As an LG BH16NS40 left by a failed flash shows itself (MakeMKV forum t=29236,
+    /// t=31107): revision `BOOT`, no 0x010C/0x0108 features, READ BUFFER refused.
+    Bare,
+}
+
+/// Whether emulated MT19xx application firmware serves READ BUFFER mode 6 (`firmware-reads=`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum FirmwareReads {
+    /// Served (default).
+    #[default]
+    Served,
+    /// Refused, as newer MT19xx firmware is reported to (docs/protocol.md §9).
+    Blocked,
+}
+
+/// Whether emulated MT19xx firmware refuses older images (`anti-downgrade=`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum AntiDowngrade {
+    /// Takes any image (default).
+    #[default]
+    Off,
+    /// Answers the last chunk of an older image with ILLEGAL REQUEST 05/24/00 and keeps its
+    /// firmware ("Write DRAM NG 05/24/00": docs/protocol.md §7.1).
+    On,
+}
+
 /// A parsed `emu:` DEVICE string.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Spec {
@@ -122,6 +160,12 @@ pub struct Spec {
     pub max_transfer: usize,
     /// Clock (`clock=virtual|real`); default virtual.
     pub clock: ClockMode,
+    /// Boot-loader presentation (`boot-style=banner|bare`).
+    pub boot_style: BootStyle,
+    /// Flash reads in application mode (`firmware-reads=served|blocked`).
+    pub firmware_reads: FirmwareReads,
+    /// Downgrade refusal (`anti-downgrade=on|off`).
+    pub anti_downgrade: AntiDowngrade,
 }
 
 impl Spec {
@@ -138,6 +182,9 @@ impl Spec {
             state_file: None,
             max_transfer: DEFAULT_MAX_TRANSFER,
             clock: ClockMode::Virtual,
+            boot_style: BootStyle::default(),
+            firmware_reads: FirmwareReads::default(),
+            anti_downgrade: AntiDowngrade::default(),
         }
     }
 
@@ -254,6 +301,31 @@ impl FromStr for Spec {
                         other => return Err(bad(text, format!("unknown clock `{other}`"))),
                     }
                 }
+                "boot-style" => {
+                    spec.boot_style = match value.trim() {
+                        "banner" => BootStyle::Banner,
+                        "bare" => BootStyle::Bare,
+                        other => return Err(bad(text, format!("unknown boot-style `{other}`"))),
+                    }
+                }
+                "firmware-reads" => {
+                    spec.firmware_reads = match value.trim() {
+                        "served" => FirmwareReads::Served,
+                        "blocked" => FirmwareReads::Blocked,
+                        other => {
+                            return Err(bad(text, format!("unknown firmware-reads `{other}`")))
+                        }
+                    }
+                }
+                "anti-downgrade" => {
+                    spec.anti_downgrade = match value.trim() {
+                        "on" => AntiDowngrade::On,
+                        "off" => AntiDowngrade::Off,
+                        other => {
+                            return Err(bad(text, format!("unknown anti-downgrade `{other}`")))
+                        }
+                    }
+                }
                 other => return Err(bad(text, format!("unknown key `{other}`"))),
             }
         }
@@ -293,6 +365,15 @@ impl fmt::Display for Spec {
         if self.clock == ClockMode::Real {
             write!(f, ",clock=real")?;
         }
+        if self.boot_style == BootStyle::Bare {
+            write!(f, ",boot-style=bare")?;
+        }
+        if self.firmware_reads == FirmwareReads::Blocked {
+            write!(f, ",firmware-reads=blocked")?;
+        }
+        if self.anti_downgrade == AntiDowngrade::On {
+            write!(f, ",anti-downgrade=on")?;
+        }
         Ok(())
     }
 }
@@ -319,6 +400,9 @@ mod tests {
         let text = "emu:dru-710a,serial=X 1,mode=boot,state-file=/tmp/a b,max-transfer=4096";
         let s: Spec = text.parse().unwrap();
         assert_eq!(s.to_string(), text);
+        let text = "emu:mt1959,mode=boot,boot-style=bare,firmware-reads=blocked,anti-downgrade=on";
+        let s: Spec = text.parse().unwrap();
+        assert_eq!(s.to_string(), text);
         assert_eq!(s.to_string().parse::<Spec>().unwrap(), s);
     }
 
@@ -334,6 +418,9 @@ mod tests {
             "emu:mt1959,max-transfer=0",
             "emu:mt1959,clock=fast",
             "emu:liteon-dvd",
+            "emu:mt1959,boot-style=naked",
+            "emu:mt1959,firmware-reads=maybe",
+            "emu:mt1959,anti-downgrade=yes",
         ] {
             assert!(text.parse::<Spec>().is_err(), "{text} should not parse");
         }

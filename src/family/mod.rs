@@ -92,6 +92,33 @@ pub struct Identity {
     pub firmware_date: Option<String>,
     /// Unit serial (GET CONFIGURATION feature 0x0108 or VPD 0x80), when answered.
     pub serial: Option<String>,
+    /// Whether the drive serves flash reads (dump, backup, verify).
+    #[serde(default)]
+    pub flash_reads: FlashReads,
+}
+
+/// Whether a claimed drive serves flash reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum FlashReads {
+    /// Reads work (or the family has no flash reads to ask about).
+    #[default]
+    Served,
+    /// The boot loader refuses them: nothing can be backed up or verified until the
+    /// application firmware runs again.
+    RefusedByBootLoader,
+    /// The running firmware refuses them: nothing can be backed up or verified.
+    BlockedByFirmware,
+}
+
+impl fmt::Display for FlashReads {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            FlashReads::Served => "served",
+            FlashReads::RefusedByBootLoader => "the boot loader refuses flash reads",
+            FlashReads::BlockedByFirmware => "firmware blocks flash reads",
+        })
+    }
 }
 
 /// A window of flash holding per-unit data (identity, calibration).
@@ -174,6 +201,11 @@ pub trait Family: Sync {
 
     /// Flash access, or `None` for identify-only families.
     fn flash(&self) -> Option<&dyn FlashAccess>;
+
+    /// True when INQUIRY alone shows this family's boot loader.
+    fn shows_boot_loader(&self, _inquiry: &Inquiry) -> bool {
+        false
+    }
 
     /// Why the family is identify-only (shown to users), when [`Family::flash`] is `None`.
     fn identify_only_reason(&self) -> Option<&'static str> {
@@ -301,6 +333,7 @@ mod tests {
                 revision: i.revision.clone(),
                 firmware_date: None,
                 serial: None,
+                flash_reads: FlashReads::Served,
             }))
         }
         fn state(&self, _: &mut dyn Transport, _: &Identity) -> Result<DriveState, Error> {

@@ -1,6 +1,7 @@
-//! Which firmware fits which drive: model compatibility groups, known boot banners and
-//! known-bad USB bridges, as data (`data/compat.json`, embedded at build time) with the public
-//! source of every entry.
+//! The one table of drives odflash knows, as data (`data/compat.json`, embedded at build time)
+//! with the public source of every entry: which models belong to which chip family, which
+//! firmware fits which drive (compatibility groups), known boot banners and known-bad USB
+//! bridges. Identification (the boot-mode rule), the udev hints and the gates all read it here.
 //!
 //! This module answers questions in words for the gates in `ops/`; it decides nothing itself
 //! and never touches a device. Model names are compared by tokens (whitespace and `_`
@@ -11,14 +12,47 @@ use std::sync::OnceLock;
 
 use serde::Deserialize;
 
-/// The chip family a compat group belongs to (as `data/compat.json` spells it).
+/// The chip family a row of the table belongs to (as `data/compat.json` spells it).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum GroupFamily {
     /// MT1959/MT1939 Blu-ray drives.
     Mt19xx,
+    /// TSST MT1939 drives with the TSST download protocol (SE-506CB).
+    Tsst,
     /// DVD-era LiteOn/Sony MediaTek writers.
     LiteonDvd,
+}
+
+/// A drive model the table knows, and its chip family.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct KnownModel {
+    /// Model pattern, matched against one token of the INQUIRY product as in
+    /// [`Group::members`] (`SE-506*`).
+    pub product: String,
+    /// INQUIRY vendors that sell it under this product name (empty: any).
+    pub vendors: Vec<String>,
+    /// Its chip family.
+    pub family: GroupFamily,
+    /// Where the public record says it.
+    pub source: String,
+}
+
+impl KnownModel {
+    /// True when `product` has a token matching the pattern.
+    fn matches_product(&self, product: &str) -> bool {
+        matches_any(std::slice::from_ref(&self.product), product)
+    }
+
+    /// True when `vendor` is one of the vendors (or any vendor is).
+    fn matches_vendor(&self, vendor: &str) -> bool {
+        self.vendors.is_empty()
+            || self
+                .vendors
+                .iter()
+                .any(|v| v.eq_ignore_ascii_case(vendor.trim()))
+    }
 }
 
 /// A set of drive models that take each other's firmware.
@@ -130,6 +164,7 @@ struct StoredBridge {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct Stored {
+    models: Vec<KnownModel>,
     groups: Vec<Group>,
     boot_banners: Vec<KnownBanner>,
     usb_bridges: Vec<StoredBridge>,
@@ -138,6 +173,7 @@ struct Stored {
 /// The parsed contents of `data/compat.json`.
 #[derive(Debug)]
 struct Compat {
+    models: Vec<KnownModel>,
     groups: Vec<Group>,
     boot_banners: Vec<KnownBanner>,
     usb_bridges: Vec<UsbBridge>,
@@ -162,6 +198,7 @@ fn parse_compat(json: &str) -> Result<Compat, String> {
         })
         .collect::<Result<_, String>>()?;
     Ok(Compat {
+        models: stored.models,
         groups: stored.groups,
         boot_banners: stored.boot_banners,
         usb_bridges,
@@ -174,6 +211,58 @@ fn compat() -> &'static Compat {
         // The embedded file is fixed at build time and checked by `embedded_data_is_valid`.
         parse_compat(COMPAT_JSON).expect("data/compat.json is valid (checked by unit tests)")
     })
+}
+
+/// Every model the table knows.
+pub fn models() -> &'static [KnownModel] {
+    &compat().models
+}
+
+/// The known model an INQUIRY product names, whoever sells it (for hints from the product
+/// alone, as sysfs shows it).
+pub fn model_by_product(product: &str) -> Option<&'static KnownModel> {
+    models().iter().find(|m| m.matches_product(product))
+}
+
+/// The known model an INQUIRY vendor and product name together.
+pub fn known_model(vendor: &str, product: &str) -> Option<&'static KnownModel> {
+    models()
+        .iter()
+        .find(|m| m.matches_product(product) && m.matches_vendor(vendor))
+}
+
+/// INQUIRY revision of a drive running its boot loader: the TSST MT1939 boot loader keeps
+/// vendor and product and reports revision `BOOT` (coastermelt `doc/update-ts01-notes.txt`);
+/// so does an LG BH16NS40 after a failed flash (MakeMKV forum t=29236, t=31107).
+const BOOT_REVISION: &str = "BOOT";
+
+/// Product suffixes of a drive running its boot loader: LiteOn's `LTR-BOOT` (cdrinfo forum,
+/// "make a dead flashed Liteon"), and MakeMKV's listing of an ASUS BW-16D1HT as
+/// `ASUS_BW-16D1HT_BOOT`.
+const BOOT_PRODUCT_SUFFIXES: [&str; 2] = ["-BOOT", "_BOOT"];
+
+/// True when INQUIRY strings show a boot loader: revision `BOOT`, or a product ending in
+/// `-BOOT`/`_BOOT`. The INQUIRY date bytes are not looked at: real boot loaders need not zero
+/// them.
+pub fn shows_boot_loader(product: &str, revision: &str) -> bool {
+    revision.trim().eq_ignore_ascii_case(BOOT_REVISION) || boot_suffix_len(product).is_some()
+}
+
+/// The product without a boot-loader suffix (`BW-16D1HT_BOOT` -> `BW-16D1HT`).
+pub fn without_boot_suffix(product: &str) -> &str {
+    let product = product.trim();
+    match boot_suffix_len(product) {
+        Some(len) => &product[..product.len() - len],
+        None => product,
+    }
+}
+
+fn boot_suffix_len(product: &str) -> Option<usize> {
+    let upper = product.trim().to_ascii_uppercase();
+    BOOT_PRODUCT_SUFFIXES
+        .iter()
+        .find(|s| upper.ends_with(*s) && upper.len() > s.len())
+        .map(|s| s.len())
 }
 
 /// Every compat group.
@@ -370,6 +459,57 @@ mod tests {
         }
         assert!(data.boot_banners.iter().all(|b| !b.source.is_empty()));
         assert!(data.usb_bridges.iter().all(|b| !b.source.is_empty()));
+        for (n, m) in data.models.iter().enumerate() {
+            assert!(!m.source.is_empty(), "{} has no source", m.product);
+            let probe = m.product.replace('*', "X");
+            let owners = data
+                .models
+                .iter()
+                .filter(|o| o.matches_product(&probe))
+                .count();
+            assert_eq!(owners, 1, "{} matches {owners} model rows", m.product);
+            // A model in a compat group is of that group's family.
+            if let Some(group) = data.groups.iter().find(|g| g.contains(&probe)) {
+                assert_eq!(group.family, m.family, "{}", m.product);
+            }
+            assert!(!data.models[..n].contains(m));
+        }
+    }
+
+    #[test]
+    fn boot_loader_signatures() {
+        assert!(shows_boot_loader("BD-RE BH16NS40", "BOOT"));
+        assert!(shows_boot_loader("BD-RE BH16NS40", "boot"));
+        assert!(shows_boot_loader("BW-16D1HT_BOOT", "3.02"));
+        assert!(shows_boot_loader("LTR-BOOT", "0024"));
+        assert!(!shows_boot_loader("BD-RE BH16NS40", "1.02"));
+        assert!(!shows_boot_loader("BOOT", "1.02"));
+        assert!(!shows_boot_loader("_BOOT", "1.02"));
+        assert_eq!(without_boot_suffix("BW-16D1HT_BOOT"), "BW-16D1HT");
+        assert_eq!(without_boot_suffix("BD-RE BU40N-boot "), "BD-RE BU40N");
+        assert_eq!(without_boot_suffix("BD-RE BU40N"), "BD-RE BU40N");
+    }
+
+    #[test]
+    fn models_are_found_by_vendor_and_product() {
+        let bu40n = known_model("HL-DT-ST", "BD-RE BU40N").unwrap();
+        assert_eq!(bu40n.family, GroupFamily::Mt19xx);
+        // The ASUS boot-loader listing joins the strings with `_`.
+        assert_eq!(
+            known_model("ASUS", "BW-16D1HT_BOOT").map(|m| m.family),
+            Some(GroupFamily::Mt19xx)
+        );
+        assert_eq!(known_model("PIONEER", "BD-RE BU40N"), None);
+        assert_eq!(known_model("HL-DT-ST", "BD-RE BU40NX"), None);
+        assert_eq!(model_by_product("BD-RE BU40N"), Some(bu40n));
+        assert_eq!(
+            model_by_product("BDDVDW SE-506CB").map(|m| m.family),
+            Some(GroupFamily::Tsst)
+        );
+        assert_eq!(
+            known_model("SONY", "DVD RW DRU-710A").map(|m| m.family),
+            Some(GroupFamily::LiteonDvd)
+        );
     }
 
     #[test]
@@ -397,7 +537,7 @@ mod tests {
              (SONY DVD RW DRU-710A) is in the LiteOn 1213/1633/1653 + Sony DRU-710A group: \
              those groups are incompatible although both use MT1828E/MT1816E (source: "
         ));
-        assert!(reason.contains("mtk-protocol.md §5.1"));
+        assert!(reason.contains("myce forum"));
     }
 
     #[test]

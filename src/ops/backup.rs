@@ -115,7 +115,7 @@ fn take(
     progress: &mut dyn FnMut(Progress),
 ) -> Result<BackupReport, Error> {
     // An identify-only drive is not a failed backup: there is nothing odflash can read from it.
-    drive.flash_access()?;
+    drive.read_access()?;
     write_backup(dev, drive, dest, progress).map_err(|e| match e {
         Error::Backup(_) => e,
         other => Error::Backup(Box::new(other)),
@@ -128,7 +128,7 @@ fn write_backup(
     dest: Destination<'_>,
     progress: &mut dyn FnMut(Progress),
 ) -> Result<BackupReport, Error> {
-    let flash = drive.flash_access()?;
+    let flash = drive.read_access()?;
     let layout = flash.layout();
     let read = dump::read_flash(dev.transport(), flash, progress)?;
     // Unit data that could not be read makes the backup useless for a restore.
@@ -231,6 +231,57 @@ pub fn find_latest_backup(base: &Path, identity: &Identity) -> Result<(PathBuf, 
     Err(Error::NoBackup(dir))
 }
 
+/// The newest valid backup of any unit of `identity`'s model (same family, same model name,
+/// any serial) under `base`, by the manifest's creation time, then the file name. For a drive
+/// whose serial cannot be read (a boot loader that refuses reads), whose own backup directory
+/// cannot be told.
+pub fn find_latest_backup_of_model(
+    base: &Path,
+    identity: &Identity,
+) -> Result<(PathBuf, Bundle), Error> {
+    let prefix = format!("{}-", identity.family);
+    let dirs = match std::fs::read_dir(base) {
+        Ok(entries) => entries
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| {
+                p.file_name()
+                    .and_then(|n| n.to_str())
+                    .is_some_and(|n| n.starts_with(&prefix))
+            })
+            .collect::<Vec<_>>(),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Vec::new(),
+        Err(e) => return Err(Error::io(base, e)),
+    };
+    let model = identity.model.trim();
+    let mut found: Vec<(String, PathBuf, Bundle)> = Vec::new();
+    for dir in dirs {
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            continue;
+        };
+        for path in entries.filter_map(|e| e.ok().map(|e| e.path())) {
+            if path.extension().map_or(true, |x| x != EXTENSION) {
+                continue;
+            }
+            match bundle::read_bundle(&path) {
+                Ok(b)
+                    if b.manifest.kind == Kind::Backup
+                        && b.manifest.device.family == identity.family
+                        && b.manifest.device.identity.model.trim() == model =>
+                {
+                    found.push((b.manifest.created.clone(), path, b))
+                }
+                Ok(_) => {}
+                Err(e) => log::warn!("skipping unusable backup: {e}"),
+            }
+        }
+    }
+    found.sort_by(|a, b| (&a.0, &a.1).cmp(&(&b.0, &b.1)));
+    found
+        .pop()
+        .map(|(_, path, bundle)| (path, bundle))
+        .ok_or_else(|| Error::NoBackup(base.to_path_buf()))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -246,6 +297,7 @@ mod tests {
             revision: "1.00".into(),
             firmware_date: None,
             serial: serial.map(str::to_string),
+            flash_reads: Default::default(),
         }
     }
 

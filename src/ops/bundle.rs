@@ -338,6 +338,7 @@ pub(crate) mod tests {
                 revision: "1.00".into(),
                 firmware_date: Some("2019".into()),
                 serial: Some("K1234".into()),
+                flash_reads: Default::default(),
             },
             path: "emu:mt19xx".into(),
             inquiry: vec![5, 0x80, 0, 0x32],

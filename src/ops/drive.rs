@@ -8,7 +8,7 @@
 
 use std::path::PathBuf;
 
-use crate::family::{self, DriveState, Family, FamilyId, FlashAccess, Identity};
+use crate::family::{self, DriveState, Family, FamilyId, FlashAccess, FlashReads, Identity};
 use crate::scsi::guard::{Guard, Policy};
 use crate::scsi::inquiry::{Inquiry, PERIPHERAL_TYPE_MMC};
 use crate::scsi::{self, Transport};
@@ -116,6 +116,17 @@ impl Drive {
                 .identify_only_reason()
                 .unwrap_or("its write commands are not public"),
         })
+    }
+
+    /// Flash access for reading: [`Drive::flash_access`], refused with
+    /// [`Error::ReadsRefused`] when the drive refuses flash reads (nothing can be dumped or
+    /// backed up, and no command is sent to find that out again).
+    pub fn read_access(&self) -> Result<&'static dyn FlashAccess, Error> {
+        let flash = self.flash_access()?;
+        match self.identity.flash_reads {
+            FlashReads::Served => Ok(flash),
+            reads => Err(Error::ReadsRefused(reads)),
+        }
     }
 
     /// The family id.

@@ -284,7 +284,7 @@ pub fn dump(
     out: &Path,
     progress: &mut dyn FnMut(Progress),
 ) -> Result<DumpReport, Error> {
-    let flash = drive.flash_access()?;
+    let flash = drive.read_access()?;
     let read = read_flash(dev.transport(), flash, progress)?;
     let manifest = DumpManifest {
         kind: "raw-dump",

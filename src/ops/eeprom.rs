@@ -59,7 +59,7 @@ pub fn dump_unit_data(
     out: &Path,
     progress: &mut dyn FnMut(Progress),
 ) -> Result<UnitDump, Error> {
-    let flash = drive.flash_access()?;
+    let flash = drive.read_access()?;
     let t = dev.transport();
     let mut report = ReadReport::default();
     let chunk = dump::probe_chunk(t, flash, flash.layout().protected.end as u32, &mut report)?;

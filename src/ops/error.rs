@@ -13,7 +13,7 @@ use std::path::PathBuf;
 
 use serde::Serialize;
 
-use crate::family::{self, FamilyId};
+use crate::family::{self, FamilyId, FlashReads};
 use crate::scsi::{self, SenseKey, TransportError};
 
 use super::gates::Gate;
@@ -58,6 +58,10 @@ pub enum ExitCode {
     /// 104: a flash or unit-data write failed part way: drive state uncertain; the report names
     /// the next command.
     WriteInterrupted = 104,
+    /// The flash completed but the drive refuses the reads that would verify it.
+    NotVerified = 105,
+    /// The drive refused the image and kept its firmware.
+    ImageRefused = 106,
 }
 
 impl ExitCode {
@@ -67,7 +71,7 @@ impl ExitCode {
     }
 
     /// Every exit code, in numeric order (for the README and man page).
-    pub const ALL: [ExitCode; 16] = [
+    pub const ALL: [ExitCode; 18] = [
         ExitCode::Ok,
         ExitCode::Usage,
         ExitCode::NotReady,
@@ -84,6 +88,8 @@ impl ExitCode {
         ExitCode::BackupFailed,
         ExitCode::VerifyFailed,
         ExitCode::WriteInterrupted,
+        ExitCode::NotVerified,
+        ExitCode::ImageRefused,
     ];
 
     /// One line describing the code (README / man page table).
@@ -107,6 +113,10 @@ impl ExitCode {
             ExitCode::WriteInterrupted => {
                 "write interrupted, drive state uncertain (see the report's next step)"
             }
+            ExitCode::NotVerified => {
+                "flashed but not verified: the drive refuses the reads (see the report)"
+            }
+            ExitCode::ImageRefused => "the drive refused the image and kept its firmware",
         }
     }
 }
@@ -123,6 +133,28 @@ pub struct DriveCondition {
 impl fmt::Display for DriveCondition {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}; next: {}", self.state, self.next)
+    }
+}
+
+/// What a read-back after a refused image showed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum KeptFirmware {
+    /// The flash reads back equal to the backup taken before the write.
+    Verified,
+    /// The flash differs from the backup.
+    Differs,
+    /// No backup to compare with, or the drive could not be read.
+    NotChecked,
+}
+
+impl fmt::Display for KeptFirmware {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            KeptFirmware::Verified => "the read-back equals the backup: its firmware is unchanged",
+            KeptFirmware::Differs => "yet the read-back DIFFERS from the backup taken before",
+            KeptFirmware::NotChecked => "the read-back could not confirm it",
+        })
     }
 }
 
@@ -163,6 +195,39 @@ pub enum Error {
         /// Likely drive state and the next command.
         condition: DriveCondition,
     },
+    /// The drive answered the burning chunk with ILLEGAL REQUEST: it refused the image (e.g. its
+    /// anti-downgrade check) and kept its firmware.
+    #[error(
+        "the drive refused the image ({sense}), as drives do with an image their \
+             anti-downgrade check rejects (\"Write DRAM NG 05/24/00\"); {kept}; {condition}"
+    )]
+    ImageRefused {
+        /// What the drive answered.
+        sense: scsi::Sense,
+        /// What the read-back after the refusal showed.
+        kept: KeptFirmware,
+        /// What the drive is in and what to run next.
+        condition: DriveCondition,
+    },
+    /// The drive acknowledged the whole image but did not take it.
+    #[error("the drive did not take the image: boot ID mismatch? ({evidence}); {condition}")]
+    ImageIgnored {
+        /// What shows it.
+        evidence: String,
+        /// What the drive is in and what to run next.
+        condition: DriveCondition,
+    },
+    /// The image was streamed and the drive came back, but it refuses the reads that would
+    /// verify the burn. The flash report says so; exit [`ExitCode::NotVerified`].
+    #[error("flashed, but not verified by read-back: {why}")]
+    NotVerified {
+        /// What the drive answered to the verify read.
+        why: String,
+    },
+    /// The drive refuses flash reads: nothing can be dumped, backed up or verified. Exit
+    /// [`ExitCode::IllegalRequest`] (what the drive answers to them).
+    #[error("{0}: nothing can be dumped or backed up from this drive")]
+    ReadsRefused(FlashReads),
     /// The backup could not be written or did not validate; nothing was written to the drive.
     /// Exit [`ExitCode::BackupFailed`].
     #[error("backup failed: {0}")]
@@ -263,7 +328,10 @@ impl Error {
     pub fn exit_code(&self) -> ExitCode {
         match self {
             Error::GateRefused { .. } | Error::OtherDrive { .. } => ExitCode::GateRefused,
-            Error::VerifyMismatch { .. } => ExitCode::VerifyFailed,
+            Error::VerifyMismatch { .. } | Error::ImageIgnored { .. } => ExitCode::VerifyFailed,
+            Error::ImageRefused { .. } => ExitCode::ImageRefused,
+            Error::NotVerified { .. } => ExitCode::NotVerified,
+            Error::ReadsRefused(_) => ExitCode::IllegalRequest,
             Error::WriteInterrupted { .. } => ExitCode::WriteInterrupted,
             Error::Backup(_) => ExitCode::BackupFailed,
             Error::BadFile { .. } | Error::NoBackup(_) => ExitCode::Usage,

@@ -14,17 +14,18 @@ use std::time::Duration;
 
 use serde::Serialize;
 
-use crate::family::{self, CommitReply, DriveState, Window};
+use crate::family::{self, CommitReply, DriveState, FlashReads, Window};
 use crate::image::compat::{self, CompatVerdict};
 use crate::image::layout::FLASH_SIZE;
 use crate::image::mt19xx::VersionOrder as ImageOrder;
 use crate::image::mt19xx::{self, Mt19xxImage, Origin, SizeVerdict, Version};
+use crate::scsi;
 
 use super::backup::{self, BackupReport};
 use super::bundle::{self, DeviceRecord};
 use super::drive::{Device, Drive};
 use super::dump::{self, ReadReport, Sweep, Unreadable};
-use super::error::{DriveCondition, Error};
+use super::error::{DriveCondition, Error, KeptFirmware};
 use super::gates::{
     self, BadBridge, BannerCheck, Compat, Gate, GateInput, GateVerdict, VersionOrder, Waivers,
 };
@@ -119,6 +120,8 @@ pub enum Step {
         /// The drive's backup directory.
         dir: PathBuf,
     },
+    /// No backup: the drive refuses flash reads and the user waived the backup.
+    NoBackup,
     /// Enter download mode.
     Prepare,
     /// Stream the image.
@@ -155,6 +158,10 @@ impl std::fmt::Display for Step {
                 "back up the whole flash and unit data under {} (fsync'ed, re-read, validated)",
                 dir.display()
             ),
+            Step::NoBackup => f.write_str(
+                "no backup: the drive refuses flash reads (waived with --without-backup); its \
+                 unit data can come back from an older backup of this model afterwards",
+            ),
             Step::Prepare => f.write_str("enter download mode (WRITE BUFFER mode 1)"),
             Step::Stream { chunks, chunk_size } => write!(
                 f,
@@ -170,7 +177,8 @@ impl std::fmt::Display for Step {
             ),
             Step::Verify { from, to } => write!(
                 f,
-                "read back and compare every byte of {from:#08x}..{to:#08x}"
+                "read back and compare every byte of {from:#08x}..{to:#08x} (where the drive \
+                 refuses the reads, the report says \"not verified\")"
             ),
         }
     }
@@ -208,18 +216,33 @@ impl Plan {
 pub struct FlashReport {
     /// The plan that was carried out.
     pub plan: Plan,
-    /// The backup taken first.
-    pub backup: BackupReport,
+    /// The backup taken first; `None` only when the drive refused flash reads and the user
+    /// waived it.
+    pub backup: Option<BackupReport>,
     /// What the drive answered to COMMIT ("GOOD", or the benign sense).
     pub commit: String,
-    /// How the read-back went; `unreadable` is always empty on success.
-    pub verify: ReadReport,
+    /// How the read-back went.
+    pub verify: Verification,
     /// Per-unit windows whose bytes changed (the image's differ from the backup's): the drive
     /// now holds the image's unit data there; `odflash eeprom restore DEV BACKUP` puts the
     /// drive's own back.
     pub unit_data_replaced: Vec<String>,
     /// Termination signals that arrived during the write (the CLI exits after reporting).
     pub deferred_signals: Vec<String>,
+}
+
+/// How the read-back after the burn went.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "result", rename_all = "kebab-case")]
+pub enum Verification {
+    /// Every byte outside the protected boot region read back equal to the image.
+    Verified(ReadReport),
+    /// The drive came back but refuses flash reads: the burn could not be checked. The CLI
+    /// exits with its own code, never plain success.
+    NotVerified {
+        /// What the drive answered.
+        why: String,
+    },
 }
 
 /// What [`flash`] did.
@@ -283,6 +306,7 @@ pub fn build_gate_input(image: &Mt19xxImage, drive: &Drive, layout_size: usize) 
             }
         }
     };
+    input.flash_reads = id.flash_reads;
     input.bad_bridge = drive
         .bridge
         .and_then(|b| compat::known_bad_bridge(b.vendor, b.product))
@@ -367,8 +391,11 @@ pub fn plan_flash(drive: &Drive, image: &ImageFile, opts: &FlashOptions) -> Resu
         gates: verdicts,
         steps: vec![
             Step::Protect,
-            Step::Backup {
-                dir: backup::drive_dir(&opts.backup_base, &drive.identity),
+            match drive.identity.flash_reads {
+                FlashReads::Served => Step::Backup {
+                    dir: backup::drive_dir(&opts.backup_base, &drive.identity),
+                },
+                _ => Step::NoBackup,
             },
             Step::Prepare,
             Step::Stream {
@@ -437,6 +464,7 @@ fn image_only_input(image: &Mt19xxImage) -> GateInput {
             why: "no drive".into(),
         },
         bad_bridge: None,
+        flash_reads: FlashReads::Served,
     }
 }
 
@@ -470,9 +498,14 @@ pub fn flash(
     let layout = flash.layout();
     let next = NextSteps::new(dev, image, drive);
 
-    // 3. Protections, then the mandatory backup: failure of either means zero writes.
+    // 3. Protections, then the mandatory backup: failure of either means zero writes. Only a
+    //    drive that refuses flash reads, with the backup waived (the backup gate), goes without.
     let session = WriteSession::begin(dev, "flashing optical drive firmware")?;
-    let backup = backup::backup(dev, drive, &opts.backup_base, progress)?;
+    let backup = match drive.identity.flash_reads {
+        FlashReads::Served => Some(backup::backup(dev, drive, &opts.backup_base, progress)?),
+        _ => None,
+    };
+    let before = backup.as_ref().and_then(backup_firmware);
 
     // 4. Prepare and stream. No COMMIT after any failure here.
     let t = dev.transport();
@@ -485,20 +518,27 @@ pub fn flash(
         total: 1,
     });
     let chunks = layout.size.div_ceil(layout.write_chunk);
+    let verify_range = layout.protected.end as u32..layout.size as u32;
     for (i, chunk) in image.bytes.chunks(layout.write_chunk).enumerate() {
         let offset = (i * layout.write_chunk) as u32;
-        let burned = if i + 1 == chunks {
-            Burned::Maybe
-        } else {
-            Burned::No
-        };
-        flash.write_chunk(t, offset, chunk).map_err(|e| {
-            next.interrupted(
-                &format!("streaming chunk {}/{chunks} at {offset:#x}", i + 1),
-                e,
-                burned,
-            )
-        })?;
+        let last = i + 1 == chunks;
+        if let Err(e) = flash.write_chunk(t, offset, chunk) {
+            let phase = format!("streaming chunk {}/{chunks} at {offset:#x}", i + 1);
+            // A drive that answers the burning chunk with ILLEGAL REQUEST refuses the image
+            // and keeps its firmware: the anti-downgrade refusal "Write DRAM NG 05/24/00"
+            // (docs/protocol.md §7.1), not a transport fault.
+            return Err(match illegal_request(&e) {
+                Some(sense) if last => {
+                    let kept = check_kept(t, flash, &verify_range, before.as_deref(), opts);
+                    Error::ImageRefused {
+                        sense,
+                        kept,
+                        condition: next.kept_firmware(),
+                    }
+                }
+                _ => next.interrupted(&phase, e, if last { Burned::Maybe } else { Burned::No }),
+            });
+        }
         progress(Progress {
             phase: Phase::Write,
             done: offset as usize + chunk.len(),
@@ -515,9 +555,18 @@ pub fn flash(
         done: 1,
         total: 1,
     });
-    flash
-        .wait_ready(t, opts.ready_limit)
-        .map_err(|e| next.interrupted("waiting for the drive after the burn", e, Burned::Maybe))?;
+    if let Err(e) = flash.wait_ready(t, opts.ready_limit) {
+        // A boot loader that is still there after a complete stream did not take the image:
+        // a drive whose boot ID differs from the image's ignores it silently
+        // (docs/protocol.md §7.2).
+        if next.was_recovery && still_in_boot_loader(t, drive) {
+            return Err(Error::ImageIgnored {
+                evidence: "the drive still runs its boot loader after the burn".into(),
+                condition: next.kept_firmware(),
+            });
+        }
+        return Err(next.interrupted("waiting for the drive after the burn", e, Burned::Maybe));
+    }
     progress(Progress {
         phase: Phase::WaitReady,
         done: 1,
@@ -525,26 +574,49 @@ pub fn flash(
     });
 
     // 6. Read back everything outside the protected boot region and compare.
-    let verify_range = layout.protected.end as u32..layout.size as u32;
-    let mut verify = ReadReport {
-        chunk: backup.read.chunk,
+    let mut report = ReadReport {
+        chunk: backup.as_ref().map_or(layout.write_chunk, |b| b.read.chunk),
         ..ReadReport::default()
     };
     let sweep = Sweep {
         range: verify_range.clone(),
-        chunk: verify.chunk,
+        chunk: report.chunk,
         unreadable: Unreadable::Fail,
         phase: Phase::Verify,
     };
-    let read = dump::read_region(t, flash, &sweep, &mut verify, progress).map_err(|e| match e {
-        Error::Family(source) => next.interrupted("read-back verify", source, Burned::Yes),
-        other => other,
-    })?;
-    let expected = &image.bytes[verify_range.start as usize..verify_range.end as usize];
-    if let Some(err) = next.compare(verify_range.start, expected, &read) {
-        return Err(err);
-    }
-    let unit_data_replaced = replaced_windows(&layout.unit_windows, &backup, &image.bytes);
+    let verify = match dump::read_region(t, flash, &sweep, &mut report, progress) {
+        Ok(read) => {
+            let expected = &image.bytes[verify_range.start as usize..verify_range.end as usize];
+            if let Some(err) = next.compare(verify_range.start, expected, &read) {
+                let old = before
+                    .as_deref()
+                    .and_then(|b| b.get(verify_range.start as usize..verify_range.end as usize));
+                // The drive acknowledged everything yet holds exactly what it held before.
+                if old == Some(read.as_slice()) {
+                    return Err(Error::ImageIgnored {
+                        evidence: "the read-back equals the backup taken before the flash".into(),
+                        condition: next.kept_firmware(),
+                    });
+                }
+                return Err(err);
+            }
+            Verification::Verified(report)
+        }
+        // A drive that could not be read before the flash may refuse reads after it too.
+        Err(Error::Family(family::Error::Scsi(scsi::Error::Sense(sense))))
+            if drive.identity.flash_reads != FlashReads::Served =>
+        {
+            Verification::NotVerified {
+                why: format!("the drive answers but refuses flash reads ({sense})"),
+            }
+        }
+        Err(Error::Family(source)) => {
+            return Err(next.interrupted("read-back verify", source, Burned::Yes))
+        }
+        Err(other) => return Err(other),
+    };
+    let unit_data_replaced =
+        replaced_windows(&layout.unit_windows, before.as_deref(), &image.bytes);
     let deferred_signals = session.end().iter().map(|s| s.to_string()).collect();
     Ok(FlashOutcome::Flashed(Box::new(FlashReport {
         plan,
@@ -559,19 +631,69 @@ pub fn flash(
     })))
 }
 
-/// Names of the unit windows where `image` differs from the backup's flash read.
-fn replaced_windows(windows: &[Window], backup: &BackupReport, image: &[u8]) -> Vec<String> {
-    let Ok(bundle) = bundle::read_bundle(&backup.path) else {
-        return windows.iter().map(|w| w.name.clone()).collect();
+/// The sense of an ILLEGAL REQUEST answer, if that is what `e` is.
+fn illegal_request(e: &family::Error) -> Option<scsi::Sense> {
+    match e {
+        family::Error::Scsi(scsi::Error::Sense(s)) if s.key == scsi::SenseKey::IllegalRequest => {
+            Some(s.clone())
+        }
+        _ => None,
+    }
+}
+
+/// The whole flash as the backup read it, re-read from the validated bundle.
+fn backup_firmware(backup: &BackupReport) -> Option<Vec<u8>> {
+    let bundle = bundle::read_bundle(&backup.path).ok()?;
+    Some(bundle.part(backup::parts::FIRMWARE)?.bytes.clone())
+}
+
+/// True when the drive still presents its boot loader (INQUIRY only).
+fn still_in_boot_loader(t: &mut dyn scsi::Transport, drive: &Drive) -> bool {
+    scsi::read_inquiry(t).is_ok_and(|inq| drive.family.shows_boot_loader(&inq))
+}
+
+/// After a refused image: read the flash back and compare it with the backup, to confirm the
+/// drive kept the firmware it had.
+fn check_kept(
+    t: &mut dyn scsi::Transport,
+    flash: &dyn family::FlashAccess,
+    range: &std::ops::Range<u32>,
+    before: Option<&[u8]>,
+    opts: &FlashOptions,
+) -> KeptFirmware {
+    let Some(before) = before else {
+        return KeptFirmware::NotChecked;
     };
+    if flash.wait_ready(t, opts.ready_limit).is_err() {
+        return KeptFirmware::NotChecked;
+    }
+    let mut report = ReadReport {
+        chunk: flash.layout().write_chunk,
+        ..ReadReport::default()
+    };
+    let sweep = Sweep {
+        range: range.clone(),
+        chunk: report.chunk,
+        unreadable: Unreadable::Fail,
+        phase: Phase::Verify,
+    };
+    match dump::read_region(t, flash, &sweep, &mut report, &mut |_| {}) {
+        Ok(read) if before.get(range.start as usize..range.end as usize) == Some(&read[..]) => {
+            KeptFirmware::Verified
+        }
+        Ok(_) => KeptFirmware::Differs,
+        Err(_) => KeptFirmware::NotChecked,
+    }
+}
+
+/// Names of the unit windows where `image` differs from the flash as the backup read it (all
+/// of them without a backup).
+fn replaced_windows(windows: &[Window], before: Option<&[u8]>, image: &[u8]) -> Vec<String> {
     windows
         .iter()
         .filter(|w| {
-            let old = bundle
-                .part(&backup::window_part_name(&w.name))
-                .map(|p| p.bytes.as_slice());
             let range = w.offset as usize..(w.offset + w.len) as usize;
-            old != image.get(range)
+            before.and_then(|b| b.get(range.clone())) != image.get(range)
         })
         .map(|w| w.name.clone())
         .collect()
@@ -590,6 +712,7 @@ enum Burned {
 
 /// Builds the "likely state and next command" of a failed write.
 struct NextSteps {
+    info_cmd: String,
     flash_cmd: String,
     rescue_cmd: String,
     was_recovery: bool,
@@ -599,6 +722,7 @@ impl NextSteps {
     fn new(dev: &Device<'_>, image: &ImageFile, drive: &Drive) -> NextSteps {
         let image = image.path.to_string_lossy();
         NextSteps {
+            info_cmd: super::suggest_command(&dev.name, &["info", &dev.name]),
             flash_cmd: super::suggest_command(
                 &dev.name,
                 &["flash", &dev.name, &image, "--execute"],
@@ -633,6 +757,22 @@ impl NextSteps {
                         be damaged"
                     .into(),
                 next: self.rescue_cmd.clone(),
+            },
+        }
+    }
+
+    /// After a refused or ignored image: the drive runs what it ran before.
+    fn kept_firmware(&self) -> DriveCondition {
+        DriveCondition {
+            state: if self.was_recovery {
+                "the drive kept its firmware: it is still in its boot loader".into()
+            } else {
+                "the drive kept its firmware: it still runs what it ran before".into()
+            },
+            next: if self.was_recovery {
+                self.rescue_cmd.clone()
+            } else {
+                self.info_cmd.clone()
             },
         }
     }

@@ -10,6 +10,8 @@ use std::fmt;
 
 use serde::Serialize;
 
+use crate::family::FlashReads;
+
 /// One safety gate.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "kebab-case")]
@@ -31,11 +33,14 @@ pub enum Gate {
     Version,
     /// The drive is not behind a USB bridge known to break flashing ([`Bridge`]).
     KnownBadBridge,
+    /// The drive serves the reads the mandatory backup and the verify need
+    /// ([`BackupWaiver`], only where the boot loader refuses them).
+    Backup,
 }
 
 impl Gate {
     /// Every gate, in evaluation order.
-    pub const ALL: [Gate; 8] = [
+    pub const ALL: [Gate; 9] = [
         Gate::Size,
         Gate::Integrity,
         Gate::ChipFamily,
@@ -44,6 +49,7 @@ impl Gate {
         Gate::KnownBootBanner,
         Gate::Version,
         Gate::KnownBadBridge,
+        Gate::Backup,
     ];
 }
 
@@ -58,6 +64,7 @@ impl fmt::Display for Gate {
             Gate::KnownBootBanner => "boot banner",
             Gate::Version => "version",
             Gate::KnownBadBridge => "USB bridge",
+            Gate::Backup => "backup",
         })
     }
 }
@@ -113,6 +120,17 @@ pub enum UnknownBanner {
     Allowed,
 }
 
+/// Waiver for the [`Gate::Backup`] gate: flash a drive whose boot loader refuses flash reads,
+/// so nothing can be backed up first. It waives nothing where a read works.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+pub enum BackupWaiver {
+    /// A durable backup is required before any write (default).
+    #[default]
+    Required,
+    /// Flash without one where the drive cannot be read (`--without-backup`).
+    Waived,
+}
+
 /// Every waiver the user gave; the default waives nothing.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
 pub struct Waivers {
@@ -126,6 +144,8 @@ pub struct Waivers {
     pub bridge: Bridge,
     /// [`Gate::KnownBootBanner`], unknown banner.
     pub unknown_banner: UnknownBanner,
+    /// [`Gate::Backup`], a drive that cannot be read.
+    pub backup: BackupWaiver,
 }
 
 /// How the image's model relates to the drive's.
@@ -247,6 +267,8 @@ pub struct GateInput {
     pub version: VersionOrder,
     /// The bridge the drive sits behind, when it is a known-bad one.
     pub bad_bridge: Option<BadBridge>,
+    /// Whether the drive serves flash reads (backup and verify).
+    pub flash_reads: FlashReads,
 }
 
 /// A gate's verdict.
@@ -351,9 +373,17 @@ pub fn check_chip_family(input: &GateInput) -> Verdict {
             refuse(format!("the image is for {image} but the drive is {drive}"))
         }
         (None, _) => refuse("the image carries no chip tag"),
-        (Some(image), None) => refuse(format!(
-            "the drive's chip could not be read, so the {image} image cannot be matched to it"
-        )),
+        // A boot loader that refuses reads hides the chip tag, but keeps the drive's INQUIRY
+        // model: firmware made for that same model carries that model's chip.
+        (Some(image), None) => match &input.compat {
+            Compat::SameModel { model } => pass(format!(
+                "{image} image made for this model ({model}); the drive's own chip tag is \
+                 unreadable"
+            )),
+            _ => refuse(format!(
+                "the drive's chip could not be read, so the {image} image cannot be matched to it"
+            )),
+        },
     }
 }
 
@@ -461,9 +491,29 @@ pub fn evaluate(input: &GateInput, waivers: &Waivers) -> Vec<GateVerdict> {
                 Gate::KnownBootBanner => check_banner(input, waivers.unknown_banner),
                 Gate::Version => check_version(input, waivers.reinstall, waivers.downgrade),
                 Gate::KnownBadBridge => check_bridge(input, waivers.bridge),
+                Gate::Backup => check_backup(input, waivers.backup),
             },
         })
         .collect()
+}
+
+/// [`Gate::Backup`]: no write before a durable backup, unless the drive cannot be read at all
+/// and the user waived exactly that.
+pub fn check_backup(input: &GateInput, waiver: BackupWaiver) -> Verdict {
+    match input.flash_reads {
+        FlashReads::Served => pass("the drive serves flash reads: a full backup is taken first"),
+        FlashReads::RefusedByBootLoader => waivable(
+            waiver == BackupWaiver::Waived,
+            "--without-backup",
+            "the boot loader refuses flash reads, so nothing can be backed up first, and the \
+             burn can be verified only if the new firmware answers reads"
+                .to_string(),
+        ),
+        FlashReads::BlockedByFirmware => refuse(
+            "firmware blocks flash reads: nothing can be backed up or verified, so odflash \
+             will not flash this drive",
+        ),
+    }
 }
 
 /// The first refusal among `verdicts`, as the error the engine returns.
@@ -503,6 +553,7 @@ pub(crate) mod tests {
                 image: "1.03".into(),
             },
             bad_bridge: None,
+            flash_reads: FlashReads::Served,
         }
     }
 
@@ -532,6 +583,7 @@ pub(crate) mod tests {
             downgrade: Downgrade::Allowed,
             bridge: Bridge::Allowed,
             unknown_banner: UnknownBanner::Allowed,
+            backup: BackupWaiver::Waived,
         };
         assert!(matches!(
             verdict(&input, &all, Gate::ChipFamily),
@@ -601,6 +653,50 @@ pub(crate) mod tests {
     }
 
     #[test]
+    fn backup_gate_waives_only_a_drive_that_cannot_be_read() {
+        let mut input = passing();
+        let waived = Waivers {
+            backup: BackupWaiver::Waived,
+            ..Waivers::default()
+        };
+        assert!(matches!(
+            check_backup(&input, waived.backup),
+            Verdict::Pass { .. }
+        ));
+        input.flash_reads = FlashReads::RefusedByBootLoader;
+        assert!(matches!(
+            check_backup(&input, BackupWaiver::Required),
+            Verdict::Refused {
+                waiver: Some("--without-backup"),
+                ..
+            }
+        ));
+        assert!(matches!(
+            check_backup(&input, waived.backup),
+            Verdict::Waived { .. }
+        ));
+        input.flash_reads = FlashReads::BlockedByFirmware;
+        assert!(matches!(
+            check_backup(&input, waived.backup),
+            Verdict::Refused { waiver: None, .. }
+        ));
+    }
+
+    #[test]
+    fn unreadable_drive_chip_passes_only_for_the_same_model() {
+        let mut input = passing();
+        input.drive_chip = None;
+        input.compat = Compat::SameModel {
+            model: "BD-RE BU40N".into(),
+        };
+        assert!(!check_chip_family(&input).is_refused());
+        input.compat = Compat::SameGroup {
+            group: "slim".into(),
+        };
+        assert!(check_chip_family(&input).is_refused());
+    }
+
+    #[test]
     fn unwaivable_gates() {
         let all = Waivers {
             crossflash: Crossflash::Allowed,
@@ -608,6 +704,7 @@ pub(crate) mod tests {
             downgrade: Downgrade::Allowed,
             bridge: Bridge::Allowed,
             unknown_banner: UnknownBanner::Allowed,
+            backup: BackupWaiver::Waived,
         };
         let mut size = passing();
         size.image_size = 0x10_0000;

@@ -298,6 +298,7 @@ fn sanitized(id: &Identity) -> Identity {
         revision: sanitize(&id.revision),
         firmware_date: opt(&id.firmware_date),
         serial: opt(&id.serial),
+        flash_reads: id.flash_reads,
     }
 }
 

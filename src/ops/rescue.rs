@@ -15,7 +15,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
-use crate::family::{DriveState, FamilyId, Identity};
+use crate::family::{DriveState, FamilyId, FlashReads, Identity};
 
 use super::backup;
 use super::bundle::{self, Bundle};
@@ -23,7 +23,9 @@ use super::check::{self, ImageCheck};
 use super::drive::{self, Device, Drive};
 use super::eeprom::{self, FromOtherDrive, RestoreOptions, RestoreOutcome, RestoreReport};
 use super::error::Error;
-use super::flash::{self, Execution, FlashOptions, FlashOutcome, FlashReport, ImageFile, Plan};
+use super::flash::{
+    self, Execution, FlashOptions, FlashOutcome, FlashReport, ImageFile, Plan, Verification,
+};
 use super::Progress;
 
 /// The safe-mode procedure, one instruction per item, in order.
@@ -118,6 +120,9 @@ pub struct RescueOptions {
     pub flash: FlashOptions,
     /// Unit-data restore choice.
     pub restore: RestoreUnitData,
+    /// The bundle to restore the unit data from, chosen by the user (`--restore-from`):
+    /// it answers the restore question, and the restore still checks it against the drive.
+    pub restore_from: Option<PathBuf>,
 }
 
 /// A step of the rescue, reported to the [`Guide`] as it happens.
@@ -209,8 +214,10 @@ pub struct RescueReport {
     pub initial: DriveState,
     /// Its state at the end (after any writes).
     pub last: DriveState,
-    /// True when firmware was flashed and verified.
+    /// True when firmware was flashed (verified unless [`RescueReport::unverified`] says why not).
     pub flashed: bool,
+    /// Why the flash could not be verified by read-back, when it could not.
+    pub unverified: Option<String>,
     /// True when unit data was restored and verified.
     pub restored: bool,
 }
@@ -233,11 +240,20 @@ pub fn rescue(
     }
 
     // The newest backup *before* anything is written: that one holds the unit data the drive
-    // had, whatever the flash's own backup of a damaged drive holds.
-    let earlier_backup = backup::find_latest_backup(&opts.flash.backup_base, &found.identity)
-        .ok()
-        .filter(|(_, bundle)| holds_unit_data(&found, bundle))
-        .map(|(path, _)| path);
+    // had, whatever the flash's own backup of a damaged drive holds. A drive that refuses reads
+    // has no readable serial, so the newest backup of its model is offered (the restore checks
+    // the serial once the new firmware answers). The user's own choice comes first.
+    let base = &opts.flash.backup_base;
+    let latest = match found.identity.flash_reads {
+        FlashReads::Served => backup::find_latest_backup(base, &found.identity),
+        _ => backup::find_latest_backup_of_model(base, &found.identity),
+    };
+    let earlier_backup = opts.restore_from.clone().or_else(|| {
+        latest
+            .ok()
+            .filter(|(_, bundle)| holds_unit_data(&found, bundle))
+            .map(|(path, _)| path)
+    });
 
     // 2. Check the image, 3. flash it.
     let mut flash_backup = None;
@@ -246,6 +262,7 @@ pub fn rescue(
         initial: initial.clone(),
         last: initial.clone(),
         flashed: false,
+        unverified: None,
         restored: false,
     };
     match &opts.image {
@@ -278,8 +295,11 @@ pub fn rescue(
             let FlashOutcome::Flashed(flashed) = outcome else {
                 unreachable!("an executed flash reports Flashed");
             };
-            flash_backup = Some(flashed.backup.path.clone());
+            flash_backup = flashed.backup.as_ref().map(|b| b.path.clone());
             replaced = !flashed.unit_data_replaced.is_empty();
+            if let Verification::NotVerified { why } = &flashed.verify {
+                report.unverified = Some(why.clone());
+            }
             guide.event(&Event::Flashed(flashed));
             report.flashed = true;
             found = identify(dev, guide, true)?;
@@ -298,6 +318,7 @@ pub fn rescue(
     });
     let needs_attention = matches!(found.state, DriveState::NeedsAttention { .. });
     let wanted = match opts.restore {
+        _ if opts.restore_from.is_some() => true,
         RestoreUnitData::Yes => true,
         RestoreUnitData::Offer => needs_attention || replaced,
         RestoreUnitData::No => false,
@@ -320,10 +341,11 @@ pub fn rescue(
     let Some(source) = source else {
         return Ok(report);
     };
-    if guide.ask(Question::RestoreUnitData {
-        backup: &source,
-        state: &found.state,
-    }) == Answer::Decline
+    if opts.restore_from.is_none()
+        && guide.ask(Question::RestoreUnitData {
+            backup: &source,
+            state: &found.state,
+        }) == Answer::Decline
     {
         guide.event(&Event::RestoreSkipped {
             next: restore_cmd(&source.display().to_string()),

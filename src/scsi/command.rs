@@ -6,7 +6,7 @@
 use std::time::Duration;
 
 use super::cdb::{self, FEATURE_FIRMWARE_DATE, FEATURE_SERIAL, INQUIRY_LONG, INQUIRY_SHORT};
-use super::config::{self, Configuration, Feature};
+use super::config::{self, Configuration, Feature, FirmwareInformation};
 use super::inquiry::{self, Inquiry};
 use super::mode::{self, Capabilities};
 use super::{status, Data, Error, Readiness, Sense, SenseKey, Transport, TransportError};
@@ -150,13 +150,26 @@ pub fn read_feature(t: &mut dyn Transport, code: u16) -> Result<Option<Feature>,
         .and_then(|config| config.features.into_iter().find(|f| f.code == code)))
 }
 
-/// Firmware date from feature 0x010C (MMC-6 §5.3.32), e.g. "2016-05-12 11:30:00"; `Ok(None)`
-/// when the drive does not report the feature or reports an all-zero date.
+/// Feature 0x010C, firmware information (MMC-6 §5.3.32), through GET CONFIGURATION RT=2:
+/// `Ok(None)` when the drive rejects the command or its reply does not echo the feature. The
+/// echo alone is what identification may rely on; the date is display
+/// ([`config::parse_firmware_information`]).
+pub fn read_firmware_information(
+    t: &mut dyn Transport,
+) -> Result<Option<FirmwareInformation>, Error> {
+    let raw = read_grown(
+        t,
+        |alloc| cdb::build_get_configuration(cdb::RT_ONE_FEATURE, FEATURE_FIRMWARE_DATE, alloc),
+        FEATURE_FIRST_ALLOC,
+        config::configuration_len,
+    );
+    Ok(unsupported_as_none(raw)?.and_then(|raw| config::parse_firmware_information(&raw)))
+}
+
+/// Firmware date from feature 0x010C for display, e.g. "2016-05-12 11:30:00"; `Ok(None)` when
+/// the drive does not report the feature or leaves the date blank.
 pub fn read_firmware_date(t: &mut dyn Transport) -> Result<Option<String>, Error> {
-    read_feature(t, FEATURE_FIRMWARE_DATE)?
-        .map(|f| config::parse_firmware_date(&f))
-        .transpose()
-        .map(Option::flatten)
+    Ok(read_firmware_information(t)?.and_then(|info| info.date))
 }
 
 /// Serial number from feature 0x0108 (MMC-6 §5.3.28); `Ok(None)` when the drive does not

@@ -6,6 +6,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::cdb::FEATURE_FIRMWARE_DATE;
 use super::inquiry::{parse_device_string, trim_start};
 use super::Error;
 
@@ -100,43 +101,110 @@ pub fn parse_configuration(raw: &[u8]) -> Result<Configuration, Error> {
     })
 }
 
-/// Decode feature 0x010C, firmware information (MMC-6 §5.3.32): ASCII digit pairs for century,
-/// year, month, day, hour, minute and second, as "2016-05-12 11:30:00".
-/// A date of all zeros (binary or ASCII) is "no date": boot loaders report it that way
-/// (mtk-protocol.md §2: in the TSST boot loader "the date field is zero"), so it is `Ok(None)`.
-pub fn parse_firmware_date(feature: &Feature) -> Result<Option<String>, Error> {
-    const FIELDS: usize = 7;
-    let malformed = |detail: String| Error::Malformed {
-        what: "firmware information feature",
-        detail,
+/// Where the firmware information feature's data starts in a GET CONFIGURATION reply: the
+/// 8-byte feature header, then the descriptor's own 4-byte header.
+const FIRMWARE_INFO_DATA: usize = HEADER_LEN + DESCRIPTOR_HEADER_LEN;
+
+/// Bytes of a reply that prove the drive echoed a feature: the header and the descriptor's
+/// feature code. freemkv-firmware's MediaTek probe (`drive/mtk/mod.rs`, `get_config_is_mtk`)
+/// asks no more than this; see docs/protocol.md §2.1.
+const FEATURE_ECHO_LEN: usize = HEADER_LEN + 2;
+
+/// What a GET CONFIGURATION (RT=2) reply for feature 0x010C shows: that the drive echoed the
+/// feature, and its date for display. `None` when the reply does not echo 0x010C.
+///
+/// Identification uses only the echo. The date is display: real drives fill the fields loosely
+/// (blank seconds, space padding, "21" as the century of 20xx), so it is decoded leniently and
+/// shown raw when it cannot be decoded, never an error.
+pub fn parse_firmware_information(raw: &[u8]) -> Option<FirmwareInformation> {
+    let code = raw.get(HEADER_LEN..FEATURE_ECHO_LEN)?;
+    if code != FEATURE_FIRMWARE_DATE.to_be_bytes() {
+        return None;
+    }
+    // The descriptor's ADDITIONAL LENGTH bounds the data when it is there; a reply cut before it
+    // still echoed the feature.
+    let data = match raw.get(HEADER_LEN + 3) {
+        Some(&len) => {
+            let end = raw.len().min(FIRMWARE_INFO_DATA + usize::from(len));
+            raw.get(FIRMWARE_INFO_DATA..end).unwrap_or_default()
+        }
+        None => &[],
     };
-    let digits = feature.data.get(..2 * FIELDS).ok_or_else(|| {
-        malformed(format!(
-            "{} data bytes, need {}",
-            feature.data.len(),
-            2 * FIELDS
-        ))
-    })?;
-    if digits.iter().all(|&b| b == 0 || b == b'0') {
-        return Ok(None);
+    Some(FirmwareInformation {
+        date: decode_firmware_date(data),
+    })
+}
+
+/// Feature 0x010C as identification sees it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FirmwareInformation {
+    /// The firmware date for display; `None` when the drive left it blank or zero.
+    pub date: Option<String>,
+}
+
+/// The firmware date of feature 0x010C data (MMC-6 §5.3.32: two ASCII digits each for century,
+/// year, month, day, hour, minute, second), for display: "2018-10-24 19:34" without seconds,
+/// "2016-05-12 11:30:00" with them. Lenient, as real drives are: a field may be space-padded
+/// (" 5"), the seconds or the time may be blank, the century may be "21" meaning 20xx. All
+/// blank or zero (boot loaders report it so) is `None`. Anything else that does not decode is
+/// shown raw: `raw "..."` with non-printable bytes as `\xNN`.
+pub fn decode_firmware_date(data: &[u8]) -> Option<String> {
+    let data = &data[..data.len().min(14)];
+    if data.iter().all(|&b| matches!(b, 0 | b' ' | b'0')) {
+        return None;
     }
-    if !digits.iter().all(u8::is_ascii_digit) {
-        return Err(malformed(format!(
-            "not ASCII digits: {}",
-            hex::encode(digits)
-        )));
+    let field = |i: usize| data.get(2 * i..2 * i + 2).and_then(decode_digit_pair);
+    let blank = |i: usize| {
+        data.get(2 * i..2 * i + 2)
+            .map_or(true, |f| f.iter().all(|&b| b == 0 || b == b' '))
+    };
+    let date = (|| {
+        let century = match field(0)? {
+            20 | 21 => 20,
+            c => c,
+        };
+        let (year, month, day) = (field(1)?, field(2)?, field(3)?);
+        if !(1..=12).contains(&month) || !(1..=31).contains(&day) {
+            return None;
+        }
+        let mut text = format!("{century:02}{year:02}-{month:02}-{day:02}");
+        match (field(4), field(5)) {
+            (Some(hour), Some(minute)) if hour < 24 && minute < 60 => {
+                text.push_str(&format!(" {hour:02}:{minute:02}"));
+                match field(6) {
+                    Some(second) if second < 60 => text.push_str(&format!(":{second:02}")),
+                    None if blank(6) => {}
+                    _ => return None,
+                }
+            }
+            _ if blank(4) && blank(5) && blank(6) => {}
+            _ => return None,
+        }
+        Some(text)
+    })();
+    Some(date.unwrap_or_else(|| format!("raw \"{}\"", show_raw(data))))
+}
+
+/// One two-character field: two digits, or one digit with a space or NUL on either side.
+fn decode_digit_pair(pair: &[u8]) -> Option<u8> {
+    let digit = |b: u8| b.is_ascii_digit().then(|| b - b'0');
+    let pad = |b: u8| b == b' ' || b == 0;
+    match *pair {
+        [a, b] if a.is_ascii_digit() && b.is_ascii_digit() => Some(10 * (a - b'0') + (b - b'0')),
+        [a, b] if pad(a) => digit(b),
+        [a, b] if pad(b) => digit(a),
+        _ => None,
     }
-    // All ASCII digits, so every byte is one char and slicing by byte index is safe.
-    let s: String = digits.iter().map(|&b| char::from(b)).collect();
-    Ok(Some(format!(
-        "{}-{}-{} {}:{}:{}",
-        &s[0..4],
-        &s[4..6],
-        &s[6..8],
-        &s[8..10],
-        &s[10..12],
-        &s[12..14]
-    )))
+}
+
+/// Bytes as printable ASCII, everything else as `\xNN`.
+fn show_raw(data: &[u8]) -> String {
+    data.iter()
+        .map(|&b| match b {
+            0x20..=0x7E if b != b'"' && b != b'\\' => char::from(b).to_string(),
+            _ => format!("\\x{b:02x}"),
+        })
+        .collect()
 }
 
 /// Decode feature 0x0108, logical unit serial number (MMC-6 §5.3.28): ASCII padded to a
@@ -200,29 +268,77 @@ mod tests {
         assert_eq!((f.version, f.persistent, f.current), (0, true, true));
         assert_eq!(f.data.len(), 16);
         assert_eq!(
-            parse_firmware_date(f).unwrap().as_deref(),
+            parse_firmware_information(&FIRMWARE_REPLY)
+                .unwrap()
+                .date
+                .as_deref(),
             Some("2016-05-12 11:30:00")
         );
         assert_eq!(configuration_len(&FIRMWARE_REPLY), Some(28));
     }
 
     #[test]
-    fn firmware_date_rejects_non_digits_and_short_data() {
-        let mut f = parse_configuration(&FIRMWARE_REPLY).unwrap().features[0].clone();
-        f.data[3] = b'X';
-        assert!(matches!(
-            parse_firmware_date(&f),
-            Err(Error::Malformed { .. })
-        ));
-        f.data.truncate(10);
-        assert!(matches!(
-            parse_firmware_date(&f),
-            Err(Error::Malformed { .. })
-        ));
-        f.data = vec![0; 16]; // a boot loader's empty date
-        assert_eq!(parse_firmware_date(&f).unwrap(), None);
-        f.data = b"00000000000000\0\0".to_vec();
-        assert_eq!(parse_firmware_date(&f).unwrap(), None);
+    fn firmware_date_with_blank_seconds_and_century_21() {
+        let mut reply = FIRMWARE_REPLY;
+        // Century "21" for 20xx, 19:34, seconds left blank.
+        reply[12..28].copy_from_slice(b"211810241934  \0\0");
+        let info = parse_firmware_information(&reply).expect("echoes 0x010C");
+        assert_eq!(info.date.as_deref(), Some("2018-10-24 19:34"));
+    }
+
+    #[test]
+    fn firmware_date_fields_are_decoded_leniently() {
+        let date = |d: &[u8]| decode_firmware_date(d);
+        assert_eq!(
+            date(b"20 9 1 5 7 8 9").as_deref(),
+            Some("2009-01-05 07:08:09")
+        );
+        assert_eq!(
+            date(b"2016051211 0 0").as_deref(),
+            Some("2016-05-12 11:00:00")
+        );
+        assert_eq!(date(b"20160512      ").as_deref(), Some("2016-05-12"));
+        assert_eq!(
+            date(b"19990101000000").as_deref(),
+            Some("1999-01-01 00:00:00")
+        );
+        // Blank or zero: no date (boot loaders report it so).
+        assert_eq!(date(&[0; 16]), None);
+        assert_eq!(date(b"00000000000000\0\0"), None);
+        assert_eq!(date(b"              "), None);
+        assert_eq!(date(&[]), None);
+        // Undecodable: shown raw, never an error.
+        assert_eq!(
+            date(b"2016X512113000").as_deref(),
+            Some("raw \"2016X512113000\"")
+        );
+        assert_eq!(
+            date(b"20161312113000").as_deref(),
+            Some("raw \"20161312113000\"")
+        );
+        assert_eq!(
+            date(&[0xFF, b'"', 1]).as_deref(),
+            Some("raw \"\\xff\\x22\\x01\"")
+        );
+        assert_eq!(date(b"2016051").as_deref(), Some("raw \"2016051\""));
+    }
+
+    #[test]
+    fn firmware_information_needs_only_the_echoed_code() {
+        // freemkv's probe condition: at least 10 bytes, bytes 8..10 = 01 0C.
+        assert_eq!(
+            parse_firmware_information(&FIRMWARE_REPLY[..10]),
+            Some(FirmwareInformation { date: None })
+        );
+        assert_eq!(parse_firmware_information(&FIRMWARE_REPLY[..9]), None);
+        let mut other = FIRMWARE_REPLY;
+        other[9] = 0x08;
+        assert_eq!(parse_firmware_information(&other), None);
+        // A descriptor whose data is garbage still echoes the feature.
+        let mut garbage = FIRMWARE_REPLY;
+        garbage[12..28].fill(0xEE);
+        let info = parse_firmware_information(&garbage).unwrap();
+        assert!(info.date.unwrap().starts_with("raw "));
     }
 
     #[test]

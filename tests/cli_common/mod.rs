@@ -31,6 +31,12 @@ pub const UNSUPPORTED: i32 = 101;
 pub const BACKUP_FAILED: i32 = 102;
 /// Exit code 104: write interrupted, drive state uncertain.
 pub const INTERRUPTED: i32 = 104;
+/// Read-back verify failed (or showed the drive did not take the image).
+pub const VERIFY_FAILED: i32 = 103;
+/// Flashed, but the drive refuses the reads that would verify it.
+pub const NOT_VERIFIED: i32 = 105;
+/// The drive refused the image and kept its firmware.
+pub const IMAGE_REFUSED: i32 = 106;
 
 /// Where the committed CLI fixtures live.
 pub fn fixture(name: &str) -> PathBuf {

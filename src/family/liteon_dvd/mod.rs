@@ -7,7 +7,9 @@
 //! (`shared/protocol/dvd-era-protocol.md` §1 and §6), and the public read candidates (`DF 83`,
 //! `DF 89`, `F1 02`) are unverified static RE. See `README.md` beside this file.
 
-use crate::family::{answered, DriveState, Error, Family, FamilyId, FlashAccess, Identity};
+use crate::family::{
+    answered, DriveState, Error, Family, FamilyId, FlashAccess, FlashReads, Identity,
+};
 use crate::scsi::inquiry::{Inquiry, PERIPHERAL_TYPE_MMC};
 use crate::scsi::{self, Transport};
 
@@ -90,6 +92,7 @@ impl Family for LiteonDvd {
             revision: inquiry.revision.clone(),
             firmware_date: answered(scsi::read_firmware_date(t).map_err(Error::from))?.flatten(),
             serial: answered(scsi::read_serial_feature(t).map_err(Error::from))?.flatten(),
+            flash_reads: FlashReads::Served,
         }))
     }
 

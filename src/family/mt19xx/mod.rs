@@ -11,7 +11,10 @@ pub mod cdb;
 pub mod flash;
 pub mod unit_data;
 
-use crate::family::{answered, DriveState, Error, Family, FamilyId, FlashAccess, Identity};
+use crate::family::{
+    answered, DriveState, Error, Family, FamilyId, FlashAccess, FlashReads, Identity,
+};
+use crate::image::compat::{self, GroupFamily};
 use crate::image::layout::{BANNER_LEN, BANNER_OFFSET};
 use crate::scsi::inquiry::{Inquiry, PERIPHERAL_TYPE_MMC};
 use crate::scsi::{self, Transport};
@@ -20,18 +23,12 @@ use flash::{identity_window, Flash};
 use unit_data::{parse_descriptor, Descriptor};
 
 /// INQUIRY vendor of drives the MT19xx probe skips: freemkv does not probe Pioneer drives as
-/// MediaTek (record row 2; freemkv-firmware `drive/mtk/mod.rs` `probe`).
+/// MediaTek (freemkv-firmware `drive/mtk/mod.rs`, `probe`; docs/protocol.md §2.1).
 const SKIPPED_VENDOR: &str = "PIONEER";
 
-/// What a boot banner of this family starts with (record row 2; freemkv `has_mt19_banner`).
+/// What a boot banner of this family starts with (freemkv-firmware `drive/mtk/mod.rs`,
+/// `has_mt19_banner`; docs/protocol.md §2.1).
 const BANNER_PREFIX: &[u8] = b"MT19";
-
-/// INQUIRY revision of a drive running its boot loader (record row 1 and §2: TSST MT1939,
-/// coastermelt `doc/update-ts01-notes.txt`).
-// ASSUMPTION: MT1959 boot loaders answer like the TSST MT1939 one (revision `BOOT`, date
-// field zero); no public source shows MT1959 boot-mode INQUIRY data (record §2, §6). The
-// emulator's boot mode shares this assumption.
-const BOOT_REVISION: &str = "BOOT";
 
 /// The MT19xx family.
 #[derive(Debug, Clone, Copy, Default)]
@@ -40,29 +37,47 @@ pub struct Mt19xx;
 /// The family's flash access (stateless).
 static FLASH: Flash = Flash;
 
-/// True when INQUIRY shows the boot loader: revision `BOOT` and a zero (or absent) date field.
+/// True when INQUIRY shows the boot loader (revision `BOOT`, or a `-BOOT`/`_BOOT` product; the
+/// drive table's rule, [`compat::shows_boot_loader`]).
 pub fn is_boot_loader(inquiry: &Inquiry) -> bool {
-    let date_is_zero = inquiry
-        .vendor_specific
-        .chars()
-        .all(|c| c == '0' || c == ' ' || c == '\0');
-    inquiry.revision == BOOT_REVISION && date_is_zero
+    compat::shows_boot_loader(&inquiry.product, &inquiry.revision)
+}
+
+/// True when the drive table lists this vendor and product (boot suffix aside) as an MT19xx
+/// drive.
+fn is_known_model(inquiry: &Inquiry) -> bool {
+    compat::known_model(
+        &inquiry.vendor,
+        compat::without_boot_suffix(&inquiry.product),
+    )
+    .is_some_and(|m| m.family == GroupFamily::Mt19xx)
+}
+
+/// What the banner read at 0x3000 answered.
+enum BannerRead {
+    /// An `MT19` banner, as text.
+    Banner(String),
+    /// The drive refused the read (CHECK CONDITION, a short or bad reply).
+    Refused,
+    /// Data that is not an MT19xx banner.
+    Other,
 }
 
 /// Read the boot banner at 0x3000 with exactly 0x20 bytes: a longer read gets ILLEGAL REQUEST
-/// (record row 3). `None` when the drive refuses it or it does not start with `MT19`.
-fn read_banner(t: &mut dyn Transport) -> Result<Option<String>, Error> {
+/// (freemkv-firmware `has_mt19_banner`; docs/protocol.md §2.3).
+fn read_banner(t: &mut dyn Transport) -> Result<BannerRead, Error> {
     let mut banner = [0u8; BANNER_LEN];
-    if answered(FLASH.read(t, BANNER_OFFSET as u32, &mut banner))?.is_none()
-        || !banner.starts_with(BANNER_PREFIX)
-    {
-        return Ok(None);
+    if answered(FLASH.read(t, BANNER_OFFSET as u32, &mut banner))?.is_none() {
+        return Ok(BannerRead::Refused);
+    }
+    if !banner.starts_with(BANNER_PREFIX) {
+        return Ok(BannerRead::Other);
     }
     let end = banner
         .iter()
         .position(|&b| !(0x20..0x7F).contains(&b))
         .unwrap_or(BANNER_LEN);
-    Ok(Some(
+    Ok(BannerRead::Banner(
         String::from_utf8_lossy(&banner[..end]).trim().to_string(),
     ))
 }
@@ -78,61 +93,86 @@ impl Family for Mt19xx {
         FamilyId::Mt19xx
     }
 
+    /// The evidence, after freemkv-firmware's probe (`drive/mtk/mod.rs`; docs/protocol.md §2.1):
+    /// a GET CONFIGURATION reply that echoes feature 0x010C, and the `MT19` boot banner. The
+    /// firmware date inside that reply is display only and never decides anything.
+    ///
+    /// Two cases the banner alone cannot settle are decided by the drive table: a known MT19xx
+    /// model whose firmware echoes 0x010C but refuses the banner read ("firmware blocks flash
+    /// reads"), and a known MT19xx model showing a boot-loader signature whose boot loader
+    /// answers neither (a BH16NS40 after a failed flash: MakeMKV forum t=29236, t=31107).
     fn probe(&self, t: &mut dyn Transport, inquiry: &Inquiry) -> Result<Option<Identity>, Error> {
-        // Only MMC devices get anything beyond INQUIRY (DESIGN.md §3).
+        // Only MMC devices get anything beyond INQUIRY.
         if inquiry.peripheral_type != PERIPHERAL_TYPE_MMC
             || inquiry.vendor.eq_ignore_ascii_case(SKIPPED_VENDOR)
         {
             return Ok(None);
         }
         let boot = is_boot_loader(inquiry);
-        // freemkv's probe needs a complete feature 0x010C reply AND the banner (record row 2).
-        // A boot loader may not answer GET CONFIGURATION like the application does, so in boot
-        // mode the banner alone claims the drive: the TSST boot loader serves READ BUFFER mode
-        // 6 (record row 3b; coastermelt `doc/bootloader.txt`).
-        let firmware_date = answered(scsi::read_firmware_date(t).map_err(Error::from))?.flatten();
-        if firmware_date.is_none() && !boot {
+        let info = answered(scsi::read_firmware_information(t).map_err(Error::from))?.flatten();
+        if info.is_none() && !boot {
             return Ok(None);
         }
-        let Some(banner) = read_banner(t)? else {
-            return Ok(None);
+        let (banner, flash_reads) = match read_banner(t)? {
+            BannerRead::Banner(banner) => (Some(banner), FlashReads::Served),
+            BannerRead::Refused if is_known_model(inquiry) => (
+                None,
+                if boot {
+                    FlashReads::RefusedByBootLoader
+                } else {
+                    FlashReads::BlockedByFirmware
+                },
+            ),
+            BannerRead::Refused | BannerRead::Other => return Ok(None),
         };
-        let descriptor = read_descriptor(t)?;
+        let descriptor = match flash_reads {
+            FlashReads::Served => read_descriptor(t)?,
+            _ => Descriptor::default(),
+        };
         let serial = answered(scsi::read_serial_feature(t).map_err(Error::from))?.flatten();
         Ok(Some(Identity {
             family: FamilyId::Mt19xx,
             chip: descriptor.chip.map(|c| c.name().to_string()),
-            banner: Some(banner),
+            banner,
             vendor: descriptor.vendor.unwrap_or_else(|| inquiry.vendor.clone()),
-            model: descriptor.model.unwrap_or_else(|| inquiry.product.clone()),
+            model: descriptor
+                .model
+                .unwrap_or_else(|| compat::without_boot_suffix(&inquiry.product).to_string()),
             revision: descriptor
                 .revision
                 .unwrap_or_else(|| inquiry.revision.clone()),
-            firmware_date,
+            firmware_date: info.and_then(|i| i.date),
             serial,
+            flash_reads,
         }))
     }
 
-    fn state(&self, t: &mut dyn Transport, _identity: &Identity) -> Result<DriveState, Error> {
+    fn state(&self, t: &mut dyn Transport, identity: &Identity) -> Result<DriveState, Error> {
         let inquiry = scsi::read_inquiry(t)?;
         if is_boot_loader(&inquiry) {
             return Ok(DriveState::Recovery);
         }
-        match answered(unit_data::read_unit_data(t))? {
-            Some(data) => {
-                if let Err(problem) = unit_data::check(&data, &inquiry) {
-                    return Ok(DriveState::NeedsAttention {
-                        reason: problem.to_string(),
-                    });
+        if identity.flash_reads == FlashReads::Served {
+            match answered(unit_data::read_unit_data(t))? {
+                Some(data) => {
+                    if let Err(problem) = unit_data::check(&data, &inquiry) {
+                        return Ok(DriveState::NeedsAttention {
+                            reason: problem.to_string(),
+                        });
+                    }
                 }
+                None => return Ok(DriveState::Unknown),
             }
-            None => return Ok(DriveState::Unknown),
         }
         super::readiness(t)
     }
 
     fn flash(&self) -> Option<&dyn FlashAccess> {
         Some(&FLASH)
+    }
+
+    fn shows_boot_loader(&self, inquiry: &Inquiry) -> bool {
+        is_boot_loader(inquiry)
     }
 }
 
@@ -253,8 +293,9 @@ mod tests {
                 feature(FEATURE_FIRMWARE_DATE, b"20160512113000\0\0"),
             )
         };
+        // A model the drive table does not know: the banner is the only evidence.
         let mut refused = Script::new(vec![date(), banner_read(illegal())]);
-        let inq = inquiry("ASUS", "BW-16D1HT", "3.02");
+        let inq = inquiry("ASUS", "BW-12B1ST", "1.00");
         assert!(Mt19xx.probe(&mut refused, &inq).unwrap().is_none());
         let mut other = Script::new(vec![date(), banner_read(Reply::Good(vec![0x41; 0x20]))]);
         assert!(Mt19xx.probe(&mut other, &inq).unwrap().is_none());
@@ -290,6 +331,113 @@ mod tests {
     }
 
     #[test]
+    fn lenient_date_identifies_the_drive_and_is_only_displayed() {
+        // Century "21", blank seconds: MMC's digit pairs taken loosely, as real drives fill them.
+        let mut t = Script::new(vec![
+            step(
+                &get_config(FEATURE_FIRMWARE_DATE),
+                feature(FEATURE_FIRMWARE_DATE, b"211810241934  \0\0"),
+            ),
+            banner_read(banner()),
+            descriptor_read(Reply::Good(descriptor(b"MTEKMT1959"))),
+            step(&get_config(FEATURE_SERIAL), illegal()),
+        ]);
+        let id = Mt19xx
+            .probe(&mut t, &inquiry(VENDOR, MODEL, "1.03"))
+            .unwrap()
+            .expect("claimed");
+        assert_eq!(id.firmware_date.as_deref(), Some("2018-10-24 19:34"));
+        // Garbage in the date fields does not stop identification either.
+        let mut t = Script::new(vec![
+            step(
+                &get_config(FEATURE_FIRMWARE_DATE),
+                feature(FEATURE_FIRMWARE_DATE, &[0xEE; 16]),
+            ),
+            banner_read(banner()),
+            descriptor_read(Reply::Good(descriptor(b"MTEKMT1959"))),
+            step(&get_config(FEATURE_SERIAL), illegal()),
+        ]);
+        let id = Mt19xx
+            .probe(&mut t, &inquiry(VENDOR, MODEL, "1.03"))
+            .unwrap()
+            .expect("claimed");
+        assert!(id.firmware_date.unwrap().starts_with("raw "));
+        assert_eq!(id.flash_reads, FlashReads::Served);
+    }
+
+    #[test]
+    fn bare_boot_loader_of_a_known_model_is_claimed_in_recovery() {
+        // Revision BOOT, no features, READ BUFFER refused; the INQUIRY date bytes not zero.
+        let mut inq = inquiry(VENDOR, "BD-RE BH16NS40", "BOOT");
+        inq.vendor_specific = "2019/05/07".into();
+        let mut t = Script::new(vec![
+            step(&get_config(FEATURE_FIRMWARE_DATE), illegal()),
+            banner_read(illegal()),
+            step(&get_config(FEATURE_SERIAL), illegal()),
+        ]);
+        let id = Mt19xx.probe(&mut t, &inq).unwrap().expect("claimed");
+        assert!(t.done());
+        assert_eq!(id.flash_reads, FlashReads::RefusedByBootLoader);
+        assert_eq!((id.banner, id.chip), (None, None));
+        assert_eq!(id.model, "BD-RE BH16NS40");
+        // The same boot loader on a model the table does not know is not claimed.
+        let mut t = Script::new(vec![
+            step(&get_config(FEATURE_FIRMWARE_DATE), illegal()),
+            banner_read(illegal()),
+        ]);
+        let unknown = inquiry(VENDOR, "BD-RE XYZ99", "BOOT");
+        assert!(Mt19xx.probe(&mut t, &unknown).unwrap().is_none());
+        // `_BOOT` products are boot loaders too, named without the suffix.
+        let mut t = Script::new(vec![
+            step(&get_config(FEATURE_FIRMWARE_DATE), illegal()),
+            banner_read(illegal()),
+            step(&get_config(FEATURE_SERIAL), illegal()),
+        ]);
+        let asus = inquiry("ASUS", "BW-16D1HT_BOOT", "3.02");
+        let id = Mt19xx.probe(&mut t, &asus).unwrap().expect("claimed");
+        assert_eq!(id.model, "BW-16D1HT");
+    }
+
+    #[test]
+    fn firmware_that_refuses_the_banner_read_blocks_flash_reads() {
+        let date = || {
+            step(
+                &get_config(FEATURE_FIRMWARE_DATE),
+                feature(FEATURE_FIRMWARE_DATE, b"20160512113000\0\0"),
+            )
+        };
+        let mut t = Script::new(vec![
+            date(),
+            banner_read(illegal()),
+            step(
+                &get_config(FEATURE_SERIAL),
+                feature(FEATURE_SERIAL, b"K9A1234 "),
+            ),
+        ]);
+        let id = Mt19xx
+            .probe(&mut t, &inquiry(VENDOR, MODEL, "1.03"))
+            .unwrap()
+            .expect("claimed");
+        assert!(t.done());
+        assert_eq!(id.flash_reads, FlashReads::BlockedByFirmware);
+        assert_eq!(id.serial.as_deref(), Some("K9A1234"));
+        // Its state comes from readiness alone: no unit-data reads.
+        let mut t = Script::new(vec![
+            step(&build_inquiry(INQUIRY_LONG), inquiry_reply("1.03")),
+            step(
+                &build_test_unit_ready(),
+                Reply::Check(SenseKey::NotReady, 0x3A, 0),
+            ),
+        ]);
+        assert_eq!(Mt19xx.state(&mut t, &id).unwrap(), DriveState::NoMedium);
+        // A drive the table does not know that echoes 0x010C (most MMC drives do) but refuses
+        // the read is not MediaTek as far as anyone can tell.
+        let mut t = Script::new(vec![date(), banner_read(illegal())]);
+        let other = inquiry("PLEXTOR", "DVDR   PX-760A", "1.07");
+        assert!(Mt19xx.probe(&mut t, &other).unwrap().is_none());
+    }
+
+    #[test]
     fn state_reports_needs_attention_then_readiness() {
         let id = Identity {
             family: FamilyId::Mt19xx,
@@ -300,6 +448,7 @@ mod tests {
             revision: "1.03".into(),
             firmware_date: None,
             serial: None,
+            flash_reads: FlashReads::Served,
         };
         let mut steps = vec![step(&build_inquiry(INQUIRY_LONG), inquiry_reply("1.03"))];
         steps.extend(unit_reads(descriptor(b"MTEKMT1959"), 0xFF));
