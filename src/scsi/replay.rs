@@ -200,7 +200,6 @@ impl Replay {
             Script::Table { served, .. } => served.iter().filter(|&&s| !s).count(),
         }
     }
-
 }
 
 /// A replay error naming the source and the command's position.
@@ -610,7 +609,10 @@ mod tests {
                 Duration::from_secs(1),
             )
             .unwrap();
-        assert_eq!(o.transferred, 8, "a reply shorter than the allocation is a residual");
+        assert_eq!(
+            o.transferred, 8,
+            "a reply shorter than the allocation is a residual"
+        );
         let o = t
             .execute(
                 &cdb::build_test_unit_ready(),
@@ -665,7 +667,10 @@ mod tests {
             ),
             (r#"{"match":"12","source":"s"}"#, "exactly one"),
             (r#"{"match":"","payload":"00","source":"s"}"#, "empty match"),
-            (r#"{"match":"12","payload":"00","source":"s","x":1}"#, "unknown field"),
+            (
+                r#"{"match":"12","payload":"00","source":"s","x":1}"#,
+                "unknown field",
+            ),
         ];
         for (line, want) in bad {
             match parse_table(line) {
