@@ -16,9 +16,11 @@
 //!   ```
 //!
 //!   `match` is a hex CDB prefix; the longest prefix matching a command answers it. `payload`
-//!   is a GOOD reply, served cut to the command's allocation length as a drive does; `sense` is
-//!   a CHECK CONDITION with those sense bytes; `unknown` marks a reply the source does not hold.
-//!   Every line names its `source`. A table answers no data-out command.
+//!   is a GOOD reply, served cut to the command's allocation length as a drive does; with `len`
+//!   the payload is only the first bytes of a `len`-byte reply (a capture cut short), served
+//!   only to a command that asks no more than it holds. `sense` is a CHECK CONDITION with those
+//!   sense bytes; `unknown` marks a reply the source does not hold. Every line names its
+//!   `source`. A table answers no data-out command.
 //!
 //! Anything the file does not answer (a command out of order, a command no table line matches,
 //! an `unknown` line) is [`TransportError::Replay`]: a replay never invents a reply.
@@ -40,6 +42,14 @@ const REPLAYED_PERMISSION_HINT: &str = "permission denied (replayed from a trace
 pub enum TableReply {
     /// GOOD with these data-in bytes (cut to the allocation length when served).
     Good(Vec<u8>),
+    /// GOOD with a reply of `len` bytes of which the source holds only the first ones: served
+    /// to a command asking no more than `start` holds, an error otherwise.
+    Partial {
+        /// The bytes the source holds.
+        start: Vec<u8>,
+        /// The length of the whole reply.
+        len: usize,
+    },
     /// CHECK CONDITION with these sense bytes.
     Check(Vec<u8>),
     /// The source does not hold this reply: serving it is an error naming why.
@@ -68,6 +78,8 @@ struct TableLine {
     #[serde(default, with = "super::hex::opt_bytes")]
     sense: Option<Vec<u8>>,
     #[serde(default)]
+    len: Option<usize>,
+    #[serde(default)]
     unknown: Option<String>,
     source: String,
 }
@@ -81,10 +93,29 @@ impl TableLine {
             return Err("no source".into());
         }
         let reply = match (self.payload, self.sense, self.unknown) {
-            (Some(bytes), None, None) => TableReply::Good(bytes),
-            (None, Some(sense), None) if !sense.is_empty() => TableReply::Check(sense),
-            (None, None, Some(why)) if !why.trim().is_empty() => TableReply::Unknown(why),
-            _ => return Err("needs exactly one of payload, sense (non-empty) or unknown".into()),
+            (Some(bytes), None, None) => match self.len {
+                None => TableReply::Good(bytes),
+                Some(len) if len > bytes.len() => TableReply::Partial { start: bytes, len },
+                Some(len) => {
+                    return Err(format!(
+                        "len {len} is not longer than the {} payload bytes",
+                        bytes.len()
+                    ))
+                }
+            },
+            (None, Some(sense), None) if !sense.is_empty() && self.len.is_none() => {
+                TableReply::Check(sense)
+            }
+            (None, None, Some(why)) if !why.trim().is_empty() && self.len.is_none() => {
+                TableReply::Unknown(why)
+            }
+            _ => {
+                return Err(
+                    "needs exactly one of payload (with an optional len), sense (non-empty) \
+                     or unknown"
+                        .into(),
+                )
+            }
         };
         Ok(TableEntry {
             prefix: self.prefix,
@@ -342,7 +373,21 @@ fn serve_table(
             buf[..n].copy_from_slice(&bytes[..n]);
             Outcome::good(n, Duration::ZERO)
         }
-        (TableReply::Good(_), Data::None) => Outcome::good(0, Duration::ZERO),
+        (TableReply::Partial { start, len }, Data::In(buf)) if buf.len() <= start.len() => {
+            buf.copy_from_slice(&start[..buf.len()]);
+            Outcome::good(buf.len(), Duration::ZERO)
+        }
+        (TableReply::Partial { start, len }, Data::In(buf)) => {
+            return Err(TransportError::Replay(format!(
+                "{source}: CDB {cdb_hex} asks {} bytes; the capture holds only {} of the {len} \
+                 of its reply",
+                buf.len(),
+                start.len()
+            )))
+        }
+        (TableReply::Good(_) | TableReply::Partial { .. }, Data::None) => {
+            Outcome::good(0, Duration::ZERO)
+        }
         (TableReply::Check(sense), _) => Outcome::check_condition(sense.clone(), 0, Duration::ZERO),
     };
     served[index] = true;
@@ -644,6 +689,27 @@ mod tests {
             Duration::from_secs(1),
         ));
         assert!(why.contains("no reply recorded for CDB 3c06"), "{why}");
+    }
+
+    #[test]
+    fn a_partial_capture_serves_only_what_it_holds() {
+        let text = r#"{"match":"5a","payload":"0006000000000000","len":10,"source":"t"}"#;
+        let mut t = Replay::from_reader(text.as_bytes()).unwrap();
+        let mode = cdb::build_mode_sense_10(0x2A, 8);
+        let mut buf = [0u8; 8];
+        let o = t
+            .execute(&mode, Data::In(&mut buf), Duration::from_secs(1))
+            .unwrap();
+        assert_eq!((o.transferred, buf[1]), (8, 6));
+        let mode = cdb::build_mode_sense_10(0x2A, 16);
+        let mut buf = [0u8; 16];
+        let why = replay_error(t.execute(&mode, Data::In(&mut buf), Duration::from_secs(1)));
+        assert!(
+            why.contains("asks 16 bytes; the capture holds only 8 of the 10"),
+            "{why}"
+        );
+        let bad = r#"{"match":"5a","payload":"0006","len":2,"source":"t"}"#;
+        assert!(parse_table(bad).is_err(), "len must exceed the payload");
     }
 
     #[test]
