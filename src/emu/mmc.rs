@@ -115,7 +115,10 @@ pub(crate) fn inquiry(cdb: &[u8], p: &Presentation) -> Reply {
         let mut d = vec![0u8; INQUIRY_LEN];
         d[0] = crate::scsi::inquiry::PERIPHERAL_TYPE_MMC;
         d[1] = 0x80; // removable
-        d[3] = 0x02; // response data format 2
+                     // NORMACA, HISUP and response data format 2: what real drives answer (LG BU40N and
+                     // Pioneer BDR-S09 in freemkv/bdemu `profiles/*/inquiry.bin`, TSST SE-506CB in
+                     // coastermelt `doc/update-ts01-notes.txt`).
+        d[3] = 0x32;
         d[4] = (INQUIRY_LEN - 5) as u8;
         put_padded(&mut d[8..16], &p.vendor);
         put_padded(&mut d[16..32], &p.product);
@@ -209,9 +212,14 @@ pub(crate) fn mode_sense_10(cdb: &[u8], p: &Presentation) -> Reply {
     if pc != 1 {
         body[0] = p.capabilities[0];
         body[1] = p.capabilities[1];
-        body[2] = 0x71; // audio play, composite, digital ports, multi-session
-        body[3] = 0x77; // CD-DA commands, accurate stream, R-W, C2 pointers, ISRC, UPC
+        // Bytes 4, 5 and 7 as the LG BU40N and Pioneer BDR-S09 answer them (freemkv/bdemu
+        // `profiles/*/mode_2a.bin`): buffer underrun protection, multi-session, mode 2 form 1
+        // and 2, audio play; CD-DA commands, accurate stream, R-W, C2 pointers, ISRC, UPC;
+        // separate volume levels and channel mute, R-W in lead-in.
+        body[2] = 0xF1;
+        body[3] = 0x77;
         body[4] = 0x29; // lock, eject, tray loading mechanism
+        body[5] = 0x23;
         body[10] = 0x08; // buffer size 0x0800 KiB
     }
     let mut out = vec![0u8; 8];
@@ -336,6 +344,17 @@ mod tests {
             mode_sense_10(&cdb::build_mode_sense_10(0x05, 0x100), &p()),
             invalid_field()
         );
+    }
+
+    #[test]
+    fn flag_bytes_are_those_of_a_real_bu40n() {
+        // The LG BU40N 1.03 capture in tests/data/real (freemkv/bdemu profile): INQUIRY bytes
+        // 0..8 and page 0x2A bytes 2..8 (read/write media, features, mechanism, audio).
+        let inq = data(inquiry(&cdb::build_inquiry(96), &p()));
+        assert_eq!(inq[..8], [0x05, 0x80, 0x00, 0x32, 0x5B, 0x00, 0x00, 0x00]);
+        let page = data(mode_sense_10(&cdb::build_mode_sense_10(0x2A, 0x100), &p()));
+        // Byte 6 of the capture is 0x2B: the same with the tray locked (lock state bit).
+        assert_eq!(page[10..16], [0x3F, 0x37, 0xF1, 0x77, 0x29, 0x23]);
     }
 
     #[test]
