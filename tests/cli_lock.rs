@@ -151,10 +151,15 @@ fn readers_are_refused_busy_while_a_flash_holds_the_drive() {
         );
     }
     for made in ["dump.bin", "bk2", "unit.odbk", "run", "bk3"] {
-        assert!(!dir.join(made).exists(), "{made} was written by a refused reader");
+        assert!(
+            !dir.join(made).exists(),
+            "{made} was written by a refused reader"
+        );
     }
     let scan = dir.odflash().args(["scan", "--device", &device]).run();
-    scan.ok().stdout_has("busy").stdout_has(&busy["busy: ".len()..]);
+    scan.ok()
+        .stdout_has("busy")
+        .stdout_has(&busy["busy: ".len()..]);
     let json = dir
         .odflash()
         .args(["scan", "--json", "--device", &device])
@@ -162,7 +167,10 @@ fn readers_are_refused_busy_while_a_flash_holds_the_drive() {
     let entry = &json.ok().json()[0];
     assert_eq!(entry["probe"]["outcome"], "busy", "{entry:#}");
     assert_eq!(entry["probe"]["holder"]["pid"], flash.pid(), "{entry:#}");
-    assert_eq!(entry["probe"]["holder"]["activity"], "flashing", "{entry:#}");
+    assert_eq!(
+        entry["probe"]["holder"]["activity"], "flashing",
+        "{entry:#}"
+    );
 
     let (code, stdout, stderr) = flash.finish();
     assert_eq!(code, OK, "{stdout}\n{stderr}");

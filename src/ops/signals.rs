@@ -150,8 +150,7 @@ impl Watcher {
         if BLOCKED.iter().all(|s| !set.contains(*s)) {
             return None;
         }
-        let fd = match SignalFd::with_flags(&set, SfdFlags::SFD_NONBLOCK | SfdFlags::SFD_CLOEXEC)
-        {
+        let fd = match SignalFd::with_flags(&set, SfdFlags::SFD_NONBLOCK | SfdFlags::SFD_CLOEXEC) {
             Ok(fd) => fd,
             Err(e) => {
                 log::warn!("cannot watch for held signals: {e}");
@@ -264,7 +263,12 @@ mod tests {
     #[test]
     fn watcher_announces_a_held_signal_as_it_arrives() {
         let block = TerminationBlock::acquire_with(Some(remember)).unwrap();
-        let watcher = block.watcher.as_ref().expect("a watcher runs").thread.as_pthread_t();
+        let watcher = block
+            .watcher
+            .as_ref()
+            .expect("a watcher runs")
+            .thread
+            .as_pthread_t();
         // Aimed at the watcher thread (which blocks it too), so no other test thread sees it.
         // SAFETY: the watcher thread runs until the block is released; SIGINT is blocked there.
         let rc = unsafe { libc::pthread_kill(watcher as libc::pthread_t, libc::SIGINT) };
