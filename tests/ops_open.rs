@@ -1,14 +1,17 @@
 //! Opening DEVICE arguments: emulated drives, traces, and errors mapped to exit codes.
 
+use std::os::unix::fs::MetadataExt;
+
 use odflash::ops::drive::identify;
+use odflash::ops::lock::{Activity, LockMode};
 use odflash::ops::open::{open, OpenOptions};
-use odflash::ops::ExitCode;
+use odflash::ops::{Error, ExitCode};
 use odflash::scsi::trace::Payload;
 
 #[test]
 fn emu_device_opens_and_identifies_through_the_guard() {
     let mut dev = open("emu:mt1959", &OpenOptions::default()).unwrap();
-    assert_eq!(dev.lock_path, None);
+    assert!(dev.lock.is_none(), "no other process can reach it");
     let drive = identify(&mut dev).unwrap();
     assert_eq!(drive.identity.model, "BD-RE BU40N");
     assert!(drive.flash_access().is_ok());
@@ -20,6 +23,7 @@ fn trace_records_one_json_line_per_command() {
     let trace = dir.path().join("trace.jsonl");
     let opts = OpenOptions {
         trace: Some((trace.clone(), Payload::Omit)),
+        ..OpenOptions::default()
     };
     let mut dev = open("emu:mt1959", &opts).unwrap();
     identify(&mut dev).unwrap();
@@ -31,12 +35,44 @@ fn trace_records_one_json_line_per_command() {
 }
 
 #[test]
-fn state_file_is_the_lock_target_of_an_emulated_drive() {
+fn emulated_drive_lock_beside_its_state_file_survives_every_save() {
     let dir = tempfile::tempdir().unwrap();
     let state = dir.path().join("drive.json");
     let spec = format!("emu:mt1959,state-file={}", state.display());
-    let dev = open(&spec, &OpenOptions::default()).unwrap();
-    assert_eq!(dev.lock_path.as_deref(), Some(state.as_path()));
+    let writing = OpenOptions {
+        lock: LockMode::Exclusive,
+        ..OpenOptions::default()
+    };
+    let mut writer = open(&spec, &writing).unwrap();
+    let lock = writer.lock.as_ref().unwrap();
+    assert_eq!(lock.path(), dir.path().join("drive.json.lock"));
+    assert_eq!(lock.mode(), LockMode::Exclusive);
+
+    // Every command saves the state: a new file is renamed over the old one. (Held open, the
+    // old file keeps its inode number from being reused.)
+    let old = std::fs::File::open(&state).unwrap();
+    let saved = old.metadata().unwrap().ino();
+    identify(&mut writer).unwrap();
+    let replaced = std::fs::metadata(&state).unwrap().ino();
+    assert_ne!(replaced, saved, "the state file was replaced");
+
+    // A reader is still refused, names this process as the one flashing, and never loads (nor
+    // saves) the state.
+    let err = open(&spec, &OpenOptions::default()).unwrap_err();
+    let Error::Busy { holder, .. } = &err else {
+        panic!("expected busy, got {err}");
+    };
+    assert_eq!(holder.pid, Some(std::process::id()));
+    assert_eq!(holder.activity, Some(Activity::Flashing));
+    assert_eq!(err.exit_code(), ExitCode::OpenBusy);
+    assert!(err
+        .to_string()
+        .starts_with(&format!("busy: {} is flashing it", std::process::id())));
+    assert_eq!(std::fs::metadata(&state).unwrap().ino(), replaced);
+
+    drop(writer);
+    let reader = open(&spec, &OpenOptions::default()).unwrap();
+    assert_eq!(reader.lock.as_ref().unwrap().mode(), LockMode::Shared);
 }
 
 #[test]

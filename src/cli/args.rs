@@ -5,6 +5,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
+use odflash::ops::lock::LockMode;
 use odflash::ops::open::OpenOptions;
 use odflash::scsi::trace::Payload;
 
@@ -47,7 +48,8 @@ pub struct Global {
 
 impl Global {
     /// How to open devices: the trace file (truncated once here, appended to by every device
-    /// opened in this run) and whether payloads are recorded.
+    /// opened in this run), whether payloads are recorded, and a shared lock (commands that
+    /// write ask for an exclusive one).
     pub fn open_options(&self) -> anyhow::Result<OpenOptions> {
         let trace = match &self.trace {
             None => None,
@@ -63,7 +65,10 @@ impl Global {
                 Some((path.clone(), payload))
             }
         };
-        Ok(OpenOptions { trace })
+        Ok(OpenOptions {
+            trace,
+            lock: LockMode::Shared,
+        })
     }
 }
 

@@ -6,6 +6,8 @@ use anyhow::Context;
 use clap::Args;
 use odflash::ops::backup;
 
+use odflash::ops::lock::LockMode;
+
 use super::args::Global;
 use super::device::open_drive;
 use super::output::print_json;
@@ -36,7 +38,7 @@ pub struct BackupArgs {
 impl BackupArgs {
     /// Write and validate a backup bundle.
     pub fn run(self, global: &Global) -> anyhow::Result<()> {
-        let (mut dev, drive) = open_drive(&self.device, global)?;
+        let (mut dev, drive) = open_drive(&self.device, global, LockMode::Shared)?;
         let mut bars = Display::new(if self.json { Bars::Off } else { Bars::Auto });
         let report = match &self.output {
             Some(path) => backup::backup_to(&mut dev, &drive, path, &mut |p| bars.update(p)),

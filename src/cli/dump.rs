@@ -6,6 +6,8 @@ use anyhow::Context;
 use clap::Args;
 use odflash::ops::dump;
 
+use odflash::ops::lock::LockMode;
+
 use super::args::Global;
 use super::device::open_drive;
 use super::output::print_json;
@@ -27,7 +29,7 @@ pub struct DumpArgs {
 impl DumpArgs {
     /// Dump the flash.
     pub fn run(self, global: &Global) -> anyhow::Result<()> {
-        let (mut dev, drive) = open_drive(&self.device, global)?;
+        let (mut dev, drive) = open_drive(&self.device, global, LockMode::Shared)?;
         let mut bars = Display::new(if self.json { Bars::Off } else { Bars::Auto });
         let report = dump::dump(&mut dev, &drive, &self.output, &mut |p| bars.update(p))
             .with_context(|| format!("dumping {}", self.device))?;

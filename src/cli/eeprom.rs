@@ -7,9 +7,10 @@ use clap::{Args, Subcommand};
 use odflash::discover::sanitize;
 use odflash::ops::eeprom::{self, FromOtherDrive, RestoreOptions, RestoreOutcome, RestorePlan};
 use odflash::ops::flash::Execution;
+use odflash::ops::lock::LockMode;
 
 use super::args::Global;
-use super::device::{confirm_write, open_drive};
+use super::device::{confirm_write, lock_for, open_drive};
 use super::exit::exit_after_deferred_signals;
 use super::output::print_json;
 use super::progress::{Bars, Display};
@@ -71,7 +72,7 @@ impl EepromCommand {
 
 impl EepromDumpArgs {
     fn run(self, global: &Global) -> anyhow::Result<()> {
-        let (mut dev, drive) = open_drive(&self.device, global)?;
+        let (mut dev, drive) = open_drive(&self.device, global, LockMode::Shared)?;
         let mut bars = Display::new(if self.json { Bars::Off } else { Bars::Auto });
         let dump = eeprom::dump_unit_data(&mut dev, &drive, &self.output, &mut |p| bars.update(p))
             .with_context(|| format!("reading the unit data of {}", self.device))?;
@@ -96,7 +97,7 @@ impl EepromDumpArgs {
 
 impl EepromRestoreArgs {
     fn run(self, global: &Global) -> anyhow::Result<()> {
-        let (mut dev, drive) = open_drive(&self.device, global)?;
+        let (mut dev, drive) = open_drive(&self.device, global, lock_for(self.execute))?;
         let opts = RestoreOptions {
             from_other_drive: if self.from_other_drive {
                 FromOtherDrive::Allowed

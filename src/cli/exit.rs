@@ -6,6 +6,10 @@
 
 use std::process::ExitCode;
 
+use nix::sys::signal::Signal;
+
+use super::progress;
+
 /// Exit code for usage errors (bad arguments).
 const USAGE: u8 = 1;
 
@@ -57,6 +61,22 @@ fn code_for(err: &anyhow::Error) -> u8 {
 #[derive(Debug, thiserror::Error)]
 #[error("{0}")]
 pub struct UsageError(pub String);
+
+/// The line shown when a termination signal is held during a write (called by
+/// `ops::signals` as the signal arrives, from its watcher thread). A held SIGPIPE means an
+/// output is closed: nothing to tell, and nowhere to tell it.
+pub fn announce_held_signal(signal: Signal) {
+    let line = match signal {
+        Signal::SIGPIPE => return,
+        Signal::SIGINT => {
+            "odflash: Ctrl-C held: the drive is writing; Ctrl-C will act when it is safe".into()
+        }
+        other => {
+            format!("odflash: {other} held: the drive is writing; it will act when it is safe")
+        }
+    };
+    progress::print_line(&line);
+}
 
 /// After a write that held SIGINT/SIGTERM/SIGHUP back: when any arrived, say so and exit 130
 /// (the conventional status for an interrupted command) now that the drive is safe.

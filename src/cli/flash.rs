@@ -16,7 +16,7 @@ use odflash::ops::gates::{
 use odflash::ops::suggest_command;
 
 use super::args::Global;
-use super::device::{confirm_write, open_drive};
+use super::device::{confirm_write, lock_for, open_drive};
 use super::exit::exit_after_deferred_signals;
 use super::output::print_json;
 use super::progress::{Bars, Display};
@@ -79,7 +79,7 @@ pub struct Waivers {
 impl FlashArgs {
     /// Print the plan; with --execute, flash.
     pub fn run(self, global: &Global) -> anyhow::Result<()> {
-        let (mut dev, drive) = open_drive(&self.device, global)?;
+        let (mut dev, drive) = open_drive(&self.device, global, lock_for(self.execute))?;
         let image = ImageFile::read(&self.image)?;
         let mut opts = FlashOptions {
             waivers: self.waivers.to_ops(),

@@ -1,7 +1,9 @@
 //! Progress bars for long device operations (indicatif), drawn on stderr only when it is a
-//! terminal and the command is not in --json mode.
+//! terminal and the command is not in --json mode. [`print_line`] puts a line from another
+//! thread (a held Ctrl-C) above the bar instead of through it.
 
-use std::io::IsTerminal;
+use std::io::{IsTerminal, Write};
+use std::sync::Mutex;
 
 use indicatif::{ProgressBar, ProgressStyle};
 use odflash::ops::{Phase, Progress};
@@ -13,6 +15,21 @@ pub enum Bars {
     Auto,
     /// Never draw (machine output).
     Off,
+}
+
+/// The bar on screen, if any.
+static SHOWN: Mutex<Option<ProgressBar>> = Mutex::new(None);
+
+/// Print `line` on stderr: above the bar on screen, or plainly when there is none. A closed
+/// stderr is not an error here (the line is only news).
+pub fn print_line(line: &str) {
+    let shown = SHOWN.lock().unwrap_or_else(|e| e.into_inner()).clone();
+    match shown {
+        Some(bar) => bar.println(line),
+        None => {
+            let _ = writeln!(std::io::stderr(), "{line}");
+        }
+    }
 }
 
 /// A progress display following the phases an `ops` workflow reports.
@@ -48,6 +65,7 @@ impl Display {
                 .progress_chars("=> "),
             );
             bar.set_message(label(p.phase));
+            *SHOWN.lock().unwrap_or_else(|e| e.into_inner()) = Some(bar.clone());
             self.bar = Some(bar);
             self.phase = Some(p.phase);
         }
@@ -60,6 +78,7 @@ impl Display {
     /// Finish the current bar, if any.
     pub fn finish(&mut self) {
         if let Some(bar) = self.bar.take() {
+            *SHOWN.lock().unwrap_or_else(|e| e.into_inner()) = None;
             bar.finish();
         }
     }

@@ -12,7 +12,8 @@ use std::time::Duration;
 use clap::{Args, ValueEnum};
 use odflash::discover::{self, sanitize, Present, WaitOutcome};
 use odflash::ops::flash::{FlashOptions, ImageFile};
-use odflash::ops::open;
+use odflash::ops::lock::LockMode;
+use odflash::ops::open::{self, OpenOptions};
 use odflash::ops::rescue::{
     self, Answer, Event, Guide, Question, RescueOptions, RestoreUnitData, SAFE_MODE_STEPS,
 };
@@ -99,7 +100,12 @@ impl RescueArgs {
             guide.heading(&format!("Using {}", sanitize(&self.device)));
             self.device.clone()
         };
-        let mut dev = open::open(&device, &global.open_options()?)?;
+        // Rescue writes: nobody else may reach the drive from identification on.
+        let opts = OpenOptions {
+            lock: LockMode::Exclusive,
+            ..global.open_options()?
+        };
+        let mut dev = open::open(&device, &opts)?;
         guide.device = device;
         let opts = RescueOptions {
             image,

@@ -108,6 +108,7 @@ fn row(e: &ScanEntry) -> Vec<String> {
             ),
             None => ("unknown".into(), "-".into(), p.readiness.to_string()),
         },
+        ProbeOutcome::Busy { holder } => ("?".into(), "busy".into(), holder.to_string()),
         ProbeOutcome::Failed { error } => ("?".into(), "-".into(), format!("error: {error}")),
         ProbeOutcome::TimedOut { after_ms } => (
             "?".into(),

@@ -45,9 +45,11 @@ const BD_PROFILES: &[u16] = &[
 ];
 /// Page 0x2A read/write capability bytes of a DVD/BD writer.
 const BD_CAPABILITIES: [u8; 2] = [0x3F, 0x37];
-/// Firmware date reported through feature 0x010C and INQUIRY.
-// ASSUMPTION: invented; the emulated firmware has one fixed build date.
-const FIRMWARE_DATE: [u8; 14] = *b"20191108120000";
+/// Firmware date reported through feature 0x010C and INQUIRY, encoded as a real LG BU40N
+/// encodes its own: century "21" for 20xx, seconds left blank (freemkv/bdemu profile
+/// `hl-dt-st-bd-re-bu40n-1.03-nm00000`, `gc_010c.bin`; tests/data/real/).
+// ASSUMPTION: the date itself is invented; the emulated firmware has one fixed build date.
+const FIRMWARE_DATE: [u8; 14] = *b"211911081200  ";
 
 /// Which chip the drive carries.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

@@ -6,8 +6,6 @@
 //! workflow uses passes through the `scsi` type-5 [`Guard`], so nothing beyond identification
 //! reaches a device that is not an optical drive. It must not know CDB bytes.
 
-use std::path::PathBuf;
-
 use crate::family::{self, DriveState, Family, FamilyId, FlashAccess, FlashReads, Identity};
 use crate::scsi::guard::{Guard, Policy};
 use crate::scsi::inquiry::{Inquiry, PERIPHERAL_TYPE_MMC};
@@ -15,6 +13,7 @@ use crate::scsi::{self, Transport};
 
 use super::bundle::DeviceRecord;
 use super::error::Error;
+use super::lock::DeviceLock;
 
 /// GET CONFIGURATION feature: firmware information (ASCII date), MMC-6 §5.3.46.
 pub const FEATURE_FIRMWARE_INFO: u16 = 0x010C;
@@ -41,9 +40,10 @@ pub struct Device<'a> {
     transport: Guard<Box<dyn Transport + 'a>>,
     /// The DEVICE argument as given ("/dev/sg1", "emu:mt1959").
     pub name: String,
-    /// What to `flock` while writing: the device node, or an emulated drive's state file.
-    /// `None` for an in-process emulated drive without a state file (nothing to share).
-    pub lock_path: Option<PathBuf>,
+    /// The lock held on the drive since it was opened: on the sg node, or beside an emulated
+    /// drive's state file. `None` where no other process can reach the drive (an in-process
+    /// emulated drive without a state file, a replayed trace).
+    pub lock: Option<DeviceLock>,
     /// The USB bridge the drive sits behind, when it is on USB.
     pub bridge: Option<UsbId>,
 }
@@ -52,7 +52,7 @@ impl std::fmt::Debug for Device<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Device")
             .field("name", &self.name)
-            .field("lock_path", &self.lock_path)
+            .field("lock", &self.lock)
             .field("bridge", &self.bridge)
             .finish_non_exhaustive()
     }
@@ -64,7 +64,7 @@ impl<'a> Device<'a> {
         Device {
             transport: Guard::new(transport, Policy::PeripheralType),
             name: name.into(),
-            lock_path: None,
+            lock: None,
             bridge: None,
         }
     }

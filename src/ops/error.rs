@@ -17,6 +17,7 @@ use crate::family::{self, FamilyId, FlashReads};
 use crate::scsi::{self, SenseKey, TransportError};
 
 use super::gates::Gate;
+use super::lock::Holder;
 
 /// Process exit codes. The numeric value is the `repr`; [`ExitCode::code`] returns it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
@@ -273,9 +274,15 @@ pub enum Error {
     /// writes. Exit [`ExitCode::OpenBusy`].
     #[error("writing to {0} needs root: run with sudo (read-only commands work for group cdrom)")]
     NeedsRoot(String),
-    /// Another process holds the device lock. Exit [`ExitCode::OpenBusy`].
-    #[error("{0} is busy: another odflash holds its lock")]
-    Busy(PathBuf),
+    /// Another process holds the drive's lock (a writer, or a reader when a write was asked
+    /// for); nothing was sent to the drive. Exit [`ExitCode::OpenBusy`].
+    #[error("busy: {holder}; try again when it has finished ({} is locked)", lock.display())]
+    Busy {
+        /// The locked sg node or lock file.
+        lock: PathBuf,
+        /// Who holds it.
+        holder: Holder,
+    },
     /// The device could not be opened. Exit [`ExitCode::OpenBusy`].
     #[error("cannot open {device}: {detail}")]
     Open {
@@ -343,7 +350,7 @@ impl Error {
                 }
                 _ => ExitCode::Other,
             },
-            Error::Busy(_) | Error::Open { .. } | Error::NeedsRoot(_) => ExitCode::OpenBusy,
+            Error::Busy { .. } | Error::Open { .. } | Error::NeedsRoot(_) => ExitCode::OpenBusy,
             Error::Unsupported(_) | Error::IdentifyOnly { .. } | Error::NotType5 { .. } => {
                 ExitCode::FamilyUnsupported
             }
@@ -403,6 +410,7 @@ fn scsi_exit_code(e: &scsi::Error) -> ExitCode {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::ops::lock::Activity;
     use crate::scsi::Sense;
     use std::time::Duration;
 
@@ -445,7 +453,15 @@ mod tests {
             reason: "x".into(),
         };
         assert_eq!(gate.exit_code(), ExitCode::GateRefused);
-        assert_eq!(Error::Busy("/dev/sg1".into()).exit_code().code(), 15);
+        let busy = Error::Busy {
+            lock: "/dev/sg1".into(),
+            holder: Holder {
+                pid: Some(4242),
+                activity: Some(Activity::Flashing),
+            },
+        };
+        assert_eq!(busy.exit_code().code(), 15);
+        assert!(busy.to_string().starts_with("busy: 4242 is flashing it"));
         let backup = Error::Backup(Box::new(Error::bad_file("/x", "bad")));
         assert_eq!(backup.exit_code(), ExitCode::BackupFailed);
     }

@@ -3,8 +3,13 @@
 //! whose transport is always behind the `scsi` type-5 guard. [`open_read_only`] is the hotplug
 //! helper's variant: the sg node opened `O_RDONLY` and a [`Policy::ReadOnly`] guard inside.
 //!
+//! Every drive another process could reach is locked here, before anything is sent (or, for an
+//! emulated drive, before its state file is even read): shared or exclusive as
+//! [`OpenOptions::lock`] says, see [`super::lock`].
+//!
 //! This is the one place that chooses a transport. It sends no commands.
 
+use std::os::fd::AsFd;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
@@ -18,6 +23,7 @@ use crate::sg;
 
 use super::drive::{Device, UsbId};
 use super::error::Error;
+use super::lock::{DeviceLock, LockMode};
 
 /// DEVICE prefix for a recorded trace served back (`replay:trace.jsonl`).
 pub const REPLAY_PREFIX: &str = "replay:";
@@ -27,10 +33,13 @@ pub const REPLAY_PREFIX: &str = "replay:";
 pub struct OpenOptions {
     /// `--trace FILE` (and whether `--trace-payload` was given).
     pub trace: Option<(PathBuf, Payload)>,
+    /// How to lock the drive: [`LockMode::Exclusive`] for a command that will write it.
+    /// [`open_read_only`] always locks shared.
+    pub lock: LockMode,
 }
 
-/// A transport, the path to lock while writing, and the USB bridge.
-type Opened = (Box<dyn Transport>, Option<PathBuf>, Option<UsbId>);
+/// A transport, the lock held on its drive, and the USB bridge.
+type Opened = (Box<dyn Transport>, Option<DeviceLock>, Option<UsbId>);
 
 /// Open `device` ("/dev/sg1", "/dev/sr0", "emu:mt1959,mode=boot", "replay:FILE", ...).
 pub fn open(device: &str, opts: &OpenOptions) -> Result<Device<'static>, Error> {
@@ -50,6 +59,10 @@ fn open_as(device: &str, opts: &OpenOptions, access: sg::Access) -> Result<Devic
         device: device.to_string(),
         detail,
     };
+    let lock_mode = match access {
+        sg::Access::ReadWrite => opts.lock,
+        sg::Access::ReadOnly => LockMode::Shared,
+    };
     let opened: Opened = if let Some(trace) = device.strip_prefix(REPLAY_PREFIX) {
         // A recorded trace served back: for bug reports and regression tests. Nothing real is
         // behind it, so there is nothing to lock.
@@ -57,17 +70,25 @@ fn open_as(device: &str, opts: &OpenOptions, access: sg::Access) -> Result<Devic
         (Box::new(replay), None, None)
     } else if emu::Spec::is_emu(device) {
         let spec = emu::Spec::from_str(device).map_err(|e| open_err(e.to_string()))?;
+        // An emulated drive is shared between processes only through its state file; the
+        // lock comes first, so a refused process never loads (nor saves) the state.
+        let lock = spec
+            .state_file
+            .as_deref()
+            .map(|state| DeviceLock::beside_state_file(state, lock_mode))
+            .transpose()?;
         let drive = emu::Drive::open(&spec).map_err(|e| open_err(e.to_string()))?;
-        // An emulated drive is shared between processes only through its state file.
-        (Box::new(drive), spec.state_file.clone(), None)
+        (Box::new(drive), lock, None)
     } else {
         let dev = sg::Device::open_with_access(Path::new(device), &sg::SysfsRoot::system(), access)
             .map_err(|e| open_err(e.to_string()))?;
-        let node = dev.path().to_path_buf();
-        let bridge = read_bridge(&node);
-        (Box::new(dev), Some(node), bridge)
+        // Opening an sg node sends nothing; the lock is on the node that was opened (after
+        // resolving sr -> sg and links), so every name of one drive shares one lock.
+        let lock = DeviceLock::on_node(dev.as_fd(), dev.path(), lock_mode)?;
+        let bridge = read_bridge(dev.path());
+        (Box::new(dev), Some(lock), bridge)
     };
-    let (transport, lock_path, bridge) = opened;
+    let (transport, lock, bridge) = opened;
     let transport: Box<dyn Transport> = match access {
         sg::Access::ReadWrite => transport,
         sg::Access::ReadOnly => Box::new(Guard::new(transport, Policy::ReadOnly)),
@@ -84,7 +105,7 @@ fn open_as(device: &str, opts: &OpenOptions, access: sg::Access) -> Result<Devic
         }
     };
     let mut dev = Device::new(transport, device);
-    dev.lock_path = lock_path;
+    dev.lock = lock;
     dev.bridge = bridge;
     Ok(dev)
 }

@@ -19,6 +19,7 @@ use crate::scsi::mode::Capabilities;
 use crate::scsi::{self, Readiness, Transport};
 
 use super::error::Error;
+use super::lock::Holder;
 use super::open::{self, OpenOptions};
 
 /// How much a probe asks.
@@ -132,6 +133,11 @@ pub struct ScanEntry {
 pub enum ProbeOutcome {
     /// The probe finished.
     Done(Box<Probe>),
+    /// Another process holds the drive's lock (a flash): nothing was sent to it.
+    Busy {
+        /// Who holds the lock.
+        holder: Holder,
+    },
     /// The probe failed; the message says why.
     Failed {
         /// What went wrong.
@@ -188,6 +194,7 @@ pub fn scan(opts: &ScanOptions) -> Result<Vec<ScanEntry>, Error> {
         thread::spawn(move || {
             let outcome = match probe_device(&device, &open_opts) {
                 Ok(p) => ProbeOutcome::Done(Box::new(p)),
+                Err(Error::Busy { holder, .. }) => ProbeOutcome::Busy { holder },
                 Err(e) => ProbeOutcome::Failed {
                     error: e.to_string(),
                 },

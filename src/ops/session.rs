@@ -1,4 +1,4 @@
-//! The protections held around every device write: the exclusive device lock, blocked
+//! The protections held around every device write: the drive's lock made exclusive, blocked
 //! termination signals and the sleep/shutdown inhibitor, taken together in the order a write
 //! needs them and released together.
 //!
@@ -9,37 +9,33 @@ use nix::sys::signal::Signal;
 use super::drive::Device;
 use super::error::Error;
 use super::inhibit::Inhibitor;
-use super::lock::DeviceLock;
 use super::signals::TerminationBlock;
 
 /// Held while a drive is being written.
 #[derive(Debug)]
 pub struct WriteSession {
-    // Field order is drop order: the inhibitor and the lock go after the signal mask.
+    // Field order is drop order: the inhibitor goes after the signal mask.
     signals: TerminationBlock,
     _inhibitor: Option<Inhibitor>,
-    _lock: Option<DeviceLock>,
 }
 
 impl WriteSession {
-    /// Lock the device (when it has a node to lock), block SIGINT/SIGTERM/SIGHUP and take the
-    /// inhibitor (`why` is shown by logind). [`Error::Busy`] when another process writes it.
-    /// Writes to a real drive need root ([`Error::NeedsRoot`]); emulated drives do not.
-    pub fn begin(dev: &Device<'_>, why: &str) -> Result<WriteSession, Error> {
+    /// Make the device's lock exclusive (it stays so until the device is dropped), block
+    /// SIGINT/SIGTERM/SIGHUP and take the inhibitor (`why` is shown by logind).
+    /// [`Error::Busy`] when another process reads or writes the drive. Writes to a real drive
+    /// need root ([`Error::NeedsRoot`]); emulated drives do not.
+    pub fn begin(dev: &mut Device<'_>, why: &str) -> Result<WriteSession, Error> {
         if !crate::emu::Spec::is_emu(&dev.name) && !nix::unistd::geteuid().is_root() {
             return Err(Error::NeedsRoot(dev.name.clone()));
         }
-        let lock = dev
-            .lock_path
-            .as_deref()
-            .map(DeviceLock::acquire)
-            .transpose()?;
+        if let Some(lock) = &mut dev.lock {
+            lock.make_exclusive()?;
+        }
         let signals = TerminationBlock::acquire()
             .map_err(|e| Error::io("signal mask", std::io::Error::from(e)))?;
         Ok(WriteSession {
             signals,
             _inhibitor: Inhibitor::acquire(why),
-            _lock: lock,
         })
     }
 
@@ -49,7 +45,6 @@ impl WriteSession {
         let WriteSession {
             signals,
             _inhibitor,
-            _lock,
         } = self;
         signals.release()
     }

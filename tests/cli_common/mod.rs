@@ -108,6 +108,12 @@ impl Dir {
         TestCommand::new(self.path())
     }
 
+    /// `odflash` as a plain process in this directory, with the same clean environment, for
+    /// tests that drive it themselves (in the background, on a terminal).
+    pub fn process(&self) -> std::process::Command {
+        odflash_process(self.path())
+    }
+
     /// `odflash emu make-image -o <name> <args>`, which must succeed.
     pub fn image(&self, name: &str, args: &[&str]) -> PathBuf {
         let path = self.join(name);
@@ -144,15 +150,21 @@ pub struct TestCommand {
     line: Vec<String>,
 }
 
+/// The `odflash` binary under test, to run in `dir` without the developer's `ODFLASH_EMU`,
+/// `RUST_LOG` or `RUST_BACKTRACE`.
+fn odflash_process(dir: &Path) -> std::process::Command {
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_odflash"));
+    cmd.current_dir(dir)
+        .env_remove("ODFLASH_EMU")
+        .env_remove("RUST_LOG")
+        .env("RUST_BACKTRACE", "0");
+    cmd
+}
+
 impl TestCommand {
     fn new(dir: &Path) -> TestCommand {
-        let mut cmd = assert_cmd::Command::new(env!("CARGO_BIN_EXE_odflash"));
-        cmd.current_dir(dir)
-            .env_remove("ODFLASH_EMU")
-            .env_remove("RUST_LOG")
-            .env("RUST_BACKTRACE", "0");
         TestCommand {
-            cmd,
+            cmd: assert_cmd::Command::from_std(odflash_process(dir)),
             line: vec!["odflash".into()],
         }
     }
