@@ -293,7 +293,7 @@ fn a_disk_that_answers_like_a_mediatek_drive_still_gets_identification_only() {
     let run = dir.odflash().traced(&trace).args(["info", &device]).run();
     run.ok();
     assert_eq!(field(&run, "Peripheral type"), "0 (disk)");
-    assert_eq!(field(&run, "Firmware date"), "2019-11-08 12:00");
+    assert_eq!(field(&run, "Firmware date"), "2019-11-08 12:00:00");
     assert_identification_only(&Trace::read(&trace));
 }
 

@@ -81,7 +81,8 @@ fn get_configuration_date_and_serial() {
     good(&o);
     assert_eq!(date.len(), 28);
     assert_eq!(&date[8..10], &[0x01, 0x0C]);
-    assert!(date[12..26].iter().all(u8::is_ascii_digit));
+    // Encoded as a real BU40N encodes it: century "21", seconds blank.
+    assert_eq!(&date[12..26], b"211911081200  ");
     let c = cdb::build_get_configuration(cdb::RT_ONE_FEATURE, cdb::FEATURE_SERIAL, 64);
     let (_, serial) = read(&mut d, &c, 64);
     assert_eq!(&serial[8..10], &[0x01, 0x08]);
