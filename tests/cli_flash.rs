@@ -710,3 +710,52 @@ fn an_image_of_another_boot_id_is_ignored_and_reported() {
         .stderr_has("did not take the image: boot ID mismatch?");
     assert!(dir.state("bare").flash == before);
 }
+
+#[test]
+fn a_drive_that_is_burning_is_busy_not_unknown() {
+    use odflash::family::mt19xx::flash::Flash;
+    use odflash::family::FlashAccess;
+    let dir = Dir::new();
+    let device = drive(&dir, "mt1959");
+    // Another process streams an image and goes away while the drive burns.
+    let image = std::fs::read(dir.bu40n("new.bin", "1.04")).unwrap();
+    {
+        let mut emu = odflash::emu::Drive::open(&device.parse().unwrap()).unwrap();
+        Flash.prepare(&mut emu).unwrap();
+        for (i, chunk) in image.chunks(0x4000).enumerate() {
+            Flash
+                .write_chunk(&mut emu, (i * 0x4000) as u32, chunk)
+                .unwrap();
+        }
+    }
+    for args in [vec!["info", &device], vec!["dump", &device, "-o", "d.bin"]] {
+        dir.odflash()
+            .args(&args)
+            .run()
+            .code(2)
+            .stderr_has("busy")
+            .stderr_has("do not power it off");
+    }
+}
+
+#[test]
+fn a_commit_that_fails_while_the_burn_goes_on_is_judged_by_the_read_back() {
+    let dir = Dir::new();
+    let plan = dir.faults(
+        "commit.json",
+        r#"{"faults":[{"trigger":{"phase":"commit"},"action":{"kind":"timeout"}}]}"#,
+    );
+    let device = drive(&dir, &format!("mt1959,faults={}", plan.display()));
+    let image = dir.bu40n("new.bin", "1.04");
+    let (run, _) = flash_execute(&dir, &device, &image, &["--json"]);
+    run.ok();
+    let report = run.json();
+    assert!(
+        report["commit"]
+            .as_str()
+            .unwrap()
+            .contains("read-back judged"),
+        "{report:#}"
+    );
+    assert_eq!(report["verify"]["result"], "verified");
+}

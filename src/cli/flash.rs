@@ -91,7 +91,9 @@ impl FlashArgs {
             return refuse_unflashable(&drive, &image, &opts, self.json);
         }
         let plan = flash::plan_flash(&drive, &image, &opts)?;
-        if self.json && !self.execute {
+        // With --json the plan is printed unless a report follows it: a refused --execute gets
+        // its plan (with the refusing gate) as JSON too.
+        if self.json && (!self.execute || plan.refusal().is_some()) {
             print_json(&plan)?;
         } else if !self.json {
             print!("{}", render_plan(&plan));
@@ -149,13 +151,24 @@ fn refuse_unflashable(
         println!("Drive:  {}", sanitize(&drive.record().label()));
         print!("{}", render_gates(&result.gates));
     }
-    // check_image always refuses here (the chip-family gate at least); the fallback keeps the
-    // promise "nothing written" explicit should that ever change.
-    Err(result
-        .refusal()
-        .or_else(|| drive.flash_access().err())
-        .map(anyhow::Error::from)
-        .unwrap_or_else(|| anyhow::anyhow!("this image cannot be flashed to this drive")))
+    // check_image always refuses here (the chip-family gate at least). An identify-only drive
+    // whose only refusal is that gate gets the identify-only error (exit 101, as `backup` and
+    // `dump` do); any other refusing gate (e.g. the model gate's group reason) is the answer.
+    let refusal = result.refusal();
+    let only_chip_family = matches!(
+        refusal,
+        None | Some(odflash::ops::Error::GateRefused {
+            gate: gates::Gate::ChipFamily,
+            ..
+        })
+    );
+    match (drive.flash_access(), refusal) {
+        (Err(identify_only), _) if only_chip_family => Err(identify_only.into()),
+        (_, Some(refusal)) => Err(refusal.into()),
+        (_, None) => Err(anyhow::anyhow!(
+            "this image cannot be flashed to this drive"
+        )),
+    }
 }
 
 impl Waivers {

@@ -57,14 +57,28 @@ impl Display {
         if self.phase != Some(p.phase) {
             self.finish();
             let bar = ProgressBar::new(p.total as u64);
-            bar.set_style(
-                ProgressStyle::with_template(
-                    "{msg:>10} [{bar:40}] {bytes}/{total_bytes} {bytes_per_sec} eta {eta}",
-                )
-                .expect("the template is valid")
-                .progress_chars("=> "),
-            );
-            bar.set_message(label(p.phase));
+            if p.phase == Phase::WaitReady {
+                // The drive reports nothing while it burns: a spinner that moves by itself,
+                // with the time elapsed against the family's burn time.
+                bar.set_style(
+                    ProgressStyle::with_template("{spinner} {msg} ({elapsed})")
+                        .expect("the template is valid"),
+                );
+                bar.set_message(format!(
+                    "the drive is burning its flash, about {} s; do not power it off",
+                    p.total
+                ));
+                bar.enable_steady_tick(std::time::Duration::from_millis(200));
+            } else {
+                bar.set_style(
+                    ProgressStyle::with_template(
+                        "{msg:>10} [{bar:40}] {bytes}/{total_bytes} {bytes_per_sec} eta {eta}",
+                    )
+                    .expect("the template is valid")
+                    .progress_chars("=> "),
+                );
+                bar.set_message(label(p.phase));
+            }
             *SHOWN.lock().unwrap_or_else(|e| e.into_inner()) = Some(bar.clone());
             self.bar = Some(bar);
             self.phase = Some(p.phase);

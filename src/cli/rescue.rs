@@ -238,6 +238,13 @@ impl Guide for Terminal {
                     println!("   {}", rescue::safe_mode_note(Some(*family)));
                 }
             }
+            Event::Busy { sense } => {
+                println!(
+                    "   The drive is busy ({}): it may still be writing its flash. Waiting for \
+                     it; do not power it off.",
+                    sense.code_text()
+                );
+            }
             Event::IdentifyOnly(caps) => {
                 self.heading("What odflash can do for this drive");
                 for can in &caps.can {

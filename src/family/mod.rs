@@ -143,6 +143,9 @@ pub struct FlashLayout {
     pub unit_windows: Vec<Window>,
     /// Chunk size used when streaming an image.
     pub write_chunk: usize,
+    /// How long the drive takes to burn a whole image (progress display; the wait after the
+    /// burn has its own, longer limit).
+    pub burn_time: Duration,
     /// Windows the drive returns only when one read covers exactly the window (a longer or
     /// overlapping read is rejected), so a sweep reads them on their own.
     pub exact_reads: Vec<Range<usize>>,
@@ -182,6 +185,13 @@ pub enum Error {
     /// window); nothing was sent.
     #[error("invalid flash request: {0}")]
     InvalidRequest(String),
+    /// The drive answers NOT READY, operation in progress: it is busy (a burn goes on), not
+    /// absent. Nothing is concluded about its family.
+    #[error(
+        "the drive is busy ({0}): it may be starting up or writing its flash; wait for it, do \
+         not power it off"
+    )]
+    Busy(scsi::Sense),
     /// The drive did not become ready in time after a burn or write.
     #[error("drive not ready after {0:?}")]
     NotReady(Duration),
@@ -298,11 +308,13 @@ fn readiness(t: &mut dyn Transport) -> Result<DriveState, Error> {
 
 /// A read-only probe command's result, with "the drive did not answer that" (a CHECK
 /// CONDITION, a bad status, a short or malformed reply) as `None`. Transport failures (timeout,
-/// device gone, a guard refusal) still propagate: they say nothing about the family.
+/// device gone, a guard refusal) still propagate: they say nothing about the family; so does
+/// NOT READY in progress ([`Error::Busy`]): a busy drive is not "some other drive".
 fn answered<T>(result: Result<T, Error>) -> Result<Option<T>, Error> {
     match result {
         Ok(v) => Ok(Some(v)),
         Err(Error::Scsi(scsi::Error::Transport(e))) => Err(scsi::Error::Transport(e).into()),
+        Err(Error::Scsi(scsi::Error::Sense(s))) if s.is_in_progress() => Err(Error::Busy(s)),
         Err(Error::Scsi(e)) => {
             log::debug!("probe: {e}");
             Ok(None)

@@ -376,7 +376,7 @@ fn family_exit_code(e: &family::Error) -> ExitCode {
             ExitCode::FamilyUnsupported
         }
         family::Error::Protocol(_) => ExitCode::Malformed,
-        family::Error::NotReady(_) => ExitCode::NotReady,
+        family::Error::NotReady(_) | family::Error::Busy(_) => ExitCode::NotReady,
         // A request outside the flash geometry is a bug above the family; nothing was sent.
         family::Error::InvalidRequest(_) => ExitCode::Other,
     }

@@ -546,16 +546,25 @@ pub fn flash(
         });
     }
 
-    // 5. Commit, then wait for the drive to come back.
-    let reply = flash
-        .commit(t)
-        .map_err(|e| next.interrupted("commit", e, Burned::Maybe))?;
+    // 5. Commit, then wait for the drive to come back. A commit that fails while the burn
+    //    goes on (a timeout, an error answer) does not decide anything: the drive is given its
+    //    burn time, and the read-back judges the result.
+    let commit = flash.commit(t);
     progress(Progress {
         phase: Phase::Commit,
         done: 1,
         total: 1,
     });
+    // The burn runs now: its expected length, in seconds, for a timed display.
+    progress(Progress {
+        phase: Phase::WaitReady,
+        done: 0,
+        total: layout.burn_time.as_secs() as usize,
+    });
     if let Err(e) = flash.wait_ready(t, opts.ready_limit) {
+        if let Err(commit_error) = commit {
+            return Err(next.interrupted("commit", commit_error, Burned::Maybe));
+        }
         // A boot loader that is still there after a complete stream did not take the image:
         // a drive whose boot ID differs from the image's ignores it silently
         // (docs/protocol.md §7.2).
@@ -569,8 +578,8 @@ pub fn flash(
     }
     progress(Progress {
         phase: Phase::WaitReady,
-        done: 1,
-        total: 1,
+        done: layout.burn_time.as_secs() as usize,
+        total: layout.burn_time.as_secs() as usize,
     });
 
     // 6. Read back everything outside the protected boot region and compare.
@@ -621,9 +630,10 @@ pub fn flash(
     Ok(FlashOutcome::Flashed(Box::new(FlashReport {
         plan,
         backup,
-        commit: match reply {
-            CommitReply::Good => "GOOD".to_string(),
-            CommitReply::Benign(s) => format!("{s} (benign after a burn)"),
+        commit: match commit {
+            Ok(CommitReply::Good) => "GOOD".to_string(),
+            Ok(CommitReply::Benign(s)) => format!("{s} (benign after a burn)"),
+            Err(e) => format!("{e} (the drive came back; the read-back judged the burn)"),
         },
         verify,
         unit_data_replaced,

@@ -12,10 +12,11 @@
 //! (`shared/protocol/dvd-era-protocol.md` §6).
 
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use serde::Serialize;
 
-use crate::family::{DriveState, FamilyId, FlashReads, Identity};
+use crate::family::{self, DriveState, FamilyId, FlashReads, Identity};
 
 use super::backup;
 use super::bundle::{self, Bundle};
@@ -138,6 +139,11 @@ pub enum Event {
         state: DriveState,
         /// True for the identification after a flash or restore.
         after_write: bool,
+    },
+    /// The drive answers "operation in progress" (it may be burning): the rescue waits.
+    Busy {
+        /// What it answered.
+        sense: crate::scsi::Sense,
     },
     /// The family is identify-only: what odflash can and cannot do.
     IdentifyOnly(Capabilities),
@@ -381,13 +387,31 @@ fn holds_unit_data(drive: &Drive, bundle: &Bundle) -> bool {
     })
 }
 
-/// Identify the drive and report it.
+/// How long the rescue waits for a busy drive (one still burning its flash) to answer.
+const BUSY_WAIT: Duration = Duration::from_secs(120);
+
+/// Poll interval while the drive is busy.
+const BUSY_POLL: Duration = Duration::from_secs(2);
+
+/// Identify the drive and report it; a busy drive is waited for, at most [`BUSY_WAIT`].
 fn identify(
     dev: &mut Device<'_>,
     guide: &mut dyn Guide,
     after_write: bool,
 ) -> Result<Drive, Error> {
-    let found = drive::identify(dev)?;
+    let mut waited = Duration::ZERO;
+    let found = loop {
+        match drive::identify(dev) {
+            Err(Error::Family(family::Error::Busy(sense))) if waited < BUSY_WAIT => {
+                if waited.is_zero() {
+                    guide.event(&Event::Busy { sense });
+                }
+                dev.transport().pause(BUSY_POLL);
+                waited += BUSY_POLL;
+            }
+            other => break other?,
+        }
+    };
     guide.event(&Event::Identified {
         family: found.family_id(),
         identity: found.identity.clone(),

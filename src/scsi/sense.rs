@@ -204,6 +204,15 @@ impl Sense {
         self.key == SenseKey::NotReady && self.asc == 0x3A
     }
 
+    /// True for NOT READY while the drive works on something (SPC-4 table 49, ASC 04): becoming
+    /// ready (04/01), format (04/04), operation (04/07) or long write (04/08) in progress. A
+    /// drive burning its flash answers so; it is busy, not absent.
+    pub fn is_in_progress(&self) -> bool {
+        self.key == SenseKey::NotReady
+            && self.asc == 0x04
+            && matches!(self.ascq, 0x01 | 0x04 | 0x07 | 0x08)
+    }
+
     /// Key/ASC/ASCQ in hex with the pair's name when known: "02/3A/00: medium not present".
     pub fn code_text(&self) -> String {
         let codes = format!("{:02X}/{:02X}/{:02X}", self.key as u8, self.asc, self.ascq);
@@ -222,7 +231,9 @@ pub enum Readiness {
     Ready,
     /// NOT READY, medium not present (02/3A/xx): the healthy idle state of an empty drive.
     NoMedium(Sense),
-    /// NOT READY for another reason (becoming ready, manual intervention required, ...).
+    /// NOT READY while an operation is in progress ([`Sense::is_in_progress`]): busy.
+    InProgress(Sense),
+    /// NOT READY for another reason (cause not reportable, manual intervention required, ...).
     NotReady(Sense),
     /// Any other CHECK CONDITION (UNIT ATTENTION after a reset, HARDWARE ERROR, ...).
     Other(Sense),
@@ -233,6 +244,8 @@ impl Readiness {
     pub fn from_sense(sense: Sense) -> Readiness {
         if sense.is_no_medium() {
             Readiness::NoMedium(sense)
+        } else if sense.is_in_progress() {
+            Readiness::InProgress(sense)
         } else if sense.key == SenseKey::NotReady {
             Readiness::NotReady(sense)
         } else {
@@ -244,7 +257,10 @@ impl Readiness {
     pub fn sense(&self) -> Option<&Sense> {
         match self {
             Readiness::Ready => None,
-            Readiness::NoMedium(s) | Readiness::NotReady(s) | Readiness::Other(s) => Some(s),
+            Readiness::NoMedium(s)
+            | Readiness::InProgress(s)
+            | Readiness::NotReady(s)
+            | Readiness::Other(s) => Some(s),
         }
     }
 }
@@ -254,6 +270,7 @@ impl fmt::Display for Readiness {
         match self {
             Readiness::Ready => f.write_str("ready"),
             Readiness::NoMedium(s) => write!(f, "no medium ({})", s.code_text()),
+            Readiness::InProgress(s) => write!(f, "busy ({})", s.code_text()),
             Readiness::NotReady(s) => write!(f, "not ready ({})", s.code_text()),
             Readiness::Other(s) => write!(f, "{s}"),
         }
@@ -538,8 +555,12 @@ mod tests {
         let becoming = Readiness::from_sense(Sense::new(SenseKey::NotReady, 0x04, 0x01));
         assert_eq!(
             becoming.to_string(),
-            "not ready (02/04/01: logical unit is in process of becoming ready)"
+            "busy (02/04/01: logical unit is in process of becoming ready)"
         );
+        let manual = Readiness::from_sense(Sense::new(SenseKey::NotReady, 0x04, 0x03));
+        assert!(matches!(manual, Readiness::NotReady(_)));
+        let burning = Readiness::from_sense(Sense::new(SenseKey::NotReady, 0x04, 0x07));
+        assert!(matches!(burning, Readiness::InProgress(_)));
         let reset = Readiness::from_sense(Sense::new(SenseKey::UnitAttention, 0x29, 0x00));
         assert!(matches!(reset, Readiness::Other(_)));
         assert_eq!(reset.sense().map(|s| s.asc), Some(0x29));

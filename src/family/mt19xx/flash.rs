@@ -118,6 +118,9 @@ impl FlashAccess for Flash {
             protected: 0..BOOT_REGION_END,
             unit_windows: vec![identity_window(), calibration_window()],
             write_chunk: CHUNK,
+            // About 10 s per MiB programmed (docs/protocol.md §1.6), for the ~1.9 MiB above
+            // the protected boot region.
+            burn_time: Duration::from_secs(20),
             // The boot banner accepts exactly 0x20-byte reads (mtk-protocol.md row 3; freemkv
             // `drive/mtk/mod.rs` has_mt19_banner).
             exact_reads: vec![Range {
