@@ -3,9 +3,11 @@
 
 use std::path::PathBuf;
 
+use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
 
-use odflash::ops::open::OpenOptions;
+use odflash::ops::atomic::Start;
+use odflash::ops::open::{self, OpenOptions};
 use odflash::scsi::trace::Payload;
 
 use super::{
@@ -46,20 +48,20 @@ pub struct Global {
 }
 
 impl Global {
-    /// How to open devices: the trace file (truncated once here, appended to by every device
-    /// opened in this run) and whether payloads are recorded.
+    /// How to open devices: the trace file (emptied here, appended to by every device opened in
+    /// this run; never through a symlink, see [`open::open_trace`]) and whether payloads are
+    /// recorded.
     pub fn open_options(&self) -> anyhow::Result<OpenOptions> {
         let trace = match &self.trace {
             None => None,
             Some(path) => {
-                std::fs::File::create(path).map_err(|e| {
-                    anyhow::anyhow!("cannot create trace file {}: {e}", path.display())
-                })?;
                 let payload = if self.trace_payload {
                     Payload::Record
                 } else {
                     Payload::Omit
                 };
+                open::open_trace(path, payload, Start::Truncate)
+                    .with_context(|| format!("cannot create trace file {}", path.display()))?;
                 Some((path.clone(), payload))
             }
         };

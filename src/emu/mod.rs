@@ -58,6 +58,9 @@ pub enum Error {
         /// The error.
         source: std::io::Error,
     },
+    /// A file could not be created or is not one odflash may read or write.
+    #[error(transparent)]
+    File(#[from] crate::ops::atomic::FileError),
     /// A state file exists but cannot be used.
     #[error("state file {}: {why}", path.display())]
     State {

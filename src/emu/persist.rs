@@ -1,18 +1,18 @@
 //! The `state-file=` store: the drive's whole state survives between processes, so several CLI
 //! invocations act on one drive. The small state is JSON (the named file); flash and staged
 //! download data live in binary sidecars named by generation (`<file>.flash-<gen>.bin`), written
-//! only when they change. Every file is written atomically (temp + fsync + rename, then the
-//! directory is synced); the JSON rename is the commit point, and sidecars it no longer names
-//! are removed afterwards.
+//! only when they change. Every file is written with [`atomic::write_file`] (mode 0600: the
+//! flash holds firmware and unit data); the JSON rename is the commit point, and sidecars it no
+//! longer names are removed afterwards.
 
-use std::fs::{self, File};
-use std::io::Write;
+use std::fs;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
 use super::{Error, Model, State};
 use crate::image::layout::FLASH_SIZE;
+use crate::ops::atomic::{self, Mode};
 
 /// Version of the state file layout.
 const FORMAT: u32 = 1;
@@ -66,17 +66,8 @@ fn directory(path: &Path) -> PathBuf {
     }
 }
 
-/// Write `bytes` to `path` atomically: temp file, fsync, rename, fsync the directory.
-fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), Error> {
-    let tmp = path.with_file_name(format!(".{}.tmp", file_name(path)));
-    let write = || -> std::io::Result<()> {
-        let mut f = File::create(&tmp)?;
-        f.write_all(bytes)?;
-        f.sync_all()?;
-        fs::rename(&tmp, path)?;
-        File::open(directory(path))?.sync_all()
-    };
-    write().map_err(|e| io_error(path, e))
+fn write_private(path: &Path, bytes: &[u8]) -> Result<(), Error> {
+    Ok(atomic::write_file(path, bytes, Mode::Private)?)
 }
 
 fn read_sidecar(path: &Path) -> Result<Vec<u8>, Error> {
@@ -102,6 +93,8 @@ impl Store {
 
     /// Load the state saved at `path`.
     pub(crate) fn load(path: &Path) -> Result<(State, Store), Error> {
+        // Every save replaces the file: refuse a link before reading through it.
+        atomic::check_replaceable(path)?;
         let text = fs::read_to_string(path).map_err(|e| io_error(path, e))?;
         let saved: Saved = serde_json::from_str(&text).map_err(|e| Error::State {
             path: path.to_path_buf(),
@@ -131,12 +124,12 @@ impl Store {
         let mut staged = false;
         if let Model::Mt19xx(m) = &state.model {
             if self.flash_gen != Some(m.flash_gen) {
-                write_atomic(&sidecar(&self.path, "flash", m.flash_gen), &m.flash)?;
+                write_private(&sidecar(&self.path, "flash", m.flash_gen), &m.flash)?;
             }
             if let Some(data) = &m.staged {
                 staged = true;
                 if self.staged_gen != Some(m.staged_gen) {
-                    write_atomic(&sidecar(&self.path, "staged", m.staged_gen), data)?;
+                    write_private(&sidecar(&self.path, "staged", m.staged_gen), data)?;
                 }
             }
         }
@@ -149,7 +142,7 @@ impl Store {
             path: self.path.clone(),
             why: e.to_string(),
         })?;
-        write_atomic(&self.path, &json)?;
+        write_private(&self.path, &json)?;
         if let Model::Mt19xx(m) = &state.model {
             self.flash_gen = Some(m.flash_gen);
             self.staged_gen = staged.then_some(m.staged_gen);

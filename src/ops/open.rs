@@ -5,6 +5,7 @@
 //!
 //! This is the one place that chooses a transport. It sends no commands.
 
+use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
@@ -16,6 +17,7 @@ use crate::scsi::trace::{JsonLines, Payload, Recorder};
 use crate::scsi::Transport;
 use crate::sg;
 
+use super::atomic::{self, Mode, Start};
 use super::drive::{Device, UsbId};
 use super::error::Error;
 
@@ -57,7 +59,11 @@ fn open_as(device: &str, opts: &OpenOptions, access: sg::Access) -> Result<Devic
         (Box::new(replay), None, None)
     } else if emu::Spec::is_emu(device) {
         let spec = emu::Spec::from_str(device).map_err(|e| open_err(e.to_string()))?;
-        let drive = emu::Drive::open(&spec).map_err(|e| open_err(e.to_string()))?;
+        let drive = emu::Drive::open(&spec).map_err(|e| match e {
+            // A state or fault-plan file odflash may not use: the file's own error and exit code.
+            emu::Error::File(e) => e.into(),
+            e => open_err(e.to_string()),
+        })?;
         // An emulated drive is shared between processes only through its state file.
         (Box::new(drive), spec.state_file.clone(), None)
     } else {
@@ -75,11 +81,7 @@ fn open_as(device: &str, opts: &OpenOptions, access: sg::Access) -> Result<Devic
     let transport: Box<dyn Transport> = match &opts.trace {
         None => transport,
         Some((path, payload)) => {
-            let file = std::fs::OpenOptions::new()
-                .create(true)
-                .append(true)
-                .open(path)
-                .map_err(|e| Error::io(path, e))?;
+            let file = open_trace(path, *payload, Start::Append)?;
             Box::new(Recorder::new(transport, JsonLines(file), *payload))
         }
     };
@@ -87,6 +89,17 @@ fn open_as(device: &str, opts: &OpenOptions, access: sg::Access) -> Result<Devic
     dev.lock_path = lock_path;
     dev.bridge = bridge;
     Ok(dev)
+}
+
+/// Open the `--trace` file with [`atomic::open_log`]: never through a symlink, only a regular
+/// file of the caller's own; mode 0600 when it records payloads (firmware, unit data and serials
+/// pass through them), else 0644.
+pub fn open_trace(path: &Path, payload: Payload, start: Start) -> Result<File, Error> {
+    let mode = match payload {
+        Payload::Record => Mode::Private,
+        Payload::Omit => Mode::Shared,
+    };
+    Ok(atomic::open_log(path, mode, start)?)
 }
 
 /// The USB device an sg node sits behind, from sysfs (for the known-bad-bridge gate). `None`

@@ -1,0 +1,148 @@
+//! CLI tests: the files odflash creates and reads. Output paths never follow a link another user
+//! planted, inputs are regular files read with a size cap, and what holds firmware is 0600.
+
+mod cli_common;
+
+use std::fs;
+use std::os::unix::fs::{MetadataExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use cli_common::{Dir, USAGE};
+
+/// Contents of the root-only file an attacker wants overwritten.
+const PRECIOUS: &[u8] = b"root-only secret\n";
+
+/// A directory like /tmp (world-writable, sticky) inside `dir`, and a root-only file outside it.
+fn public_dir_and_victim(dir: &Dir) -> (PathBuf, PathBuf) {
+    fs::set_permissions(dir.path(), fs::Permissions::from_mode(0o755)).unwrap();
+    let public = dir.join("public");
+    fs::create_dir(&public).unwrap();
+    fs::set_permissions(&public, fs::Permissions::from_mode(0o1777)).unwrap();
+    let victim = dir.write("root-only", PRECIOUS);
+    fs::set_permissions(&victim, fs::Permissions::from_mode(0o600)).unwrap();
+    (public, victim)
+}
+
+/// `ln -s target link` run as user `nobody` (a real unprivileged uid).
+fn plant_link_as_nobody(target: &Path, link: &Path) {
+    let status = Command::new("runuser")
+        .args(["-u", "nobody", "--", "ln", "-s"])
+        .arg(target)
+        .arg(link)
+        .status()
+        .expect("run runuser");
+    assert!(
+        status.success(),
+        "nobody could not plant {}",
+        link.display()
+    );
+    assert_ne!(fs::symlink_metadata(link).unwrap().uid(), 0);
+}
+
+fn is_root() -> bool {
+    nix::unistd::Uid::effective().is_root()
+}
+
+#[test]
+fn links_planted_by_another_user_are_refused_and_their_targets_unchanged() {
+    if !is_root() {
+        eprintln!("skipped: needs root to act as the attacked user");
+        return;
+    }
+    // (file name planted in the public directory, odflash arguments writing to it)
+    let cases: &[(&str, &[&str])] = &[
+        (
+            "trace.jsonl",
+            &["--trace", "public/trace.jsonl", "info", "emu:mt1959"],
+        ),
+        (
+            "payload.jsonl",
+            &[
+                "--trace",
+                "public/payload.jsonl",
+                "--trace-payload",
+                "info",
+                "emu:mt1959",
+            ],
+        ),
+        ("dump.bin", &["dump", "emu:mt1959", "-o", "public/dump.bin"]),
+        (
+            "image.bin",
+            &[
+                "emu",
+                "make-image",
+                "--chip",
+                "mt1959",
+                "--model",
+                "BD-RE BU40N",
+                "-o",
+                "public/image.bin",
+            ],
+        ),
+        ("odflash.1", &["generate", "man", "public"]),
+        ("_odflash", &["generate", "completions", "zsh", "public"]),
+        (
+            "state.json",
+            &["info", "emu:mt1959,state-file=public/state.json"],
+        ),
+    ];
+    for (name, args) in cases {
+        let dir = Dir::new();
+        let (public, victim) = public_dir_and_victim(&dir);
+        let link = public.join(name);
+        plant_link_as_nobody(&victim, &link);
+        let run = dir.odflash().args(*args).run();
+        run.code(USAGE).stderr_has("symbolic link");
+        assert!(
+            run.error_line()
+                .contains(&link.file_name().unwrap().to_string_lossy().to_string()),
+            "{}: the error names the path: {}",
+            run.line,
+            run.error_line()
+        );
+        assert_eq!(fs::read(&victim).unwrap(), PRECIOUS, "{}", run.line);
+        assert!(fs::symlink_metadata(&link)
+            .unwrap()
+            .file_type()
+            .is_symlink());
+    }
+}
+
+#[test]
+fn a_trace_file_another_user_owns_is_refused() {
+    if !is_root() {
+        eprintln!("skipped: needs root to act as the attacked user");
+        return;
+    }
+    let dir = Dir::new();
+    let (public, _) = public_dir_and_victim(&dir);
+    let planted = public.join("trace.jsonl");
+    let status = Command::new("runuser")
+        .args(["-u", "nobody", "--", "touch"])
+        .arg(&planted)
+        .status()
+        .unwrap();
+    assert!(status.success());
+    dir.odflash()
+        .args(["--trace", "public/trace.jsonl", "--trace-payload"])
+        .args(["info", "emu:mt1959"])
+        .run()
+        .code(USAGE)
+        .stderr_has("not to you");
+    assert_eq!(fs::read(&planted).unwrap(), b"");
+}
+
+#[test]
+fn payload_traces_and_dumps_are_private() {
+    let dir = Dir::new();
+    dir.odflash()
+        .args(["--trace", "t.jsonl", "--trace-payload"])
+        .args(["dump", &dir.emu("d", "mt1959"), "-o", "d.bin"])
+        .run()
+        .ok();
+    for name in ["t.jsonl", "d.bin", "d.json", "d.json.flash-0.bin"] {
+        let mode = fs::metadata(dir.join(name)).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600, "{name}");
+    }
+}
