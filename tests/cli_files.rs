@@ -7,8 +7,12 @@ use std::fs;
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::time::Duration;
 
 use cli_common::{Dir, USAGE};
+
+/// A refused input ends at once; a run still going after this reads forever.
+const ENDS_AT_ONCE: Duration = Duration::from_secs(20);
 
 /// Contents of the root-only file an attacker wants overwritten.
 const PRECIOUS: &[u8] = b"root-only secret\n";
@@ -145,4 +149,66 @@ fn payload_traces_and_dumps_are_private() {
         let mode = fs::metadata(dir.join(name)).unwrap().permissions().mode() & 0o777;
         assert_eq!(mode, 0o600, "{name}");
     }
+}
+
+#[test]
+fn inputs_that_are_not_regular_files_end_at_once_with_exit_1() {
+    let dir = Dir::new();
+    let fifo = dir.join("fifo");
+    nix::unistd::mkfifo(&fifo, nix::sys::stat::Mode::S_IRWXU).unwrap();
+    let trace = dir.join("t.jsonl");
+    for image in ["/dev/zero", "fifo", "."] {
+        dir.odflash()
+            .traced(&trace)
+            .args(["flash", "emu:mt1959", image])
+            .timeout(ENDS_AT_ONCE)
+            .run()
+            .code(USAGE)
+            .stderr_has("not a regular file");
+        // Refused before the drive heard a single command.
+        assert!(
+            fs::read(&trace).unwrap_or_default().is_empty(),
+            "flash {image}"
+        );
+        dir.odflash()
+            .args(["image", "check", image])
+            .timeout(ENDS_AT_ONCE)
+            .run()
+            .code(USAGE)
+            .stderr_has("not a regular file");
+    }
+    for device in [
+        "replay:/dev/zero".to_string(),
+        "emu:mt1959,faults=/dev/zero".to_string(),
+        format!("emu:mt1959,faults={}", fifo.display()),
+    ] {
+        dir.odflash()
+            .args(["info", &device])
+            .timeout(ENDS_AT_ONCE)
+            .run()
+            .code(USAGE)
+            .stderr_has("not a regular file");
+    }
+    dir.odflash()
+        .args(["eeprom", "restore", "emu:mt1959", "/dev/zero"])
+        .timeout(ENDS_AT_ONCE)
+        .run()
+        .code(USAGE)
+        .stderr_has("not a regular file");
+}
+
+#[test]
+fn an_image_larger_than_any_family_accepts_is_refused_unread() {
+    let dir = Dir::new();
+    let big = dir.join("big.bin");
+    fs::File::create(&big)
+        .unwrap()
+        // One byte more than the 2 MiB MT19xx flash, the largest image of any family.
+        .set_len(0x20_0000 + 1)
+        .unwrap();
+    dir.odflash()
+        .args(["image", "check", "big.bin"])
+        .run()
+        .code(USAGE)
+        .stderr_has("the most a firmware image can be");
 }

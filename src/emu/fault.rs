@@ -16,6 +16,10 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 
 use super::Error;
+use crate::ops::input;
+
+/// Largest fault plan file read: thousands of faults fit.
+pub const MAX_PLAN_BYTES: usize = 1 << 20;
 
 /// Where a flash write or read stands in the flashing story.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -141,11 +145,7 @@ impl FaultPlan {
 
     /// Read a plan from a JSON file.
     pub fn load(path: &Path) -> Result<FaultPlan, Error> {
-        let text = std::fs::read_to_string(path).map_err(|source| Error::Io {
-            path: path.to_path_buf(),
-            source,
-        })?;
-        Self::parse_json(&text)
+        Self::parse_json(&input::read_input_text(path, MAX_PLAN_BYTES, "fault plan")?)
     }
 }
 

@@ -50,15 +50,7 @@ pub enum Error {
     /// The fault plan does not parse.
     #[error("bad fault plan: {0}")]
     FaultPlan(String),
-    /// A file could not be read or written.
-    #[error("{}: {source}", path.display())]
-    Io {
-        /// The file.
-        path: PathBuf,
-        /// The error.
-        source: std::io::Error,
-    },
-    /// A file could not be created or is not one odflash may read or write.
+    /// A file could not be read or written, or is not one odflash may read or write.
     #[error(transparent)]
     File(#[from] crate::ops::atomic::FileError),
     /// A state file exists but cannot be used.
@@ -467,7 +459,7 @@ impl Drive {
 /// A failed state save, as the transport reports it (the I/O error kind is kept).
 fn transport_error(e: Error) -> TransportError {
     let kind = match &e {
-        Error::Io { source, .. } => source.kind(),
+        Error::File(crate::ops::atomic::FileError::Io { source, .. }) => source.kind(),
         _ => std::io::ErrorKind::Other,
     };
     TransportError::Io(std::io::Error::new(kind, e.to_string()))

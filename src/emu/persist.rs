@@ -10,9 +10,14 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+use super::fault::MAX_PLAN_BYTES;
 use super::{Error, Model, State};
 use crate::image::layout::FLASH_SIZE;
 use crate::ops::atomic::{self, Mode};
+use crate::ops::input;
+
+/// Largest state JSON read: a fault plan (at most [`MAX_PLAN_BYTES`]) and small fields.
+const MAX_STATE_BYTES: usize = MAX_PLAN_BYTES + (64 << 10);
 
 /// Version of the state file layout.
 const FORMAT: u32 = 1;
@@ -42,13 +47,6 @@ pub(crate) struct Store {
     staged_gen: Option<u64>,
 }
 
-fn io_error(path: &Path, source: std::io::Error) -> Error {
-    Error::Io {
-        path: path.to_path_buf(),
-        source,
-    }
-}
-
 fn file_name(path: &Path) -> String {
     path.file_name()
         .map(|n| n.to_string_lossy().into_owned())
@@ -71,7 +69,7 @@ fn write_private(path: &Path, bytes: &[u8]) -> Result<(), Error> {
 }
 
 fn read_sidecar(path: &Path) -> Result<Vec<u8>, Error> {
-    let bytes = fs::read(path).map_err(|e| io_error(path, e))?;
+    let bytes = input::read_input(path, FLASH_SIZE, "emulator flash sidecar")?;
     if bytes.len() != FLASH_SIZE {
         return Err(Error::State {
             path: path.to_path_buf(),
@@ -95,7 +93,7 @@ impl Store {
     pub(crate) fn load(path: &Path) -> Result<(State, Store), Error> {
         // Every save replaces the file: refuse a link before reading through it.
         atomic::check_replaceable(path)?;
-        let text = fs::read_to_string(path).map_err(|e| io_error(path, e))?;
+        let text = input::read_input_text(path, MAX_STATE_BYTES, "emulator state file")?;
         let saved: Saved = serde_json::from_str(&text).map_err(|e| Error::State {
             path: path.to_path_buf(),
             why: e.to_string(),

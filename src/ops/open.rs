@@ -13,13 +13,14 @@ use crate::discover;
 use crate::emu;
 use crate::scsi::guard::{Guard, Policy};
 use crate::scsi::replay::Replay;
-use crate::scsi::trace::{JsonLines, Payload, Recorder};
+use crate::scsi::trace::{parse_trace, JsonLines, Payload, Recorder, MAX_TRACE_BYTES};
 use crate::scsi::Transport;
 use crate::sg;
 
 use super::atomic::{self, Mode, Start};
 use super::drive::{Device, UsbId};
 use super::error::Error;
+use super::input;
 
 /// DEVICE prefix for a recorded trace served back (`replay:trace.jsonl`).
 pub const REPLAY_PREFIX: &str = "replay:";
@@ -55,7 +56,10 @@ fn open_as(device: &str, opts: &OpenOptions, access: sg::Access) -> Result<Devic
     let opened: Opened = if let Some(trace) = device.strip_prefix(REPLAY_PREFIX) {
         // A recorded trace served back: for bug reports and regression tests. Nothing real is
         // behind it, so there is nothing to lock.
-        let replay = Replay::from_path(Path::new(trace)).map_err(|e| open_err(e.to_string()))?;
+        let path = Path::new(trace);
+        let text = input::read_input_text(path, MAX_TRACE_BYTES, "trace")?;
+        let records = parse_trace(&text).map_err(|e| open_err(e.to_string()))?;
+        let replay = Replay::new(records, path.display().to_string());
         (Box::new(replay), None, None)
     } else if emu::Spec::is_emu(device) {
         let spec = emu::Spec::from_str(device).map_err(|e| open_err(e.to_string()))?;

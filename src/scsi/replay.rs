@@ -6,7 +6,6 @@
 //! compared when the trace holds them. Anything else is [`TransportError::Replay`]: a replay
 //! never invents a reply.
 
-use std::path::Path;
 use std::time::Duration;
 
 use super::trace::{parse_trace, ErrorKind, TraceRecord};
@@ -41,12 +40,6 @@ impl Replay {
             .read_to_string(&mut text)
             .map_err(TransportError::Io)?;
         Ok(Replay::new(parse_trace(&text)?, "trace"))
-    }
-
-    /// Replay the JSON-lines trace file at `path`.
-    pub fn from_path(path: &Path) -> Result<Replay, Error> {
-        let text = std::fs::read_to_string(path).map_err(TransportError::Io)?;
-        Ok(Replay::new(parse_trace(&text)?, path.display().to_string()))
     }
 
     /// Records not yet replayed (0 when the whole trace was used).

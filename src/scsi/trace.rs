@@ -22,6 +22,10 @@ use serde::{Deserialize, Serialize};
 
 use super::{Data, Direction, Error, Outcome, Sense, Transport, TransportError};
 
+/// Largest trace file read back (`replay:FILE`): generous, a payload trace of a whole flash,
+/// backup and verify (about 12 MiB of hex) fits many times over.
+pub const MAX_TRACE_BYTES: usize = 256 << 20;
+
 /// Whether data-phase bytes go into the trace.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Payload {
