@@ -2,6 +2,7 @@
 //! arguments live in that command's file.
 
 use std::path::PathBuf;
+use std::time::Duration;
 
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
@@ -69,6 +70,24 @@ impl Global {
     }
 }
 
+/// Longest timeout or wait an option takes: a day.
+const MAX_SECONDS: f64 = 86_400.0;
+
+/// clap value parser for `--timeout`/`--wait SECONDS`: a finite number above zero and at most a
+/// day; anything else is a usage error (exit 1) before the command runs.
+pub fn parse_seconds(text: &str) -> Result<Duration, String> {
+    let seconds: f64 = text
+        .trim()
+        .parse()
+        .map_err(|_| format!("`{text}` is not a number of seconds"))?;
+    if !(seconds > 0.0 && seconds <= MAX_SECONDS) {
+        return Err(format!(
+            "{text} s is out of range: give more than 0 and at most {MAX_SECONDS} seconds"
+        ));
+    }
+    Duration::try_from_secs_f64(seconds).map_err(|e| format!("{text} s: {e}"))
+}
+
 /// The commands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
@@ -113,3 +132,18 @@ reply, 99 other error, 100 refused by a safety gate (nothing written), 101 chip 
 supported (identify-only), 102 backup failed (nothing written), 103 verify failed, 104 write
 interrupted (drive state uncertain: follow the printed next command), 130 interrupted after a
 held signal.";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn seconds_take_positive_finite_numbers_up_to_a_day() {
+        assert_eq!(parse_seconds("3"), Ok(Duration::from_secs(3)));
+        assert_eq!(parse_seconds("0.5"), Ok(Duration::from_millis(500)));
+        assert_eq!(parse_seconds("86400"), Ok(Duration::from_secs(86_400)));
+        for bad in ["0", "-1", "1e30", "86401", "inf", "NaN", "", "3s"] {
+            assert!(parse_seconds(bad).is_err(), "{bad:?}");
+        }
+    }
+}

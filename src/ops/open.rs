@@ -17,7 +17,7 @@ use crate::scsi::trace::{parse_trace, JsonLines, Payload, Recorder, MAX_TRACE_BY
 use crate::scsi::Transport;
 use crate::sg;
 
-use super::atomic::{self, Mode, Start};
+use super::atomic::{self, FileError, Mode, Start};
 use super::drive::{Device, UsbId};
 use super::error::Error;
 use super::input;
@@ -57,7 +57,10 @@ fn open_as(device: &str, opts: &OpenOptions, access: sg::Access) -> Result<Devic
         // A recorded trace served back: for bug reports and regression tests. Nothing real is
         // behind it, so there is nothing to lock.
         let path = Path::new(trace);
-        let text = input::read_input_text(path, MAX_TRACE_BYTES, "trace")?;
+        let text = input::read_input_text(path, MAX_TRACE_BYTES, "trace").map_err(|e| match e {
+            FileError::Io { .. } => open_err(e.to_string()),
+            refused => refused.into(),
+        })?;
         let records = parse_trace(&text).map_err(|e| open_err(e.to_string()))?;
         let replay = Replay::new(records, path.display().to_string());
         (Box::new(replay), None, None)
