@@ -127,7 +127,8 @@ pub enum Command {
 /// The exit-code table shown at the end of `--help`.
 const EXIT_CODES_HELP: &str = "\
 Exit codes: 0 ok, 1 usage, 2 not ready, 3 medium/hardware error, 5 illegal request,
-6 unit attention, 15 cannot open/busy/needs root, 33 timeout, 35 transport error, 97 malformed
+6 unit attention, 15 cannot open/busy/needs root, 33 timeout, 35 transport error, 70 internal
+error (a bug: the message says what the drive was sent and what to run next), 97 malformed
 reply, 99 other error, 100 refused by a safety gate (nothing written), 101 chip family not
 supported (identify-only), 102 backup failed (nothing written), 103 verify failed, 104 write
 interrupted (drive state uncertain: follow the printed next command), 130 interrupted after a

@@ -32,6 +32,7 @@ use args::{Cli, Command};
 
 /// Parse, run, print the error chain and map it to an exit code.
 pub fn main() -> ExitCode {
+    exit::install_panic_hook();
     restore_sigpipe();
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,

@@ -22,6 +22,7 @@ pub mod lock;
 pub mod open;
 pub mod probe;
 pub mod rescue;
+pub mod sent;
 pub mod session;
 pub mod signals;
 

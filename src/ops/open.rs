@@ -21,6 +21,7 @@ use super::atomic::{self, FileError, Mode, Start};
 use super::drive::{Device, UsbId};
 use super::error::Error;
 use super::input;
+use super::sent;
 
 /// DEVICE prefix for a recorded trace served back (`replay:trace.jsonl`).
 pub const REPLAY_PREFIX: &str = "replay:";
@@ -81,6 +82,7 @@ fn open_as(device: &str, opts: &OpenOptions, access: sg::Access) -> Result<Devic
         (Box::new(dev), Some(node), bridge)
     };
     let (transport, lock_path, bridge) = opened;
+    let transport: Box<dyn Transport> = Box::new(sent::Watch::new(transport, device));
     let transport: Box<dyn Transport> = match access {
         sg::Access::ReadWrite => transport,
         sg::Access::ReadOnly => Box::new(Guard::new(transport, Policy::ReadOnly)),
