@@ -212,3 +212,60 @@ fn an_image_larger_than_any_family_accepts_is_refused_unread() {
         .code(USAGE)
         .stderr_has("the most a firmware image can be");
 }
+
+/// Set the JSON value at `pointer` in the emulator state file `path`.
+fn craft_state(path: &Path, pointer: &str, value: serde_json::Value) {
+    let mut doc: serde_json::Value = serde_json::from_slice(&fs::read(path).unwrap()).unwrap();
+    *doc.pointer_mut(pointer)
+        .unwrap_or_else(|| panic!("no {pointer} in the state file")) = value;
+    fs::write(path, serde_json::to_vec(&doc).unwrap()).unwrap();
+}
+
+#[test]
+fn a_crafted_state_file_is_refused_before_the_drive_answers_anything() {
+    use serde_json::json;
+    let max = json!(u64::MAX);
+    let secs = |s: u64| json!({"secs": s, "nanos": 0});
+    let cases = [
+        ("/state/commands", max.clone(), "commands"),
+        ("/state/model/mt19xx/flash_gen", max.clone(), "flash_gen"),
+        ("/state/model/mt19xx/staged_gen", max, "staged_gen"),
+        ("/state/clock/virtual_now", secs(u64::MAX), "clock"),
+        (
+            "/state/model/mt19xx/burn",
+            json!({"start": secs(10), "end": secs(5)}),
+            "ends before it starts",
+        ),
+        ("/state/faults/fired", json!([true]), "fired flags"),
+        (
+            "/state/faults",
+            json!({"plan": {"faults": [{"trigger": {}, "action": {"kind": "timeout"}}]},
+                   "fired": [false]}),
+            "empty trigger",
+        ),
+    ];
+    for (pointer, value, why) in cases {
+        let dir = Dir::new();
+        let drive = dir.emu("d", "mt1959");
+        let image = dir.bu40n("new.bin", "1.04");
+        dir.odflash().args(["info", &drive]).run().ok();
+        craft_state(&dir.join("d.json"), pointer, value);
+        let trace = dir.join("t.jsonl");
+        dir.odflash()
+            .traced(&trace)
+            .args(["flash", &drive])
+            .arg(&image)
+            .args(["--execute", "--yes-i-understand-the-risk"])
+            .arg("--backup-dir")
+            .arg(dir.join("backups"))
+            .timeout(ENDS_AT_ONCE)
+            .run()
+            .code(USAGE)
+            .stderr_has("emulator state file")
+            .stderr_has(why);
+        assert!(
+            fs::read(&trace).unwrap_or_default().is_empty(),
+            "{pointer}: the drive answered a command"
+        );
+    }
+}

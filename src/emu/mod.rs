@@ -291,8 +291,10 @@ impl Drive {
         }
     }
 
-    /// Replace the fault plan (progress starts afresh).
+    /// Replace the fault plan (progress starts afresh); a plan [`FaultPlan::check`] refuses is
+    /// an error.
     pub fn set_fault_plan(&mut self, plan: FaultPlan) -> Result<(), Error> {
+        plan.check()?;
         self.state.faults = Progress::new(plan);
         self.save()
     }

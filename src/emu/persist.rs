@@ -7,6 +7,7 @@
 
 use std::fs;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
@@ -79,6 +80,55 @@ fn read_sidecar(path: &Path) -> Result<Vec<u8>, Error> {
     Ok(bytes)
 }
 
+/// Largest counter a state file may hold (commands, flash generations): far beyond any drive's
+/// life, and far enough below `u64::MAX` that counting on cannot overflow.
+const MAX_COUNT: u64 = 1 << 53;
+
+/// Latest time a state file may hold (the virtual clock, burn deadlines): about 34,800 years, so
+/// adding any timeout or burn time to it cannot overflow a `Duration`.
+const MAX_TIME: Duration = Duration::from_secs(1 << 40);
+
+/// Refuse a loaded state whose values the emulator's arithmetic cannot take (a crafted or
+/// damaged file), before the drive answers a single command.
+fn check_loaded(state: &State) -> Result<(), String> {
+    let count = |name: &str, n: u64| {
+        (n <= MAX_COUNT)
+            .then_some(())
+            .ok_or_else(|| format!("{name} {n} is beyond {MAX_COUNT}"))
+    };
+    let time = |name: &str, t: Duration| {
+        (t <= MAX_TIME).then_some(()).ok_or_else(|| {
+            format!(
+                "{name} {} s is beyond {} s",
+                t.as_secs(),
+                MAX_TIME.as_secs()
+            )
+        })
+    };
+    count("commands", state.commands)?;
+    time("clock", state.clock.virtual_now())?;
+    let faults = &state.faults;
+    if faults.fired.len() != faults.plan.faults.len() {
+        return Err(format!(
+            "{} fired flags for {} faults",
+            faults.fired.len(),
+            faults.plan.faults.len()
+        ));
+    }
+    faults.plan.check().map_err(|e| e.to_string())?;
+    if let Model::Mt19xx(m) = &state.model {
+        count("flash_gen", m.flash_gen)?;
+        count("staged_gen", m.staged_gen)?;
+        if let Some(burn) = &m.burn {
+            time("burn end", burn.end)?;
+            if burn.start > burn.end {
+                return Err("a burn that ends before it starts".into());
+            }
+        }
+    }
+    Ok(())
+}
+
 impl Store {
     /// A store at `path` with nothing saved yet.
     pub(crate) fn new(path: &Path) -> Store {
@@ -105,6 +155,10 @@ impl Store {
             });
         }
         let mut state = saved.state;
+        check_loaded(&state).map_err(|why| Error::State {
+            path: path.to_path_buf(),
+            why,
+        })?;
         let mut store = Store::new(path);
         if let Model::Mt19xx(m) = &mut state.model {
             m.flash = read_sidecar(&sidecar(path, "flash", m.flash_gen))?;

@@ -70,6 +70,9 @@ fn open_as(device: &str, opts: &OpenOptions, access: sg::Access) -> Result<Devic
         let drive = emu::Drive::open(&spec).map_err(|e| match e {
             // A state or fault-plan file odflash may not use: the file's own error and exit code.
             emu::Error::File(e) => e.into(),
+            emu::Error::State { path, why } => {
+                Error::bad_file(path, format!("emulator state file: {why}"))
+            }
             e => open_err(e.to_string()),
         })?;
         // An emulated drive is shared between processes only through its state file.
