@@ -1,5 +1,5 @@
 //! Workflows and policy: backup, dump, unit data (EEPROM), flash, and the safety machinery they
-//! share (gates, atomic files, bounded input reads, bundles, device lock, signal blocking, sleep inhibitor).
+//! share (gates, atomic files, bundles, device lock, signal blocking, sleep inhibitor).
 //!
 //! `ops` knows files and policy but not CDB bytes: it drives chips only through
 //! [`crate::family::FlashAccess`]. It never prints: workflows return plan and report structs

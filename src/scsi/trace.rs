@@ -140,15 +140,13 @@ impl TraceError {
 }
 
 impl TraceRecord {
-    /// The record of one command sent at `sent`: `result` is what the transport returned,
-    /// `payload` the data bytes to keep (already filtered by [`Payload`]).
-    #[allow(clippy::too_many_arguments)]
+    /// The record of one command: `result` is what the transport returned, `payload` the data
+    /// bytes to keep (already filtered by [`Payload`]). The send time is the caller's to set.
     fn new(
         cdb: &[u8],
         direction: Direction,
         requested: usize,
         timeout: Duration,
-        sent: SystemTime,
         result: &Result<Outcome, TransportError>,
         elapsed: Duration,
         payload: Option<Vec<u8>>,
@@ -165,8 +163,7 @@ impl TraceRecord {
             sense_text: None,
             duration_us: micros(elapsed),
             timeout_ms: u64::try_from(timeout.as_millis()).unwrap_or(u64::MAX),
-            // A clock set before 1970 records no time rather than a wrong one.
-            time_us: sent.duration_since(UNIX_EPOCH).ok().map(micros),
+            time_us: None,
             error: None,
             payload,
         };
@@ -328,16 +325,17 @@ impl<T: Transport, S: Sink> Transport for Recorder<T, S> {
             ),
             Data::None => (self.inner.execute(cdb, Data::None, timeout), None),
         };
-        let record = TraceRecord::new(
+        let mut record = TraceRecord::new(
             cdb,
             direction,
             requested,
             timeout,
-            sent,
             &result,
             start.elapsed(),
             payload,
         );
+        // A clock set before 1970 records no time rather than a wrong one.
+        record.time_us = sent.duration_since(UNIX_EPOCH).ok().map(micros);
         self.keep(&record);
         result
     }
@@ -510,13 +508,12 @@ mod tests {
             Direction::None,
             0,
             Duration::from_secs(1),
-            UNIX_EPOCH + Duration::from_secs(2),
             &Err(e),
             Duration::from_micros(5),
             None,
         );
         assert_eq!((r.host_status, r.driver_status), (7, 8));
-        assert_eq!((r.duration_us, r.time_us), (5, Some(2_000_000)));
+        assert_eq!(r.duration_us, 5);
         let denied = TraceError::new(&TransportError::PermissionDenied {
             opcode: 0x3B,
             hint: "run as root",
