@@ -198,6 +198,21 @@ fn inputs_that_are_not_regular_files_end_at_once_with_exit_1() {
 }
 
 #[test]
+fn a_fault_plan_with_an_empty_trigger_is_a_bad_input_file() {
+    let dir = Dir::new();
+    let plan = dir.faults(
+        "plan.json",
+        r#"{"faults":[{"trigger":{},"action":{"kind":"timeout"}}]}"#,
+    );
+    dir.odflash()
+        .args(["info", &format!("emu:mt1959,faults={}", plan.display())])
+        .run()
+        .code(USAGE)
+        .stderr_has("plan.json")
+        .stderr_has("fault 1 has an empty trigger");
+}
+
+#[test]
 fn an_image_larger_than_any_family_accepts_is_refused_unread() {
     let dir = Dir::new();
     let big = dir.join("big.bin");

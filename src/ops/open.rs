@@ -67,13 +67,16 @@ fn open_as(device: &str, opts: &OpenOptions, access: sg::Access) -> Result<Devic
         (Box::new(replay), None, None)
     } else if emu::Spec::is_emu(device) {
         let spec = emu::Spec::from_str(device).map_err(|e| open_err(e.to_string()))?;
-        let drive = emu::Drive::open(&spec).map_err(|e| match e {
-            // A state or fault-plan file odflash may not use: the file's own error and exit code.
-            emu::Error::File(e) => e.into(),
-            emu::Error::State { path, why } => {
+        let drive = emu::Drive::open(&spec).map_err(|e| match (e, &spec.faults) {
+            // A state or fault-plan file odflash may not use is a bad input file (exit 1).
+            (emu::Error::File(e), _) => e.into(),
+            (emu::Error::State { path, why }, _) => {
                 Error::bad_file(path, format!("emulator state file: {why}"))
             }
-            e => open_err(e.to_string()),
+            (emu::Error::FaultPlan(why), Some(plan)) => {
+                Error::bad_file(plan, format!("bad fault plan: {why}"))
+            }
+            (e, _) => open_err(e.to_string()),
         })?;
         // An emulated drive is shared between processes only through its state file.
         (Box::new(drive), spec.state_file.clone(), None)
