@@ -152,12 +152,21 @@ fn bad_flags_and_values_are_usage_errors() {
         .run()
         .code(USAGE)
         .stderr_has("invalid value 'slightly'");
-    for timeout in ["0", "nan", "inf"] {
-        dir.odflash()
-            .args(["scan", "--timeout", timeout])
-            .run()
-            .code(USAGE)
-            .stderr_has("--timeout must be a positive number of seconds");
+    for timeout in ["0", "nan", "inf", "1e30", "-1", "86401"] {
+        for command in [&["scan"][..], &["watch"], &["rescue", "emu:mt1959"]] {
+            let option = if command[0] == "rescue" {
+                "--wait"
+            } else {
+                "--timeout"
+            };
+            dir.odflash()
+                .args(command)
+                .arg(format!("{option}={timeout}"))
+                .run()
+                .code(USAGE)
+                .stderr_has("invalid value")
+                .stderr_has("seconds");
+        }
     }
 }
 

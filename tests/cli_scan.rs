@@ -161,6 +161,19 @@ fn emulated_drives_can_come_from_the_environment() {
 }
 
 #[test]
+fn a_device_option_is_one_device_even_with_a_semicolon() {
+    let dir = Dir::new();
+    let device = "emu:mt1959,vendor=A;B";
+    let run = dir
+        .odflash()
+        .args(["scan", "--json", "--device", device])
+        .run();
+    run.ok();
+    let list = run.json();
+    assert_eq!(entry(&list, device)["device"], device);
+}
+
+#[test]
 fn scan_sends_only_read_only_commands() {
     let dir = Dir::new();
     let trace = dir.join("scan.jsonl");

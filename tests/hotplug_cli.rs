@@ -47,7 +47,7 @@ fn boot_loader_drive_is_recovery_with_the_rescue_command() {
     assert_eq!(json["identity"]["chip"], "MT1959");
     assert_eq!(json["inquiry"]["revision"], "BOOT");
     assert_eq!(json["priority"], "warning");
-    assert_eq!(json["next"], "odflash rescue emu:mt1959,mode=boot");
+    assert_eq!(json["next"], "odflash rescue 'emu:mt1959,mode=boot'");
     assert!(json["time"].as_str().unwrap().ends_with('Z'));
     assert_eq!(line.lines().count(), 1, "{line}");
     assert!(
@@ -58,7 +58,24 @@ fn boot_loader_drive_is_recovery_with_the_rescue_command() {
         line.contains("recovery")
             && line
                 .trim_end()
-                .ends_with("Next: odflash rescue emu:mt1959,mode=boot"),
+                .ends_with("Next: odflash rescue 'emu:mt1959,mode=boot'"),
+        "{line}"
+    );
+}
+
+#[test]
+fn control_characters_in_the_device_never_reach_the_log_and_it_is_quoted() {
+    let device = "emu:mt1959,mode=boot,serial=K1\u{1b}[2J\u{7}; rm -rf x";
+    let (line, json) = hotplug(device, "emu-mt1959.json");
+    assert!(!line.trim_end().chars().any(char::is_control), "{line:?}");
+    let next = "odflash rescue 'emu:mt1959,mode=boot,serial=K1; rm -rf x'";
+    assert_eq!(json["next"], next);
+    assert!(
+        line.trim_end().ends_with(&format!("Next: {next}")),
+        "{line}"
+    );
+    assert!(
+        line.starts_with("emu:mt1959,mode=boot,serial=K1; rm -rf x: "),
         "{line}"
     );
 }

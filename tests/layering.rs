@@ -9,6 +9,8 @@
 //!   opcode, or a READ/WRITE BUFFER call with a literal mode number, fails the test. The one
 //!   exception:
 //!   the tests of `scsi/` and `sg/`, which feed opaque vendor CDBs through guards and traces.
+//! - Files are created by path only in `ops/atomic.rs` and read whole only in `ops/input.rs`
+//!   (the kernel's own files and lock files excepted, see `OWN_FILE_IO`).
 //!
 //! Vendor opcodes here are WRITE BUFFER (0x3B) and READ BUFFER (0x3C), whose modes carry the
 //! vendor protocol, and the vendor-specific groups 6 and 7 (0xC0..=0xFF: 0xDF, 0xF1, 0xFF, ...;
@@ -518,4 +520,78 @@ fn integer_literals_are_decoded() {
     assert_eq!(int_value("1_000"), Some(1000));
     assert_eq!(int_value("0b1010"), Some(10));
     assert_eq!(int_value("1.5"), None);
+}
+
+/// Files that may create or read files by path without `ops::atomic` / `ops::input`, and why.
+const OWN_FILE_IO: &[(&str, &str)] = &[
+    ("ops/atomic.rs", "the one way files are created"),
+    ("ops/input.rs", "the one way input files are read"),
+    (
+        "ops/lock.rs",
+        "a lock file is opened in place: replacing it would drop the lock",
+    ),
+    (
+        "sg/",
+        "sysfs attributes and device nodes, made by the kernel",
+    ),
+    ("discover/", "sysfs attributes, made by the kernel"),
+    (
+        "bin/",
+        "the VM gadget's configfs and FunctionFS files, made by the kernel",
+    ),
+];
+
+/// Lines that create or read a file by path: `File::create`, `fs::{read, read_to_string,
+/// write, copy}`, and `.create(`/`.create_new(` calls (`OpenOptions`, `DirBuilder`).
+fn own_file_io(toks: &[(Tok, usize)]) -> Vec<usize> {
+    let ident = |i: usize, names: &[&str]| matches!(toks.get(i), Some((Tok::Ident(s), _)) if names.contains(&s.as_str()));
+    let is = |i: usize, t: Tok| toks.get(i).map(|(x, _)| x) == Some(&t);
+    (0..toks.len())
+        .filter(|&i| {
+            let path_call = |module: &[&str], functions: &[&str]| {
+                ident(i, module) && is(i + 1, Tok::PathSep) && ident(i + 2, functions)
+            };
+            path_call(&["File"], &["create", "create_new"])
+                || path_call(&["fs"], &["read", "read_to_string", "write", "copy"])
+                || (is(i, Tok::Punct('.'))
+                    && ident(i + 1, &["create", "create_new"])
+                    && is(i + 2, Tok::Punct('(')))
+        })
+        .map(|i| toks[i].1)
+        .collect()
+}
+
+#[test]
+fn files_are_created_and_read_only_through_atomic_and_input() {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut found = Vec::new();
+    for path in rust_files(&src) {
+        let rel = path
+            .strip_prefix(&src)
+            .unwrap()
+            .to_string_lossy()
+            .replace('\\', "/");
+        if OWN_FILE_IO
+            .iter()
+            .any(|(prefix, _)| rel.starts_with(prefix))
+        {
+            continue;
+        }
+        let toks = without_test_items(&lex(&fs::read_to_string(&path).unwrap()));
+        for line in own_file_io(&toks) {
+            found.push(format!("{rel}:{line}"));
+        }
+    }
+    assert!(
+        found.is_empty(),
+        "files created or read outside ops::atomic / ops::input:\n{}",
+        found.join("\n")
+    );
+}
+
+#[test]
+fn own_file_io_is_found() {
+    let src = "fn f() { let _ = File::create(p); let _ = std::fs::read(p); \
+               OpenOptions::new().write(true).create(true).open(p); fs::read_dir(d); }";
+    assert_eq!(own_file_io(&lex(src)).len(), 3);
 }

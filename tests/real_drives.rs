@@ -21,7 +21,8 @@ fn path(name: &str) -> PathBuf {
 }
 
 fn table(name: &str) -> Replay {
-    Replay::from_path(&path(name)).unwrap_or_else(|e| panic!("{name}: {e}"))
+    let text = std::fs::read_to_string(path(name)).unwrap_or_else(|e| panic!("{name}: {e}"));
+    Replay::from_text(&text, name.to_string()).unwrap_or_else(|e| panic!("{name}: {e}"))
 }
 
 /// The replay gap a family probe stopped at: the message of the replay error.

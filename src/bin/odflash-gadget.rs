@@ -12,7 +12,6 @@
 
 mod gadget;
 
-use std::fs::File;
 use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -28,6 +27,7 @@ use nix::sys::signal::{SigSet, Signal};
 use gadget::bot::{self, Bulk, Ending, PowerLoss};
 use gadget::ffs::{BulkFiles, Ep0, Event, Setup};
 use odflash::emu::{ClockMode, Drive, Spec};
+use odflash::ops::atomic::{self, Mode};
 
 /// Class-specific requests of the Bulk-Only Transport (BOT 1.0 §3.1, §3.2), as (bmRequestType,
 /// bRequest).
@@ -104,7 +104,8 @@ fn run(args: Args) -> Result<()> {
         }
         Args::Image { spec, output } => {
             let drive = Drive::open(&spec).with_context(|| format!("open {spec}"))?;
-            write_atomic(&output, drive.flash())
+            atomic::write_file(&output, drive.flash(), Mode::Shared)
+                .with_context(|| format!("write {}", output.display()))
         }
     }
 }
@@ -291,16 +292,7 @@ fn serve_bulk(mut bulk: BulkFiles, drive: Shared, power: Option<PowerSwitch>) {
 fn save_flash(drive: &Shared, path: Option<&Path>) -> Result<()> {
     let Some(path) = path else { return Ok(()) };
     let flash = drive.lock().expect("drive lock poisoned").flash().to_vec();
-    write_atomic(path, &flash)
-}
-
-/// Write `bytes` to `path` atomically (temp file, fsync, rename): the scenarios poll for the
-/// file and must never read a partial one.
-fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
-    let tmp = path.with_extension("tmp");
-    let mut f = File::create(&tmp).with_context(|| format!("create {}", tmp.display()))?;
-    f.write_all(bytes)?;
-    f.sync_all()?;
-    std::fs::rename(&tmp, path).with_context(|| format!("rename to {}", path.display()))?;
-    Ok(())
+    // Atomic: the scenarios poll for the file and must never read a partial one.
+    atomic::write_file(path, &flash, Mode::Shared)
+        .with_context(|| format!("write {}", path.display()))
 }

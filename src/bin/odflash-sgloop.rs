@@ -8,7 +8,7 @@
 //! With `--same-as` it issues exactly the READ BUFFER mode 6 commands of an odflash trace.
 
 use std::fs::File;
-use std::io::{BufRead, BufReader, Write};
+use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
@@ -16,6 +16,7 @@ use std::time::{Duration, Instant};
 use anyhow::{bail, Context, Result};
 use clap::Parser;
 use odflash::image::layout::{BANNER_LEN, BANNER_OFFSET, FLASH_SIZE};
+use odflash::ops::atomic::{self, Mode};
 use odflash::scsi::cdb::{buffer_length, buffer_offset, build_read_buffer, opcode};
 use odflash::scsi::{status, Data, Transport};
 use odflash::sg::Device;
@@ -76,8 +77,7 @@ fn run(args: Args) -> Result<()> {
     }
     let wall = start.elapsed();
     if let Some(path) = &args.output {
-        File::create(path)
-            .and_then(|mut f| f.write_all(&image))
+        atomic::write_file(path, &image, Mode::Private)
             .with_context(|| format!("write {}", path.display()))?;
     }
     let bytes: u32 = plan.iter().map(|&(_, len)| len).sum();

@@ -2,11 +2,14 @@
 //! arguments live in that command's file.
 
 use std::path::PathBuf;
+use std::time::Duration;
 
+use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
 
+use odflash::ops::atomic::Start;
 use odflash::ops::lock::LockMode;
-use odflash::ops::open::OpenOptions;
+use odflash::ops::open::{self, OpenOptions};
 use odflash::scsi::trace::Payload;
 
 use super::{
@@ -47,21 +50,20 @@ pub struct Global {
 }
 
 impl Global {
-    /// How to open devices: the trace file (truncated once here, appended to by every device
-    /// opened in this run), whether payloads are recorded, and a shared lock (commands that
-    /// write ask for an exclusive one).
+    /// How to open devices: the trace file (emptied here, appended to by every device opened in
+    /// this run; never through a symlink, see [`open::open_trace`]), whether payloads are
+    /// recorded, and a shared lock (commands that write ask for an exclusive one).
     pub fn open_options(&self) -> anyhow::Result<OpenOptions> {
         let trace = match &self.trace {
             None => None,
             Some(path) => {
-                std::fs::File::create(path).map_err(|e| {
-                    anyhow::anyhow!("cannot create trace file {}: {e}", path.display())
-                })?;
                 let payload = if self.trace_payload {
                     Payload::Record
                 } else {
                     Payload::Omit
                 };
+                open::open_trace(path, payload, Start::Truncate)
+                    .with_context(|| format!("cannot create trace file {}", path.display()))?;
                 Some((path.clone(), payload))
             }
         };
@@ -70,6 +72,24 @@ impl Global {
             lock: LockMode::Shared,
         })
     }
+}
+
+/// Longest timeout or wait an option takes: a day.
+const MAX_SECONDS: f64 = 86_400.0;
+
+/// clap value parser for `--timeout`/`--wait SECONDS`: a finite number above zero and at most a
+/// day; anything else is a usage error (exit 1) before the command runs.
+pub fn parse_seconds(text: &str) -> Result<Duration, String> {
+    let seconds: f64 = text
+        .trim()
+        .parse()
+        .map_err(|_| format!("`{text}` is not a number of seconds"))?;
+    if !(seconds > 0.0 && seconds <= MAX_SECONDS) {
+        return Err(format!(
+            "{text} s is out of range: give more than 0 and at most {MAX_SECONDS} seconds"
+        ));
+    }
+    Duration::try_from_secs_f64(seconds).map_err(|e| format!("{text} s: {e}"))
 }
 
 /// The commands.
@@ -111,8 +131,24 @@ pub enum Command {
 /// The exit-code table shown at the end of `--help`.
 const EXIT_CODES_HELP: &str = "\
 Exit codes: 0 ok, 1 usage, 2 not ready, 3 medium/hardware error, 5 illegal request,
-6 unit attention, 15 cannot open/busy/needs root, 33 timeout, 35 transport error, 97 malformed
+6 unit attention, 15 cannot open/busy/needs root, 33 timeout, 35 transport error, 70 internal
+error (a bug: the message says what the drive was sent and what to run next), 97 malformed
 reply, 99 other error, 100 refused by a safety gate (nothing written), 101 chip family not
 supported (identify-only), 102 backup failed (nothing written), 103 verify failed, 104 write
 interrupted (drive state uncertain: follow the printed next command), 130 interrupted after a
 held signal.";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn seconds_take_positive_finite_numbers_up_to_a_day() {
+        assert_eq!(parse_seconds("3"), Ok(Duration::from_secs(3)));
+        assert_eq!(parse_seconds("0.5"), Ok(Duration::from_millis(500)));
+        assert_eq!(parse_seconds("86400"), Ok(Duration::from_secs(86_400)));
+        for bad in ["0", "-1", "1e30", "86401", "inf", "NaN", "", "3s"] {
+            assert!(parse_seconds(bad).is_err(), "{bad:?}");
+        }
+    }
+}

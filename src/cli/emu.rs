@@ -125,6 +125,7 @@ impl MakeImageArgs {
             }
         };
         atomic::write_file(&self.output, &bytes, Mode::Shared)
+            .map_err(odflash::ops::Error::from)
             .with_context(|| format!("writing {}", self.output.display()))?;
         println!(
             "wrote {} ({} bytes, sha256 {})",

@@ -7,11 +7,17 @@
 use std::process::ExitCode;
 
 use nix::sys::signal::Signal;
+use odflash::discover::sanitize;
+use odflash::ops::sent;
 
 use super::progress;
 
 /// Exit code for usage errors (bad arguments).
 const USAGE: u8 = 1;
+
+/// Exit code after a panic: "internal error", sysexits.h `EX_SOFTWARE`. No error maps to it, so
+/// a panic never looks like a documented outcome (Rust's own 101 is "identify-only" here).
+pub const INTERNAL_ERROR: i32 = 70;
 
 /// Print a clap error (or help/version) and choose its exit code.
 pub fn clap_error(e: clap::Error) -> ExitCode {
@@ -78,6 +84,53 @@ pub fn announce_held_signal(signal: Signal) {
     progress::print_line(&line);
 }
 
+/// Replace Rust's panic report: say it is a bug, say what the drive heard (a drive left in
+/// download mode must never go unannounced) and the command to run next, then exit
+/// [`INTERNAL_ERROR`]. Installed first thing in `main`.
+pub fn install_panic_hook() {
+    std::panic::set_hook(Box::new(|info| {
+        let what = info
+            .payload()
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| info.payload().downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "panic".into());
+        let place = info
+            .location()
+            .map(|l| format!(" at {}:{}", l.file(), l.line()))
+            .unwrap_or_default();
+        eprintln!(
+            "{}",
+            panic_report(&format!("{what}{place}"), sent::last_change())
+        );
+        std::process::exit(INTERNAL_ERROR);
+    }));
+}
+
+/// The panic report's text (pure): `what` panicked, and the commands that can change a drive
+/// sent before it.
+fn panic_report(what: &str, changes: Option<sent::Changes>) -> String {
+    let head = format!(
+        "odflash: internal error (a bug in odflash; exit {INTERNAL_ERROR}): {}",
+        sanitize(what)
+    );
+    match changes {
+        None => format!("{head}\nodflash: no command that can change a drive was sent."),
+        Some(c) => {
+            let device = sanitize(&c.device);
+            format!(
+                "{head}\nodflash: before it, {} command(s) that can change the drive were sent \
+                 to {device} (the last: CDB {}). The drive may be in download mode or still \
+                 burning its flash: do not unplug it or power it off. Wait two minutes, then \
+                 run: {}",
+                c.count,
+                hex::encode(&c.last_cdb),
+                odflash::ops::suggest_command(&device, &["rescue", &device])
+            )
+        }
+    }
+}
+
 /// After a write that held SIGINT/SIGTERM/SIGHUP back: when any arrived, say so and exit 130
 /// (the conventional status for an interrupted command) now that the drive is safe.
 pub fn exit_after_deferred_signals(signals: &[String]) {
@@ -93,6 +146,27 @@ pub fn exit_after_deferred_signals(signals: &[String]) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_panic_report_says_what_the_drive_heard_and_what_to_run() {
+        let quiet = panic_report("boom at src/x.rs:1", None);
+        assert!(quiet.contains("internal error (a bug in odflash; exit 70): boom"));
+        assert!(quiet.contains("no command that can change a drive was sent"));
+        let changes = sent::Changes {
+            device: "/dev/sg3\u{1b}[2J".into(),
+            count: 3,
+            last_cdb: vec![0x3B, 0x01],
+        };
+        let report = panic_report("boom", Some(changes));
+        assert!(report.contains("3 command(s) that can change the drive were sent to /dev/sg3"));
+        assert!(report.contains("CDB 3b01"));
+        assert!(report.contains("do not unplug it"));
+        assert!(
+            report.ends_with("run: sudo odflash rescue /dev/sg3"),
+            "{report}"
+        );
+        assert!(!report.contains('\u{1b}'));
+    }
 
     #[test]
     fn render_says_each_cause_once() {

@@ -79,8 +79,9 @@ pub struct Waivers {
 impl FlashArgs {
     /// Print the plan; with --execute, flash.
     pub fn run(self, global: &Global) -> anyhow::Result<()> {
-        let (mut dev, drive) = open_drive(&self.device, global, lock_for(self.execute))?;
+        // The image first: a bad input file ends the run before the drive hears a command.
         let image = ImageFile::read(&self.image)?;
+        let (mut dev, drive) = open_drive(&self.device, global, lock_for(self.execute))?;
         let mut opts = FlashOptions {
             waivers: self.waivers.to_ops(),
             execution: Execution::DryRun,

@@ -1,13 +1,13 @@
 //! `odflash generate` (hidden): the man page and shell completions, written by `make install`
 //! and the Debian package build from the clap definitions, so they never drift from the CLI.
 
-use std::fs::File;
-use std::io::{BufWriter, Write};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 use clap::{Args, CommandFactory, Subcommand, ValueEnum};
 use clap_complete::Shell;
+use odflash::ops::atomic::{self, Mode};
 
 use super::args::Cli;
 
@@ -86,15 +86,15 @@ impl GenerateArgs {
     }
 }
 
-/// Create `path` and fill it with `render`.
+/// Render the file into memory and write it with [`atomic::write_file`] (mode 0644).
 fn write(
     path: &Path,
     render: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
 ) -> anyhow::Result<PathBuf> {
-    let file = File::create(path).with_context(|| format!("creating {}", path.display()))?;
-    let mut out = BufWriter::new(file);
-    render(&mut out)
-        .and_then(|()| out.flush())
+    let mut bytes = Vec::new();
+    render(&mut bytes).with_context(|| format!("rendering {}", path.display()))?;
+    atomic::write_file(path, &bytes, Mode::Shared)
+        .map_err(odflash::ops::Error::from)
         .with_context(|| format!("writing {}", path.display()))?;
     Ok(path.to_path_buf())
 }

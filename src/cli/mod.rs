@@ -32,6 +32,7 @@ use args::{Cli, Command};
 
 /// Parse, run, print the error chain and map it to an exit code.
 pub fn main() -> ExitCode {
+    exit::install_panic_hook();
     restore_sigpipe();
     odflash::ops::signals::set_held_notice(exit::announce_held_signal);
     let cli = match Cli::try_parse() {

@@ -19,7 +19,7 @@ use odflash::ops::rescue::{
 };
 use odflash::ops::Progress;
 
-use super::args::Global;
+use super::args::{parse_seconds, Global};
 use super::exit::exit_after_deferred_signals;
 use super::flash::{render_gates, render_plan, render_report, RiskAck, Waivers};
 use super::progress::{Bars, Display};
@@ -41,8 +41,8 @@ pub struct RescueArgs {
     #[command(flatten)]
     pub risk: RiskAck,
     /// How long to wait for a drive to appear, in seconds.
-    #[arg(long, default_value_t = 120.0, value_name = "SECONDS")]
-    pub wait: f64,
+    #[arg(long, default_value = "120", value_name = "SECONDS", value_parser = parse_seconds)]
+    pub wait: Duration,
     /// Restore the unit data from the newest backup of this drive after the flash (default:
     /// offer it when the drive needs attention or the image replaced the drive's own).
     #[arg(long, value_enum, value_name = "yes|no")]
@@ -70,9 +70,6 @@ pub enum YesNo {
 impl RescueArgs {
     /// Run the guided rescue.
     pub fn run(self, global: &Global) -> anyhow::Result<()> {
-        if !(self.wait.is_finite() && self.wait > 0.0) {
-            anyhow::bail!("--wait must be a positive number of seconds");
-        }
         let image = self.image.as_deref().map(ImageFile::read).transpose()?;
         let mut guide = Terminal {
             device: String::new(),
@@ -93,9 +90,9 @@ impl RescueArgs {
         let device = if self.device == WAIT_FOR_DRIVE {
             guide.heading(&format!(
                 "Waiting up to {} s for a drive to appear",
-                self.wait
+                self.wait.as_secs_f64()
             ));
-            wait_for_drive(Duration::from_secs_f64(self.wait))?
+            wait_for_drive(self.wait)?
         } else {
             guide.heading(&format!("Using {}", sanitize(&self.device)));
             self.device.clone()

@@ -7,8 +7,7 @@ use odflash::discover::sanitize;
 use odflash::family::FlashReads;
 use odflash::ops::probe::{self, ProbeOutcome, ScanEntry, ScanOptions};
 
-use super::args::Global;
-use super::exit::UsageError;
+use super::args::{parse_seconds, Global};
 use super::output::{print_json, Table};
 
 /// `odflash scan` arguments.
@@ -18,27 +17,25 @@ pub struct ScanArgs {
     #[arg(long)]
     pub json: bool,
     /// Per-drive probe timeout in seconds; a hung drive never delays the others beyond it.
-    #[arg(long, default_value_t = 3.0, value_name = "SECONDS")]
-    pub timeout: f64,
-    /// Also list this emulated drive (repeatable), e.g. `--device emu:mt1959`.
-    #[arg(
-        long = "device",
-        value_name = "DEVICE",
-        env = "ODFLASH_EMU",
-        value_delimiter = ';'
-    )]
+    #[arg(long, default_value = "3", value_name = "SECONDS", value_parser = parse_seconds)]
+    pub timeout: Duration,
+    /// Also list this emulated drive (repeatable), e.g. `--device emu:mt1959`. Without it, the
+    /// drives named in ODFLASH_EMU, separated by `;`. A value is one DEVICE, taken whole.
+    #[arg(long = "device", value_name = "DEVICE")]
     pub devices: Vec<String>,
 }
 
 impl ScanArgs {
     /// List drives.
     pub fn run(self, global: &Global) -> anyhow::Result<()> {
-        if !(self.timeout.is_finite() && self.timeout > 0.0) {
-            return Err(UsageError("--timeout must be a positive number of seconds".into()).into());
-        }
+        let emulated = if self.devices.is_empty() {
+            emulated_from_env()
+        } else {
+            self.devices
+        };
         let opts = ScanOptions {
-            timeout: Duration::from_secs_f64(self.timeout),
-            emulated: self.devices,
+            timeout: self.timeout,
+            emulated,
             open: global.open_options()?,
         };
         let entries = probe::scan(&opts)?;
@@ -122,4 +119,17 @@ fn row(e: &ScanEntry) -> Vec<String> {
     .into_iter()
     .map(|s| sanitize(&s))
     .collect()
+}
+
+/// The drives named in `ODFLASH_EMU` (separated by `;`, empty entries skipped).
+fn emulated_from_env() -> Vec<String> {
+    std::env::var("ODFLASH_EMU")
+        .map(|list| {
+            list.split(';')
+                .map(str::trim)
+                .filter(|d| !d.is_empty())
+                .map(String::from)
+                .collect()
+        })
+        .unwrap_or_default()
 }

@@ -16,7 +16,7 @@ use odflash::ops::hotplug::{self, Classification};
 use odflash::ops::open::OpenOptions;
 use serde::Serialize;
 
-use super::args::Global;
+use super::args::{parse_seconds, Global};
 
 /// How often the loop wakes up to check the stop flag.
 const TICK: Duration = Duration::from_millis(250);
@@ -31,8 +31,8 @@ pub struct WatchArgs {
     #[arg(long)]
     pub json: bool,
     /// Per-drive classification timeout in seconds.
-    #[arg(long, default_value_t = 3.0, value_name = "SECONDS")]
-    pub timeout: f64,
+    #[arg(long, default_value = "3", value_name = "SECONDS", value_parser = parse_seconds)]
+    pub timeout: Duration,
 }
 
 /// What happened to a drive.
@@ -70,10 +70,7 @@ struct Line<'a> {
 impl WatchArgs {
     /// Watch until Ctrl-C.
     pub fn run(self, global: &Global) -> anyhow::Result<()> {
-        if !(self.timeout.is_finite() && self.timeout > 0.0) {
-            anyhow::bail!("--timeout must be a positive number of seconds");
-        }
-        let timeout = Duration::from_secs_f64(self.timeout);
+        let timeout = self.timeout;
         let opts = global.open_options()?;
         install_stop_handler()?;
         let mut monitor = Monitor::new()?;

@@ -53,12 +53,17 @@ impl Clock {
     /// Let `d` pass: advances virtual time, or sleeps in real mode.
     pub(crate) fn advance(&mut self, d: Duration) {
         match self.mode {
-            ClockMode::Virtual => self.virtual_now += d,
+            ClockMode::Virtual => self.virtual_now = self.virtual_now.saturating_add(d),
             ClockMode::Real => std::thread::sleep(d),
         }
     }
 
     /// Switch to `mode`; returns (old now, new now) so callers can rebase stored deadlines.
+    /// The virtual time kept (what [`Clock::now`] returns once virtual), for state checks.
+    pub(crate) fn virtual_now(&self) -> Duration {
+        self.virtual_now
+    }
+
     pub(crate) fn switch(&mut self, mode: ClockMode) -> (Duration, Duration) {
         let before = self.now();
         self.mode = mode;

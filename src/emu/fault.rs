@@ -16,6 +16,10 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 
 use super::Error;
+use crate::ops::input;
+
+/// Largest fault plan file read: thousands of faults fit.
+pub const MAX_PLAN_BYTES: usize = 1 << 20;
 
 /// Where a flash write or read stands in the flashing story.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -116,11 +120,16 @@ pub(crate) struct Context {
 }
 
 impl Trigger {
+    /// True when no condition is given.
+    fn is_empty(&self) -> bool {
+        self.command.is_none()
+            && self.opcode.is_none()
+            && self.offset.is_none()
+            && self.phase.is_none()
+    }
+
     fn matches(&self, ctx: &Context) -> bool {
-        let any = self.command.is_some()
-            || self.opcode.is_some()
-            || self.offset.is_some()
-            || self.phase.is_some();
+        let any = !self.is_empty();
         let offset_ok = self.offset.map_or(true, |at| {
             ctx.window.is_some_and(|(start, len)| {
                 at >= start && u64::from(at) < u64::from(start) + u64::from(len.max(1))
@@ -134,18 +143,29 @@ impl Trigger {
 }
 
 impl FaultPlan {
-    /// Parse a plan from JSON text.
+    /// Parse a plan from JSON text; see [`FaultPlan::check`].
     pub fn parse_json(text: &str) -> Result<FaultPlan, Error> {
-        serde_json::from_str(text).map_err(|e| Error::FaultPlan(e.to_string()))
+        let plan: FaultPlan =
+            serde_json::from_str(text).map_err(|e| Error::FaultPlan(e.to_string()))?;
+        plan.check()?;
+        Ok(plan)
+    }
+
+    /// Refuse a fault whose trigger names no condition: it would never fire, and the test
+    /// relying on it would pass without its fault.
+    pub fn check(&self) -> Result<(), Error> {
+        match self.faults.iter().position(|f| f.trigger.is_empty()) {
+            Some(i) => Err(Error::FaultPlan(format!(
+                "fault {} has an empty trigger: give command, opcode, offset or phase",
+                i + 1
+            ))),
+            None => Ok(()),
+        }
     }
 
     /// Read a plan from a JSON file.
     pub fn load(path: &Path) -> Result<FaultPlan, Error> {
-        let text = std::fs::read_to_string(path).map_err(|source| Error::Io {
-            path: path.to_path_buf(),
-            source,
-        })?;
-        Self::parse_json(&text)
+        Self::parse_json(&input::read_input_text(path, MAX_PLAN_BYTES, "fault plan")?)
     }
 }
 
@@ -234,15 +254,15 @@ mod tests {
     }
 
     #[test]
-    fn empty_trigger_never_fires_and_unknown_fields_fail() {
-        let mut p = Progress::new(FaultPlan {
-            faults: vec![Fault {
-                trigger: Trigger::default(),
-                action: Action::Timeout,
-                repeat: false,
-            }],
-        });
-        assert!(p.check(&ctx(1, 0, None, None)).is_none());
+    fn empty_triggers_and_unknown_fields_are_refused() {
+        let empty = FaultPlan::parse_json(
+            r#"{"faults":[{"trigger":{"opcode":0},"action":{"kind":"reset"}},
+                 {"trigger":{},"action":{"kind":"timeout"}}]}"#,
+        );
+        match empty {
+            Err(Error::FaultPlan(why)) => assert!(why.contains("fault 2 has an empty trigger")),
+            other => panic!("unexpected {other:?}"),
+        }
         assert!(FaultPlan::parse_json(
             r#"{"faults":[{"trigger":{"nth":1},"action":{"kind":"reset"}}]}"#
         )

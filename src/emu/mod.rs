@@ -50,14 +50,9 @@ pub enum Error {
     /// The fault plan does not parse.
     #[error("bad fault plan: {0}")]
     FaultPlan(String),
-    /// A file could not be read or written.
-    #[error("{}: {source}", path.display())]
-    Io {
-        /// The file.
-        path: PathBuf,
-        /// The error.
-        source: std::io::Error,
-    },
+    /// A file could not be read or written, or is not one odflash may read or write.
+    #[error(transparent)]
+    File(#[from] crate::ops::atomic::FileError),
     /// A state file exists but cannot be used.
     #[error("state file {}: {why}", path.display())]
     State {
@@ -296,8 +291,10 @@ impl Drive {
         }
     }
 
-    /// Replace the fault plan (progress starts afresh).
+    /// Replace the fault plan (progress starts afresh); a plan [`FaultPlan::check`] refuses is
+    /// an error.
     pub fn set_fault_plan(&mut self, plan: FaultPlan) -> Result<(), Error> {
+        plan.check()?;
         self.state.faults = Progress::new(plan);
         self.save()
     }
@@ -464,7 +461,7 @@ impl Drive {
 /// A failed state save, as the transport reports it (the I/O error kind is kept).
 fn transport_error(e: Error) -> TransportError {
     let kind = match &e {
-        Error::Io { source, .. } => source.kind(),
+        Error::File(crate::ops::atomic::FileError::Io { source, .. }) => source.kind(),
         _ => std::io::ErrorKind::Other,
     };
     TransportError::Io(std::io::Error::new(kind, e.to_string()))

@@ -1,18 +1,24 @@
 //! The `state-file=` store: the drive's whole state survives between processes, so several CLI
 //! invocations act on one drive. The small state is JSON (the named file); flash and staged
 //! download data live in binary sidecars named by generation (`<file>.flash-<gen>.bin`), written
-//! only when they change. Every file is written atomically (temp + fsync + rename, then the
-//! directory is synced); the JSON rename is the commit point, and sidecars it no longer names
-//! are removed afterwards.
+//! only when they change. Every file is written with [`atomic::write_file`] (mode 0600: the
+//! flash holds firmware and unit data); the JSON rename is the commit point, and sidecars it no
+//! longer names are removed afterwards.
 
-use std::fs::{self, File};
-use std::io::Write;
+use std::fs;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
+use super::fault::MAX_PLAN_BYTES;
 use super::{Error, Model, State};
 use crate::image::layout::FLASH_SIZE;
+use crate::ops::atomic::{self, Mode};
+use crate::ops::input;
+
+/// Largest state JSON read: a fault plan (at most [`MAX_PLAN_BYTES`]) and small fields.
+const MAX_STATE_BYTES: usize = MAX_PLAN_BYTES + (64 << 10);
 
 /// Version of the state file layout.
 const FORMAT: u32 = 1;
@@ -42,13 +48,6 @@ pub(crate) struct Store {
     staged_gen: Option<u64>,
 }
 
-fn io_error(path: &Path, source: std::io::Error) -> Error {
-    Error::Io {
-        path: path.to_path_buf(),
-        source,
-    }
-}
-
 fn file_name(path: &Path) -> String {
     path.file_name()
         .map(|n| n.to_string_lossy().into_owned())
@@ -66,21 +65,12 @@ fn directory(path: &Path) -> PathBuf {
     }
 }
 
-/// Write `bytes` to `path` atomically: temp file, fsync, rename, fsync the directory.
-fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), Error> {
-    let tmp = path.with_file_name(format!(".{}.tmp", file_name(path)));
-    let write = || -> std::io::Result<()> {
-        let mut f = File::create(&tmp)?;
-        f.write_all(bytes)?;
-        f.sync_all()?;
-        fs::rename(&tmp, path)?;
-        File::open(directory(path))?.sync_all()
-    };
-    write().map_err(|e| io_error(path, e))
+fn write_private(path: &Path, bytes: &[u8]) -> Result<(), Error> {
+    Ok(atomic::write_file(path, bytes, Mode::Private)?)
 }
 
 fn read_sidecar(path: &Path) -> Result<Vec<u8>, Error> {
-    let bytes = fs::read(path).map_err(|e| io_error(path, e))?;
+    let bytes = input::read_input(path, FLASH_SIZE, "emulator flash sidecar")?;
     if bytes.len() != FLASH_SIZE {
         return Err(Error::State {
             path: path.to_path_buf(),
@@ -88,6 +78,55 @@ fn read_sidecar(path: &Path) -> Result<Vec<u8>, Error> {
         });
     }
     Ok(bytes)
+}
+
+/// Largest counter a state file may hold (commands, flash generations): far beyond any drive's
+/// life, and far enough below `u64::MAX` that counting on cannot overflow.
+const MAX_COUNT: u64 = 1 << 53;
+
+/// Latest time a state file may hold (the virtual clock, burn deadlines): about 34,800 years, so
+/// adding any timeout or burn time to it cannot overflow a `Duration`.
+const MAX_TIME: Duration = Duration::from_secs(1 << 40);
+
+/// Refuse a loaded state whose values the emulator's arithmetic cannot take (a crafted or
+/// damaged file), before the drive answers a single command.
+fn check_loaded(state: &State) -> Result<(), String> {
+    let count = |name: &str, n: u64| {
+        (n <= MAX_COUNT)
+            .then_some(())
+            .ok_or_else(|| format!("{name} {n} is beyond {MAX_COUNT}"))
+    };
+    let time = |name: &str, t: Duration| {
+        (t <= MAX_TIME).then_some(()).ok_or_else(|| {
+            format!(
+                "{name} {} s is beyond {} s",
+                t.as_secs(),
+                MAX_TIME.as_secs()
+            )
+        })
+    };
+    count("commands", state.commands)?;
+    time("clock", state.clock.virtual_now())?;
+    let faults = &state.faults;
+    if faults.fired.len() != faults.plan.faults.len() {
+        return Err(format!(
+            "{} fired flags for {} faults",
+            faults.fired.len(),
+            faults.plan.faults.len()
+        ));
+    }
+    faults.plan.check().map_err(|e| e.to_string())?;
+    if let Model::Mt19xx(m) = &state.model {
+        count("flash_gen", m.flash_gen)?;
+        count("staged_gen", m.staged_gen)?;
+        if let Some(burn) = &m.burn {
+            time("burn end", burn.end)?;
+            if burn.start > burn.end {
+                return Err("a burn that ends before it starts".into());
+            }
+        }
+    }
+    Ok(())
 }
 
 impl Store {
@@ -102,7 +141,9 @@ impl Store {
 
     /// Load the state saved at `path`.
     pub(crate) fn load(path: &Path) -> Result<(State, Store), Error> {
-        let text = fs::read_to_string(path).map_err(|e| io_error(path, e))?;
+        // Every save replaces the file: refuse a link before reading through it.
+        atomic::check_replaceable(path)?;
+        let text = input::read_input_text(path, MAX_STATE_BYTES, "emulator state file")?;
         let saved: Saved = serde_json::from_str(&text).map_err(|e| Error::State {
             path: path.to_path_buf(),
             why: e.to_string(),
@@ -114,6 +155,10 @@ impl Store {
             });
         }
         let mut state = saved.state;
+        check_loaded(&state).map_err(|why| Error::State {
+            path: path.to_path_buf(),
+            why,
+        })?;
         let mut store = Store::new(path);
         if let Model::Mt19xx(m) = &mut state.model {
             m.flash = read_sidecar(&sidecar(path, "flash", m.flash_gen))?;
@@ -131,12 +176,12 @@ impl Store {
         let mut staged = false;
         if let Model::Mt19xx(m) = &state.model {
             if self.flash_gen != Some(m.flash_gen) {
-                write_atomic(&sidecar(&self.path, "flash", m.flash_gen), &m.flash)?;
+                write_private(&sidecar(&self.path, "flash", m.flash_gen), &m.flash)?;
             }
             if let Some(data) = &m.staged {
                 staged = true;
                 if self.staged_gen != Some(m.staged_gen) {
-                    write_atomic(&sidecar(&self.path, "staged", m.staged_gen), data)?;
+                    write_private(&sidecar(&self.path, "staged", m.staged_gen), data)?;
                 }
             }
         }
@@ -149,7 +194,7 @@ impl Store {
             path: self.path.clone(),
             why: e.to_string(),
         })?;
-        write_atomic(&self.path, &json)?;
+        write_private(&self.path, &json)?;
         if let Model::Mt19xx(m) = &state.model {
             self.flash_gen = Some(m.flash_gen);
             self.staged_gen = staged.then_some(m.staged_gen);

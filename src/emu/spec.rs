@@ -268,11 +268,21 @@ impl FromStr for Spec {
             )
         })?;
         let mut spec = Spec::new(family);
+        let mut seen: Vec<&str> = Vec::new();
         for part in parts {
             let (key, value) = part
                 .split_once('=')
                 .ok_or_else(|| bad(text, format!("`{part}` is not key=value")))?;
             let key = key.trim();
+            // `state` is another name for `mode`: giving both is giving one key twice.
+            let canonical = if key == "state" { "mode" } else { key };
+            if seen.contains(&canonical) {
+                return Err(bad(
+                    text,
+                    format!("`{canonical}` is given twice: give each key once"),
+                ));
+            }
+            seen.push(canonical);
             let owned = || Some(value.to_string());
             match key {
                 "vendor" => spec.vendor = owned(),
@@ -426,6 +436,20 @@ mod tests {
         }
         assert!(Spec::is_emu("emu:mt1959"));
         assert!(!Spec::is_emu("/dev/sg0"));
+    }
+
+    #[test]
+    fn a_key_given_twice_is_refused() {
+        for text in [
+            "emu:mt1959,serial=A,serial=B",
+            "emu:mt1959,mode=boot,state=app",
+            "emu:mt1959,state-file=a.json,state-file=b.json",
+        ] {
+            match text.parse::<Spec>() {
+                Err(Error::Spec { why, .. }) => assert!(why.contains("given twice"), "{why}"),
+                other => panic!("{text}: unexpected {other:?}"),
+            }
+        }
     }
 
     #[test]

@@ -19,6 +19,14 @@ pub mod layout;
 pub mod mt19xx;
 pub mod synth;
 
+/// The largest image any family's format has (MT19xx: the 2 MiB flash; DVD-era writers: at
+/// most 1 MiB): a longer input file is no firmware image and is refused before it is read.
+pub const MAX_IMAGE_SIZE: usize = if layout::FLASH_SIZE > dvd::DVD_WRITER_SIZE {
+    layout::FLASH_SIZE
+} else {
+    dvd::DVD_WRITER_SIZE
+};
+
 /// Errors from parsing, checking or signing an image.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]

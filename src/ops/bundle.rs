@@ -14,7 +14,10 @@ use sha2::{Digest, Sha256};
 
 use super::atomic::{self, Mode};
 use super::error::Error;
+use super::input;
 use crate::family::{FamilyId, Identity};
+use crate::image::layout::{CALIBRATION_LEN, DESCRIPTOR_LEN};
+use crate::image::MAX_IMAGE_SIZE;
 
 /// Version of the manifest layout; readers refuse newer ones.
 pub const FORMAT_VERSION: u32 = 1;
@@ -22,8 +25,20 @@ pub const FORMAT_VERSION: u32 = 1;
 /// Name of the manifest inside a bundle.
 pub const MANIFEST_NAME: &str = "manifest.json";
 
-/// Largest bundle file odflash reads (a 2 MiB flash plus small parts fits with room to spare).
-const MAX_BUNDLE_BYTES: u64 = 64 << 20;
+/// Largest identification answer a part holds: INQUIRY and GET CONFIGURATION allocation lengths
+/// are 16-bit (SPC-4 §6.6, MMC-6 §6.6).
+const MAX_ANSWER: usize = 0xFFFF;
+
+/// Largest bundle file odflash reads: the sum of its parts' caps (the largest image, the unit-data
+/// windows, three identification answers, a manifest carrying those answers in hex plus 64 KiB of
+/// text), and tar's 512-byte header and up to 511 bytes of padding per entry, plus its 1 KiB end.
+const MAX_BUNDLE_BYTES: usize = MAX_IMAGE_SIZE
+    + DESCRIPTOR_LEN
+    + CALIBRATION_LEN
+    + 3 * MAX_ANSWER
+    + (6 * MAX_ANSWER + 0x1_0000)
+    + 8 * 1024
+    + 1024;
 
 /// What a bundle holds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -262,14 +277,7 @@ pub fn parse_bundle(path: &Path, bytes: &[u8]) -> Result<Bundle, Error> {
 
 /// Read and validate a bundle file.
 pub fn read_bundle(path: &Path) -> Result<Bundle, Error> {
-    let meta = std::fs::metadata(path).map_err(|e| Error::io(path, e))?;
-    if meta.len() > MAX_BUNDLE_BYTES {
-        return Err(Error::bad_file(
-            path,
-            format!("{} bytes is too large for a bundle", meta.len()),
-        ));
-    }
-    let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+    let bytes = input::read_input(path, MAX_BUNDLE_BYTES, "backup bundle")?;
     parse_bundle(path, &bytes)
 }
 

@@ -82,7 +82,7 @@ pub struct ImageFile {
 impl ImageFile {
     /// Read an image file.
     pub fn read(path: &Path) -> Result<ImageFile, Error> {
-        let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+        let bytes = super::input::read_input(path, crate::image::MAX_IMAGE_SIZE, "firmware image")?;
         Ok(ImageFile {
             path: path.to_path_buf(),
             bytes,

@@ -229,13 +229,12 @@ pub fn write_state(run_dir: &Path, c: &Classification) -> Result<PathBuf, Error>
     Ok(path)
 }
 
-/// `sudo odflash rescue /dev/sgN`; emulated drives need no sudo.
+/// `sudo odflash rescue /dev/sgN` (emulated drives need no sudo), with `device` stripped of
+/// control characters and quoted for a POSIX shell: the line goes to the journal and may be
+/// pasted into a shell.
 fn rescue_command(device: &str) -> String {
-    if emu::Spec::is_emu(device) {
-        format!("odflash rescue {device}")
-    } else {
-        format!("sudo odflash rescue {device}")
-    }
+    let device = sanitize(device);
+    super::suggest_command(&device, &["rescue", &device])
 }
 
 fn verdict_of(state: &DriveState, flashable: bool) -> Verdict {
@@ -262,27 +261,29 @@ fn build_message(c: &Classification) -> String {
         .map(ToString::to_string)
         .unwrap_or_default();
     let next = c.next.as_deref().unwrap_or_default();
+    // The DEVICE argument is the user's (or udev's) text: no control character reaches the log.
+    let device = sanitize(&c.device);
     match c.verdict {
         Verdict::Recovery => format!(
             "{}: {name} ({family}) is in recovery: its boot loader runs because the firmware \
              failed its checks. Next: {next}",
-            c.device
+            device
         ),
         Verdict::NeedsAttention => {
-            format!("{}: {name} ({family}): {state}. Next: {next}", c.device)
+            format!("{device}: {name} ({family}): {state}. Next: {next}")
         }
-        Verdict::Healthy => format!("{}: {name} ({family}): {state}", c.device),
+        Verdict::Healthy => format!("{device}: {name} ({family}): {state}"),
         Verdict::IdentifyOnly => format!(
             "{}: {name} ({family}, identify-only: its write commands are not public): {state}",
-            c.device
+            device
         ),
         Verdict::Unknown => format!(
             "{}: {name}: no known chip family claims this optical drive; nothing to do",
-            c.device
+            device
         ),
         Verdict::NotOptical => format!(
             "{}: {name}: peripheral type {}, not an optical drive; nothing sent beyond INQUIRY",
-            c.device, i.peripheral_type
+            device, i.peripheral_type
         ),
     }
 }

@@ -17,10 +17,12 @@ pub mod flash;
 pub mod gates;
 pub mod hotplug;
 pub mod inhibit;
+pub mod input;
 pub mod lock;
 pub mod open;
 pub mod probe;
 pub mod rescue;
+pub mod sent;
 pub mod session;
 pub mod signals;
 

@@ -9,6 +9,7 @@
 //!
 //! This is the one place that chooses a transport. It sends no commands.
 
+use std::fs::File;
 use std::os::fd::AsFd;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
@@ -17,13 +18,16 @@ use crate::discover;
 use crate::emu;
 use crate::scsi::guard::{Guard, Policy};
 use crate::scsi::replay::Replay;
-use crate::scsi::trace::{JsonLines, Payload, Recorder};
+use crate::scsi::trace::{JsonLines, Payload, Recorder, MAX_TRACE_BYTES};
 use crate::scsi::Transport;
 use crate::sg;
 
+use super::atomic::{self, FileError, Mode, Start};
 use super::drive::{Device, UsbId};
 use super::error::Error;
+use super::input;
 use super::lock::{DeviceLock, LockMode};
+use super::sent;
 
 /// DEVICE prefix for a recorded trace served back (`replay:trace.jsonl`).
 pub const REPLAY_PREFIX: &str = "replay:";
@@ -66,7 +70,13 @@ fn open_as(device: &str, opts: &OpenOptions, access: sg::Access) -> Result<Devic
     let opened: Opened = if let Some(trace) = device.strip_prefix(REPLAY_PREFIX) {
         // A recorded trace served back: for bug reports and regression tests. Nothing real is
         // behind it, so there is nothing to lock.
-        let replay = Replay::from_path(Path::new(trace)).map_err(|e| open_err(e.to_string()))?;
+        let path = Path::new(trace);
+        let text = input::read_input_text(path, MAX_TRACE_BYTES, "trace").map_err(|e| match e {
+            FileError::Io { .. } => open_err(e.to_string()),
+            refused => refused.into(),
+        })?;
+        let replay = Replay::from_text(&text, path.display().to_string())
+            .map_err(|e| open_err(e.to_string()))?;
         (Box::new(replay), None, None)
     } else if emu::Spec::is_emu(device) {
         let spec = emu::Spec::from_str(device).map_err(|e| open_err(e.to_string()))?;
@@ -77,7 +87,17 @@ fn open_as(device: &str, opts: &OpenOptions, access: sg::Access) -> Result<Devic
             .as_deref()
             .map(|state| DeviceLock::beside_state_file(state, lock_mode))
             .transpose()?;
-        let drive = emu::Drive::open(&spec).map_err(|e| open_err(e.to_string()))?;
+        let drive = emu::Drive::open(&spec).map_err(|e| match (e, &spec.faults) {
+            // A state or fault-plan file odflash may not use is a bad input file (exit 1).
+            (emu::Error::File(e), _) => e.into(),
+            (emu::Error::State { path, why }, _) => {
+                Error::bad_file(path, format!("emulator state file: {why}"))
+            }
+            (emu::Error::FaultPlan(why), Some(plan)) => {
+                Error::bad_file(plan, format!("bad fault plan: {why}"))
+            }
+            (e, _) => open_err(e.to_string()),
+        })?;
         (Box::new(drive), lock, None)
     } else {
         let dev = sg::Device::open_with_access(Path::new(device), &sg::SysfsRoot::system(), access)
@@ -89,6 +109,7 @@ fn open_as(device: &str, opts: &OpenOptions, access: sg::Access) -> Result<Devic
         (Box::new(dev), Some(lock), bridge)
     };
     let (transport, lock, bridge) = opened;
+    let transport: Box<dyn Transport> = Box::new(sent::Watch::new(transport, device));
     let transport: Box<dyn Transport> = match access {
         sg::Access::ReadWrite => transport,
         sg::Access::ReadOnly => Box::new(Guard::new(transport, Policy::ReadOnly)),
@@ -96,11 +117,7 @@ fn open_as(device: &str, opts: &OpenOptions, access: sg::Access) -> Result<Devic
     let transport: Box<dyn Transport> = match &opts.trace {
         None => transport,
         Some((path, payload)) => {
-            let file = std::fs::OpenOptions::new()
-                .create(true)
-                .append(true)
-                .open(path)
-                .map_err(|e| Error::io(path, e))?;
+            let file = open_trace(path, *payload, Start::Append)?;
             Box::new(Recorder::new(transport, JsonLines(file), *payload))
         }
     };
@@ -108,6 +125,17 @@ fn open_as(device: &str, opts: &OpenOptions, access: sg::Access) -> Result<Devic
     dev.lock = lock;
     dev.bridge = bridge;
     Ok(dev)
+}
+
+/// Open the `--trace` file with [`atomic::open_log`]: never through a symlink, only a regular
+/// file of the caller's own; mode 0600 when it records payloads (firmware, unit data and serials
+/// pass through them), else 0644.
+pub fn open_trace(path: &Path, payload: Payload, start: Start) -> Result<File, Error> {
+    let mode = match payload {
+        Payload::Record => Mode::Private,
+        Payload::Omit => Mode::Shared,
+    };
+    Ok(atomic::open_log(path, mode, start)?)
 }
 
 /// The USB device an sg node sits behind, from sysfs (for the known-bad-bridge gate). `None`

@@ -314,6 +314,7 @@ mod tests {
             sense_text: None,
             duration_us: 100,
             timeout_ms: 10_000,
+            time_us: None,
             error: None,
             payload: Some(reply.to_vec()),
         }

@@ -37,6 +37,13 @@ const IDENTIFY: [u8; 6] = [
     opcode::MODE_SENSE_10,
 ];
 
+/// Whether `cdb` with `data` only reads: an identification command or READ BUFFER, with no data
+/// out (what [`Policy::ReadOnly`] lets through). Anything else may change the drive.
+pub fn is_read_only(cdb: &[u8], data: &Data<'_>) -> bool {
+    let reads = |op: u8| IDENTIFY.contains(&op) || op == opcode::READ_BUFFER;
+    cdb.first().is_some_and(|&op| reads(op)) && !matches!(data, Data::Out(_))
+}
+
 /// A transport wrapper enforcing a [`Policy`].
 #[derive(Debug)]
 pub struct Guard<T: Transport> {

@@ -25,7 +25,6 @@
 //! Anything the file does not answer (a command out of order, a command no table line matches,
 //! an `unknown` line) is [`TransportError::Replay`]: a replay never invents a reply.
 
-use std::path::Path;
 use std::time::Duration;
 
 use serde::Deserialize;
@@ -199,8 +198,9 @@ impl Replay {
         }
     }
 
-    /// Replay `text`: a reply table when its first line has a `match` key, else a trace.
-    fn parse(text: &str, source: String) -> Result<Replay, Error> {
+    /// Replay `text` (named `source` in errors): a reply table when its first line has a
+    /// `match` key, else a trace.
+    pub fn from_text(text: &str, source: String) -> Result<Replay, Error> {
         if is_table(text) {
             Ok(Replay::table(parse_table(text)?, source))
         } else {
@@ -214,13 +214,7 @@ impl Replay {
         reader
             .read_to_string(&mut text)
             .map_err(TransportError::Io)?;
-        Replay::parse(&text, "trace".into())
-    }
-
-    /// Replay the JSON-lines trace or reply table at `path`.
-    pub fn from_path(path: &Path) -> Result<Replay, Error> {
-        let text = std::fs::read_to_string(path).map_err(TransportError::Io)?;
-        Replay::parse(&text, path.display().to_string())
+        Replay::from_text(&text, "trace".into())
     }
 
     /// Trace records not yet replayed, or reply-table lines never served (0 when the whole

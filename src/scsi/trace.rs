@@ -7,20 +7,26 @@
 //! write the trace never fails the command (it is logged and kept for [`Recorder::write_error`]).
 //!
 //! One line of the JSON-lines format (fields in this order; `sense`/`sense_text` only with
-//! sense bytes, `error` only for transport errors, `payload` only with [`Payload::Record`]):
+//! sense bytes, `time_us` (the send time) absent from traces written before it was recorded,
+//! `error` only for transport errors, `payload` only with [`Payload::Record`]):
 //!
 //! ```json
 //! {"cdb":"000000000000","direction":"none","requested":0,"transferred":0,"status":2,
 //!  "host_status":0,"driver_status":0,"sense":"700002000000000a000000003a0000000000",
-//!  "sense_text":"NOT READY (02/3A/00): medium not present","duration_us":812,"timeout_ms":10000}
+//!  "sense_text":"NOT READY (02/3A/00): medium not present","duration_us":812,"timeout_ms":10000,
+//!  "time_us":1764643501123456}
 //! ```
 
 use std::io::{self, Write};
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use serde::{Deserialize, Serialize};
 
 use super::{Data, Direction, Error, Outcome, Sense, Transport, TransportError};
+
+/// Largest trace file read back (`replay:FILE`): generous, a payload trace of a whole flash,
+/// backup and verify (about 12 MiB of hex) fits many times over.
+pub const MAX_TRACE_BYTES: usize = 256 << 20;
 
 /// Whether data-phase bytes go into the trace.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -69,6 +75,10 @@ pub struct TraceRecord {
     /// The timeout the command was sent with, in milliseconds.
     #[serde(default)]
     pub timeout_ms: u64,
+    /// When the command was sent: microseconds since the UNIX epoch (UTC). Absent in traces
+    /// written before odflash recorded it; replay ignores it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub time_us: Option<u64>,
     /// The transport error, when the command did not complete.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<TraceError>,
@@ -131,7 +141,7 @@ impl TraceError {
 
 impl TraceRecord {
     /// The record of one command: `result` is what the transport returned, `payload` the data
-    /// bytes to keep (already filtered by [`Payload`]).
+    /// bytes to keep (already filtered by [`Payload`]). The send time is the caller's to set.
     fn new(
         cdb: &[u8],
         direction: Direction,
@@ -153,6 +163,7 @@ impl TraceRecord {
             sense_text: None,
             duration_us: micros(elapsed),
             timeout_ms: u64::try_from(timeout.as_millis()).unwrap_or(u64::MAX),
+            time_us: None,
             error: None,
             payload,
         };
@@ -297,6 +308,7 @@ impl<T: Transport, S: Sink> Transport for Recorder<T, S> {
         let direction = data.direction();
         let requested = data.len();
         let record_payload = self.payload == Payload::Record;
+        let sent = SystemTime::now();
         let start = Instant::now();
         let (result, payload) = match data {
             Data::In(buf) => {
@@ -313,7 +325,7 @@ impl<T: Transport, S: Sink> Transport for Recorder<T, S> {
             ),
             Data::None => (self.inner.execute(cdb, Data::None, timeout), None),
         };
-        let record = TraceRecord::new(
+        let mut record = TraceRecord::new(
             cdb,
             direction,
             requested,
@@ -322,6 +334,8 @@ impl<T: Transport, S: Sink> Transport for Recorder<T, S> {
             start.elapsed(),
             payload,
         );
+        // A clock set before 1970 records no time rather than a wrong one.
+        record.time_us = sent.duration_since(UNIX_EPOCH).ok().map(micros);
         self.keep(&record);
         result
     }
@@ -362,6 +376,7 @@ mod tests {
             sense_text: None,
             duration_us: 250,
             timeout_ms: 10_000,
+            time_us: None,
             error: None,
             payload: Some(reply),
         }
@@ -416,7 +431,11 @@ mod tests {
 
     #[test]
     fn payload_is_recorded_only_when_asked() {
-        let with = record_through(vec![inquiry_record()], Payload::Record);
+        let mut with = record_through(vec![inquiry_record()], Payload::Record);
+        // Each record carries the time it was sent.
+        let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap();
+        let sent = with[0].time_us.take().expect("a send time");
+        assert!(now.as_micros() - u128::from(sent) < 60_000_000, "{sent}");
         assert_eq!(with, [inquiry_record()]);
         let without = record_through(vec![inquiry_record()], Payload::Omit);
         assert_eq!(without[0].payload, None);

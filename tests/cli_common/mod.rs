@@ -195,6 +195,12 @@ impl TestCommand {
         self
     }
 
+    /// Kill the run after `limit` (the run then fails its test as killed by a signal).
+    pub fn timeout(mut self, limit: std::time::Duration) -> TestCommand {
+        self.cmd.timeout(limit);
+        self
+    }
+
     /// Record every command sent to the drive into `trace` (`--trace FILE`).
     pub fn traced(self, trace: &Path) -> TestCommand {
         self.arg("--trace").arg(trace)
