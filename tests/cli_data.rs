@@ -300,7 +300,7 @@ fn eeprom_restore_repairs_a_drive_that_needs_attention() {
         .ok();
     let drive = dir.emu("d", "mt1959,mode=needs-attention");
     dir.odflash()
-        .args(["scan", "--device", &drive])
+        .args(["scan", "--timeout", "30", "--device", &drive])
         .run()
         .ok()
         .stdout_has("NEEDS ATTENTION");
@@ -344,7 +344,10 @@ fn eeprom_restore_repairs_a_drive_that_needs_attention() {
     let flash = dir.state("d").flash;
     assert!(parts["identity.bin"] == window(&flash, IDENTITY));
     assert!(parts["calibration.bin"] == window(&flash, CALIBRATION));
-    let scan = dir.odflash().args(["scan", "--device", &drive]).run();
+    let scan = dir
+        .odflash()
+        .args(["scan", "--timeout", "30", "--device", &drive])
+        .run();
     scan.ok()
         .stdout_lacks("NEEDS ATTENTION")
         .stdout_has("no medium");

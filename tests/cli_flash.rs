@@ -510,7 +510,7 @@ fn power_loss_during_the_burn_then_a_recovery_flash() {
     );
 
     dir.odflash()
-        .args(["scan", "--device", &device])
+        .args(["scan", "--timeout", "30", "--device", &device])
         .run()
         .ok()
         .stdout_has("RECOVERY (boot loader)");

@@ -156,13 +156,16 @@ fn readers_are_refused_busy_while_a_flash_holds_the_drive() {
             "{made} was written by a refused reader"
         );
     }
-    let scan = dir.odflash().args(["scan", "--device", &device]).run();
+    let scan = dir
+        .odflash()
+        .args(["scan", "--timeout", "30", "--device", &device])
+        .run();
     scan.ok()
         .stdout_has("busy")
         .stdout_has(&busy["busy: ".len()..]);
     let json = dir
         .odflash()
-        .args(["scan", "--json", "--device", &device])
+        .args(["scan", "--timeout", "30", "--json", "--device", &device])
         .run();
     let entry = &json.ok().json()[0];
     assert_eq!(entry["probe"]["outcome"], "busy", "{entry:#}");

@@ -41,12 +41,15 @@ fn no_drive_says_so_and_succeeds() {
     }
     let dir = Dir::new();
     dir.odflash()
-        .arg("scan")
+        .args(["scan", "--timeout", "30"])
         .run()
         .ok()
         .stdout_has("No optical drives found.")
         .stdout_has("--device emu:mt1959");
-    let json = dir.odflash().args(["scan", "--json"]).run();
+    let json = dir
+        .odflash()
+        .args(["scan", "--timeout", "30", "--json"])
+        .run();
     json.ok();
     assert_eq!(json.json(), Value::Array(vec![]));
 }
@@ -56,7 +59,7 @@ fn emulated_drives_are_listed_marked_with_family_and_state() {
     let dir = Dir::new();
     let run = dir
         .odflash()
-        .arg("scan")
+        .args(["scan", "--timeout", "30"])
         .args(["--device", APP, "--device", BOOT, "--device", ATTENTION])
         .args(["--device", DVD])
         .run();
@@ -99,7 +102,7 @@ fn json_lists_every_drive_with_probe_family_and_state() {
     let dir = Dir::new();
     let run = dir
         .odflash()
-        .args(["scan", "--json"])
+        .args(["scan", "--timeout", "30", "--json"])
         .args(["--device", APP, "--device", BOOT, "--device", ATTENTION])
         .args(["--device", DVD])
         .run();
@@ -153,7 +156,7 @@ fn emulated_drives_can_come_from_the_environment() {
     let run = dir
         .odflash()
         .env("ODFLASH_EMU", &format!("{APP};{DVD}"))
-        .arg("scan")
+        .args(["scan", "--timeout", "30"])
         .run();
     run.ok();
     row(&run, APP);
@@ -166,7 +169,7 @@ fn a_device_option_is_one_device_even_with_a_semicolon() {
     let device = "emu:mt1959,vendor=A;B";
     let run = dir
         .odflash()
-        .args(["scan", "--json", "--device", device])
+        .args(["scan", "--timeout", "30", "--json", "--device", device])
         .run();
     run.ok();
     let list = run.json();
@@ -179,7 +182,7 @@ fn scan_sends_only_read_only_commands() {
     let trace = dir.join("scan.jsonl");
     dir.odflash()
         .traced(&trace)
-        .arg("scan")
+        .args(["scan", "--timeout", "30"])
         .args(["--device", APP, "--device", BOOT, "--device", ATTENTION])
         .args(["--device", DVD])
         .run()
@@ -241,7 +244,15 @@ fn a_drive_that_cannot_be_opened_is_reported_beside_the_others() {
     let dir = Dir::new();
     let run = dir
         .odflash()
-        .args(["scan", "--device", "emu:mt2000", "--device", APP])
+        .args([
+            "scan",
+            "--timeout",
+            "30",
+            "--device",
+            "emu:mt2000",
+            "--device",
+            APP,
+        ])
         .run();
     run.ok();
     assert!(row(&run, "emu:mt2000").contains("error: cannot open emu:mt2000"));

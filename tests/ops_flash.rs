@@ -413,3 +413,135 @@ fn offline_image_check_runs_the_drive_independent_gates() {
         .collect();
     assert_eq!(refused, vec![Gate::NotRawDump]);
 }
+
+/// One cell of the fault matrix: what a flash with one fault ended as.
+struct Cell {
+    outcome: String,
+    after: &'static str,
+    next: String,
+    next_works: bool,
+}
+
+/// Flash `upgrade()` with `plan`, then follow the report: power-cycle the drive as a user
+/// would, and flash again (a rescue flashes the same way) without faults.
+fn matrix_cell(plan: odflash::emu::FaultPlan) -> Cell {
+    let dir = tempfile::tempdir().unwrap();
+    let mut drive = mt1959();
+    let old = drive.flash().to_vec();
+    let image = upgrade();
+    drive.set_fault_plan(plan).unwrap();
+    let result = run(&mut drive, &image, &options(dir.path(), Execution::Execute));
+    let holds_image = drive.flash()[BOOT_REGION_END..] == image.bytes[BOOT_REGION_END..];
+    let holds_old = drive.flash()[BOOT_REGION_END..] == old[BOOT_REGION_END..];
+    let after = match (drive.mode(), holds_image, holds_old) {
+        (Mode::App, true, _) => "new firmware",
+        (Mode::App, _, true) => "old firmware",
+        (Mode::Boot, _, _) => "boot loader",
+        _ => "other",
+    };
+    let (outcome, next) = match &result {
+        Ok(_) => {
+            assert!(
+                holds_image && drive.mode() == Mode::App,
+                "success reported, but the drive is in: {after}"
+            );
+            ("success".to_string(), "-".to_string())
+        }
+        Err(e) => {
+            let next = e
+                .condition()
+                .map(|c| c.next.clone())
+                .unwrap_or_else(|| panic!("a failed write names no next step: {e}"));
+            (format!("exit {}", e.exit_code().code()), next)
+        }
+    };
+    // Follow the next step.
+    drive
+        .set_fault_plan(odflash::emu::FaultPlan::default())
+        .unwrap();
+    drive.power_cycle().unwrap();
+    let mut again = options(dir.path(), Execution::Execute);
+    again.waivers.reinstall = Reinstall::Allowed;
+    let next_works = result.is_ok()
+        || (run(&mut drive, &image, &again).is_ok()
+            && drive.flash()[BOOT_REGION_END..] == image.bytes[BOOT_REGION_END..]
+            && drive.mode() == Mode::App);
+    Cell {
+        outcome,
+        after,
+        next,
+        next_works,
+    }
+}
+
+#[test]
+fn fault_matrix_never_reports_a_wrong_success_and_every_next_step_works() {
+    let phases = [
+        ("prepare", at(Phase::Prepare, None)),
+        ("chunk 1", at(Phase::Stream, Some(0))),
+        ("chunk 65", at(Phase::Stream, Some(64 * 0x4000))),
+        ("chunk 128", at(Phase::Stream, Some(127 * 0x4000))),
+        ("burn", at(Phase::Burn, None)),
+        ("commit", at(Phase::Commit, None)),
+        ("verify", at(Phase::Verify, Some(0x15_0000))),
+    ];
+    let actions = [
+        ("timeout", Action::Timeout),
+        ("power loss", Action::PowerLoss),
+        ("hw error", hardware_error()),
+        ("short", Action::ShortTransfer { bytes: 16 }),
+        ("reset", Action::Reset),
+    ];
+    // Every cell is independent: run them on a few threads, print the table in order.
+    let cells: Vec<(String, Cell)> = std::thread::scope(|scope| {
+        let jobs: Vec<_> = phases
+            .iter()
+            .flat_map(|(phase, trigger)| {
+                actions.iter().map(move |(name, action)| {
+                    let plan = fault(trigger.clone(), action.clone());
+                    (format!("{phase:<10} {name:<11}"), plan)
+                })
+            })
+            .collect();
+        let chunks: Vec<Vec<_>> = jobs
+            .chunks(jobs.len().div_ceil(4))
+            .map(|c| c.to_vec())
+            .collect();
+        let handles: Vec<_> = chunks
+            .into_iter()
+            .map(|chunk| {
+                scope.spawn(move || {
+                    chunk
+                        .into_iter()
+                        .map(|(label, plan)| (label, matrix_cell(plan)))
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().expect("a matrix cell panicked: a wrong success"))
+            .collect()
+    });
+    println!(
+        "{:<10} {:<11} {:<9} {:<13} {:<10} next step",
+        "phase", "fault", "outcome", "drive after", "next works"
+    );
+    let mut broken = Vec::new();
+    for (label, cell) in &cells {
+        println!(
+            "{label} {:<9} {:<13} {:<10} {}",
+            cell.outcome,
+            cell.after,
+            if cell.next_works { "yes" } else { "NO" },
+            cell.next
+        );
+        if !cell.next_works {
+            broken.push(label.trim().to_string());
+        }
+    }
+    assert!(
+        broken.is_empty(),
+        "next step does not work after: {broken:?}"
+    );
+}

@@ -276,7 +276,16 @@ fn identify_among(
     }
     let mut claims = Vec::new();
     for family in families {
-        if let Some(identity) = family.probe(t, inquiry)? {
+        // A pending UNIT ATTENTION (after a reset or power cycle) answers the first command and
+        // is cleared by it (SPC-4 §5.14): the probe is run again once, never read as "not ours".
+        let claim = match family.probe(t, inquiry) {
+            Err(Error::Scsi(scsi::Error::Sense(s))) if s.key == SenseKey::UnitAttention => {
+                log::debug!("probe of {} met {s}; probing again", family.id());
+                family.probe(t, inquiry)?
+            }
+            other => other?,
+        };
+        if let Some(identity) = claim {
             log::debug!("family {} claims {}", family.id(), t.describe());
             claims.push((*family, identity));
         }
@@ -309,12 +318,16 @@ fn readiness(t: &mut dyn Transport) -> Result<DriveState, Error> {
 /// A read-only probe command's result, with "the drive did not answer that" (a CHECK
 /// CONDITION, a bad status, a short or malformed reply) as `None`. Transport failures (timeout,
 /// device gone, a guard refusal) still propagate: they say nothing about the family; so does
-/// NOT READY in progress ([`Error::Busy`]): a busy drive is not "some other drive".
+/// NOT READY in progress ([`Error::Busy`]): a busy drive is not "some other drive"; and a
+/// UNIT ATTENTION, which [`identify`] answers by probing again.
 fn answered<T>(result: Result<T, Error>) -> Result<Option<T>, Error> {
     match result {
         Ok(v) => Ok(Some(v)),
         Err(Error::Scsi(scsi::Error::Transport(e))) => Err(scsi::Error::Transport(e).into()),
         Err(Error::Scsi(scsi::Error::Sense(s))) if s.is_in_progress() => Err(Error::Busy(s)),
+        Err(Error::Scsi(scsi::Error::Sense(s))) if s.key == SenseKey::UnitAttention => {
+            Err(scsi::Error::Sense(s).into())
+        }
         Err(Error::Scsi(e)) => {
             log::debug!("probe: {e}");
             Ok(None)

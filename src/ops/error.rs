@@ -360,9 +360,10 @@ impl Error {
     /// The drive condition a failed write left behind, when this error carries one.
     pub fn condition(&self) -> Option<&DriveCondition> {
         match self {
-            Error::VerifyMismatch { condition, .. } | Error::WriteInterrupted { condition, .. } => {
-                Some(condition)
-            }
+            Error::VerifyMismatch { condition, .. }
+            | Error::WriteInterrupted { condition, .. }
+            | Error::ImageRefused { condition, .. }
+            | Error::ImageIgnored { condition, .. } => Some(condition),
             Error::Backup(inner) => inner.condition(),
             _ => None,
         }
