@@ -70,6 +70,16 @@ pub enum Direction {
     Out,
 }
 
+impl std::fmt::Display for Direction {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Direction::None => "no data",
+            Direction::In => "data-in",
+            Direction::Out => "data-out",
+        })
+    }
+}
+
 /// SCSI status byte values (SAM-5 §5.3.1) that matter to us.
 pub mod status {
     /// GOOD.
@@ -255,12 +265,17 @@ pub enum Error {
     /// A status other than GOOD or CHECK CONDITION (BUSY, RESERVATION CONFLICT, ...).
     #[error("SCSI status {0:#04x}")]
     Status(u8),
-    /// Fewer bytes arrived than the reply needs.
-    #[error("short transfer: needed {needed} bytes, got {got}")]
+    /// A data phase moved fewer bytes than the command needs: a write the device took only
+    /// part of, or a reply too short for what the caller reads from it.
+    #[error("short transfer: {command} ({direction}) moved {got} of the {needed} bytes it needs")]
     ShortTransfer {
-        /// Bytes the caller needed.
+        /// The command ("flash chunk write (WRITE BUFFER mode 6)", "INQUIRY", ...).
+        command: &'static str,
+        /// Which way the bytes go.
+        direction: Direction,
+        /// Bytes the command needs moved.
         needed: usize,
-        /// Bytes that arrived.
+        /// Bytes that moved.
         got: usize,
     },
     /// A reply that does not follow its layout.
