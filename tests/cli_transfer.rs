@@ -6,7 +6,7 @@ mod cli_common;
 
 use std::path::Path;
 
-use cli_common::{Dir, Run, Trace, INTERRUPTED};
+use cli_common::{Dir, Run, Trace, GATE, INTERRUPTED};
 use serde_json::Value;
 
 /// Flash offset of chunk 65 of 128 (the first chunk of the second MiB).
@@ -146,4 +146,76 @@ fn a_short_last_chunk_is_never_committed_and_says_the_burn_may_be_partial() {
     assert_eq!(chunk_record(&trace, CHUNK_128)["transferred"], 100);
     assert_no_commit(&trace);
     assert_eq!(trace.writes(), 129, "PREPARE and 128 chunks, nothing after");
+}
+
+/// The refusal a 4 KiB path gives for a write that needs `needed` in one command.
+fn assert_narrow_path(run: &Run, command: &str, needed: &str) {
+    run.code(GATE);
+    let error = run.error_line();
+    assert!(
+        error.contains(&format!(
+            "the path to the drive carries at most 4 KiB per command, but the mt19xx \
+             {command} needs {needed} in one command: nothing was written"
+        )),
+        "{error}"
+    );
+    assert!(
+        error.contains("connect the drive over SATA or through another USB bridge"),
+        "{error}"
+    );
+}
+
+#[test]
+fn a_path_too_narrow_for_a_chunk_refuses_the_flash_before_any_write() {
+    let dir = Dir::new();
+    let device = drive(&dir, "mt1959,max-transfer=4k");
+    let before = dir.state("d").flash;
+    let image = dir.bu40n("upgrade.bin", "1.04");
+
+    let (run, trace) = flash_execute(&dir, &device, &image);
+    assert_narrow_path(&run, "image download", "16 KiB");
+    trace.assert_no_writes();
+    assert!(
+        !dir.join("bk").exists(),
+        "no backup for a flash that cannot run"
+    );
+    assert!(dir.state("d").flash == before);
+    // The dry run says so too, rather than a plan that cannot be carried out.
+    let image = image.to_str().unwrap();
+    let (run, trace) = traced(&dir, "dry.jsonl", &["flash", &device, image]);
+    assert_narrow_path(&run, "image download", "16 KiB");
+    trace.assert_no_writes();
+}
+
+#[test]
+fn a_path_too_narrow_for_the_calibration_window_refuses_the_restore_before_any_write() {
+    let dir = Dir::new();
+    let device = drive(&dir, "mt1959,max-transfer=4k");
+    // Reads fit the path: the dump reads in 4 KiB pieces.
+    dir.odflash()
+        .args(["eeprom", "dump", &device, "-o", "unit.bin"])
+        .run()
+        .ok();
+    let before = dir.state("d").flash;
+
+    let args = [
+        "eeprom",
+        "restore",
+        &device,
+        "unit.bin",
+        "--execute",
+        "--yes-i-understand-the-risk",
+        "--backup-dir",
+        "bk",
+    ];
+    let (run, trace) = traced(&dir, "restore.jsonl", &args);
+    // The identity window (256 bytes) would fit; the calibration window (64 KiB) does not,
+    // so neither is written.
+    assert_narrow_path(&run, "calibration window write", "64 KiB");
+    trace.assert_no_writes();
+    assert!(
+        !dir.join("bk").exists(),
+        "no backup for a restore that cannot run"
+    );
+    assert!(dir.state("d").flash == before);
 }

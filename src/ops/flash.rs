@@ -360,6 +360,8 @@ pub fn build_compat(drive_model: &str, image_model: &str) -> Compat {
 pub fn plan_flash(drive: &Drive, image: &ImageFile, opts: &FlashOptions) -> Result<Plan, Error> {
     let flash = drive.flash_access()?;
     let layout = flash.layout();
+    // A path too narrow for one chunk would fail at the first chunk, after PREPARE.
+    drive.check_path_carries("image download", layout.write_chunk)?;
     let parsed =
         mt19xx::parse(&image.bytes).map_err(|e| Error::bad_file(&image.path, e.to_string()))?;
     let mut input = build_gate_input(&parsed, drive, layout.size);

@@ -63,9 +63,10 @@ impl Transport for Device {
     }
 
     /// The kernel's pass-through limit for this node: the block device's `max_hw_sectors_kb`
-    /// from sysfs when the node has one (see [`super::read_max_transfer`]), else the sg
-    /// driver's reserved buffer size (SG_GET_RESERVED_SIZE), else unknown.
-    fn max_transfer(&self) -> Option<usize> {
+    /// from sysfs when the node has one (see [`super::read_max_transfer`]), a hard limit;
+    /// else the sg driver's reserved buffer size (SG_GET_RESERVED_SIZE), a size known to
+    /// pass; else unknown.
+    fn max_transfer(&self) -> Option<crate::scsi::TransferLimit> {
         self.max_transfer
     }
 
