@@ -749,8 +749,8 @@ impl NextSteps {
                 next: self.flash_cmd.clone(),
             },
             Burned::Maybe => DriveCondition {
-                state: "the burn may have been interrupted: the drive will likely come up in its \
-                        boot loader"
+                state: "the burn may have been interrupted or be partial: the drive will likely \
+                        come up in its boot loader"
                     .into(),
                 next: self.rescue_cmd.clone(),
             },
