@@ -15,7 +15,7 @@ use odflash::image::layout::{
 use odflash::image::mt19xx::Chip;
 use odflash::image::synth::{build_mt19xx, Banner, SynthSpec};
 use odflash::scsi::cdb;
-use odflash::scsi::{Direction, Sense, SenseKey, Transport};
+use odflash::scsi::{Direction, Sense, SenseKey, TransferLimit, Transport};
 
 fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).trim_end().to_string()
@@ -161,7 +161,7 @@ fn read_buffer_limits_and_rejections() {
     );
 
     let mut small = open("emu:mt1959,max-transfer=4096");
-    assert_eq!(small.max_transfer(), Some(4096));
+    assert_eq!(small.max_transfer(), Some(TransferLimit::hard(4096)));
     good(&read_flash(&mut small, 0x10_0000, 4096).0);
     assert_eq!(
         sense(&read_flash(&mut small, 0x10_0000, 8192).0),

@@ -75,7 +75,10 @@ pub enum Action {
         /// Additional sense code qualifier.
         ascq: u8,
     },
-    /// The command runs but only the first `bytes` of its data phase move.
+    /// The command runs but only the first `bytes` of its data phase move, and it still
+    /// answers GOOD: the host sees `transferred` = `bytes` (a residual). A data-in reply is
+    /// cut; a data-out command (a WRITE BUFFER chunk) reaches the drive as only those bytes,
+    /// which it stages as it would a short USB transfer.
     ShortTransfer {
         /// Bytes that actually move.
         bytes: usize,

@@ -494,8 +494,9 @@ impl scsi::Transport for Drive {
         result
     }
 
-    fn max_transfer(&self) -> Option<usize> {
-        Some(self.spec.max_transfer)
+    /// The emulated path refuses any longer command (`max-transfer=`): a hard limit.
+    fn max_transfer(&self) -> Option<scsi::TransferLimit> {
+        Some(scsi::TransferLimit::hard(self.spec.max_transfer))
     }
 
     fn pause(&mut self, duration: Duration) {

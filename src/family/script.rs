@@ -13,6 +13,8 @@ use crate::scsi::{Data, Outcome, Sense, SenseKey, Transport, TransportError};
 pub enum Reply {
     /// GOOD, with these bytes for a data-in command.
     Good(Vec<u8>),
+    /// GOOD, but only the first this many bytes of the data phase move.
+    Short(usize),
     /// CHECK CONDITION with this sense.
     Check(SenseKey, u8, u8),
     /// The command times out.
@@ -91,6 +93,12 @@ impl Transport for Script {
                     }
                     Data::None => 0,
                 };
+                Ok(Outcome::good(moved, tick))
+            }
+            Reply::Short(moved) => {
+                if let Data::Out(out) = data {
+                    self.written.push(out[..moved.min(out.len())].to_vec());
+                }
                 Ok(Outcome::good(moved, tick))
             }
             Reply::Check(key, asc, ascq) => Ok(Outcome::check_condition(

@@ -9,7 +9,7 @@
 use crate::family::{self, DriveState, Family, FamilyId, FlashAccess, FlashReads, Identity};
 use crate::scsi::guard::{Guard, Policy};
 use crate::scsi::inquiry::{Inquiry, PERIPHERAL_TYPE_MMC};
-use crate::scsi::{self, Transport};
+use crate::scsi::{self, TransferLimit, Transport};
 
 use super::bundle::DeviceRecord;
 use super::error::Error;
@@ -93,6 +93,8 @@ pub struct Drive {
     pub path: String,
     /// The USB bridge it sits behind, when known.
     pub bridge: Option<UsbId>,
+    /// What the path says about one command's data phase, when it knows.
+    pub transfer_limit: Option<TransferLimit>,
 }
 
 impl std::fmt::Debug for Drive {
@@ -102,6 +104,7 @@ impl std::fmt::Debug for Drive {
             .field("identity", &self.identity)
             .field("state", &self.state)
             .field("path", &self.path)
+            .field("transfer_limit", &self.transfer_limit)
             .finish_non_exhaustive()
     }
 }
@@ -129,6 +132,22 @@ impl Drive {
         }
     }
 
+    /// Refuse a write whose one command carries `needed` bytes (`command`, e.g. "image
+    /// download") when the path's hard limit is smaller: [`Error::PathTooNarrow`], before
+    /// anything is sent. A path that says nothing, or only what is known to pass, is not
+    /// refused here.
+    pub fn check_path_carries(&self, command: &str, needed: usize) -> Result<(), Error> {
+        match self.transfer_limit {
+            Some(limit) if limit.refuses(needed) => Err(Error::PathTooNarrow {
+                limit: limit.bytes,
+                needed,
+                family: self.family.id(),
+                command: command.to_string(),
+            }),
+            _ => Ok(()),
+        }
+    }
+
     /// The family id.
     pub fn family_id(&self) -> FamilyId {
         self.family.id()
@@ -153,6 +172,7 @@ pub fn identify(dev: &mut Device<'_>) -> Result<Drive, Error> {
     let path = dev.name.clone();
     let bridge = dev.bridge;
     let t = dev.transport();
+    let transfer_limit = t.max_transfer();
     let inquiry = scsi::read_inquiry(t).map_err(family::Error::from)?;
     if inquiry.peripheral_type != PERIPHERAL_TYPE_MMC {
         return Err(Error::NotType5 {
@@ -178,6 +198,7 @@ pub fn identify(dev: &mut Device<'_>) -> Result<Drive, Error> {
         config_0108,
         path,
         bridge,
+        transfer_limit,
     })
 }
 

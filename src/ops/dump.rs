@@ -58,7 +58,7 @@ pub fn probe_chunk(
     at: u32,
     report: &mut ReadReport,
 ) -> Result<usize, Error> {
-    let limit = t.max_transfer().unwrap_or(usize::MAX);
+    let limit = t.max_transfer().map_or(usize::MAX, |l| l.bytes);
     let flash_size = flash.layout().size;
     let mut buf = vec![0u8; PROBE_SIZES[0]];
     for size in PROBE_SIZES.into_iter().filter(|s| *s <= limit) {

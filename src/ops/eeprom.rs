@@ -189,6 +189,8 @@ pub fn plan_restore(
                 ),
             ));
         }
+        // Every window goes in one command: refuse before the first one is written.
+        drive.check_path_carries(&format!("{} window write", w.name), w.len as usize)?;
         windows.push(WindowRestore {
             name: w.name.clone(),
             offset: w.offset,

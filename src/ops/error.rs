@@ -250,6 +250,25 @@ pub enum Error {
         /// The identity of the connected drive.
         drive: String,
     },
+    /// The path to the drive carries fewer bytes per command than one command of the write
+    /// needs; nothing was sent. Exit [`ExitCode::GateRefused`].
+    #[error(
+        "the path to the drive carries at most {} per command, but the {family} {command} \
+         needs {} in one command: nothing was written; connect the drive over SATA or \
+         through another USB bridge",
+        size_text(*limit),
+        size_text(*needed)
+    )]
+    PathTooNarrow {
+        /// The path's hard limit, in bytes per command.
+        limit: usize,
+        /// Bytes the command needs.
+        needed: usize,
+        /// The drive's family.
+        family: FamilyId,
+        /// The command ("image download", "calibration window write").
+        command: String,
+    },
     /// Flash the workflow needs could not be read. Exit [`ExitCode::MediumHardware`].
     #[error("{0}")]
     Unreadable(String),
@@ -334,7 +353,9 @@ impl Error {
     /// The exit code for this error: the single mapping of DESIGN.md §4.
     pub fn exit_code(&self) -> ExitCode {
         match self {
-            Error::GateRefused { .. } | Error::OtherDrive { .. } => ExitCode::GateRefused,
+            Error::GateRefused { .. } | Error::OtherDrive { .. } | Error::PathTooNarrow { .. } => {
+                ExitCode::GateRefused
+            }
             Error::VerifyMismatch { .. } | Error::ImageIgnored { .. } => ExitCode::VerifyFailed,
             Error::ImageRefused { .. } => ExitCode::ImageRefused,
             Error::NotVerified { .. } => ExitCode::NotVerified,
@@ -367,6 +388,15 @@ impl Error {
             Error::Backup(inner) => inner.condition(),
             _ => None,
         }
+    }
+}
+
+/// `n` bytes as people say it: "16 KiB", "256 bytes".
+fn size_text(n: usize) -> String {
+    if n >= 1024 && n % 1024 == 0 {
+        format!("{} KiB", n / 1024)
+    } else {
+        format!("{n} bytes")
     }
 }
 
@@ -463,6 +493,17 @@ mod tests {
         };
         assert_eq!(busy.exit_code().code(), 15);
         assert!(busy.to_string().starts_with("busy: 4242 is flashing it"));
+        let narrow = Error::PathTooNarrow {
+            limit: 0x1000,
+            needed: 0x4000,
+            family: FamilyId::Mt19xx,
+            command: "image download".into(),
+        };
+        assert_eq!(narrow.exit_code(), ExitCode::GateRefused);
+        assert!(narrow.to_string().starts_with(
+            "the path to the drive carries at most 4 KiB per command, but the mt19xx image \
+             download needs 16 KiB in one command: nothing was written"
+        ));
         let backup = Error::Backup(Box::new(Error::bad_file("/x", "bad")));
         assert_eq!(backup.exit_code(), ExitCode::BackupFailed);
     }

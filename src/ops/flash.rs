@@ -360,6 +360,8 @@ pub fn build_compat(drive_model: &str, image_model: &str) -> Compat {
 pub fn plan_flash(drive: &Drive, image: &ImageFile, opts: &FlashOptions) -> Result<Plan, Error> {
     let flash = drive.flash_access()?;
     let layout = flash.layout();
+    // A path too narrow for one chunk would fail at the first chunk, after PREPARE.
+    drive.check_path_carries("image download", layout.write_chunk)?;
     let parsed =
         mt19xx::parse(&image.bytes).map_err(|e| Error::bad_file(&image.path, e.to_string()))?;
     let mut input = build_gate_input(&parsed, drive, layout.size);
@@ -757,8 +759,8 @@ impl NextSteps {
                 next: self.flash_cmd.clone(),
             },
             Burned::Maybe => DriveCondition {
-                state: "the burn may have been interrupted: the drive will likely come up in its \
-                        boot loader"
+                state: "the burn may have been interrupted or be partial: the drive will likely \
+                        come up in its boot loader"
                     .into(),
                 next: self.rescue_cmd.clone(),
             },

@@ -42,20 +42,110 @@ const REQUEST_SENSE_ALLOC: u8 = 18;
 // reserved, so growing stays within one byte; bytes beyond 255 hold nothing odflash reads.
 const INQUIRY_MAX_ALLOC: usize = 255;
 
+/// Command names the errors of the standard data-in commands carry.
+const INQUIRY: &str = "INQUIRY";
+const INQUIRY_VPD: &str = "INQUIRY (VPD page 0x80)";
+const REQUEST_SENSE: &str = "REQUEST SENSE";
+const GET_CONFIGURATION: &str = "GET CONFIGURATION";
+const MODE_SENSE_10: &str = "MODE SENSE(10)";
+
 /// Largest 24-bit READ/WRITE BUFFER offset or length (SPC-4 §6.36, §6.49).
 const BUFFER_FIELD_MAX: u32 = 0x00FF_FFFF;
 
-/// Execute `cdb` and map the outcome: GOOD gives the number of bytes moved; CHECK CONDITION
-/// becomes [`Error::Sense`]; any other status [`Error::Status`].
+/// The residual a command may report with GOOD status, as its protocol allows. Every command
+/// states one ([`Expect`]): a short transfer is never taken as sent, or as a full reply.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ResidualRule {
+    /// Every byte of the data phase must move; any residual is [`Error::ShortTransfer`].
+    Exact,
+    /// A data-in reply may end before the allocation length: the device returns the bytes it
+    /// has (SPC-4 §4.2.5.6) and the parser checks them against the reply's own length field.
+    /// A data-out command under this rule must still move every byte.
+    UpToAllocation,
+    /// A data-out command the device completes with GOOD status and a residual equal to its
+    /// whole length although the data arrived: a documented quirk of one command of one
+    /// family (the TSST SE-506CB's final download command, coastermelt
+    /// `doc/update-ts01-notes.txt`; docs/protocol.md §4.6). A residual of 0 passes too; any
+    /// other residual is still a short transfer.
+    WholeTransferMayReport {
+        /// Where the quirk is documented (repository and path, or URL).
+        source: &'static str,
+    },
+}
+
+/// What a command expects of its data phase: its name (errors name it) and its
+/// [`ResidualRule`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Expect {
+    /// The command, as errors name it ("INQUIRY", "flash chunk write (WRITE BUFFER mode 6)").
+    pub command: &'static str,
+    /// The residual its protocol allows.
+    pub residual: ResidualRule,
+}
+
+impl Expect {
+    /// `command` must move every byte of its data phase.
+    pub const fn exact(command: &'static str) -> Expect {
+        Expect {
+            command,
+            residual: ResidualRule::Exact,
+        }
+    }
+
+    /// `command` is a data-in command whose reply may be shorter than its allocation.
+    pub const fn up_to_allocation(command: &'static str) -> Expect {
+        Expect {
+            command,
+            residual: ResidualRule::UpToAllocation,
+        }
+    }
+
+    /// The bytes a GOOD `direction` transfer of `requested` bytes that reported `transferred`
+    /// counts as having moved, or [`Error::ShortTransfer`] when the rule does not allow the
+    /// residual (pure).
+    pub fn check(
+        &self,
+        direction: super::Direction,
+        requested: usize,
+        transferred: usize,
+    ) -> Result<usize, Error> {
+        use super::Direction;
+        let got = transferred.min(requested);
+        match (self.residual, direction) {
+            _ if got == requested => Ok(got),
+            (ResidualRule::UpToAllocation, Direction::In) => Ok(got),
+            (ResidualRule::WholeTransferMayReport { source }, Direction::Out) if got == 0 => {
+                log::debug!(
+                    "{}: residual equal to its length ({requested} bytes), success as {source} \
+                     documents",
+                    self.command
+                );
+                Ok(requested)
+            }
+            _ => Err(Error::ShortTransfer {
+                command: self.command,
+                direction,
+                needed: requested,
+                got,
+            }),
+        }
+    }
+}
+
+/// Execute `cdb` and map the outcome: GOOD gives the number of bytes moved, checked against
+/// `expect`'s residual rule; CHECK CONDITION becomes [`Error::Sense`]; any other status
+/// [`Error::Status`].
 pub fn run(
     t: &mut dyn Transport,
     cdb: &[u8],
     data: Data<'_>,
     timeout: Duration,
+    expect: Expect,
 ) -> Result<usize, Error> {
+    let (direction, requested) = (data.direction(), data.len());
     let outcome = t.execute(cdb, data, timeout)?;
     match outcome.status {
-        status::GOOD => Ok(outcome.transferred),
+        status::GOOD => expect.check(direction, requested, outcome.transferred),
         status::CHECK_CONDITION => match Sense::parse(&outcome.sense) {
             Some(sense) => Err(Error::Sense(sense)),
             None => Err(Error::NoSense),
@@ -71,13 +161,18 @@ pub fn run(
 /// reply's ADDITIONAL LENGTH says more than arrived, the command is re-issued with 5 + byte 4
 /// bytes, as freemkv does (mtk-protocol.md row 1).
 pub fn read_inquiry(t: &mut dyn Transport) -> Result<Inquiry, Error> {
-    let long = read_grown(t, cdb::build_inquiry, INQUIRY_LONG, |raw| {
+    let long = read_grown(t, INQUIRY, cdb::build_inquiry, INQUIRY_LONG, |raw| {
         inquiry::inquiry_len(raw).map(|n| n.min(INQUIRY_MAX_ALLOC))
     });
     let raw = match long {
         Err(e) if may_be_strict_bridge(&e) => {
             log::debug!("INQUIRY({INQUIRY_LONG}) failed ({e}); retrying with {INQUIRY_SHORT}");
-            read_in(t, &cdb::build_inquiry(INQUIRY_SHORT), INQUIRY_SHORT.into())?
+            read_in(
+                t,
+                INQUIRY,
+                &cdb::build_inquiry(INQUIRY_SHORT),
+                INQUIRY_SHORT.into(),
+            )?
         }
         other => other?,
     };
@@ -89,6 +184,7 @@ pub fn read_inquiry(t: &mut dyn Transport) -> Result<Inquiry, Error> {
 pub fn read_unit_serial(t: &mut dyn Transport) -> Result<Option<String>, Error> {
     let raw = read_grown(
         t,
+        INQUIRY_VPD,
         |alloc| cdb::build_inquiry_vpd(cdb::VPD_UNIT_SERIAL, alloc),
         VPD_FIRST_ALLOC,
         inquiry::vpd_len,
@@ -108,6 +204,7 @@ pub fn read_readiness(t: &mut dyn Transport) -> Result<Readiness, Error> {
         &cdb::build_test_unit_ready(),
         Data::None,
         TIMEOUT_IDENTIFY,
+        Expect::exact("TEST UNIT READY"),
     ) {
         Ok(_) => Ok(Readiness::Ready),
         Err(Error::Sense(sense)) => Ok(Readiness::from_sense(sense)),
@@ -118,7 +215,12 @@ pub fn read_readiness(t: &mut dyn Transport) -> Result<Readiness, Error> {
 /// REQUEST SENSE (SPC-4 §6.39): the sense data the device holds (NO SENSE when all is well).
 pub fn read_request_sense(t: &mut dyn Transport) -> Result<Sense, Error> {
     let alloc = REQUEST_SENSE_ALLOC;
-    let raw = read_in(t, &cdb::build_request_sense(alloc), alloc.into())?;
+    let raw = read_in(
+        t,
+        REQUEST_SENSE,
+        &cdb::build_request_sense(alloc),
+        alloc.into(),
+    )?;
     Sense::parse(&raw).ok_or_else(|| Error::Malformed {
         what: "REQUEST SENSE data",
         detail: format!("no sense response code in {}", hex::encode(&raw)),
@@ -134,6 +236,7 @@ pub fn read_configuration(
 ) -> Result<Option<Configuration>, Error> {
     let raw = read_grown(
         t,
+        GET_CONFIGURATION,
         |alloc| cdb::build_get_configuration(cdb::RT_ONE_FEATURE, code, alloc),
         FEATURE_FIRST_ALLOC,
         config::configuration_len,
@@ -159,6 +262,7 @@ pub fn read_firmware_information(
 ) -> Result<Option<FirmwareInformation>, Error> {
     let raw = read_grown(
         t,
+        GET_CONFIGURATION,
         |alloc| cdb::build_get_configuration(cdb::RT_ONE_FEATURE, FEATURE_FIRMWARE_DATE, alloc),
         FEATURE_FIRST_ALLOC,
         config::configuration_len,
@@ -186,6 +290,7 @@ pub fn read_serial_feature(t: &mut dyn Transport) -> Result<Option<String>, Erro
 pub fn read_capabilities(t: &mut dyn Transport) -> Result<Option<Capabilities>, Error> {
     let raw = read_grown(
         t,
+        MODE_SENSE_10,
         |alloc| cdb::build_mode_sense_10(cdb::PAGE_CAPABILITIES, alloc),
         MODE_SENSE_FIRST_ALLOC,
         mode::mode_sense_len,
@@ -195,24 +300,31 @@ pub fn read_capabilities(t: &mut dyn Transport) -> Result<Option<Capabilities>, 
         .transpose()
 }
 
-/// READ BUFFER(10) (SPC-4 §6.36) of `buf.len()` bytes at `offset` of buffer `buffer_id` in
-/// `mode`: the number of bytes that arrived. The length and offset must fit 24 bits.
+/// READ BUFFER(10) (SPC-4 §6.36) of exactly `buf.len()` bytes at `offset` of buffer
+/// `buffer_id` in `mode`; fewer bytes is [`Error::ShortTransfer`]. The length and offset must
+/// fit 24 bits.
 pub fn read_buffer(
     t: &mut dyn Transport,
     mode: u8,
     buffer_id: u8,
     offset: u32,
     buf: &mut [u8],
-) -> Result<usize, Error> {
+) -> Result<(), Error> {
     let len = buffer_field("READ BUFFER length", buf.len())?;
     buffer_field("READ BUFFER offset", offset as usize)?;
-    let requested = buf.len();
     let cdb = cdb::build_read_buffer(mode, buffer_id, offset, len);
-    Ok(run(t, &cdb, Data::In(buf), TIMEOUT_FLASH)?.min(requested))
+    run(
+        t,
+        &cdb,
+        Data::In(buf),
+        TIMEOUT_FLASH,
+        Expect::exact("READ BUFFER"),
+    )
+    .map(drop)
 }
 
-/// WRITE BUFFER (SPC-4 §6.49) of `data` at `offset` of buffer `buffer_id` in `mode`. The
-/// length and offset must fit 24 bits.
+/// WRITE BUFFER (SPC-4 §6.49) of `data` at `offset` of buffer `buffer_id` in `mode`; a device
+/// that takes fewer bytes is [`Error::ShortTransfer`]. The length and offset must fit 24 bits.
 pub fn write_buffer(
     t: &mut dyn Transport,
     mode: u8,
@@ -223,7 +335,14 @@ pub fn write_buffer(
     let len = buffer_field("WRITE BUFFER length", data.len())?;
     buffer_field("WRITE BUFFER offset", offset as usize)?;
     let cdb = cdb::build_write_buffer(mode, buffer_id, offset, len);
-    run(t, &cdb, Data::Out(data), TIMEOUT_FLASH).map(drop)
+    run(
+        t,
+        &cdb,
+        Data::Out(data),
+        TIMEOUT_FLASH,
+        Expect::exact("WRITE BUFFER"),
+    )
+    .map(drop)
 }
 
 /// `value` as a 24-bit READ/WRITE BUFFER field, or [`Error::FieldOverflow`].
@@ -238,11 +357,18 @@ fn buffer_field(what: &'static str, value: usize) -> Result<u32, Error> {
         })
 }
 
-/// One data-in command with an `alloc`-byte buffer: the bytes that arrived.
-fn read_in(t: &mut dyn Transport, cdb: &[u8], alloc: usize) -> Result<Vec<u8>, Error> {
+/// One data-in `command` with an `alloc`-byte buffer: the bytes that arrived (a reply may be
+/// shorter than its allocation; the parser checks its length field), never zero-filled.
+fn read_in(
+    t: &mut dyn Transport,
+    command: &'static str,
+    cdb: &[u8],
+    alloc: usize,
+) -> Result<Vec<u8>, Error> {
     let mut buf = vec![0u8; alloc];
-    let n = run(t, cdb, Data::In(&mut buf), TIMEOUT_IDENTIFY)?;
-    buf.truncate(n.min(alloc));
+    let expect = Expect::up_to_allocation(command);
+    let n = run(t, cdb, Data::In(&mut buf), TIMEOUT_IDENTIFY, expect)?;
+    buf.truncate(n);
     Ok(buf)
 }
 
@@ -251,16 +377,17 @@ fn read_in(t: &mut dyn Transport, cdb: &[u8], alloc: usize) -> Result<Vec<u8>, E
 /// (capped at the 16-bit field).
 fn read_grown<C: AsRef<[u8]>>(
     t: &mut dyn Transport,
+    command: &'static str,
     build: impl Fn(u16) -> C,
     first: u16,
     declared_len: impl Fn(&[u8]) -> Option<usize>,
 ) -> Result<Vec<u8>, Error> {
-    let reply = read_in(t, build(first).as_ref(), first.into())?;
+    let reply = read_in(t, command, build(first).as_ref(), first.into())?;
     match declared_len(&reply) {
         Some(want) if want > usize::from(first) => {
             let alloc = u16::try_from(want).unwrap_or(u16::MAX);
             log::debug!("reply declares {want} bytes; re-issuing with {alloc}");
-            read_in(t, build(alloc).as_ref(), alloc.into())
+            read_in(t, command, build(alloc).as_ref(), alloc.into())
         }
         _ => Ok(reply),
     }
@@ -629,11 +756,109 @@ mod tests {
             good(&wb, Direction::Out, 4, &[1, 2, 3, 4]),
         ]);
         let mut buf = [0u8; 0x20];
-        assert_eq!(read_buffer(&mut t, 6, 0, 0x3000, &mut buf).unwrap(), 0x20);
+        read_buffer(&mut t, 6, 0, 0x3000, &mut buf).unwrap();
         assert_eq!(buf, banner);
         // The replay compares the bytes sent with the recorded payload.
         write_buffer(&mut t, 6, 0, 0x1F_0000, &[1, 2, 3, 4]).unwrap();
         assert_eq!(t.remaining(), 0);
+    }
+
+    /// A GOOD data-out record of `len` bytes of which the device reports `moved`.
+    fn out_moving(cdb: &[u8], len: usize, moved: usize) -> TraceRecord {
+        TraceRecord {
+            transferred: moved,
+            payload: None,
+            ..good(cdb, Direction::Out, len, &[])
+        }
+    }
+
+    #[test]
+    fn a_write_the_device_took_only_part_of_is_a_short_transfer() {
+        let wb = cdb::build_write_buffer(6, 0, 0, 0x4000);
+        let mut t = replay(vec![out_moving(&wb, 0x4000, 100)]);
+        let err = write_buffer(&mut t, 6, 0, 0, &[0; 0x4000]).unwrap_err();
+        assert!(matches!(
+            err,
+            Error::ShortTransfer {
+                command: "WRITE BUFFER",
+                direction: Direction::Out,
+                needed: 0x4000,
+                got: 100
+            }
+        ));
+        assert_eq!(
+            err.to_string(),
+            "short transfer: WRITE BUFFER (data-out) moved 100 of the 16384 bytes it needs"
+        );
+    }
+
+    #[test]
+    fn a_short_fixed_size_read_is_an_error_naming_the_command() {
+        let rb = cdb::build_read_buffer(6, 0, 0x1E_C000, 0x100);
+        let mut t = replay(vec![good_in(&rb, 0x100, &[0x5A; 0x80])]);
+        let mut buf = [0u8; 0x100];
+        let err = read_buffer(&mut t, 6, 0, 0x1E_C000, &mut buf).unwrap_err();
+        assert!(matches!(
+            err,
+            Error::ShortTransfer {
+                command: "READ BUFFER",
+                direction: Direction::In,
+                needed: 0x100,
+                got: 0x80
+            }
+        ));
+    }
+
+    #[test]
+    fn residual_rules() {
+        use Direction::{In, None as NoData, Out};
+        let exact = Expect::exact("X");
+        let reply = Expect::up_to_allocation("X");
+        let quirk = Expect {
+            command: "final download",
+            residual: ResidualRule::WholeTransferMayReport {
+                source: "coastermelt doc/update-ts01-notes.txt",
+            },
+        };
+        // Every rule passes a full transfer and a command without data.
+        for e in [exact, reply, quirk] {
+            assert_eq!(e.check(Out, 0x800, 0x800).unwrap(), 0x800);
+            assert_eq!(e.check(In, 0x800, 0x800).unwrap(), 0x800);
+            assert_eq!(e.check(NoData, 0, 0).unwrap(), 0);
+            // A partial data-out never passes.
+            assert!(e.check(Out, 0x800, 0x400).is_err());
+        }
+        // A reply may be shorter than its allocation; a fixed-size read may not.
+        assert_eq!(reply.check(In, 96, 36).unwrap(), 36);
+        assert!(exact.check(In, 96, 36).is_err());
+        // The quirk: a residual equal to the whole length is success, counted as sent; it
+        // is about data-out only (a data-in that moved nothing has no bytes to show).
+        assert_eq!(quirk.check(Out, 0x800, 0).unwrap(), 0x800);
+        assert!(exact.check(Out, 0x800, 0).is_err());
+        assert!(reply.check(Out, 0x800, 0).is_err());
+        assert!(quirk.check(In, 0x800, 0).is_err());
+    }
+
+    #[test]
+    fn a_family_quirk_passes_through_run() {
+        let wb = cdb::build_write_buffer(6, 0, 0, 0x800);
+        let quirk = Expect {
+            command: "final download",
+            residual: ResidualRule::WholeTransferMayReport {
+                source: "coastermelt doc/update-ts01-notes.txt",
+            },
+        };
+        let mut t = replay(vec![out_moving(&wb, 0x800, 0), out_moving(&wb, 0x800, 0)]);
+        let data = [0u8; 0x800];
+        assert_eq!(
+            run(&mut t, &wb, Data::Out(&data), TIMEOUT_FLASH, quirk).unwrap(),
+            0x800
+        );
+        let exact = Expect::exact("chunk");
+        assert!(matches!(
+            run(&mut t, &wb, Data::Out(&data), TIMEOUT_FLASH, exact),
+            Err(Error::ShortTransfer { got: 0, .. })
+        ));
     }
 
     #[test]

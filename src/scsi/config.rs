@@ -61,11 +61,15 @@ pub(crate) fn configuration_len(raw: &[u8]) -> Option<usize> {
 // from the header), so it is dropped rather than failing the descriptors before it.
 pub fn parse_configuration(raw: &[u8]) -> Result<Configuration, Error> {
     let declared = configuration_len(raw).ok_or(Error::ShortTransfer {
+        command: "GET CONFIGURATION",
+        direction: super::Direction::In,
         needed: HEADER_LEN,
         got: raw.len(),
     })?;
     if raw.len() < HEADER_LEN {
         return Err(Error::ShortTransfer {
+            command: "GET CONFIGURATION",
+            direction: super::Direction::In,
             needed: HEADER_LEN,
             got: raw.len(),
         });
@@ -384,11 +388,19 @@ mod tests {
     fn short_or_bad_headers() {
         assert!(matches!(
             parse_configuration(&[0, 0, 0]),
-            Err(Error::ShortTransfer { needed: 8, got: 3 })
+            Err(Error::ShortTransfer {
+                needed: 8,
+                got: 3,
+                ..
+            })
         ));
         assert!(matches!(
             parse_configuration(&[0, 0, 0, 4, 0, 0]),
-            Err(Error::ShortTransfer { needed: 8, got: 6 })
+            Err(Error::ShortTransfer {
+                needed: 8,
+                got: 6,
+                ..
+            })
         ));
         assert!(matches!(
             parse_configuration(&[0, 0, 0, 2, 0, 0, 0, 0]),

@@ -163,7 +163,7 @@ impl<T: Transport> Transport for Guard<T> {
         }
     }
 
-    fn max_transfer(&self) -> Option<usize> {
+    fn max_transfer(&self) -> Option<super::TransferLimit> {
         self.inner.max_transfer()
     }
 

@@ -58,6 +58,8 @@ pub(crate) fn vpd_len(raw: &[u8]) -> Option<usize> {
 // return fewer; fields that are absent come back empty instead of failing identification.
 pub fn parse_inquiry(raw: &[u8]) -> Result<Inquiry, Error> {
     let declared = inquiry_len(raw).ok_or(Error::ShortTransfer {
+        command: "INQUIRY",
+        direction: super::Direction::In,
         needed: 5,
         got: raw.len(),
     })?;
@@ -83,6 +85,8 @@ pub fn parse_inquiry(raw: &[u8]) -> Result<Inquiry, Error> {
 /// spaces and NULs removed (drives often right-justify it).
 pub fn parse_unit_serial(raw: &[u8]) -> Result<String, Error> {
     let declared = vpd_len(raw).ok_or(Error::ShortTransfer {
+        command: "INQUIRY (VPD page 0x80)",
+        direction: super::Direction::In,
         needed: 4,
         got: raw.len(),
     })?;
@@ -209,7 +213,11 @@ mod tests {
     fn too_short_is_an_error() {
         assert!(matches!(
             parse_inquiry(&[0x05, 0x80, 0x05]),
-            Err(Error::ShortTransfer { needed: 5, got: 3 })
+            Err(Error::ShortTransfer {
+                needed: 5,
+                got: 3,
+                ..
+            })
         ));
     }
 
@@ -241,7 +249,11 @@ mod tests {
         ));
         assert!(matches!(
             parse_unit_serial(&[0x05, 0x80, 0]),
-            Err(Error::ShortTransfer { needed: 4, got: 3 })
+            Err(Error::ShortTransfer {
+                needed: 4,
+                got: 3,
+                ..
+            })
         ));
     }
 

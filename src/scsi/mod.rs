@@ -70,6 +70,16 @@ pub enum Direction {
     Out,
 }
 
+impl std::fmt::Display for Direction {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Direction::None => "no data",
+            Direction::In => "data-in",
+            Direction::Out => "data-out",
+        })
+    }
+}
+
 /// SCSI status byte values (SAM-5 §5.3.1) that matter to us.
 pub mod status {
     /// GOOD.
@@ -124,6 +134,52 @@ impl Outcome {
             sense,
             duration,
         }
+    }
+}
+
+/// The most one command's data phase carries on a path, as far as the path knows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct TransferLimit {
+    /// Bytes per command.
+    pub bytes: usize,
+    /// Whether a larger command fails, or is merely not known to pass.
+    pub bound: Bound,
+}
+
+/// How firm a [`TransferLimit`] is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Bound {
+    /// A larger command fails: the kernel queue's `max_hw_sectors_kb` / `max_segments`, or a
+    /// bridge's limit (the emulator's `max-transfer`). A write that needs more is refused
+    /// before anything is sent.
+    Hard,
+    /// This size is known to pass and larger ones may pass too (the sg driver's reserved
+    /// buffer, which sg outgrows on demand): reads are sized within it, writes are not
+    /// refused by it.
+    KnownToPass,
+}
+
+impl TransferLimit {
+    /// A limit no larger command passes.
+    pub const fn hard(bytes: usize) -> TransferLimit {
+        TransferLimit {
+            bytes,
+            bound: Bound::Hard,
+        }
+    }
+
+    /// A size known to pass, not known to be the most.
+    pub const fn known_to_pass(bytes: usize) -> TransferLimit {
+        TransferLimit {
+            bytes,
+            bound: Bound::KnownToPass,
+        }
+    }
+
+    /// True when a command of `needed` bytes cannot pass: the limit is hard and smaller.
+    pub fn refuses(&self, needed: usize) -> bool {
+        self.bound == Bound::Hard && needed > self.bytes
     }
 }
 
@@ -186,9 +242,10 @@ pub trait Transport {
         timeout: Duration,
     ) -> Result<Outcome, TransportError>;
 
-    /// Largest data phase this path accepts in one command, when known (e.g. the sg reserved
-    /// size or a USB bridge limit). `None` means unknown: callers probe.
-    fn max_transfer(&self) -> Option<usize> {
+    /// Largest data phase this path carries in one command, when known (the kernel queue's
+    /// limit, the sg reserved size, a bridge's limit), and how firm that is. `None` means
+    /// unknown: readers probe.
+    fn max_transfer(&self) -> Option<TransferLimit> {
         None
     }
 
@@ -211,7 +268,7 @@ impl<T: Transport + ?Sized> Transport for &mut T {
     ) -> Result<Outcome, TransportError> {
         (**self).execute(cdb, data, timeout)
     }
-    fn max_transfer(&self) -> Option<usize> {
+    fn max_transfer(&self) -> Option<TransferLimit> {
         (**self).max_transfer()
     }
     fn pause(&mut self, duration: Duration) {
@@ -231,7 +288,7 @@ impl<T: Transport + ?Sized> Transport for Box<T> {
     ) -> Result<Outcome, TransportError> {
         (**self).execute(cdb, data, timeout)
     }
-    fn max_transfer(&self) -> Option<usize> {
+    fn max_transfer(&self) -> Option<TransferLimit> {
         (**self).max_transfer()
     }
     fn pause(&mut self, duration: Duration) {
@@ -255,12 +312,17 @@ pub enum Error {
     /// A status other than GOOD or CHECK CONDITION (BUSY, RESERVATION CONFLICT, ...).
     #[error("SCSI status {0:#04x}")]
     Status(u8),
-    /// Fewer bytes arrived than the reply needs.
-    #[error("short transfer: needed {needed} bytes, got {got}")]
+    /// A data phase moved fewer bytes than the command needs: a write the device took only
+    /// part of, or a reply too short for what the caller reads from it.
+    #[error("short transfer: {command} ({direction}) moved {got} of the {needed} bytes it needs")]
     ShortTransfer {
-        /// Bytes the caller needed.
+        /// The command ("flash chunk write (WRITE BUFFER mode 6)", "INQUIRY", ...).
+        command: &'static str,
+        /// Which way the bytes go.
+        direction: Direction,
+        /// Bytes the command needs moved.
         needed: usize,
-        /// Bytes that arrived.
+        /// Bytes that moved.
         got: usize,
     },
     /// A reply that does not follow its layout.
@@ -294,5 +356,20 @@ impl Error {
             Error::Sense(s) => Some(s),
             _ => None,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_a_hard_limit_refuses_a_larger_command() {
+        let bridge = TransferLimit::hard(0x1000);
+        assert!(bridge.refuses(0x4000));
+        assert!(!bridge.refuses(0x1000));
+        // The sg reserved buffer: 32 KiB known to pass, a 64 KiB window write still goes.
+        let reserved = TransferLimit::known_to_pass(0x8000);
+        assert!(!reserved.refuses(0x1_0000));
     }
 }

@@ -34,6 +34,8 @@ pub(crate) fn mode_sense_len(raw: &[u8]) -> Option<usize> {
 /// Parse the MODE SENSE(10) header.
 pub fn parse_mode_header(raw: &[u8]) -> Result<ModeHeader, Error> {
     let h = raw.get(..HEADER_LEN).ok_or(Error::ShortTransfer {
+        command: "MODE SENSE(10)",
+        direction: super::Direction::In,
         needed: HEADER_LEN,
         got: raw.len(),
     })?;
@@ -361,7 +363,11 @@ mod tests {
         ));
         assert!(matches!(
             parse_mode_header(&[0, 6, 0]),
-            Err(Error::ShortTransfer { needed: 8, got: 3 })
+            Err(Error::ShortTransfer {
+                needed: 8,
+                got: 3,
+                ..
+            })
         ));
     }
 

@@ -340,7 +340,7 @@ impl<T: Transport, S: Sink> Transport for Recorder<T, S> {
         result
     }
 
-    fn max_transfer(&self) -> Option<usize> {
+    fn max_transfer(&self) -> Option<super::TransferLimit> {
         self.inner.max_transfer()
     }
 

@@ -19,6 +19,7 @@ use nix::sys::stat::major;
 
 use super::sysfs::{io_error, read_max_transfer, read_peripheral_type, resolve_sg_node};
 use super::{sys, Error, NodeKind, SysfsRoot};
+use crate::scsi::TransferLimit;
 
 /// `SCSI_GENERIC_MAJOR` (torvalds/linux include/uapi/linux/major.h): sg registers all its nodes
 /// under this character major.
@@ -49,7 +50,7 @@ pub struct Device {
     pub(super) file: File,
     pub(super) path: PathBuf,
     version: i32,
-    pub(super) max_transfer: Option<usize>,
+    pub(super) max_transfer: Option<TransferLimit>,
     peripheral_type: Option<u8>,
 }
 
@@ -102,15 +103,19 @@ impl Device {
                 version,
             });
         }
-        let max_transfer = read_max_transfer(&node, sysfs).or_else(|| {
-            // Without a block device to ask, the driver's reserved buffer is a size sg
-            // is known to serve in one request.
-            sys::get_reserved_size(file.as_fd())
-                .inspect_err(|e| log::debug!("SG_GET_RESERVED_SIZE on {}: {e}", node.display()))
-                .ok()
-                .and_then(|n| usize::try_from(n).ok())
-                .filter(|&n| n > 0)
-        });
+        let max_transfer = read_max_transfer(&node, sysfs)
+            .map(TransferLimit::hard)
+            .or_else(|| {
+                // Without a block device to ask, the driver's reserved buffer is a size sg
+                // is known to serve in one request; sg allocates more for a larger one
+                // (drivers/scsi/sg.c, `sg_build_indirect`), so it is not a limit.
+                sys::get_reserved_size(file.as_fd())
+                    .inspect_err(|e| log::debug!("SG_GET_RESERVED_SIZE on {}: {e}", node.display()))
+                    .ok()
+                    .and_then(|n| usize::try_from(n).ok())
+                    .filter(|&n| n > 0)
+                    .map(TransferLimit::known_to_pass)
+            });
         let peripheral_type = read_peripheral_type(&node, sysfs);
         log::debug!(
             "opened {} (sg driver {version}, type {peripheral_type:?}, max transfer \

@@ -63,9 +63,10 @@ impl Transport for Device {
     }
 
     /// The kernel's pass-through limit for this node: the block device's `max_hw_sectors_kb`
-    /// from sysfs when the node has one (see [`super::read_max_transfer`]), else the sg
-    /// driver's reserved buffer size (SG_GET_RESERVED_SIZE), else unknown.
-    fn max_transfer(&self) -> Option<usize> {
+    /// from sysfs when the node has one (see [`super::read_max_transfer`]), a hard limit;
+    /// else the sg driver's reserved buffer size (SG_GET_RESERVED_SIZE), a size known to
+    /// pass; else unknown.
+    fn max_transfer(&self) -> Option<crate::scsi::TransferLimit> {
         self.max_transfer
     }
 
@@ -123,7 +124,9 @@ fn map_ioctl_error(opcode: u8, errno: Errno) -> Error {
 ///
 /// `transferred` is what the kernel reports even when the status is not GOOD: measured on
 /// Linux 6.1, scsi_debug leaves resid at 0 for a CHECK CONDITION, so a failed 16-byte data-in
-/// command reports 16. Callers trust `transferred` only with GOOD status (`scsi::run` does).
+/// command reports 16. Callers trust `transferred` only with GOOD status, and there check it
+/// against the command's residual rule (`scsi::run` with its `scsi::Expect`): a data-out
+/// residual is a write the device took only part of.
 fn map_reply(
     hdr: &sg_io_hdr,
     sense: &[u8],

@@ -6,6 +6,23 @@
 //! This module must not send anything: `flash.rs` and `mod.rs` send what it builds.
 
 use crate::scsi::cdb::{build_read_buffer, build_write_buffer};
+use crate::scsi::Expect;
+
+// What each command may report as residual with GOOD status. No public source reports an
+// MT19xx command that completes with a residual (freemkv-firmware `drive/mtk.rs` and redumper
+// `drive/flash_mt1959.ixx` send fixed lengths and read fixed-size replies), so every one is
+// exact: a chunk the drive took only part of is a failed chunk, never a sent one.
+
+/// Flash window read (READ BUFFER mode 6): the whole window must arrive.
+pub const READ_WINDOW: Expect = Expect::exact("flash read (READ BUFFER mode 6)");
+/// PREPARE: no data phase.
+pub const PREPARE: Expect = Expect::exact("PREPARE (WRITE BUFFER mode 1)");
+/// Image chunk or unit window write (WRITE BUFFER mode 6): every byte must reach the drive.
+pub const WRITE_WINDOW: Expect = Expect::exact("flash write (WRITE BUFFER mode 6)");
+/// COMMIT: no data phase.
+pub const COMMIT: Expect = Expect::exact("COMMIT (WRITE BUFFER mode 7)");
+/// The vendor status read: all [`STATUS_LEN`] bytes, as freemkv reads them.
+pub const STATUS: Expect = Expect::exact("status read (vendor REQUEST SENSE)");
 
 /// READ BUFFER / WRITE BUFFER mode 6: flash window access with offsets (record rows 3, 6, 10;
 /// freemkv-firmware `crates/freemkv-flash/src/drive/mtk.rs` `MODE_6`).

@@ -94,8 +94,9 @@ impl Flash {
             &cdb::build_status(),
             Data::In(&mut reply),
             TIMEOUT_IDENTIFY,
+            cdb::STATUS,
         ) {
-            Ok(got) => match Sense::parse(&reply[..got.min(reply.len())]) {
+            Ok(_) => match Sense::parse(&reply) {
                 Some(s) if !is_benign(s.key) => Err(scsi::Error::Sense(s).into()),
                 other => Ok(other),
             },
@@ -132,17 +133,19 @@ impl FlashAccess for Flash {
 
     fn read(&self, t: &mut dyn Transport, offset: u32, buf: &mut [u8]) -> Result<(), Error> {
         check_range(offset, buf.len())?;
-        let needed = buf.len();
-        let cdb = cdb::build_read_window(offset, needed as u32);
-        let got = scsi::run(t, &cdb, Data::In(buf), TIMEOUT_FLASH)?;
-        if got < needed {
-            return Err(scsi::Error::ShortTransfer { needed, got }.into());
-        }
+        let cdb = cdb::build_read_window(offset, buf.len() as u32);
+        scsi::run(t, &cdb, Data::In(buf), TIMEOUT_FLASH, cdb::READ_WINDOW)?;
         Ok(())
     }
 
     fn prepare(&self, t: &mut dyn Transport) -> Result<(), Error> {
-        scsi::run(t, &cdb::build_prepare(), Data::None, TIMEOUT_FLASH)?;
+        scsi::run(
+            t,
+            &cdb::build_prepare(),
+            Data::None,
+            TIMEOUT_FLASH,
+            cdb::PREPARE,
+        )?;
         Ok(())
     }
 
@@ -161,12 +164,13 @@ impl FlashAccess for Flash {
             TIMEOUT_FLASH
         };
         let cdb = cdb::build_write_window(offset, CHUNK as u32);
-        scsi::run(t, &cdb, Data::Out(data), timeout)?;
+        scsi::run(t, &cdb, Data::Out(data), timeout, cdb::WRITE_WINDOW)?;
         Ok(())
     }
 
     fn commit(&self, t: &mut dyn Transport) -> Result<CommitReply, Error> {
-        let reply = match scsi::run(t, &cdb::build_commit(), Data::None, TIMEOUT_FLASH) {
+        let commit = cdb::build_commit();
+        let reply = match scsi::run(t, &commit, Data::None, TIMEOUT_FLASH, cdb::COMMIT) {
             Ok(_) => CommitReply::Good,
             // The drive is re-initialising after the burn: UNIT ATTENTION or NOT READY here is
             // expected (record row 7; freemkv `flash_close`).
@@ -230,7 +234,7 @@ impl FlashAccess for Flash {
         // ASSUMPTION: the targeted write-back is the single mode-6 write record row 10 lists,
         // with no PREPARE or COMMIT around it; the record names no other command for it.
         let cdb = cdb::build_write_window(window.offset, window.len);
-        scsi::run(t, &cdb, Data::Out(data), TIMEOUT_FLASH)?;
+        scsi::run(t, &cdb, Data::Out(data), TIMEOUT_FLASH, cdb::WRITE_WINDOW)?;
         Ok(())
     }
 }
@@ -378,6 +382,40 @@ mod tests {
     }
 
     #[test]
+    fn a_chunk_or_window_the_drive_took_only_part_of_fails() {
+        let chunk = vec![0u8; CHUNK];
+        let identity = identity_window();
+        let mut t = Script::new(vec![
+            step(
+                &cdb::build_write_window(0x10_0000, CHUNK as u32),
+                Reply::Short(100),
+            ),
+            step(
+                &cdb::build_write_window(identity.offset, identity.len),
+                Reply::Short(0),
+            ),
+        ]);
+        let err = Flash.write_chunk(&mut t, 0x10_0000, &chunk).unwrap_err();
+        assert!(matches!(
+            err,
+            Error::Scsi(scsi::Error::ShortTransfer {
+                direction: scsi::Direction::Out,
+                needed: CHUNK,
+                got: 100,
+                ..
+            })
+        ));
+        let err = Flash
+            .write_window(&mut t, &identity, &[0; 0x100])
+            .unwrap_err();
+        assert!(matches!(
+            err,
+            Error::Scsi(scsi::Error::ShortTransfer { got: 0, .. })
+        ));
+        assert!(t.done());
+    }
+
+    #[test]
     fn read_and_write_window_use_one_command() {
         let cal = calibration_window();
         let mut t = Script::new(vec![
@@ -393,7 +431,8 @@ mod tests {
             err,
             Error::Scsi(scsi::Error::ShortTransfer {
                 needed: 0x20,
-                got: 16
+                got: 16,
+                ..
             })
         ));
         Flash

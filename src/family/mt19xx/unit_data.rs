@@ -138,7 +138,7 @@ pub fn check(data: &UnitData, inquiry: &Inquiry) -> Result<(), UnitProblem> {
 pub fn read_window(t: &mut dyn Transport, window: &Window) -> Result<Vec<u8>, Error> {
     let piece = t
         .max_transfer()
-        .map_or(READ_PIECE, |m| m.clamp(1, READ_PIECE));
+        .map_or(READ_PIECE, |m| m.bytes.clamp(1, READ_PIECE));
     let mut data = vec![0u8; window.len as usize];
     for (i, chunk) in data.chunks_mut(piece).enumerate() {
         Flash.read(t, window.offset + (i * piece) as u32, chunk)?;
