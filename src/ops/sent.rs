@@ -9,7 +9,7 @@ use std::sync::Mutex;
 use std::time::Duration;
 
 use crate::scsi::guard;
-use crate::scsi::{Data, Outcome, Transport, TransportError};
+use crate::scsi::{Data, Outcome, TransferLimit, Transport, TransportError};
 
 /// Commands that can change a drive, sent to one device.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -83,7 +83,7 @@ impl<T: Transport> Transport for Watch<T> {
         self.inner.execute(cdb, data, timeout)
     }
 
-    fn max_transfer(&self) -> Option<usize> {
+    fn max_transfer(&self) -> Option<TransferLimit> {
         self.inner.max_transfer()
     }
 
