@@ -253,6 +253,15 @@ pub enum Error {
     /// Flash the workflow needs could not be read. Exit [`ExitCode::MediumHardware`].
     #[error("{0}")]
     Unreadable(String),
+    /// A backup directory another user could plant or swap bundles in: nothing is read from
+    /// or written to it. Exit [`ExitCode::Usage`].
+    #[error("backup directory {path} {problem}")]
+    UnsafeBackupDir {
+        /// The directory (the base or a drive's directory under it).
+        path: PathBuf,
+        /// What is wrong with it, and the fix.
+        problem: super::backup::UnsafeDir,
+    },
     /// No backup exists for this drive. Exit [`ExitCode::Usage`].
     #[error("no backup found under {0}")]
     NoBackup(PathBuf),
@@ -341,7 +350,9 @@ impl Error {
             Error::ReadsRefused(_) => ExitCode::IllegalRequest,
             Error::WriteInterrupted { .. } => ExitCode::WriteInterrupted,
             Error::Backup(_) => ExitCode::BackupFailed,
-            Error::BadFile { .. } | Error::NoBackup(_) => ExitCode::Usage,
+            Error::BadFile { .. } | Error::NoBackup(_) | Error::UnsafeBackupDir { .. } => {
+                ExitCode::Usage
+            }
             Error::Unreadable(_) => ExitCode::MediumHardware,
             Error::Family(e) => family_exit_code(e),
             Error::Io { source, .. } => match source.kind() {
