@@ -71,6 +71,7 @@ fn options(base: &std::path::Path, image: ImageFile, restore: RestoreUnitData) -
         },
         restore,
         restore_from: None,
+        from_other_drive: odflash::ops::eeprom::FromOtherDrive::Refused,
     }
 }
 

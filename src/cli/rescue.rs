@@ -11,6 +11,7 @@ use std::time::Duration;
 
 use clap::{Args, ValueEnum};
 use odflash::discover::{self, sanitize, Present, WaitOutcome};
+use odflash::ops::eeprom::FromOtherDrive;
 use odflash::ops::flash::{FlashOptions, ImageFile};
 use odflash::ops::lock::LockMode;
 use odflash::ops::open::{self, OpenOptions};
@@ -51,6 +52,10 @@ pub struct RescueArgs {
     /// restore still checks the bundle against the drive).
     #[arg(long, value_name = "FILE")]
     pub restore_from: Option<PathBuf>,
+    /// Accept unit data saved from another drive, or from one that cannot be told apart from
+    /// this one (no serial): its calibration may not fit.
+    #[arg(long)]
+    pub from_other_drive: bool,
     /// Where backups are written and looked up.
     #[arg(long, value_name = "DIR", default_value = odflash::ops::backup::DEFAULT_BASE)]
     pub backup_dir: PathBuf,
@@ -82,6 +87,7 @@ impl RescueArgs {
             execute: self.execute,
             acknowledged: self.risk.yes_i_understand_the_risk,
             restore: self.restore_unit_data,
+            from_other_drive: self.from_other_drive,
         };
 
         guide.heading("Put the drive in safe mode (skip this if it is already connected)");
@@ -120,6 +126,11 @@ impl RescueArgs {
                 Some(YesNo::No) => RestoreUnitData::No,
             },
             restore_from: self.restore_from.clone(),
+            from_other_drive: if self.from_other_drive {
+                FromOtherDrive::Allowed
+            } else {
+                FromOtherDrive::Refused
+            },
         };
         let report = rescue::rescue(&mut dev, &opts, &mut guide)?;
         guide.heading(&format!("Done. The drive's state: {}", report.last));
@@ -171,6 +182,8 @@ struct Terminal {
     execute: bool,
     acknowledged: bool,
     restore: Option<YesNo>,
+    /// `--from-other-drive` was given.
+    from_other_drive: bool,
 }
 
 impl Terminal {
@@ -320,6 +333,25 @@ impl Guide for Terminal {
                 self.restore == Some(YesNo::Yes),
                 &format!("Restore the unit data from {}?", backup.display()),
             ),
+            Question::RestoreFromOtherDrive {
+                backup,
+                recorded,
+                unit,
+                ..
+            } => {
+                println!(
+                    "   {} was saved from {unit} ({}): its calibration may not fit this drive.",
+                    backup.display(),
+                    sanitize(&recorded.label())
+                );
+                if !self.interactive && self.restore == Some(YesNo::Yes) && !self.from_other_drive {
+                    println!("   Not restoring it without --from-other-drive.");
+                }
+                self.consent(
+                    self.restore == Some(YesNo::Yes) && self.from_other_drive,
+                    &format!("Restore the unit data from {} anyway?", backup.display()),
+                )
+            }
         }
     }
 }

@@ -13,7 +13,7 @@ use serde::Serialize;
 use crate::family::Window;
 
 use super::backup::{self, window_part_name, BackupReport};
-use super::bundle::{self, Bundle, DeviceRecord, Kind, Part};
+use super::bundle::{self, Bundle, DeviceRecord, Kind, Part, UnitMatch};
 use super::drive::{Device, Drive};
 use super::dump::{self, ReadReport, Sweep, Unreadable};
 use super::error::{DriveCondition, Error};
@@ -24,7 +24,8 @@ use super::{Phase, Progress};
 /// Whether unit data recorded from another drive may be written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
 pub enum FromOtherDrive {
-    /// Refuse data whose serial or identity differs from the drive's (default).
+    /// Refuse data not provably this drive's: another model, another serial, or no serial to
+    /// tell the units apart ([`UnitMatch`]) (default).
     #[default]
     Refused,
     /// Allow it (`--from-other-drive`).
@@ -109,8 +110,9 @@ pub struct RestorePlan {
     pub source: DeviceRecord,
     /// The drive it goes to.
     pub target: DeviceRecord,
-    /// True when the two differ (allowed only with [`FromOtherDrive::Allowed`]).
-    pub other_drive: bool,
+    /// How the source relates to the target: anything but [`UnitMatch::Same`] is allowed only
+    /// with [`FromOtherDrive::Allowed`].
+    pub unit: UnitMatch,
     /// The windows to write, in order.
     pub windows: Vec<WindowRestore>,
 }
@@ -135,19 +137,6 @@ pub enum RestoreOutcome {
     Restored(Box<RestoreReport>),
 }
 
-/// True when both records name the same unit: same family, and the same serial when both
-/// have one; without serials, the same vendor and model.
-// ASSUMPTION: a flash changes the descriptor's revision, so revision is not compared; two
-// units without serials cannot be told apart, so vendor+model is the best available check.
-fn same_drive(a: &DeviceRecord, b: &DeviceRecord) -> bool {
-    let (x, y) = (&a.identity, &b.identity);
-    a.family == b.family
-        && match (&x.serial, &y.serial) {
-            (Some(s1), Some(s2)) => s1.trim() == s2.trim(),
-            _ => x.vendor == y.vendor && x.model == y.model,
-        }
-}
-
 /// A window and the bytes to write into it.
 pub type WindowBytes = (Window, Vec<u8>);
 
@@ -162,11 +151,12 @@ pub fn plan_restore(
     let flash = drive.flash_access()?;
     let target = drive.record();
     let source = bundle.manifest.device.clone();
-    let other_drive = !same_drive(&source, &target);
-    if other_drive && from_other_drive == FromOtherDrive::Refused {
+    let unit = UnitMatch::of(&source.identity, &target.identity);
+    if unit != UnitMatch::Same && from_other_drive == FromOtherDrive::Refused {
         return Err(Error::OtherDrive {
             file: source.label(),
             drive: target.label(),
+            unit,
         });
     }
     let mut windows = Vec::new();
@@ -202,7 +192,7 @@ pub fn plan_restore(
             file: file.to_path_buf(),
             source,
             target,
-            other_drive,
+            unit,
             windows,
         },
         data,

@@ -243,12 +243,14 @@ pub enum Error {
     },
     /// Unit data from another drive offered for restore without
     /// [`FromOtherDrive::Allowed`](super::eeprom::FromOtherDrive). Exit [`ExitCode::GateRefused`].
-    #[error("unit data belongs to another drive ({file}), this drive is {drive}: pass --from-other-drive to restore it anyway")]
+    #[error("unit data is not this drive's: it was saved from {unit} ({file}), this drive is {drive}; its calibration would not fit: pass --from-other-drive to restore it anyway")]
     OtherDrive {
         /// The identity recorded in the file.
         file: String,
         /// The identity of the connected drive.
         drive: String,
+        /// How the two relate (never [`UnitMatch::Same`](super::bundle::UnitMatch)).
+        unit: super::bundle::UnitMatch,
     },
     /// Flash the workflow needs could not be read. Exit [`ExitCode::MediumHardware`].
     #[error("{0}")]

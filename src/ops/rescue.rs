@@ -18,7 +18,7 @@ use serde::Serialize;
 use crate::family::{DriveState, FamilyId, FlashReads, Identity};
 
 use super::backup;
-use super::bundle::{self, Bundle};
+use super::bundle::{self, Bundle, DeviceRecord, UnitMatch};
 use super::check::{self, ImageCheck};
 use super::drive::{self, Device, Drive};
 use super::eeprom::{self, FromOtherDrive, RestoreOptions, RestoreOutcome, RestoreReport};
@@ -123,6 +123,10 @@ pub struct RescueOptions {
     /// The bundle to restore the unit data from, chosen by the user (`--restore-from`):
     /// it answers the restore question, and the restore still checks it against the drive.
     pub restore_from: Option<PathBuf>,
+    /// Whether the bundle given with [`RescueOptions::restore_from`] may be another drive's
+    /// (`--from-other-drive`). A bundle the rescue found itself is never restored onto another
+    /// drive without [`Question::RestoreFromOtherDrive`].
+    pub from_other_drive: FromOtherDrive,
 }
 
 /// A step of the rescue, reported to the [`Guide`] as it happens.
@@ -179,10 +183,22 @@ pub enum Event {
 pub enum Question<'a> {
     /// Flash according to this plan (every gate passed).
     Flash(&'a Plan),
-    /// Restore the unit data from this backup.
+    /// Restore the unit data from this backup of this drive.
     RestoreUnitData {
         /// The bundle.
         backup: &'a Path,
+        /// The drive's state now.
+        state: &'a DriveState,
+    },
+    /// Restore the unit data from this backup, which is not provably this drive's (the newest
+    /// backup of its model, or one without a serial): its calibration may not fit.
+    RestoreFromOtherDrive {
+        /// The bundle.
+        backup: &'a Path,
+        /// The drive it was read from.
+        recorded: &'a DeviceRecord,
+        /// How that drive relates to this one (never [`UnitMatch::Same`]).
+        unit: UnitMatch,
         /// The drive's state now.
         state: &'a DriveState,
     },
@@ -341,19 +357,39 @@ pub fn rescue(
     let Some(source) = source else {
         return Ok(report);
     };
-    if opts.restore_from.is_none()
-        && guide.ask(Question::RestoreUnitData {
-            backup: &source,
-            state: &found.state,
-        }) == Answer::Decline
-    {
-        guide.event(&Event::RestoreSkipped {
-            next: restore_cmd(&source.display().to_string()),
-        });
-        return Ok(report);
-    }
+    // The user's own bundle needs their flag when it is another drive's; one the rescue found
+    // is asked about, and the question says when it is not provably this drive's.
+    let from_other_drive = match &opts.restore_from {
+        Some(_) => opts.from_other_drive,
+        None => {
+            let recorded = bundle::read_bundle(&source)?.manifest.device;
+            let unit = UnitMatch::of(&recorded.identity, &found.identity);
+            let question = match unit {
+                UnitMatch::Same => Question::RestoreUnitData {
+                    backup: &source,
+                    state: &found.state,
+                },
+                _ => Question::RestoreFromOtherDrive {
+                    backup: &source,
+                    recorded: &recorded,
+                    unit,
+                    state: &found.state,
+                },
+            };
+            if guide.ask(question) == Answer::Decline {
+                guide.event(&Event::RestoreSkipped {
+                    next: restore_cmd(&source.display().to_string()),
+                });
+                return Ok(report);
+            }
+            match unit {
+                UnitMatch::Same => FromOtherDrive::Refused,
+                _ => FromOtherDrive::Allowed,
+            }
+        }
+    };
     let restore_opts = RestoreOptions {
-        from_other_drive: FromOtherDrive::Refused,
+        from_other_drive,
         execution: Execution::Execute,
         backup_base: opts.flash.backup_base.clone(),
     };
