@@ -162,6 +162,7 @@ fn restore_opts(
         from_other_drive: other,
         execution,
         backup_base: base.to_path_buf(),
+        risk: odflash::ops::next::Risk::Unacknowledged,
     }
 }
 

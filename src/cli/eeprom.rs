@@ -107,6 +107,7 @@ impl EepromRestoreArgs {
             },
             execution: Execution::DryRun,
             backup_base: self.backup_dir.clone(),
+            risk: self.risk.to_ops(),
         };
         let mut bars = Display::new(if self.json { Bars::Off } else { Bars::Auto });
         // The plan first (nothing written), so the user sees what a write would do.

@@ -80,7 +80,6 @@ impl RescueArgs {
         }
         let image = self.image.as_deref().map(ImageFile::read).transpose()?;
         let mut guide = Terminal {
-            device: String::new(),
             bars: Display::new(Bars::Auto),
             step: 0,
             interactive: std::io::stdin().is_terminal(),
@@ -112,12 +111,12 @@ impl RescueArgs {
             ..global.open_options()?
         };
         let mut dev = open::open(&device, &opts)?;
-        guide.device = device;
         let opts = RescueOptions {
             image,
             flash: FlashOptions {
                 waivers: self.waivers.to_ops(),
                 backup_base: self.backup_dir.clone(),
+                risk: self.risk.to_ops(),
                 ..FlashOptions::default()
             },
             restore: match self.restore_unit_data {
@@ -174,8 +173,6 @@ fn wait_for_drive(limit: Duration) -> anyhow::Result<String> {
 
 /// The rescue's guide on stdout/stdin.
 struct Terminal {
-    /// The DEVICE in use (named in the commands printed).
-    device: String,
     bars: Display,
     step: usize,
     interactive: bool,
@@ -288,10 +285,10 @@ impl Guide for Terminal {
             Event::Flashed(report) => {
                 self.bars.finish();
                 self.heading("Flash, wait for the drive, verify");
-                print!("{}", render_report(report, &self.device));
+                print!("{}", render_report(report));
                 exit_after_deferred_signals(&report.deferred_signals);
             }
-            Event::UnitDataSource { backup } => {
+            Event::UnitDataSource { backup, own_file } => {
                 self.heading("Restore the drive's unit data (identity and calibration)");
                 match backup {
                     Some(path) => println!(
@@ -301,7 +298,7 @@ impl Guide for Terminal {
                     ),
                     None => println!(
                         "   No backup holds this drive's own unit data. If you have one, run\n   \
-                         odflash eeprom restore DEVICE FILE --execute"
+                         {own_file}"
                     ),
                 }
             }

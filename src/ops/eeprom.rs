@@ -18,6 +18,7 @@ use super::drive::{Device, Drive};
 use super::dump::{self, ReadReport, Sweep, Unreadable};
 use super::error::{DriveCondition, Error};
 use super::flash::Execution;
+use super::next::{NextStep, Risk};
 use super::session::WriteSession;
 use super::{Phase, Progress};
 
@@ -41,6 +42,27 @@ pub struct RestoreOptions {
     pub execution: Execution,
     /// Base directory of the mandatory backup.
     pub backup_base: PathBuf,
+    /// The user's risk acknowledgement, repeated in the commands a failure suggests.
+    pub risk: Risk,
+}
+
+impl RestoreOptions {
+    /// The command that restores `file` (FILE when `None`) onto `device` with these options.
+    pub fn next_step(
+        &self,
+        device: &str,
+        file: Option<&Path>,
+        from_other_drive: FromOtherDrive,
+    ) -> String {
+        NextStep::RestoreUnitData {
+            device: device.to_string(),
+            file: file.map(Path::to_path_buf),
+            from_other_drive,
+            backup_base: self.backup_base.clone(),
+            risk: self.risk,
+        }
+        .command()
+    }
 }
 
 /// What a unit-data dump wrote.
@@ -215,20 +237,9 @@ pub fn restore_unit_data(
     let flash = drive.flash_access()?;
     let session = WriteSession::begin(dev, "restoring optical drive unit data")?;
     let backup = backup::backup(dev, drive, &opts.backup_base, progress)?;
-    let restore_from = |path: &Path| {
-        super::suggest_command(
-            &dev.name,
-            &[
-                "eeprom",
-                "restore",
-                &dev.name,
-                &path.to_string_lossy(),
-                "--execute",
-            ],
-        )
-    };
-    let retry = restore_from(file);
-    let from_backup = restore_from(&backup.path);
+    let retry = opts.next_step(&dev.name, Some(file), opts.from_other_drive);
+    // The backup was just read from this drive: it needs no waiver.
+    let from_backup = opts.next_step(&dev.name, Some(&backup.path), FromOtherDrive::Refused);
     let t = dev.transport();
     let total: usize = data.iter().map(|(w, _)| w.len as usize).sum();
     let mut done = 0;
@@ -251,8 +262,11 @@ pub fn restore_unit_data(
                 phase: format!("writing the {} window", window.name),
                 source,
                 condition: DriveCondition {
-                    state,
-                    next: format!("{retry} (or return to the backup: {from_backup})"),
+                    // `next` is one command, runnable as printed; the way back is in words.
+                    state: format!(
+                        "{state} (the unit data the drive had is in the backup: {from_backup})"
+                    ),
+                    next: retry.clone(),
                 },
             }
         })?;

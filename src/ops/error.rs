@@ -243,7 +243,7 @@ pub enum Error {
     },
     /// Unit data from another drive offered for restore without
     /// [`FromOtherDrive::Allowed`](super::eeprom::FromOtherDrive). Exit [`ExitCode::GateRefused`].
-    #[error("unit data is not this drive's: it was saved from {unit} ({file}), this drive is {drive}; its calibration would not fit: pass --from-other-drive to restore it anyway")]
+    #[error("unit data is not provably this drive's: it was saved from {unit} ({file}), this drive is {drive}; its calibration may not fit: pass --from-other-drive to restore it anyway")]
     OtherDrive {
         /// The identity recorded in the file.
         file: String,

@@ -26,6 +26,7 @@ use super::error::Error;
 use super::flash::{
     self, Execution, FlashOptions, FlashOutcome, FlashReport, ImageFile, Plan, Verification,
 };
+use super::next::{Carried, NextStep, Risk};
 use super::Progress;
 
 /// The safe-mode procedure, one instruction per item, in order.
@@ -168,6 +169,8 @@ pub enum Event {
     UnitDataSource {
         /// The bundle.
         backup: Option<PathBuf>,
+        /// The command that restores a file of the user's own instead (FILE).
+        own_file: String,
     },
     /// The unit data was restored and verified.
     Restored(Box<RestoreReport>),
@@ -284,7 +287,12 @@ pub fn rescue(
     match &opts.image {
         None => guide.event(&Event::NoImage {
             needs_flash: initial == DriveState::Recovery,
-            next: format!("odflash rescue {} IMAGE", dev.name),
+            next: NextStep::Rescue {
+                device: dev.name.clone(),
+                image: None,
+                carried: opts.flash.carried(),
+            }
+            .command(),
         }),
         Some(image) => {
             let plan = flash::plan_flash(&found, image, &opts.flash)?;
@@ -294,11 +302,16 @@ pub fn rescue(
             }
             if guide.ask(Question::Flash(&plan)) == Answer::Decline {
                 guide.event(&Event::DryRun {
-                    next: format!(
-                        "odflash rescue {} {} --execute --yes-i-understand-the-risk",
-                        dev.name,
-                        image.path.display()
-                    ),
+                    // The command that flashes: without a terminal it needs the risk flag.
+                    next: NextStep::Rescue {
+                        device: dev.name.clone(),
+                        image: Some(image.path.clone()),
+                        carried: Carried {
+                            risk: Risk::Acknowledged,
+                            ..opts.flash.carried()
+                        },
+                    }
+                    .command(),
                 });
                 return Ok(report);
             }
@@ -339,20 +352,26 @@ pub fn rescue(
         RestoreUnitData::Offer => needs_attention || replaced,
         RestoreUnitData::No => false,
     };
-    let restore_cmd = |file: &str| format!("odflash eeprom restore {} {file} --execute", dev.name);
+    let mut restore_opts = RestoreOptions {
+        from_other_drive: opts.from_other_drive,
+        execution: Execution::Execute,
+        backup_base: opts.flash.backup_base.clone(),
+        risk: opts.flash.risk,
+    };
+    let device = dev.name.clone();
+    let restore_cmd =
+        |file: Option<&Path>| restore_opts.next_step(&device, file, opts.from_other_drive);
     if !wanted {
         if needs_attention || replaced {
-            let file = source
-                .as_deref()
-                .map_or("FILE".into(), |p| p.display().to_string());
             guide.event(&Event::RestoreSkipped {
-                next: restore_cmd(&file),
+                next: restore_cmd(source.as_deref()),
             });
         }
         return Ok(report);
     }
     guide.event(&Event::UnitDataSource {
         backup: source.clone(),
+        own_file: restore_cmd(None),
     });
     let Some(source) = source else {
         return Ok(report);
@@ -378,7 +397,7 @@ pub fn rescue(
             };
             if guide.ask(question) == Answer::Decline {
                 guide.event(&Event::RestoreSkipped {
-                    next: restore_cmd(&source.display().to_string()),
+                    next: restore_cmd(Some(&source)),
                 });
                 return Ok(report);
             }
@@ -388,11 +407,7 @@ pub fn rescue(
             }
         }
     };
-    let restore_opts = RestoreOptions {
-        from_other_drive,
-        execution: Execution::Execute,
-        backup_base: opts.flash.backup_base.clone(),
-    };
+    restore_opts.from_other_drive = from_other_drive;
     let mut progress = |p: Progress| guide.progress(p);
     let outcome = eeprom::restore_unit_data(dev, &found, &source, &restore_opts, &mut progress)?;
     if let RestoreOutcome::Restored(restored) = outcome {
