@@ -319,7 +319,7 @@ fn eeprom_restore_repairs_a_drive_that_needs_attention() {
         .run();
     run.ok();
     let report = run.json();
-    assert_eq!(report["plan"]["other_drive"], false);
+    assert_eq!(report["plan"]["unit"], "same");
     // The mandatory backup went under --backup-dir, in the drive's own directory.
     let backup = report["backup"]["path"].as_str().unwrap();
     assert!(backup.starts_with("bk/mt19xx-EMU1959K0001/"), "{backup}");
@@ -377,7 +377,8 @@ fn eeprom_restore_refuses_another_drive_unless_told() {
         .args(["--yes-i-understand-the-risk", "--backup-dir", "bk"])
         .run();
     run.code(GATE)
-        .stderr_has("unit data belongs to another drive")
+        .stderr_has("unit data is not provably this drive's")
+        .stderr_has("another unit of this model (the serials differ)")
         .stderr_has("serial DONOR0000001")
         .stderr_has("serial EMU1959K0001")
         .stderr_has("pass --from-other-drive");
@@ -394,7 +395,7 @@ fn eeprom_restore_refuses_another_drive_unless_told() {
         ])
         .run()
         .ok()
-        .stdout_has("WARNING: the data comes from ANOTHER drive")
+        .stdout_has("WARNING: the data comes from another unit of this model")
         .stdout_has("Dry run: nothing was written");
 
     let run = dir

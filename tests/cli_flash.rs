@@ -408,7 +408,7 @@ fn a_backup_that_cannot_be_written_means_zero_writes() {
         .args(["--backup-dir", "blocker/bk"])
         .run();
     run.code(BACKUP_FAILED)
-        .stderr_has("backup failed: blocker/bk/mt19xx-EMU1959K0001")
+        .stderr_has("backup failed: blocker/bk")
         .stdout_lacks("Flash complete");
     Trace::read(&trace).assert_no_writes();
     assert!(dir.state("d").flash == before);

@@ -7,7 +7,7 @@ use ops_common::*;
 use odflash::emu::{Action, Fault, FaultPlan, Trigger};
 use odflash::image::layout::{MIRROR_LEN, MIRROR_SOURCE};
 use odflash::ops::backup::{backup, find_latest_backup, parts};
-use odflash::ops::bundle::{read_bundle, Kind};
+use odflash::ops::bundle::{read_bundle, Kind, UnitMatch};
 use odflash::ops::dump::{dump, manifest_path};
 use odflash::ops::eeprom::{
     dump_unit_data, restore_unit_data, FromOtherDrive, RestoreOptions, RestoreOutcome,
@@ -162,6 +162,7 @@ fn restore_opts(
         from_other_drive: other,
         execution,
         backup_base: base.to_path_buf(),
+        risk: odflash::ops::next::Risk::Unacknowledged,
     }
 }
 
@@ -294,5 +295,74 @@ fn restore_faults_are_never_reported_as_success() {
                 ),
             }
         }
+    }
+}
+
+/// An emulated MT1959 with this INQUIRY model and serial (`None`: a drive without a serial).
+fn mt1959_unit(model: &str, serial: Option<&str>) -> odflash::emu::Drive {
+    let mut spec = odflash::emu::Spec::new(odflash::emu::Family::Mt1959);
+    spec.model = Some(model.to_string());
+    spec.serial = Some(serial.unwrap_or("").to_string());
+    odflash::emu::Drive::open(&spec).unwrap()
+}
+
+#[test]
+fn unit_data_is_this_drives_only_with_the_same_model_and_serial() {
+    let dir = tempfile::tempdir().unwrap();
+    for (source, target, unit) in [
+        // Another model that happens to carry the same serial.
+        (
+            ("BD-RE BU20N", Some("SAME00000001")),
+            ("BD-RE BU40N", Some("SAME00000001")),
+            UnitMatch::OtherModel,
+        ),
+        // Two units of one model without serials cannot be told apart.
+        (
+            ("BD-RE BU40N", None),
+            ("BD-RE BU40N", None),
+            UnitMatch::SerialUnknown,
+        ),
+    ] {
+        let file = dir.path().join(format!("{unit:?}.odbk"));
+        let mut from = mt1959_unit(source.0, source.1);
+        let (mut dev, identified) = device(&mut from);
+        dump_unit_data(&mut dev, &identified, &file, &mut quiet).unwrap();
+        drop(dev);
+
+        let mut to = mt1959_unit(target.0, target.1);
+        let (mut dev, identified) = device(&mut to);
+        for execution in [Execution::DryRun, Execution::Execute] {
+            let err = restore_unit_data(
+                &mut dev,
+                &identified,
+                &file,
+                &restore_opts(dir.path(), execution, FromOtherDrive::Refused),
+                &mut quiet,
+            )
+            .unwrap_err();
+            assert!(
+                matches!(err, Error::OtherDrive { unit: u, .. } if u == unit),
+                "{unit:?}: {err}"
+            );
+            assert!(err.to_string().contains("--from-other-drive"), "{err}");
+        }
+        let planned = restore_unit_data(
+            &mut dev,
+            &identified,
+            &file,
+            &restore_opts(dir.path(), Execution::DryRun, FromOtherDrive::Allowed),
+            &mut quiet,
+        )
+        .unwrap();
+        let RestoreOutcome::Planned(plan) = planned else {
+            panic!("a dry run plans")
+        };
+        assert_eq!(plan.unit, unit);
+        drop(dev);
+        assert_eq!(
+            count(&to, WRITE_BUFFER),
+            0,
+            "{unit:?}: refused means zero writes"
+        );
     }
 }

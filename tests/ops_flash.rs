@@ -245,9 +245,13 @@ fn stream_failure_never_commits_and_says_nothing_was_burned() {
             condition.state.contains("nothing was burned"),
             "{condition}"
         );
+        // The backup directory the caller gave is carried into the command.
         assert_eq!(
             condition.next,
-            "odflash flash emu:mt1959 /images/bu40n.bin --execute"
+            format!(
+                "odflash flash emu:mt1959 /images/bu40n.bin --execute --backup-dir {}",
+                dir.path().display()
+            )
         );
         assert_eq!(writes_with_mode(&drive, MODE_COMMIT), 0, "{action:?}");
         assert_eq!(drive.flash(), &before[..]);
@@ -267,7 +271,10 @@ fn power_loss_mid_burn_leaves_recovery_and_a_second_flash_succeeds() {
     assert!(condition.state.contains("boot loader"), "{condition}");
     assert_eq!(
         condition.next,
-        "odflash rescue emu:mt1959 /images/bu40n.bin"
+        format!(
+            "odflash rescue emu:mt1959 /images/bu40n.bin --backup-dir {}",
+            dir.path().display()
+        )
     );
     assert_eq!(drive.mode(), Mode::Boot);
 

@@ -241,3 +241,58 @@ fn bare_boot_loader_is_rescued_without_a_backup_and_given_its_models_unit_data()
         assert!(log.contains(expected), "missing {expected:?} in\n{log}");
     }
 }
+
+#[test]
+fn a_backup_that_cannot_be_told_from_another_units_is_restored_only_when_allowed() {
+    let story = Story::new();
+    // Another unit of this model, without a serial, backed up into the same directory.
+    let other = format!(
+        "emu:mt1959,serial=,state-file={}",
+        story.path("other.json").display()
+    );
+    let out = Command::cargo_bin("odflash")
+        .unwrap()
+        .args(["backup", &other, "--backup-dir"])
+        .arg(story.path("backups"))
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out));
+    let device = format!(
+        "emu:mt1959,serial=,state-file={}",
+        story.path("bu40n.json").display()
+    );
+    let right = story.mt19xx_image("bu40n.bin", "HL-DT-ST", "BD-RE BU40N", "1.04");
+    let go = [
+        "--execute",
+        "--yes-i-understand-the-risk",
+        "--restore-unit-data",
+        "yes",
+    ];
+
+    // Flashed, but the other unit's unit data is not restored without the waiver.
+    let out = story.rescue(&device, &right, &go);
+    let log = text(&out);
+    assert!(out.status.success(), "{log}");
+    assert!(log.contains("Flash complete."), "{log}");
+    assert!(log.contains("cannot be told apart"), "{log}");
+    assert!(
+        log.contains("Not restoring it without --from-other-drive"),
+        "{log}"
+    );
+    assert!(log.contains("Unit data not restored"), "{log}");
+    assert!(!log.contains("Restored and verified"), "{log}");
+
+    // With it, the user's answer is the waiver.
+    let newer = story.mt19xx_image("bu40n-105.bin", "HL-DT-ST", "BD-RE BU40N", "1.05");
+    let out = story.rescue(
+        &device,
+        &newer,
+        &[&go[..], &["--from-other-drive"]].concat(),
+    );
+    let log = text(&out);
+    assert!(out.status.success(), "{log}");
+    assert!(
+        log.contains("Restored and verified: identity, calibration"),
+        "{log}"
+    );
+}

@@ -71,6 +71,7 @@ fn options(base: &std::path::Path, image: ImageFile, restore: RestoreUnitData) -
         },
         restore,
         restore_from: None,
+        from_other_drive: odflash::ops::eeprom::FromOtherDrive::Refused,
     }
 }
 
@@ -137,7 +138,9 @@ fn recovery_drive_wrong_image_refused_right_image_flashed_unit_data_restored() {
             Event::Identified { .. } => "identified",
             Event::Planned(_) => "checked",
             Event::Flashed(_) => "flashed",
-            Event::UnitDataSource { backup: Some(_) } => "source",
+            Event::UnitDataSource {
+                backup: Some(_), ..
+            } => "source",
             Event::Restored(_) => "restored",
             other => panic!("unexpected {other:?}"),
         })
@@ -206,7 +209,7 @@ fn needs_attention_drive_is_never_offered_a_backup_of_its_blank_unit_data() {
     assert!(guide
         .events
         .iter()
-        .any(|e| matches!(e, Event::UnitDataSource { backup: None })));
+        .any(|e| matches!(e, Event::UnitDataSource { backup: None, .. })));
     assert_eq!(writes(&drive), 0);
 }
 

@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use anyhow::Context;
 use clap::{Args, Subcommand};
 use odflash::discover::sanitize;
+use odflash::ops::bundle::UnitMatch;
 use odflash::ops::eeprom::{self, FromOtherDrive, RestoreOptions, RestoreOutcome, RestorePlan};
 use odflash::ops::flash::Execution;
 use odflash::ops::lock::LockMode;
@@ -106,6 +107,7 @@ impl EepromRestoreArgs {
             },
             execution: Execution::DryRun,
             backup_base: self.backup_dir.clone(),
+            risk: self.risk.to_ops(),
         };
         let mut bars = Display::new(if self.json { Bars::Off } else { Bars::Auto });
         // The plan first (nothing written), so the user sees what a write would do.
@@ -156,9 +158,10 @@ fn print_plan(plan: &RestorePlan) {
     println!("Restore unit data from {}", plan.file.display());
     println!("  saved from: {}", sanitize(&plan.source.label()));
     println!("  to drive:   {}", sanitize(&plan.target.label()));
-    if plan.other_drive {
+    if plan.unit != UnitMatch::Same {
         println!(
-            "  WARNING: the data comes from ANOTHER drive; its calibration does not fit this unit"
+            "  WARNING: the data comes from {}; its calibration may not fit this unit",
+            plan.unit
         );
     }
     for w in &plan.windows {

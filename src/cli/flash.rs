@@ -13,7 +13,7 @@ use odflash::ops::gates::{
     self, BackupWaiver, Bridge, Crossflash, Downgrade, GateVerdict, Reinstall, UnknownBanner,
     Verdict,
 };
-use odflash::ops::suggest_command;
+use odflash::ops::next::Risk;
 
 use super::args::Global;
 use super::device::{confirm_write, lock_for, open_drive};
@@ -51,6 +51,17 @@ pub struct RiskAck {
     pub yes_i_understand_the_risk: bool,
 }
 
+impl RiskAck {
+    /// The acknowledgement as ops carries it into suggested commands.
+    pub fn to_ops(&self) -> Risk {
+        if self.yes_i_understand_the_risk {
+            Risk::Acknowledged
+        } else {
+            Risk::Unacknowledged
+        }
+    }
+}
+
 /// One flag per waivable gate; there is no umbrella --force.
 #[derive(Debug, Args)]
 pub struct Waivers {
@@ -86,6 +97,7 @@ impl FlashArgs {
             waivers: self.waivers.to_ops(),
             execution: Execution::DryRun,
             backup_base: self.backup_dir.clone(),
+            risk: self.risk.to_ops(),
             ..FlashOptions::default()
         };
         if drive.family.flash().is_none() || !check::engine_takes(&image) {
@@ -125,7 +137,7 @@ impl FlashArgs {
         if self.json {
             print_json(&report)?;
         } else {
-            print!("{}", render_report(&report, &self.device));
+            print!("{}", render_report(&report));
         }
         exit_after_deferred_signals(&report.deferred_signals);
         match &report.verify {
@@ -285,7 +297,7 @@ pub fn render_gates(gates: &[GateVerdict]) -> String {
 }
 
 /// The final report of a flash.
-pub fn render_report(r: &FlashReport, device: &str) -> String {
+pub fn render_report(r: &FlashReport) -> String {
     let mut out = String::new();
     match &r.backup {
         Some(b) => {
@@ -317,12 +329,7 @@ pub fn render_report(r: &FlashReport, device: &str) -> String {
             );
         }
     }
-    if !r.unit_data_replaced.is_empty() {
-        let from = r
-            .backup
-            .as_ref()
-            .map_or("BACKUP".into(), |b| b.path.to_string_lossy().into_owned());
-        let restore = suggest_command(device, &["eeprom", "restore", device, &from, "--execute"]);
+    if let Some(restore) = &r.restore_own_unit_data {
         let _ = writeln!(
             out,
             "Unit data: the image replaced the drive's {} data. To put the drive's own back:\n  \

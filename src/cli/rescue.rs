@@ -11,6 +11,7 @@ use std::time::Duration;
 
 use clap::{Args, ValueEnum};
 use odflash::discover::{self, sanitize, Present, WaitOutcome};
+use odflash::ops::eeprom::FromOtherDrive;
 use odflash::ops::flash::{FlashOptions, ImageFile};
 use odflash::ops::lock::LockMode;
 use odflash::ops::open::{self, OpenOptions};
@@ -51,6 +52,10 @@ pub struct RescueArgs {
     /// restore still checks the bundle against the drive).
     #[arg(long, value_name = "FILE")]
     pub restore_from: Option<PathBuf>,
+    /// Accept unit data saved from another drive, or from one that cannot be told apart from
+    /// this one (no serial): its calibration may not fit.
+    #[arg(long)]
+    pub from_other_drive: bool,
     /// Where backups are written and looked up.
     #[arg(long, value_name = "DIR", default_value = odflash::ops::backup::DEFAULT_BASE)]
     pub backup_dir: PathBuf,
@@ -72,13 +77,13 @@ impl RescueArgs {
     pub fn run(self, global: &Global) -> anyhow::Result<()> {
         let image = self.image.as_deref().map(ImageFile::read).transpose()?;
         let mut guide = Terminal {
-            device: String::new(),
             bars: Display::new(Bars::Auto),
             step: 0,
             interactive: std::io::stdin().is_terminal(),
             execute: self.execute,
             acknowledged: self.risk.yes_i_understand_the_risk,
             restore: self.restore_unit_data,
+            from_other_drive: self.from_other_drive,
         };
 
         guide.heading("Put the drive in safe mode (skip this if it is already connected)");
@@ -103,12 +108,12 @@ impl RescueArgs {
             ..global.open_options()?
         };
         let mut dev = open::open(&device, &opts)?;
-        guide.device = device;
         let opts = RescueOptions {
             image,
             flash: FlashOptions {
                 waivers: self.waivers.to_ops(),
                 backup_base: self.backup_dir.clone(),
+                risk: self.risk.to_ops(),
                 ..FlashOptions::default()
             },
             restore: match self.restore_unit_data {
@@ -117,6 +122,11 @@ impl RescueArgs {
                 Some(YesNo::No) => RestoreUnitData::No,
             },
             restore_from: self.restore_from.clone(),
+            from_other_drive: if self.from_other_drive {
+                FromOtherDrive::Allowed
+            } else {
+                FromOtherDrive::Refused
+            },
         };
         let report = rescue::rescue(&mut dev, &opts, &mut guide)?;
         guide.heading(&format!("Done. The drive's state: {}", report.last));
@@ -160,14 +170,14 @@ fn wait_for_drive(limit: Duration) -> anyhow::Result<String> {
 
 /// The rescue's guide on stdout/stdin.
 struct Terminal {
-    /// The DEVICE in use (named in the commands printed).
-    device: String,
     bars: Display,
     step: usize,
     interactive: bool,
     execute: bool,
     acknowledged: bool,
     restore: Option<YesNo>,
+    /// `--from-other-drive` was given.
+    from_other_drive: bool,
 }
 
 impl Terminal {
@@ -279,10 +289,10 @@ impl Guide for Terminal {
             Event::Flashed(report) => {
                 self.bars.finish();
                 self.heading("Flash, wait for the drive, verify");
-                print!("{}", render_report(report, &self.device));
+                print!("{}", render_report(report));
                 exit_after_deferred_signals(&report.deferred_signals);
             }
-            Event::UnitDataSource { backup } => {
+            Event::UnitDataSource { backup, own_file } => {
                 self.heading("Restore the drive's unit data (identity and calibration)");
                 match backup {
                     Some(path) => println!(
@@ -292,7 +302,7 @@ impl Guide for Terminal {
                     ),
                     None => println!(
                         "   No backup holds this drive's own unit data. If you have one, run\n   \
-                         odflash eeprom restore DEVICE FILE --execute"
+                         {own_file}"
                     ),
                 }
             }
@@ -324,6 +334,25 @@ impl Guide for Terminal {
                 self.restore == Some(YesNo::Yes),
                 &format!("Restore the unit data from {}?", backup.display()),
             ),
+            Question::RestoreFromOtherDrive {
+                backup,
+                recorded,
+                unit,
+                ..
+            } => {
+                println!(
+                    "   {} was saved from {unit} ({}): its calibration may not fit this drive.",
+                    backup.display(),
+                    sanitize(&recorded.label())
+                );
+                if !self.interactive && self.restore == Some(YesNo::Yes) && !self.from_other_drive {
+                    println!("   Not restoring it without --from-other-drive.");
+                }
+                self.consent(
+                    self.restore == Some(YesNo::Yes) && self.from_other_drive,
+                    &format!("Restore the unit data from {} anyway?", backup.display()),
+                )
+            }
         }
     }
 }

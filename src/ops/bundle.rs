@@ -84,6 +84,66 @@ impl DeviceRecord {
     }
 }
 
+/// How the drive a bundle was read from relates to another drive: unit data is calibrated
+/// for one unit, so only [`UnitMatch::Same`] may be restored without the user's say-so.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum UnitMatch {
+    /// Same family, vendor, model and serial: this unit.
+    Same,
+    /// Same model, another serial: another unit.
+    OtherSerial,
+    /// Same model, but a serial is missing on one side or both: the units cannot be told
+    /// apart.
+    SerialUnknown,
+    /// Another family, vendor or model, whatever the serial says.
+    OtherModel,
+}
+
+impl UnitMatch {
+    /// Compare the identity a bundle `recorded` with a `drive`'s. The revision is not
+    /// compared: a flash changes it.
+    pub fn of(recorded: &Identity, drive: &Identity) -> UnitMatch {
+        let serial = |id: &Identity| {
+            id.serial
+                .as_deref()
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(str::to_string)
+        };
+        let same_model = recorded.family == drive.family
+            && recorded.vendor.trim() == drive.vendor.trim()
+            && recorded.model.trim() == drive.model.trim();
+        if !same_model {
+            return UnitMatch::OtherModel;
+        }
+        match (serial(recorded), serial(drive)) {
+            (Some(a), Some(b)) if a == b => UnitMatch::Same,
+            (Some(_), Some(_)) => UnitMatch::OtherSerial,
+            _ => UnitMatch::SerialUnknown,
+        }
+    }
+
+    /// True for a bundle that may be this unit's: the same one, or one of its model that
+    /// cannot be told apart (a search keeps those; a restore still asks).
+    pub fn may_be_this_unit(self) -> bool {
+        matches!(self, UnitMatch::Same | UnitMatch::SerialUnknown)
+    }
+}
+
+impl std::fmt::Display for UnitMatch {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            UnitMatch::Same => "the same drive",
+            UnitMatch::OtherSerial => "another unit of this model (the serials differ)",
+            UnitMatch::SerialUnknown => {
+                "a unit of this model that cannot be told apart from this one (a serial is missing)"
+            }
+            UnitMatch::OtherModel => "another model",
+        })
+    }
+}
+
 /// One part of a bundle, as listed in the manifest.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PartRecord {
@@ -107,7 +167,8 @@ pub struct Manifest {
     pub kind: Kind,
     /// "odflash VERSION".
     pub tool: String,
-    /// UTC creation time, RFC 3339 ("2026-11-24T07:30:41Z").
+    /// UTC creation time, RFC 3339 with microseconds ("2026-11-24T07:30:41.123456Z"; older
+    /// bundles have whole seconds). Sort by [`Manifest::created_order`], not by the text.
     pub created: String,
     /// The drive.
     pub device: DeviceRecord,
@@ -300,17 +361,18 @@ pub fn write_bundle(path: &Path, manifest: &Manifest, parts: &[Part]) -> Result<
 }
 
 /// The current UTC time as `(RFC 3339 text, file-name stem)`, e.g.
-/// `("2026-11-24T07:30:41Z", "20261124T073041Z")`.
+/// `("2026-11-24T07:30:41.123456Z", "20261124T073041Z")`: the text carries microseconds, so
+/// two bundles made within one second still order by [`Manifest::created_order`].
 pub fn utc_now() -> (String, String) {
-    let secs = SystemTime::now()
+    let now = SystemTime::now()
         .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0);
-    build_utc(secs)
+        .unwrap_or_default();
+    build_utc(now.as_secs(), now.subsec_micros())
 }
 
-/// Format Unix seconds as `(RFC 3339 text, file-name stem)` in UTC (pure).
-pub fn build_utc(unix_secs: u64) -> (String, String) {
+/// Format Unix seconds and microseconds as `(RFC 3339 text, file-name stem)` in UTC (pure).
+/// The stem has whole seconds only.
+pub fn build_utc(unix_secs: u64, micros: u32) -> (String, String) {
     let days = (unix_secs / 86_400) as i64;
     let rem = unix_secs % 86_400;
     let (h, m, s) = (rem / 3600, rem % 3600 / 60, rem % 60);
@@ -325,9 +387,38 @@ pub fn build_utc(unix_secs: u64) -> (String, String) {
     let month = if mp < 10 { mp + 3 } else { mp - 9 };
     let year = yoe + era * 400 + i64::from(month <= 2);
     (
-        format!("{year:04}-{month:02}-{day:02}T{h:02}:{m:02}:{s:02}Z"),
+        format!("{year:04}-{month:02}-{day:02}T{h:02}:{m:02}:{s:02}.{micros:06}Z"),
         format!("{year:04}{month:02}{day:02}T{h:02}{m:02}{s:02}Z"),
     )
+}
+
+/// A creation time as it sorts: the whole-second text and the nanoseconds after it.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct CreatedOrder {
+    /// `YYYY-MM-DDTHH:MM:SS` (fixed width, so text order is time order).
+    seconds: String,
+    /// The fraction of the second, in nanoseconds (0 for manifests written with whole seconds).
+    nanos: u32,
+}
+
+impl Manifest {
+    /// The manifest's `created` time as it sorts. Older manifests carry whole seconds
+    /// ("2026-11-24T07:30:41Z") and newer ones a fraction ("...41.123456Z"): both compare by
+    /// time. A fraction that is not digits counts as zero.
+    pub fn created_order(&self) -> CreatedOrder {
+        let text = self.created.trim_end_matches('Z');
+        let (seconds, fraction) = text.split_once('.').unwrap_or((text, ""));
+        let digits: String = fraction.chars().take(9).collect();
+        let nanos = if digits.bytes().all(|b| b.is_ascii_digit()) {
+            format!("{digits:0<9}").parse().unwrap_or(0)
+        } else {
+            0
+        };
+        CreatedOrder {
+            seconds: seconds.to_string(),
+            nanos,
+        }
+    }
 }
 
 #[cfg(test)]
@@ -418,14 +509,27 @@ pub(crate) mod tests {
 
     #[test]
     fn utc_formatting() {
-        assert_eq!(build_utc(0).0, "1970-01-01T00:00:00Z");
+        assert_eq!(build_utc(0, 0).0, "1970-01-01T00:00:00.000000Z");
         // 2024-02-29T12:34:56Z (a leap day).
         assert_eq!(
-            build_utc(1_709_210_096),
+            build_utc(1_709_210_096, 7),
             (
-                "2024-02-29T12:34:56Z".to_string(),
+                "2024-02-29T12:34:56.000007Z".to_string(),
                 "20240229T123456Z".to_string()
             )
         );
+    }
+
+    #[test]
+    fn created_orders_by_time_across_old_and_new_manifests() {
+        let at = |created: &str| {
+            build_manifest(Kind::Backup, device(), created, &parts()).created_order()
+        };
+        // A whole-second (older) manifest sorts before a later fraction of the same second,
+        // although its text sorts after it ('Z' > '.').
+        assert!(at("2026-11-24T07:30:41Z") < at("2026-11-24T07:30:41.000001Z"));
+        assert!(at("2026-11-24T07:30:41.9Z") < at("2026-11-24T07:30:42Z"));
+        assert!(at("2026-11-24T07:30:41.2Z") > at("2026-11-24T07:30:41.100000Z"));
+        assert_eq!(at("2026-11-24T07:30:41Z"), at("2026-11-24T07:30:41.000Z"));
     }
 }

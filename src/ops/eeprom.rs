@@ -13,18 +13,20 @@ use serde::Serialize;
 use crate::family::Window;
 
 use super::backup::{self, window_part_name, BackupReport};
-use super::bundle::{self, Bundle, DeviceRecord, Kind, Part};
+use super::bundle::{self, Bundle, DeviceRecord, Kind, Part, UnitMatch};
 use super::drive::{Device, Drive};
 use super::dump::{self, ReadReport, Sweep, Unreadable};
 use super::error::{DriveCondition, Error};
 use super::flash::Execution;
+use super::next::{NextStep, Risk};
 use super::session::WriteSession;
 use super::{Phase, Progress};
 
 /// Whether unit data recorded from another drive may be written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
 pub enum FromOtherDrive {
-    /// Refuse data whose serial or identity differs from the drive's (default).
+    /// Refuse data not provably this drive's: another model, another serial, or no serial to
+    /// tell the units apart ([`UnitMatch`]) (default).
     #[default]
     Refused,
     /// Allow it (`--from-other-drive`).
@@ -40,6 +42,27 @@ pub struct RestoreOptions {
     pub execution: Execution,
     /// Base directory of the mandatory backup.
     pub backup_base: PathBuf,
+    /// The user's risk acknowledgement, repeated in the commands a failure suggests.
+    pub risk: Risk,
+}
+
+impl RestoreOptions {
+    /// The command that restores `file` (FILE when `None`) onto `device` with these options.
+    pub fn next_step(
+        &self,
+        device: &str,
+        file: Option<&Path>,
+        from_other_drive: FromOtherDrive,
+    ) -> String {
+        NextStep::RestoreUnitData {
+            device: device.to_string(),
+            file: file.map(Path::to_path_buf),
+            from_other_drive,
+            backup_base: self.backup_base.clone(),
+            risk: self.risk,
+        }
+        .command()
+    }
 }
 
 /// What a unit-data dump wrote.
@@ -109,8 +132,9 @@ pub struct RestorePlan {
     pub source: DeviceRecord,
     /// The drive it goes to.
     pub target: DeviceRecord,
-    /// True when the two differ (allowed only with [`FromOtherDrive::Allowed`]).
-    pub other_drive: bool,
+    /// How the source relates to the target: anything but [`UnitMatch::Same`] is allowed only
+    /// with [`FromOtherDrive::Allowed`].
+    pub unit: UnitMatch,
     /// The windows to write, in order.
     pub windows: Vec<WindowRestore>,
 }
@@ -135,19 +159,6 @@ pub enum RestoreOutcome {
     Restored(Box<RestoreReport>),
 }
 
-/// True when both records name the same unit: same family, and the same serial when both
-/// have one; without serials, the same vendor and model.
-// ASSUMPTION: a flash changes the descriptor's revision, so revision is not compared; two
-// units without serials cannot be told apart, so vendor+model is the best available check.
-fn same_drive(a: &DeviceRecord, b: &DeviceRecord) -> bool {
-    let (x, y) = (&a.identity, &b.identity);
-    a.family == b.family
-        && match (&x.serial, &y.serial) {
-            (Some(s1), Some(s2)) => s1.trim() == s2.trim(),
-            _ => x.vendor == y.vendor && x.model == y.model,
-        }
-}
-
 /// A window and the bytes to write into it.
 pub type WindowBytes = (Window, Vec<u8>);
 
@@ -162,11 +173,12 @@ pub fn plan_restore(
     let flash = drive.flash_access()?;
     let target = drive.record();
     let source = bundle.manifest.device.clone();
-    let other_drive = !same_drive(&source, &target);
-    if other_drive && from_other_drive == FromOtherDrive::Refused {
+    let unit = UnitMatch::of(&source.identity, &target.identity);
+    if unit != UnitMatch::Same && from_other_drive == FromOtherDrive::Refused {
         return Err(Error::OtherDrive {
             file: source.label(),
             drive: target.label(),
+            unit,
         });
     }
     let mut windows = Vec::new();
@@ -204,7 +216,7 @@ pub fn plan_restore(
             file: file.to_path_buf(),
             source,
             target,
-            other_drive,
+            unit,
             windows,
         },
         data,
@@ -227,20 +239,9 @@ pub fn restore_unit_data(
     let flash = drive.flash_access()?;
     let session = WriteSession::begin(dev, "restoring optical drive unit data")?;
     let backup = backup::backup(dev, drive, &opts.backup_base, progress)?;
-    let restore_from = |path: &Path| {
-        super::suggest_command(
-            &dev.name,
-            &[
-                "eeprom",
-                "restore",
-                &dev.name,
-                &path.to_string_lossy(),
-                "--execute",
-            ],
-        )
-    };
-    let retry = restore_from(file);
-    let from_backup = restore_from(&backup.path);
+    let retry = opts.next_step(&dev.name, Some(file), opts.from_other_drive);
+    // The backup was just read from this drive: it needs no waiver.
+    let from_backup = opts.next_step(&dev.name, Some(&backup.path), FromOtherDrive::Refused);
     let t = dev.transport();
     let total: usize = data.iter().map(|(w, _)| w.len as usize).sum();
     let mut done = 0;
@@ -263,8 +264,11 @@ pub fn restore_unit_data(
                 phase: format!("writing the {} window", window.name),
                 source,
                 condition: DriveCondition {
-                    state,
-                    next: format!("{retry} (or return to the backup: {from_backup})"),
+                    // `next` is one command, runnable as printed; the way back is in words.
+                    state: format!(
+                        "{state} (the unit data the drive had is in the backup: {from_backup})"
+                    ),
+                    next: retry.clone(),
                 },
             }
         })?;

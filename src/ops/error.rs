@@ -243,12 +243,14 @@ pub enum Error {
     },
     /// Unit data from another drive offered for restore without
     /// [`FromOtherDrive::Allowed`](super::eeprom::FromOtherDrive). Exit [`ExitCode::GateRefused`].
-    #[error("unit data belongs to another drive ({file}), this drive is {drive}: pass --from-other-drive to restore it anyway")]
+    #[error("unit data is not provably this drive's: it was saved from {unit} ({file}), this drive is {drive}; its calibration may not fit: pass --from-other-drive to restore it anyway")]
     OtherDrive {
         /// The identity recorded in the file.
         file: String,
         /// The identity of the connected drive.
         drive: String,
+        /// How the two relate (never [`UnitMatch::Same`](super::bundle::UnitMatch)).
+        unit: super::bundle::UnitMatch,
     },
     /// The path to the drive carries fewer bytes per command than one command of the write
     /// needs; nothing was sent. Exit [`ExitCode::GateRefused`].
@@ -272,6 +274,15 @@ pub enum Error {
     /// Flash the workflow needs could not be read. Exit [`ExitCode::MediumHardware`].
     #[error("{0}")]
     Unreadable(String),
+    /// A backup directory another user could plant or swap bundles in: nothing is read from
+    /// or written to it. Exit [`ExitCode::Usage`].
+    #[error("backup directory {path} {problem}")]
+    UnsafeBackupDir {
+        /// The directory (the base or a drive's directory under it).
+        path: PathBuf,
+        /// What is wrong with it, and the fix.
+        problem: super::backup::UnsafeDir,
+    },
     /// No backup exists for this drive. Exit [`ExitCode::Usage`].
     #[error("no backup found under {0}")]
     NoBackup(PathBuf),
@@ -362,7 +373,9 @@ impl Error {
             Error::ReadsRefused(_) => ExitCode::IllegalRequest,
             Error::WriteInterrupted { .. } => ExitCode::WriteInterrupted,
             Error::Backup(_) => ExitCode::BackupFailed,
-            Error::BadFile { .. } | Error::NoBackup(_) => ExitCode::Usage,
+            Error::BadFile { .. } | Error::NoBackup(_) | Error::UnsafeBackupDir { .. } => {
+                ExitCode::Usage
+            }
             Error::Unreadable(_) => ExitCode::MediumHardware,
             Error::Family(e) => family_exit_code(e),
             Error::Io { source, .. } => match source.kind() {

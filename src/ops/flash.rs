@@ -25,10 +25,12 @@ use super::backup::{self, BackupReport};
 use super::bundle::{self, DeviceRecord};
 use super::drive::{Device, Drive};
 use super::dump::{self, ReadReport, Sweep, Unreadable};
+use super::eeprom::FromOtherDrive;
 use super::error::{DriveCondition, Error, KeptFirmware};
 use super::gates::{
     self, BadBridge, BannerCheck, Compat, Gate, GateInput, GateVerdict, VersionOrder, Waivers,
 };
+use super::next::{Carried, NextStep, Risk};
 use super::session::WriteSession;
 use super::{Phase, Progress};
 
@@ -57,6 +59,19 @@ pub struct FlashOptions {
     pub backup_base: PathBuf,
     /// Limit for the drive to come back after the burn.
     pub ready_limit: Duration,
+    /// The user's risk acknowledgement, repeated in the commands a failure suggests.
+    pub risk: Risk,
+}
+
+impl FlashOptions {
+    /// The options a suggested flash or rescue command repeats.
+    pub fn carried(&self) -> Carried {
+        Carried {
+            backup_base: self.backup_base.clone(),
+            waivers: self.waivers,
+            risk: self.risk,
+        }
+    }
 }
 
 impl Default for FlashOptions {
@@ -66,6 +81,7 @@ impl Default for FlashOptions {
             execution: Execution::DryRun,
             backup_base: PathBuf::from(backup::DEFAULT_BASE),
             ready_limit: DEFAULT_READY_LIMIT,
+            risk: Risk::Unacknowledged,
         }
     }
 }
@@ -224,9 +240,12 @@ pub struct FlashReport {
     /// How the read-back went.
     pub verify: Verification,
     /// Per-unit windows whose bytes changed (the image's differ from the backup's): the drive
-    /// now holds the image's unit data there; `odflash eeprom restore DEV BACKUP` puts the
+    /// now holds the image's unit data there; [`FlashReport::restore_own_unit_data`] puts the
     /// drive's own back.
     pub unit_data_replaced: Vec<String>,
+    /// The command that restores the drive's own unit data from the backup (FILE without
+    /// one), when the image replaced it.
+    pub restore_own_unit_data: Option<NextStep>,
     /// Termination signals that arrived during the write (the CLI exits after reporting).
     pub deferred_signals: Vec<String>,
 }
@@ -498,7 +517,7 @@ pub fn flash(
     }
     let flash = drive.flash_access()?;
     let layout = flash.layout();
-    let next = NextSteps::new(dev, image, drive);
+    let next = NextSteps::new(dev, image, drive, opts);
 
     // 3. Protections, then the mandatory backup: failure of either means zero writes. Only a
     //    drive that refuses flash reads, with the backup waived (the backup gate), goes without.
@@ -628,6 +647,14 @@ pub fn flash(
     };
     let unit_data_replaced =
         replaced_windows(&layout.unit_windows, before.as_deref(), &image.bytes);
+    let restore_own_unit_data =
+        (!unit_data_replaced.is_empty()).then(|| NextStep::RestoreUnitData {
+            device: dev.name.clone(),
+            file: backup.as_ref().map(|b| b.path.clone()),
+            from_other_drive: FromOtherDrive::Refused,
+            backup_base: opts.backup_base.clone(),
+            risk: opts.risk,
+        });
     let deferred_signals = session.end().iter().map(|s| s.to_string()).collect();
     Ok(FlashOutcome::Flashed(Box::new(FlashReport {
         plan,
@@ -639,6 +666,7 @@ pub fn flash(
         },
         verify,
         unit_data_replaced,
+        restore_own_unit_data,
         deferred_signals,
     })))
 }
@@ -731,15 +759,25 @@ struct NextSteps {
 }
 
 impl NextSteps {
-    fn new(dev: &Device<'_>, image: &ImageFile, drive: &Drive) -> NextSteps {
-        let image = image.path.to_string_lossy();
+    fn new(dev: &Device<'_>, image: &ImageFile, drive: &Drive, opts: &FlashOptions) -> NextSteps {
+        let device = dev.name.clone();
         NextSteps {
-            info_cmd: super::suggest_command(&dev.name, &["info", &dev.name]),
-            flash_cmd: super::suggest_command(
-                &dev.name,
-                &["flash", &dev.name, &image, "--execute"],
-            ),
-            rescue_cmd: super::suggest_command(&dev.name, &["rescue", &dev.name, &image]),
+            info_cmd: NextStep::Info {
+                device: device.clone(),
+            }
+            .command(),
+            flash_cmd: NextStep::Flash {
+                device: device.clone(),
+                image: image.path.clone(),
+                carried: opts.carried(),
+            }
+            .command(),
+            rescue_cmd: NextStep::Rescue {
+                device,
+                image: Some(image.path.clone()),
+                carried: opts.carried(),
+            }
+            .command(),
             was_recovery: drive.state == DriveState::Recovery,
         }
     }

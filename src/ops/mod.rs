@@ -19,6 +19,7 @@ pub mod hotplug;
 pub mod inhibit;
 pub mod input;
 pub mod lock;
+pub mod next;
 pub mod open;
 pub mod probe;
 pub mod rescue;
@@ -57,19 +58,4 @@ pub struct Progress {
     pub done: usize,
     /// Bytes in this phase.
     pub total: usize,
-}
-
-/// The exact command line to suggest to a user: `odflash ARGS...` quoted for a POSIX shell,
-/// with `sudo` in front unless the device is emulated (writes to real drives need root).
-pub fn suggest_command(device: &str, args: &[&str]) -> String {
-    let words = std::iter::once("odflash").chain(args.iter().copied());
-    let line = shlex::try_join(words).unwrap_or_else(|_| {
-        // A NUL byte cannot be quoted; such a path cannot be typed either.
-        format!("odflash {}", args.join(" "))
-    });
-    if crate::emu::Spec::is_emu(device) {
-        line
-    } else {
-        format!("sudo {line}")
-    }
 }

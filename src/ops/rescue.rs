@@ -9,7 +9,7 @@
 //!
 //! Identify-only families (DVD-era LiteOn/Sony) get the identification and the offline
 //! compat-group check of the image and nothing else: their write commands are not public
-//! (`shared/protocol/dvd-era-protocol.md` §6).
+//! (`docs/protocol.md` §5.8).
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -19,7 +19,7 @@ use serde::Serialize;
 use crate::family::{self, DriveState, FamilyId, FlashReads, Identity};
 
 use super::backup;
-use super::bundle::{self, Bundle};
+use super::bundle::{self, Bundle, DeviceRecord, UnitMatch};
 use super::check::{self, ImageCheck};
 use super::drive::{self, Device, Drive};
 use super::eeprom::{self, FromOtherDrive, RestoreOptions, RestoreOutcome, RestoreReport};
@@ -27,13 +27,14 @@ use super::error::Error;
 use super::flash::{
     self, Execution, FlashOptions, FlashOutcome, FlashReport, ImageFile, Plan, Verification,
 };
+use super::next::{Carried, NextStep, Risk};
 use super::Progress;
 
 /// The safe-mode procedure, one instruction per item, in order.
-// ASSUMPTION: the timing ("about 10 s") is the issue's; the record has "hold eject about 5 s at
-// power-on until the LED flashes" for LiteOn DVD writers (mtk-protocol.md §2, FORUM: myce "Sony
-// DRU-710A… need help (EEPROM)"). No public source gives an MT19xx key sequence: those drives
-// start their boot loader by themselves when the firmware fails its checks (§2).
+// ASSUMPTION: the timing ("about 10 s") is generous; the public account is "hold eject about 5 s
+// at power-on until the LED flashes" for LiteOn DVD writers (myce "Sony DRU-710A… need help
+// (EEPROM)", `docs/protocol.md` §6.5). No public source gives an MT19xx key sequence: those
+// drives start their boot loader by themselves when the firmware fails its checks (§6.2).
 pub const SAFE_MODE_STEPS: [&str; 5] = [
     "Power the drive off: unplug its USB cable or power lead (shut the computer down for an \
      internal drive).",
@@ -124,6 +125,10 @@ pub struct RescueOptions {
     /// The bundle to restore the unit data from, chosen by the user (`--restore-from`):
     /// it answers the restore question, and the restore still checks it against the drive.
     pub restore_from: Option<PathBuf>,
+    /// Whether the bundle given with [`RescueOptions::restore_from`] may be another drive's
+    /// (`--from-other-drive`). A bundle the rescue found itself is never restored onto another
+    /// drive without [`Question::RestoreFromOtherDrive`].
+    pub from_other_drive: FromOtherDrive,
 }
 
 /// A step of the rescue, reported to the [`Guide`] as it happens.
@@ -170,6 +175,8 @@ pub enum Event {
     UnitDataSource {
         /// The bundle.
         backup: Option<PathBuf>,
+        /// The command that restores a file of the user's own instead (FILE).
+        own_file: String,
     },
     /// The unit data was restored and verified.
     Restored(Box<RestoreReport>),
@@ -185,10 +192,22 @@ pub enum Event {
 pub enum Question<'a> {
     /// Flash according to this plan (every gate passed).
     Flash(&'a Plan),
-    /// Restore the unit data from this backup.
+    /// Restore the unit data from this backup of this drive.
     RestoreUnitData {
         /// The bundle.
         backup: &'a Path,
+        /// The drive's state now.
+        state: &'a DriveState,
+    },
+    /// Restore the unit data from this backup, which is not provably this drive's (the newest
+    /// backup of its model, or one without a serial): its calibration may not fit.
+    RestoreFromOtherDrive {
+        /// The bundle.
+        backup: &'a Path,
+        /// The drive it was read from.
+        recorded: &'a DeviceRecord,
+        /// How that drive relates to this one (never [`UnitMatch::Same`]).
+        unit: UnitMatch,
         /// The drive's state now.
         state: &'a DriveState,
     },
@@ -274,7 +293,12 @@ pub fn rescue(
     match &opts.image {
         None => guide.event(&Event::NoImage {
             needs_flash: initial == DriveState::Recovery,
-            next: format!("odflash rescue {} IMAGE", dev.name),
+            next: NextStep::Rescue {
+                device: dev.name.clone(),
+                image: None,
+                carried: opts.flash.carried(),
+            }
+            .command(),
         }),
         Some(image) => {
             let plan = flash::plan_flash(&found, image, &opts.flash)?;
@@ -284,11 +308,16 @@ pub fn rescue(
             }
             if guide.ask(Question::Flash(&plan)) == Answer::Decline {
                 guide.event(&Event::DryRun {
-                    next: format!(
-                        "odflash rescue {} {} --execute --yes-i-understand-the-risk",
-                        dev.name,
-                        image.path.display()
-                    ),
+                    // The command that flashes: without a terminal it needs the risk flag.
+                    next: NextStep::Rescue {
+                        device: dev.name.clone(),
+                        image: Some(image.path.clone()),
+                        carried: Carried {
+                            risk: Risk::Acknowledged,
+                            ..opts.flash.carried()
+                        },
+                    }
+                    .command(),
                 });
                 return Ok(report);
             }
@@ -329,40 +358,62 @@ pub fn rescue(
         RestoreUnitData::Offer => needs_attention || replaced,
         RestoreUnitData::No => false,
     };
-    let restore_cmd = |file: &str| format!("odflash eeprom restore {} {file} --execute", dev.name);
+    let mut restore_opts = RestoreOptions {
+        from_other_drive: opts.from_other_drive,
+        execution: Execution::Execute,
+        backup_base: opts.flash.backup_base.clone(),
+        risk: opts.flash.risk,
+    };
+    let device = dev.name.clone();
+    let restore_cmd =
+        |file: Option<&Path>| restore_opts.next_step(&device, file, opts.from_other_drive);
     if !wanted {
         if needs_attention || replaced {
-            let file = source
-                .as_deref()
-                .map_or("FILE".into(), |p| p.display().to_string());
             guide.event(&Event::RestoreSkipped {
-                next: restore_cmd(&file),
+                next: restore_cmd(source.as_deref()),
             });
         }
         return Ok(report);
     }
     guide.event(&Event::UnitDataSource {
         backup: source.clone(),
+        own_file: restore_cmd(None),
     });
     let Some(source) = source else {
         return Ok(report);
     };
-    if opts.restore_from.is_none()
-        && guide.ask(Question::RestoreUnitData {
-            backup: &source,
-            state: &found.state,
-        }) == Answer::Decline
-    {
-        guide.event(&Event::RestoreSkipped {
-            next: restore_cmd(&source.display().to_string()),
-        });
-        return Ok(report);
-    }
-    let restore_opts = RestoreOptions {
-        from_other_drive: FromOtherDrive::Refused,
-        execution: Execution::Execute,
-        backup_base: opts.flash.backup_base.clone(),
+    // The user's own bundle needs their flag when it is another drive's; one the rescue found
+    // is asked about, and the question says when it is not provably this drive's.
+    let from_other_drive = match &opts.restore_from {
+        Some(_) => opts.from_other_drive,
+        None => {
+            let recorded = bundle::read_bundle(&source)?.manifest.device;
+            let unit = UnitMatch::of(&recorded.identity, &found.identity);
+            let question = match unit {
+                UnitMatch::Same => Question::RestoreUnitData {
+                    backup: &source,
+                    state: &found.state,
+                },
+                _ => Question::RestoreFromOtherDrive {
+                    backup: &source,
+                    recorded: &recorded,
+                    unit,
+                    state: &found.state,
+                },
+            };
+            if guide.ask(question) == Answer::Decline {
+                guide.event(&Event::RestoreSkipped {
+                    next: restore_cmd(Some(&source)),
+                });
+                return Ok(report);
+            }
+            match unit {
+                UnitMatch::Same => FromOtherDrive::Refused,
+                _ => FromOtherDrive::Allowed,
+            }
+        }
     };
+    restore_opts.from_other_drive = from_other_drive;
     let mut progress = |p: Progress| guide.progress(p);
     let outcome = eeprom::restore_unit_data(dev, &found, &source, &restore_opts, &mut progress)?;
     if let RestoreOutcome::Restored(restored) = outcome {
