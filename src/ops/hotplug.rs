@@ -234,7 +234,8 @@ pub fn write_state(run_dir: &Path, c: &Classification) -> Result<PathBuf, Error>
 /// pasted into a shell.
 fn rescue_command(device: &str) -> String {
     let device = sanitize(device);
-    super::suggest_command(&device, &["rescue", &device])
+    let words = ["odflash", "rescue", device.as_str()].map(String::from);
+    super::next::shell_line(&device, &words)
 }
 
 fn verdict_of(state: &DriveState, flashable: bool) -> Verdict {

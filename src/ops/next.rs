@@ -175,14 +175,20 @@ impl NextStep {
             }
         };
         words.extend(option_words(&options));
-        let line = shlex::try_join(words.iter().map(String::as_str))
-            // A NUL byte cannot be quoted; such a path cannot be typed either.
-            .unwrap_or_else(|_| words.join(" "));
-        if crate::emu::Spec::is_emu(device) {
-            line
-        } else {
-            format!("sudo {line}")
-        }
+        shell_line(device, &words)
+    }
+}
+
+/// `words` as one line for a POSIX shell, quoted, with `sudo` in front unless `device` is
+/// emulated: the one place a suggested command becomes text.
+pub fn shell_line(device: &str, words: &[String]) -> String {
+    let line = shlex::try_join(words.iter().map(String::as_str))
+        // A NUL byte cannot be quoted; such a path cannot be typed either.
+        .unwrap_or_else(|_| words.join(" "));
+    if crate::emu::Spec::is_emu(device) {
+        line
+    } else {
+        format!("sudo {line}")
     }
 }
 
