@@ -2,11 +2,11 @@
 //! workflow ([`dump`]), which writes the whole flash to a file with a sidecar manifest marking
 //! it as a raw read, never a flashable image.
 //!
-//! The reader picks the largest transfer the path accepts (probing 64, 32, 16, 8 and 4 KiB
-//! within `Transport::max_transfer`), and splits a chunk that fails with sense into 512-byte,
-//! then 32-byte pieces: freemkv's full dump retries failing 4 KiB reads as 512-byte pieces, and
-//! the MT19xx banner window at 0x3000 answers only a read of exactly 0x20 bytes
-//! (freemkv-firmware `probe.rs`, `has_mt19_banner`; docs/protocol.md §2.2, §2.3). It knows no CDB bytes: reads go through
+//! The reader picks the largest transfer the path accepts (probing 64, 32, 16, 8 and 4 KiB within
+//! `Transport::max_transfer`), and splits a chunk that fails with sense into 512-byte, then 32-byte
+//! pieces: freemkv's full dump retries failing 4 KiB reads as 512-byte pieces, and the MT19xx
+//! banner window at 0x3000 answers only a read of exactly 0x20 bytes (freemkv-firmware `probe.rs`,
+//! `has_mt19_banner`; docs/protocol.md §2.2, §2.3). It knows no CDB bytes: reads go through
 //! [`FlashAccess::read`].
 
 use std::ops::Range;

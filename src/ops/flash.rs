@@ -745,7 +745,8 @@ impl NextSteps {
     fn condition(&self, burned: Burned) -> DriveCondition {
         match burned {
             // ASSUMPTION: MT19xx drives stage chunks in RAM and program only when the last one
-            // arrives (docs/protocol.md §2.4, §7.5), so a failure before it leaves the flash untouched.
+            // arrives (docs/protocol.md §2.4, §7.5), so a failure before it leaves the flash
+            // untouched.
             Burned::No if self.was_recovery => DriveCondition {
                 state: "nothing was burned: the drive is still in its boot loader".into(),
                 next: self.rescue_cmd.clone(),
