@@ -1,6 +1,6 @@
 //! odflash: flash, back up and rescue MediaTek-based optical drives through Linux SG_IO.
 //!
-//! Layers (data flows down, never up; see `shared/DESIGN.md` §2):
+//! Layers (data flows down, never up):
 //! `ops` (workflows and policy) -> `family` (chip protocols) -> `scsi` (commands, sense,
 //! transports) -> `sg` (Linux SG_IO) / `emu` (emulated drives). `discover` enumerates drives
 //! through udev and sysfs; `image` parses and builds firmware images without touching a device.

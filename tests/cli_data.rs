@@ -11,11 +11,12 @@ use std::path::Path;
 use cli_common::{Dir, Trace, GATE, UNSUPPORTED, USAGE};
 use sha2::{Digest, Sha256};
 
-/// Size of the mirrored first page of a raw read (mtk-protocol.md row 3).
+/// Size of the mirrored first page of a raw read (docs/protocol.md §3.6; the length is
+/// odflash's assumption, `image::layout::MIRROR_LEN`).
 const MIRROR_PAGE: usize = 0x1000;
 /// Where the mirrored page's bytes really live.
 const MIRROR_SOURCE: usize = 0x1_0000;
-/// Identity and calibration windows (DESIGN.md story 3).
+/// Identity and calibration windows (docs/protocol.md §3.5).
 const IDENTITY: (usize, usize) = (0x1E_C000, 0x100);
 const CALIBRATION: (usize, usize) = (0x1F_0000, 0x1_0000);
 

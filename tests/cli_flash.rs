@@ -1,6 +1,6 @@
 //! CLI tests: `odflash flash`: the dry-run plan, every gate refusing with zero writes, each
 //! waiver lifting exactly its gate, a real flash on an emulated drive kept in a state file,
-//! the seed story (a DRU-720A image offered to a DRU-710A), and power loss mid-flash followed
+//! a crossflash across compatibility groups (a DRU-720A image offered to a DRU-710A), and power loss mid-flash followed
 //! by a recovery flash.
 
 mod cli_common;
@@ -13,7 +13,7 @@ use cli_common::{
 };
 use serde_json::Value;
 
-/// Boot region the drive never reprograms (mtk-protocol.md §3).
+/// Boot region the drive never reprograms (coastermelt `doc/bootloader.txt`; docs/protocol.md §3.1).
 const PROTECTED: usize = 0x1_0000;
 
 /// A drive persisted as `d` in `dir`, created now (so its state can be compared later).
@@ -428,7 +428,7 @@ fn text_report_names_backup_commit_and_verify() {
 }
 
 #[test]
-fn seed_story_a_dru_720a_image_is_refused_for_a_dru_710a() {
+fn a_dru_720a_image_is_refused_for_a_dru_710a() {
     let dir = Dir::new();
     let image = dir.image(
         "x.bin",

@@ -225,7 +225,7 @@ fn replay_mismatch_is_a_clear_error() {
         .stderr_has("replay mismatch")
         .stderr_has("command 4: trace exhausted, got CDB 3c060000300000002000");
 
-    // The tool sends a command other than the recorded one.
+    // The tool sends a command other than the one in the trace.
     let swapped = lines[1].replacen("\"cdb\":\"000000000000\"", "\"cdb\":\"030000001200\"", 1);
     let mut edited = lines.clone();
     edited[1] = &swapped;

@@ -1,5 +1,5 @@
 //! The emulated drives' protocol, through `scsi::Transport` only: identification, readiness,
-//! the MT19xx READ/WRITE BUFFER flash protocol with the record's quirks, boot loader,
+//! the MT19xx READ/WRITE BUFFER flash protocol with the quirks of docs/protocol.md §2, boot loader,
 //! needs-attention state, and the identify-only DVD drives.
 
 mod emu_common;
@@ -221,7 +221,7 @@ fn round_trip_flash_power_cycle_read_back() {
         good(r.as_ref().unwrap());
     }
     assert!(matches!(d.activity(), Activity::Burning { .. }));
-    // The record's commit may answer NOT READY while the drive burns (row 7).
+    // A COMMIT may be answered NOT READY while the drive burns (docs/protocol.md §2.4).
     assert_eq!(sense(&no_data(&mut d, &commit_cdb())), BURNING);
     assert_eq!(sense(&tur(&mut d)), BURNING);
     assert_eq!(

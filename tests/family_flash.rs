@@ -46,7 +46,7 @@ fn full_burn_lands_outside_the_boot_region_with_the_recorded_sequence() {
     let before = d.flash().to_vec();
 
     let reply = burn(&mut d, &image);
-    // The drive burns on the last chunk and answers the COMMIT NOT READY (record rows 6, 7).
+    // The drive burns on the last chunk and answers the COMMIT NOT READY (docs/protocol.md §2.4).
     assert!(matches!(reply, CommitReply::Good | CommitReply::Benign(_)));
 
     let flash = d.flash();
@@ -103,7 +103,7 @@ fn window_write_round_trip() {
     assert_eq!(unit_data::read_window(&mut d, &window).unwrap(), data);
     let start = window.offset as usize;
     assert_eq!(&d.flash()[start..start + data.len()], &data[..]);
-    // One mode-6 write of the whole window (record row 10).
+    // One mode-6 write of the whole window (docs/protocol.md §2.7).
     let writes: Vec<_> = d
         .command_log()
         .iter()

@@ -22,7 +22,7 @@ fn opcodes(d: &Drive) -> Vec<u8> {
     d.command_log().iter().map(|c| c.cdb[0]).collect()
 }
 
-/// Read-only commands a probe may send (DESIGN.md §3, hotplug rule).
+/// Read-only commands a probe may send (the hotplug rule, docs/protocol.md §11.2).
 const READ_ONLY: [u8; 5] = [
     opcode::INQUIRY,
     opcode::TEST_UNIT_READY,
@@ -63,7 +63,7 @@ fn mt1939_chip_comes_from_the_tag() {
     let mut d = open("emu:mt1939");
     let (fam, id) = identify(&mut d).expect("claimed");
     assert_eq!(fam.id(), FamilyId::Mt19xx);
-    // The banner names the boot loader generation; the tag names the silicon (record §3).
+    // The banner names the boot loader generation; the tag names the silicon (docs/protocol.md §2.3).
     assert_eq!(id.chip.as_deref(), Some("MT1939"));
     assert_eq!(id.model, "BD-RE BH16NS40");
     assert_read_only(&d);
@@ -96,7 +96,7 @@ fn blank_calibration_needs_attention() {
 fn pioneer_vendor_is_skipped_after_inquiry() {
     let mut d = open("emu:mt1959,vendor=PIONEER,model=BD-RW BDR-209D");
     assert!(identify(&mut d).is_none());
-    // Only INQUIRY reached the drive: the MT19xx probe skips Pioneer (record row 2) and the
+    // Only INQUIRY reached the drive: the MT19xx probe skips Pioneer (docs/protocol.md §2.1) and the
     // DVD family matches on INQUIRY alone.
     assert!(opcodes(&d).iter().all(|&op| op == opcode::INQUIRY));
 }
@@ -131,7 +131,7 @@ fn dvd_era_drives_are_identify_only() {
 
 #[test]
 fn identification_passes_the_hotplug_guard() {
-    // The hotplug helper wraps the device in the read-only guard (DESIGN.md §3): every probe and
+    // The hotplug helper wraps the device in the read-only guard (docs/protocol.md §11.2): every probe and
     // state command must get through it, for every state.
     for (spec, want) in [
         ("emu:mt1959", DriveState::NoMedium),

@@ -355,7 +355,7 @@ fn identify_only_family_is_refused_before_any_write() {
     assert_eq!(count(&drive, WRITE_BUFFER), 0);
 }
 
-/// The seed story: a DRU-720A-group image offered to a DRU-710A is refused by the model gate,
+/// A crossflash across compatibility groups: a DRU-720A-group image offered to a DRU-710A is refused by the model gate,
 /// which names both groups and the group table's reason.
 #[test]
 fn dru_720a_image_for_a_dru_710a_is_refused_with_the_group_reason() {

@@ -1,5 +1,5 @@
 //! `odflash rescue` driven by flags (no terminal) on emulated drives with a state file, as the
-//! README's demo runs it: the seed story end to end, the DRU-710A offered a DRU-720A image,
+//! README's demo runs it: a failed flash rescued end to end, the DRU-710A offered a DRU-720A image,
 //! and the dry run without the risk acknowledgement.
 
 use std::path::{Path, PathBuf};

@@ -1,4 +1,4 @@
-//! `ops::rescue` in-process on emulated drives, with a scripted guide: the seed story (a drive
+//! `ops::rescue` in-process on emulated drives, with a scripted guide: a whole rescue (a drive
 //! in recovery, the wrong image refused, the right one flashed and verified, the unit data
 //! restored), declined writes that send nothing, and the identify-only DVD-era path.
 

@@ -1,6 +1,6 @@
 //! Replay tests: a drive's identification sequence served from a hand-written trace
 //! (`tests/data/identify-no-medium.jsonl`, an LG BD writer with an empty tray), through the
-//! typed commands, the recorder and the guard.
+//! typed commands, the `Recorder` and the guard.
 
 use std::path::Path;
 
@@ -97,7 +97,7 @@ fn identification_sequence_from_trace_file() {
 #[test]
 fn recording_a_replay_reproduces_the_trace_file() {
     // Recorder(Replay) with payloads writes back the very lines it replays: the documented
-    // format, field order and hex spelling are exactly what the recorder writes.
+    // format, field order and hex spelling are exactly what a `Recorder` writes.
     let expected = std::fs::read_to_string(trace_path()).unwrap();
     let replay = replay();
     let mut rec = Recorder::new(replay, JsonLines(Vec::new()), Payload::Record);

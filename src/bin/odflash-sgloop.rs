@@ -4,7 +4,8 @@
 //!
 //! Usage: `odflash-sgloop /dev/sgN [--chunk BYTES | --same-as TRACE] [-o FILE]`. With `--chunk`
 //! the flash is cut into fixed chunks, except that the boot banner window is read on its own at
-//! exactly its length (the drive rejects any other read touching it: mtk-protocol.md row 3).
+//! exactly its length (the drive rejects any other read touching it: freemkv `has_mt19_banner`;
+//! docs/protocol.md §2.3).
 //! With `--same-as` it issues exactly the READ BUFFER mode 6 commands of an odflash trace.
 
 use std::fs::File;
@@ -21,7 +22,8 @@ use odflash::scsi::cdb::{buffer_length, buffer_offset, build_read_buffer, opcode
 use odflash::scsi::{status, Data, Transport};
 use odflash::sg::Device;
 
-/// READ BUFFER mode 6 ("download microcode with offsets" read side; mtk-protocol.md row 3).
+/// READ BUFFER mode 6 ("download microcode with offsets" read side; docs/protocol.md
+/// §2.2).
 const MODE_VENDOR_FLASH: u8 = 6;
 /// Per-command timeout (the same 30 s odflash uses for flash reads).
 const TIMEOUT: Duration = Duration::from_secs(30);

@@ -132,16 +132,26 @@ pub(crate) struct Ancestor {
 /// USB devices odflash knows by name: `(idVendor, idProduct, name, source)`.
 const KNOWN_USB_DEVICES: &[(u16, u16, &str, &str)] = &[
     // The TSST SE-506CB enumerates with this ID as "MediaTek Inc" / "MT1956" (drive-native
-    // USB, no separate bridge): coastermelt doc/usbprobe-boot.txt (mtk-protocol.md §2).
+    // USB, no separate bridge): coastermelt doc/usbprobe-boot.txt (docs/protocol.md §6.3).
     (
         0x0e8d,
         0x1956,
         "MediaTek MT1956 (native USB)",
         "coastermelt",
     ),
-    // Known-bad bridges for flashing: shared/DESIGN.md §3.
-    (0x13fd, 0x3609, "Initio INIC-3609", "DESIGN.md §3"),
-    (0x174c, 0x5106, "ASMedia ASM1051", "DESIGN.md §3"),
+    // Known-bad bridges for flashing (docs/protocol.md §1.5; odflash's rule, §11.5).
+    (
+        0x13fd,
+        0x3609,
+        "Initio INIC-3609",
+        "freemkv/libfreemkv TROUBLESHOOTING.md",
+    ),
+    (
+        0x174c,
+        0x5106,
+        "ASMedia ASM1051",
+        "freemkv/libfreemkv TROUBLESHOOTING.md",
+    ),
 ];
 
 /// The MediaTek USB identity the TSST MT1939 boot loader uses (coastermelt

@@ -145,9 +145,10 @@ fn family_from_model(model: &str) -> Option<FamilyHint> {
 /// `revision` is `None` when sysfs had no `rev` attribute.
 ///
 /// The USB identity 0e8d:1956 is MediaTek's boot-loader identity (coastermelt
-/// doc/usbprobe-boot.txt), but mtflash opens the same VID:PID in application mode
-/// (mtk-protocol.md §2). On its own it therefore yields family `mediatek-usb` with state
-/// `unknown`, never `recovery`: a false "recovery" would tell a user to reflash a healthy drive.
+/// doc/usbprobe-boot.txt), but mtflash opens the same VID:PID in application mode (coastermelt
+/// `lib/mt1939_scsi.h` `open`; docs/protocol.md §6.3). On its own it therefore yields family
+/// `mediatek-usb` with state `unknown`, never `recovery`: a false "recovery" would tell a user to
+/// reflash a healthy drive.
 pub fn build_hints(model: &str, revision: Option<&str>, bus: Bus) -> Hints {
     let mediatek_usb = match &bus {
         Bus::Usb {

@@ -1,6 +1,6 @@
 //! The DVD-era LiteOn/Sony writer model (`SONY DVD RW DRU-710A`, `LITE-ON DVDRW SOHW-1633S`):
 //! identify-only. It answers standard MMC identification and readiness; its vendor flash and
-//! EEPROM commands are not public (dvd-era-protocol.md §6), so every vendor opcode and READ/WRITE
+//! EEPROM commands are not public (docs/protocol.md §5.8), so every vendor opcode and READ/WRITE
 //! BUFFER is rejected with ILLEGAL REQUEST 05/20/00.
 
 use serde::{Deserialize, Serialize};
@@ -55,7 +55,8 @@ impl Dvd {
             return mmc::invalid_field();
         }
         match op {
-            // The healthy idle state of an empty drive: no medium (mtk-protocol.md row 8).
+            // The healthy idle state of an empty drive: no medium (freemkv `preflight`;
+            // docs/protocol.md §1.2).
             opcode::TEST_UNIT_READY => mmc::not_ready(0x3A, 0x00),
             opcode::INQUIRY => mmc::inquiry(cdb, &self.presentation()),
             opcode::GET_CONFIGURATION => mmc::get_configuration(cdb, &self.presentation()),

@@ -79,11 +79,12 @@ impl Presentation {
     }
 }
 
-/// Length of the standard INQUIRY data we return (the record's 96-byte request).
+/// Length of the standard INQUIRY data we return (freemkv's and coastermelt's 96-byte
+/// request; docs/protocol.md §1.1).
 const INQUIRY_LEN: usize = 96;
 /// Offset of the firmware date in the vendor-specific INQUIRY bytes.
-// ASSUMPTION: the record says the boot loader's "date field is zero" (coastermelt
-// `doc/update-ts01-notes.txt`) without giving its offset; we put an 8-digit date (YYYYMMDD) at
+// ASSUMPTION: coastermelt `doc/update-ts01-notes.txt` shows the boot loader's date field zero
+// (docs/protocol.md §6.1) without giving its offset; we put an 8-digit date (YYYYMMDD) at
 // bytes 36..44, the start of the vendor-specific area.
 const INQUIRY_DATE: usize = 36;
 

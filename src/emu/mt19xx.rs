@@ -1,6 +1,6 @@
 //! The MT1959/MT1939 drive model: a state machine over a 2 MiB flash (layout in
-//! [`crate::image::layout`]) answering the standard commands and the record's READ/WRITE BUFFER
-//! flash protocol (`shared/protocol/mtk-protocol.md` §1 rows 1-10, §2, §3).
+//! [`crate::image::layout`]) answering the standard commands and the READ/WRITE BUFFER flash
+//! protocol of docs/protocol.md §1–§3 and the boot loader of §6.
 //!
 //! States: application firmware (idle, downloading, burning), needs attention (unit data blank
 //! or inconsistent), and the boot loader (the application image failed its integrity check at
@@ -23,18 +23,18 @@ use crate::scsi::cdb::{self, opcode};
 
 use super::fault::Phase;
 
-/// Burn speed: the record says flash commits take about 10 s per MiB (mtk-protocol.md,
-/// "Timeouts seen in the sources").
+/// Burn speed: a TSST drive stalls about 10 s after each MiB it receives (coastermelt
+/// `doc/update-ts01-notes.txt`; docs/protocol.md §1.6); an assumption for MT19xx.
 const BURN_PER_MIB: Duration = Duration::from_secs(10);
-/// WRITE BUFFER / READ BUFFER modes of the record.
+/// WRITE BUFFER / READ BUFFER modes (docs/protocol.md §2.2, §2.4).
 const MODE_PREPARE: u8 = 0x01;
 const MODE_DATA: u8 = 0x06;
 const MODE_COMMIT: u8 = 0x07;
 /// The COMMIT trailer, CDB bytes 10..11 (freemkv `mtk.rs` `cdb_wb_commit`).
 const COMMIT_MAGIC: [u8; 2] = [0x1B, 0x12];
-/// Opcodes the boot loader answers: the TSST loader list of the record (coastermelt
-/// `doc/bootloader.txt`: 12, 1B, 46, 4A, 5A, 3B, 3C; F1 and FF are TSST-only) plus TEST UNIT
-/// READY and REQUEST SENSE.
+/// Opcodes the boot loader answers: the TSST loader list (coastermelt `doc/bootloader.txt`: 12, 1B,
+/// 46, 4A, 5A, 3B, 3C; F1 and FF are TSST-only; docs/protocol.md §6.1) plus TEST UNIT READY and
+/// REQUEST SENSE.
 // ASSUMPTION: an MT19xx loader answers the TSST list; we add 00 and 03 because a USB mass-storage
 // host (usb-storage) cannot talk to a device that rejects them.
 const LOADER_OPCODES: [u8; 9] = [0x00, 0x03, 0x12, 0x1B, 0x46, 0x4A, 0x5A, 0x3B, 0x3C];
@@ -214,8 +214,9 @@ impl Mt19xx {
     }
 
     /// What makes the unit data unusable for the running firmware, if anything.
-    // ASSUMPTION: the record's MT19xx sources say nothing about how firmware reacts to bad unit
-    // data; we model the LiteOn "blinking LED" (EEPROM checksum mismatch, mtk-protocol.md §4):
+    // ASSUMPTION: no public MT19xx source says how firmware reacts to bad unit data
+    // (docs/protocol.md §9); we model the LiteOn "blinking LED" (EEPROM checksum mismatch,
+    // docs/protocol.md §6.6):
     // blank windows, a chip tag that is not this drive's, or a descriptor model other than the
     // one the firmware was built for.
     fn unit_data_problem(&self) -> Option<String> {
@@ -375,8 +376,8 @@ impl Mt19xx {
         }
         if self.burn.is_some() && op != opcode::INQUIRY {
             // ASSUMPTION: while programming, the firmware still answers INQUIRY (SPC requires
-            // it) and everything else gets NOT READY, operation in progress (the record says
-            // only "NOT READY 02/04/xx" while the drive burns).
+            // it) and everything else gets NOT READY, operation in progress (freemkv `wait_ready`
+            // sees only NOT READY while the drive programs; docs/protocol.md §2.5).
             return mmc::not_ready(0x04, 0x07);
         }
         let boot = self.running == Running::Boot;
@@ -399,7 +400,7 @@ impl Mt19xx {
 
     fn test_unit_ready(&self) -> Reply {
         match &self.running {
-            // The record: "no medium" (02/3A) is the healthy idle state (row 8).
+            // "No medium" (02/3A) is the healthy idle state (docs/protocol.md §1.2).
             Running::App { attention: None } => mmc::not_ready(0x3A, 0x00),
             // ASSUMPTION: the LiteOn blinking-LED analogue: visible, cannot read discs; we
             // answer NOT READY, manual intervention required (02/04/03), a benign key 2 that
@@ -456,7 +457,8 @@ impl Mt19xx {
         }
         match mode {
             MODE_PREPARE => {
-                // Row 5: offset and length 0; byte 9 = 0x0B (freemkv) or 0 (redumper).
+                // docs/protocol.md §2.4: offset and length 0; byte 9 = 0x0B (freemkv) or 0
+                // (redumper).
                 if off != 0 || len != 0 || !out.is_empty() {
                     return mmc::invalid_field();
                 }
@@ -488,9 +490,9 @@ impl Mt19xx {
             return mmc::invalid_field();
         }
         if let Some(staged) = &mut self.staged {
-            // Row 6: chunks are staged in RAM; the drive erases and programs when the last
-            // chunk of the image arrives. Bytes for the boot region are staged but never burned
-            // (coastermelt: "those bytes are ignored during upload").
+            // docs/protocol.md §2.4: chunks are staged in RAM; the drive erases and programs when
+            // the last chunk of the image arrives. Bytes for the boot region are staged but never
+            // burned (coastermelt: "those bytes are ignored during upload").
             staged[off..off + out.len()].copy_from_slice(out);
             self.staged_gen += 1;
             if off + len == FLASH_SIZE {
@@ -509,7 +511,7 @@ impl Mt19xx {
         let targeted = window == (DESCRIPTOR_OFFSET, DESCRIPTOR_LEN)
             || window == (CALIBRATION_OFFSET, CALIBRATION_LEN);
         match &self.running {
-            // Row 10: targeted write-back of the per-unit windows.
+            // docs/protocol.md §2.7: targeted write-back of the per-unit windows.
             // ASSUMPTION: programmed within the command, and the firmware re-reads its unit data
             // at once (no power cycle needed to leave the needs-attention state).
             Running::App { .. } if targeted => {
@@ -564,7 +566,8 @@ impl Mt19xx {
             return mmc::invalid_field();
         }
         // During a burn the busy check answered NOT READY already; after the reboot the drive's
-        // UNIT ATTENTION reaches the commit first (row 7: "may answer CHECK CONDITION").
+        // UNIT ATTENTION reaches the commit first (a COMMIT may be answered CHECK
+        // CONDITION: docs/protocol.md §2.4).
         if self.verifying {
             Reply::Done
         } else {

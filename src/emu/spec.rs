@@ -15,8 +15,8 @@ use super::Error;
 /// Prefix that marks a DEVICE argument as an emulated drive.
 pub const PREFIX: &str = "emu:";
 
-/// Default largest data phase (64 KiB: the record's probe tests chunk sizes up to 64 KiB,
-/// mtk-protocol.md row 3).
+/// Default largest data phase (64 KiB: freemkv's read probe tries chunks up to 64 KiB,
+/// freemkv-firmware `probe.rs`; docs/protocol.md §2.2).
 pub const DEFAULT_MAX_TRANSFER: usize = 0x1_0000;
 
 /// Which emulated drive.
@@ -65,9 +65,9 @@ impl Family {
     }
 
     /// Default (vendor, model, revision) of the family.
-    // ASSUMPTION: illustrative identities. `HL-DT-ST BD-RE BU40N` is the LG slim MT1959 drive the
-    // record names (mtk-protocol.md §5.1); the MT1939 model, the DVD revisions and the serials are
-    // invented, plausible values.
+    // ASSUMPTION: illustrative identities. `HL-DT-ST BD-RE BU40N` is the LG slim MT1959 drive of
+    // RibShark/OmniDrive#24 (docs/protocol.md §7.3); the MT1939 model, the DVD revisions and the
+    // serials are invented, plausible values.
     pub fn default_identity(self) -> (&'static str, &'static str, &'static str) {
         match self {
             Family::Mt1959 => ("HL-DT-ST", "BD-RE BU40N", "1.03"),

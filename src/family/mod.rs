@@ -156,7 +156,8 @@ pub struct FlashLayout {
 pub enum CommitReply {
     /// GOOD status.
     Good,
-    /// CHECK CONDITION the record calls benign for this command (e.g. UNIT ATTENTION).
+    /// CHECK CONDITION the family's public source calls benign for this command (e.g. UNIT
+    /// ATTENTION after freemkv's COMMIT, docs/protocol.md §2.4).
     Benign(scsi::Sense),
 }
 

@@ -65,16 +65,16 @@ pub struct Group {
     pub name: String,
     /// Chip family.
     pub family: GroupFamily,
-    /// Controller chip(s), when the record names them.
+    /// Controller chip(s), when the public source names them.
     pub controller: Option<String>,
     /// Model patterns, each matched against one token of a model name; `*` matches any run
     /// of characters (`*-1633S*` matches `SOHW-1633S` and `SOHW-1633SX`).
     pub members: Vec<String>,
-    /// Groups the record says this group's firmware must not go to (and back).
+    /// Groups the cited source says this group's firmware must not go to (and back).
     pub incompatible_with: Vec<String>,
     /// Warnings that hold even inside the group.
     pub caveats: Vec<Caveat>,
-    /// What the record says, in words.
+    /// What the cited source says, in words.
     pub notes: String,
     /// Where it says it.
     pub source: String,
@@ -123,13 +123,13 @@ fn matches_any(patterns: &[String], model: &str) -> bool {
     })
 }
 
-/// A boot banner the record knows from OEM images.
+/// A boot banner seen in OEM images (docs/protocol.md §2.3).
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct KnownBanner {
     /// Banner ID prefix (`MT1959 Boot BU5`).
     pub banner: String,
-    /// What the record says about it.
+    /// What the cited source says about it.
     pub notes: String,
     /// Where it says it.
     pub source: String,
@@ -146,7 +146,7 @@ pub struct UsbBridge {
     pub pid: u16,
     /// What goes wrong, in words.
     pub problem: String,
-    /// Where the record says it.
+    /// Where the public source says it.
     pub source: String,
 }
 
@@ -275,12 +275,12 @@ pub fn group_of(model: &str) -> Option<&'static Group> {
     groups().iter().find(|g| g.contains(model))
 }
 
-/// Boot banners the record knows from OEM images.
+/// Boot banners seen in OEM images (docs/protocol.md §2.3).
 pub fn boot_banners() -> &'static [KnownBanner] {
     &compat().boot_banners
 }
 
-/// The known banner `banner_id` starts with (the record shows suffixed IDs such as
+/// The known banner `banner_id` starts with (RibShark/OmniDrive#29 shows suffixed IDs such as
 /// `MT1959 Boot BU51`), if any.
 pub fn known_banner(banner_id: &str) -> Option<&'static KnownBanner> {
     boot_banners()
@@ -306,7 +306,8 @@ pub enum CompatVerdict {
         /// Warnings from the model's group, if it is in one.
         caveats: Vec<String>,
     },
-    /// Different models in one compat group: a crossflash the record reports working.
+    /// Different models in one compat group: a crossflash forum reports describe as
+    /// working (docs/protocol.md §5.7).
     SameGroup {
         /// The group's name.
         group: String,

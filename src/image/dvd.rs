@@ -1,11 +1,12 @@
 //! The DVD-era LiteOn/Sony MediaTek (MT18xx, 8051) firmware image: bank structure and the
 //! identity strings odflash's synthetic images carry.
 //!
-//! Facts (OmniPatcher, rpc1dev/omnipatcher `fw.pl`, `fw_mtk.pl` `fw_mtk_isokay`;
-//! `shared/protocol/dvd-era-protocol.md` §4): images are 128 KiB, 256 KiB, 512 KiB or 1 MiB
-//! (DVD writers 1 MiB); the image is a series of 64 KiB code banks, each starting with `02` (an
-//! 8051 LJMP); the first 16 KiB is bootcode. This module parses bytes only; it never touches a
-//! device (odflash cannot flash these drives: their write commands are not public).
+//! Facts (OmniPatcher, rpc1dev/omnipatcher `fw.pl`, `fw_mtk.pl` `fw_mtk_isokay`; docs/protocol.md
+//! §5.5): DVD writer images are 1 MiB, the only size `fw.pl` loads for them; 128, 256 and 512 KiB
+//! images (combos, older drives) are reported but not confirmed there, and are accepted here as an
+//! ASSUMPTION; the image is a series of 64 KiB code banks, each starting with `02` (an 8051 LJMP);
+//! the first 16 KiB is bootcode. This module parses bytes only; it never touches a device (odflash
+//! cannot flash these drives: their write commands are not public).
 
 use super::Error;
 

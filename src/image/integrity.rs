@@ -3,7 +3,7 @@
 //! table does not verify leaves the drive in boot mode.
 //!
 //! Facts (source: freemkv-firmware `crates/freemkv-flash/src/cmac.rs`, which states the recipe
-//! reproduces stock images byte for byte; `shared/protocol/mtk-protocol.md` §3):
+//! reproduces stock images byte for byte; docs/protocol.md §3.4):
 //! - entry = 28 bytes, little-endian: u32 enabled (1 active, 0xFFFFFFFF unused), u32 start,
 //!   u32 end (inclusive file offsets), 16-byte stored digest;
 //! - digest = reverse(AES-128-CMAC(key, bytes start..=end with every 16-byte block reversed,

@@ -1,5 +1,5 @@
 //! The MT19xx (MT1959/MT1939, LG/ASUS/Buffalo line) 2 MiB flash layout, from
-//! `shared/protocol/mtk-protocol.md` §1 and §3 (sources: freemkv-firmware
+//! docs/protocol.md §3.1 (sources: freemkv-firmware
 //! `crates/freemkv-chipset/src/detect.rs`, `crates/freemkv-flash/src/cmac.rs`,
 //! `drive/mtk/mod.rs`; coastermelt `doc/bootloader.txt`).
 
@@ -30,11 +30,12 @@ pub const CALIBRATION_LEN: usize = 0x1_0000;
 /// The page a drive mirrors at offset 0 of a READ BUFFER dump (reads of page 0 return 0x10000).
 pub const MIRROR_SOURCE: usize = 0x1_0000;
 /// Length of the mirrored first page in a raw drive read.
-// ASSUMPTION: the record says reads of "the first page" return a mirror of 0x10000 but the page
-// length lives in a crate that is not public (`mediatek_optical::layout::BOOT_PAGE`). We use
-// 4 KiB, the chunk size of freemkv's full dump (`probe.rs` `read_full_image`), so a dump made
-// in 4 KiB reads shows at least this much mirrored; comparing fewer bytes than the true page
-// only makes the test less strict, never wrong on an image whose boot page is real.
+// ASSUMPTION: freemkv `ensure_flashable_boot_page` says reads of "the first page" return a mirror
+// of 0x10000 (docs/protocol.md §2.2, §3.6), but the page length lives in a crate that is not public
+// (`mediatek_optical::layout::BOOT_PAGE`). We use 4 KiB, the chunk size of freemkv's full dump
+// (`probe.rs` `read_full_image`), so a dump made in 4 KiB reads shows at least this much mirrored;
+// comparing fewer bytes than the true page only makes the test less strict, never wrong on an image
+// whose boot page is real.
 pub const MIRROR_LEN: usize = 0x1000;
 /// AES-128-CMAC key of the integrity table, public (it only guards against corruption).
 pub const INTEGRITY_KEY: [u8; 16] = [

@@ -1,7 +1,7 @@
 //! The MT1959/MT1939 (LG, ASUS, Buffalo line) 2 MiB image model: boot banner, identity
 //! descriptor, chip tag, integrity table verdicts, raw-dump detection and fingerprints.
 //!
-//! Facts from `shared/protocol/mtk-protocol.md` §3 (sources: freemkv-firmware
+//! Facts from docs/protocol.md §3.2–§3.7 (sources: freemkv-firmware
 //! `crates/freemkv-chipset/src/detect.rs`, `crates/freemkv-flash/src/drive/fw_ident.rs`,
 //! `drive/mtk/mod.rs`). Parsing never fails on content: every problem is a verdict the gates in
 //! `ops/` judge. This module never touches a device.

@@ -4,8 +4,8 @@
 //!
 //! The same spec always gives the same bytes (a seeded SplitMix64 stream stands in for code; it
 //! is not cryptographic and does not need to be). Synthetic images reproduce the structures the
-//! public record describes (`shared/protocol/mtk-protocol.md` §3, `dvd-era-protocol.md` §4);
-//! where it is silent, the choice is marked `ASSUMPTION`. They are never real firmware and must
+//! public sources describe (docs/protocol.md §3 and §5.5);
+//! where they are silent, the choice is marked `ASSUMPTION`. They are never real firmware and must
 //! never be sent to a real drive. This module builds bytes only.
 
 use super::mt19xx::Chip;
@@ -91,12 +91,13 @@ pub const BAD_CMAC_OFFSET: usize = 0x8_1234;
 pub const TRUNCATED_LEN: usize = layout::FLASH_SIZE - layout::MIRROR_LEN;
 
 /// Active integrity ranges of a synthetic image (inclusive), in table order.
-// ASSUMPTION: the record gives the table format but not the ranges stock images use. We cover
-// the application (0x10000..0x1DFFFF, as coastermelt's TSST notes place it) in four ranges. The
-// last covers the application header and the table up to, not including, its own digest (a
-// digest cannot cover itself), so it covers entries 0..=2 and is signed last; 0x10454..0x10FFF
-// (erased table slots and header filler) stays uncovered. The descriptor and calibration windows
-// (per-unit data) are left uncovered, as TSST leaves 0x1E2000.. unvalidated.
+// ASSUMPTION: freemkv `cmac.rs` gives the table format but not the ranges stock images use
+// (docs/protocol.md §3.4, §9). We cover the application (0x10000..0x1DFFFF, as coastermelt's TSST
+// notes place it) in four ranges. The last covers the application header and the table up to, not
+// including, its own digest (a digest cannot cover itself), so it covers entries 0..=2 and is
+// signed last; 0x10454..0x10FFF (erased table slots and header filler) stays uncovered. The
+// descriptor and calibration windows (per-unit data) are left uncovered, as TSST leaves 0x1E2000..
+// unvalidated.
 pub const SYNTH_RANGES: [(u32, u32); 4] = [
     (0x1_1000, 0x7_FFFF),
     (0x8_0000, 0xF_FFFF),
@@ -162,8 +163,9 @@ pub fn build_mt19xx(spec: &SynthSpec) -> Vec<u8> {
     // on the drive and comes with the boot loader generation).
     Filler::new(&["boot", spec.banner.id()]).fill(&mut image[..layout::BOOT_REGION_END]);
     let banner = &mut image[layout::BANNER_OFFSET..layout::BANNER_OFFSET + layout::BANNER_LEN];
-    // ASSUMPTION: the record names only the banner's first 16 bytes (the ID); we fill the
-    // other 16 with a marker that says the image is synthetic.
+    // ASSUMPTION: public sources describe only the banner's first 16 bytes, the boot-loader ID
+    // (redumper `flash_mt1959.ixx`; docs/protocol.md §3.2); we fill the other 16 with a marker
+    // that says the image is synthetic.
     write_padded(&mut banner[..16], spec.banner.id(), b' ');
     write_padded(&mut banner[16..], "ODFLASH SYNTH", 0);
 

@@ -114,7 +114,7 @@ fn check_dvd_era(
             d.family_id()
         ),
         None => "odflash cannot flash DVD-era LiteOn/Sony drives: their flash commands are not \
-                 public (dvd-era-protocol.md §6); it identifies them and checks images only"
+                 public (docs/protocol.md §5.8); it identifies them and checks images only"
             .to_string(),
     };
     let family = GateVerdict {

@@ -2,11 +2,11 @@
 //! workflow ([`dump`]), which writes the whole flash to a file with a sidecar manifest marking
 //! it as a raw read, never a flashable image.
 //!
-//! The reader picks the largest transfer the path accepts (probing 64, 32, 16, 8 and 4 KiB
-//! within `Transport::max_transfer`), and splits a chunk that fails with sense into 512-byte,
-//! then 32-byte pieces: the record's tools retry failing 4 KiB reads as 512-byte pieces, and
-//! the MT19xx banner window at 0x3000 answers only a read of exactly 0x20 bytes
-//! (`shared/protocol/mtk-protocol.md` row 3). It knows no CDB bytes: reads go through
+//! The reader picks the largest transfer the path accepts (probing 64, 32, 16, 8 and 4 KiB within
+//! `Transport::max_transfer`), and splits a chunk that fails with sense into 512-byte, then 32-byte
+//! pieces: freemkv's full dump retries failing 4 KiB reads as 512-byte pieces, and the MT19xx
+//! banner window at 0x3000 answers only a read of exactly 0x20 bytes (freemkv-firmware `probe.rs`,
+//! `has_mt19_banner`; docs/protocol.md §2.2, §2.3). It knows no CDB bytes: reads go through
 //! [`FlashAccess::read`].
 
 use std::ops::Range;
@@ -26,7 +26,8 @@ use super::{Phase, Progress};
 /// Transfer sizes probed, largest first (freemkv's probe tests chunk sizes up to 64 KiB).
 pub const PROBE_SIZES: [usize; 5] = [0x1_0000, 0x8000, 0x4000, 0x2000, 0x1000];
 
-/// Piece sizes a failing chunk is split into, in order: 512 bytes as the record's tools retry,
+/// Piece sizes a failing chunk is split into, in order: 512 bytes as freemkv's dump retries
+/// (docs/protocol.md §2.2),
 /// then 32 bytes, the size of the MT19xx banner window.
 pub const SPLIT_SIZES: [usize; 2] = [0x200, 0x20];
 

@@ -361,7 +361,7 @@ impl Error {
         }
     }
 
-    /// The exit code for this error: the single mapping of DESIGN.md §4.
+    /// The exit code for this error: the single mapping (README.md, "Exit codes").
     pub fn exit_code(&self) -> ExitCode {
         match self {
             Error::GateRefused { .. } | Error::OtherDrive { .. } | Error::PathTooNarrow { .. } => {

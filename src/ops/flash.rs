@@ -45,7 +45,7 @@ pub enum Execution {
 }
 
 /// How long to wait for the drive after the burn when the caller does not say: freemkv's 45 s
-/// limit (`shared/protocol/mtk-protocol.md` row 8).
+/// limit (freemkv-firmware `drive/mtk.rs` `wait_ready`; docs/protocol.md §2.5).
 pub const DEFAULT_READY_LIMIT: Duration = Duration::from_secs(45);
 
 /// What the user asked for.
@@ -785,7 +785,8 @@ impl NextSteps {
     fn condition(&self, burned: Burned) -> DriveCondition {
         match burned {
             // ASSUMPTION: MT19xx drives stage chunks in RAM and program only when the last one
-            // arrives (record row 6), so a failure before it leaves the flash untouched.
+            // arrives (docs/protocol.md §2.4, §7.5), so a failure before it leaves the flash
+            // untouched.
             Burned::No if self.was_recovery => DriveCondition {
                 state: "nothing was burned: the drive is still in its boot loader".into(),
                 next: self.rescue_cmd.clone(),

@@ -55,7 +55,7 @@ pub enum Verdict {
 pub enum Priority {
     /// syslog priority 4: the user has something to do.
     Warning,
-    /// syslog priority 6: for the record.
+    /// syslog priority 6: informational.
     Info,
 }
 

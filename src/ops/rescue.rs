@@ -9,7 +9,7 @@
 //!
 //! Identify-only families (DVD-era LiteOn/Sony) get the identification and the offline
 //! compat-group check of the image and nothing else: their write commands are not public
-//! (`docs/protocol.md` §5.8).
+//! (docs/protocol.md §5.8).
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -31,10 +31,11 @@ use super::next::{Carried, NextStep, Risk};
 use super::Progress;
 
 /// The safe-mode procedure, one instruction per item, in order.
-// ASSUMPTION: the timing ("about 10 s") is generous; the public account is "hold eject about 5 s
-// at power-on until the LED flashes" for LiteOn DVD writers (myce "Sony DRU-710A… need help
-// (EEPROM)", `docs/protocol.md` §6.5). No public source gives an MT19xx key sequence: those
-// drives start their boot loader by themselves when the firmware fails its checks (§6.2).
+// ASSUMPTION: "about 10 s" is a margin over the public figure: myce forum reports have "hold
+// eject about 5 s at power-on until the LED flashes" for LiteOn DVD writers (myce "Sony
+// DRU-710A… need help (EEPROM)"; docs/protocol.md §6.5). No public source gives an MT19xx key
+// sequence: those drives start their boot loader by themselves when the firmware fails its
+// checks (docs/protocol.md §6.1, §6.2).
 pub const SAFE_MODE_STEPS: [&str; 5] = [
     "Power the drive off: unplug its USB cable or power lead (shut the computer down for an \
      internal drive).",

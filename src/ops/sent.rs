@@ -27,7 +27,7 @@ static LAST: Mutex<Option<Changes>> = Mutex::new(None);
 
 /// The commands that can change a drive sent so far in this process (the latest device's), or
 /// `None` when only read-only commands went out. Never blocks: a panic report calls it, possibly
-/// from the thread that holds the record (it then reports nothing rather than hang).
+/// from the thread that holds the lock (it then reports nothing rather than hang).
 pub fn last_change() -> Option<Changes> {
     match LAST.try_lock() {
         Ok(guard) => guard.clone(),

@@ -17,11 +17,11 @@ use super::{status, Data, Error, Readiness, Sense, SenseKey, Transport, Transpor
 pub const TIMEOUT_IDENTIFY: Duration = Duration::from_secs(10);
 
 /// Timeout for vendor flash reads and writes: coastermelt sets 30 s per command
-/// (mtk-protocol.md, "Timeouts seen in the sources").
+/// (coastermelt `lib/tinyscsi.h` `SetTimeoutDuration(30000)`; docs/protocol.md §1.6).
 pub const TIMEOUT_FLASH: Duration = Duration::from_secs(30);
 
 /// First allocation for GET CONFIGURATION of one feature: 28 bytes, what freemkv's MTK probe
-/// asks for feature 0x010C (mtk-protocol.md row 2): the 8-byte header plus a 20-byte
+/// asks for feature 0x010C (docs/protocol.md §2.1): the 8-byte header plus a 20-byte
 /// descriptor. Longer replies are grown from the header's DATA LENGTH.
 const FEATURE_FIRST_ALLOC: u16 = 28;
 
@@ -159,7 +159,7 @@ pub fn run(
 /// Asks 96 bytes first. A strict USB bridge that rejects the longer allocation (ILLEGAL
 /// REQUEST, or a failed transfer) gets one retry with the SPC minimum of 36 bytes. When the
 /// reply's ADDITIONAL LENGTH says more than arrived, the command is re-issued with 5 + byte 4
-/// bytes, as freemkv does (mtk-protocol.md row 1).
+/// bytes, as freemkv does (`drive/mtk/mod.rs`; docs/protocol.md §1.1).
 pub fn read_inquiry(t: &mut dyn Transport) -> Result<Inquiry, Error> {
     let long = read_grown(t, INQUIRY, cdb::build_inquiry, INQUIRY_LONG, |raw| {
         inquiry::inquiry_len(raw).map(|n| n.min(INQUIRY_MAX_ALLOC))
@@ -758,7 +758,7 @@ mod tests {
         let mut buf = [0u8; 0x20];
         read_buffer(&mut t, 6, 0, 0x3000, &mut buf).unwrap();
         assert_eq!(buf, banner);
-        // The replay compares the bytes sent with the recorded payload.
+        // The replay compares the bytes sent with the payload in the trace.
         write_buffer(&mut t, 6, 0, 0x1F_0000, &[1, 2, 3, 4]).unwrap();
         assert_eq!(t.remaining(), 0);
     }

@@ -256,7 +256,8 @@ mod tests {
 
     /// MMC-6 §6.6.2.1 header (DATA LENGTH 24, current profile 0) and §5.3.32 feature 0x010C:
     /// code 01 0C, version 0 / persistent / current, additional length 0x10, then
-    /// "20" "16" "05" "12" "11" "30" "00" and two reserved bytes: the record's 28-byte probe.
+    /// "20" "16" "05" "12" "11" "30" "00" and two reserved bytes: freemkv's 28-byte
+    /// probe (`drive/mtk.rs` `FD_LEN`; docs/protocol.md §2.1).
     const FIRMWARE_REPLY: [u8; 28] = [
         0, 0, 0, 24, 0, 0, 0x00, 0x00, // header
         0x01, 0x0C, 0x03, 0x10, // descriptor header

@@ -1,6 +1,7 @@
 //! [`Guard`]: a transport wrapper that refuses, in code and before anything reaches the
 //! device, every command its [`Policy`] does not allow. It is how odflash keeps two safety
-//! rules of DESIGN.md §3 true whatever the layers above do:
+//! rules true whatever the layers above do (docs/protocol.md §11.1, §11.2; the kernel's own
+//! filter is §1.4):
 //!
 //! - only peripheral type 5 (MMC) devices get anything beyond the identification commands;
 //! - the hotplug helper sends only identification commands and READ BUFFER reads.

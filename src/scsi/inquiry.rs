@@ -190,7 +190,8 @@ mod tests {
 
     #[test]
     fn boot_loader_revision() {
-        // mtk-protocol.md §2: in the TSST boot loader the revision reads BOOT, date zero.
+        // In the TSST boot loader the revision reads BOOT, date zero (coastermelt
+        // `doc/update-ts01-notes.txt`; docs/protocol.md §6.1).
         let mut raw = golden_inquiry();
         raw[32..36].copy_from_slice(b"BOOT");
         raw[36..56].fill(0);

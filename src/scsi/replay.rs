@@ -2,7 +2,7 @@
 //! tested against what a real drive once answered. Two kinds of file are served:
 //!
 //! - **A trace** (the JSON-lines format of `trace.rs`, what `--trace-payload` writes): strict.
-//!   Commands must arrive in the recorded order with the recorded CDB, direction and length;
+//!   Commands must arrive in the trace's order with the traced CDB, direction and length;
 //!   data-in replies need their payload in the trace; data-out bytes are compared when the trace
 //!   holds them.
 //! - **A reply table**: what a real drive answered to each command, without an order, for
@@ -33,7 +33,7 @@ use super::trace::{parse_trace, ErrorKind, TraceRecord};
 use super::{Data, Direction, Error, Outcome, Transport, TransportError};
 
 /// Hint given for a replayed permission error ([`TransportError::PermissionDenied`] carries a
-/// static hint; the trace's own text is in the record).
+/// static hint; the trace's own text is in the trace line).
 const REPLAYED_PERMISSION_HINT: &str = "permission denied (replayed from a trace)";
 
 /// What a reply table answers to the commands one line matches.
@@ -503,7 +503,7 @@ mod tests {
             why,
             "trace command 1: expected CDB 120000002400, got 120000006000"
         );
-        assert_eq!(t.remaining(), 2, "a mismatch does not consume the record");
+        assert_eq!(t.remaining(), 2, "a mismatch consumes no trace line");
     }
 
     #[test]

@@ -105,7 +105,7 @@ pub struct TraceError {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum ErrorKind {
-    /// [`TransportError::Timeout`] (the timeout is the record's `timeout_ms`).
+    /// [`TransportError::Timeout`] (the timeout is the trace line's `timeout_ms`).
     Timeout,
     /// [`TransportError::Gone`].
     Gone,
@@ -425,7 +425,7 @@ mod tests {
             crate::scsi::TIMEOUT_IDENTIFY,
         )
         .unwrap();
-        assert_eq!(buf[4], 31, "the recorder passes the reply through");
+        assert_eq!(buf[4], 31, "a Recorder passes the reply through");
         rec.into_parts().1
     }
 

@@ -14,7 +14,8 @@ use odflash::scsi::{status, Data, Outcome, Sense, SenseKey, Transport, Transport
 
 /// Timeout passed to every command.
 pub const T: Duration = Duration::from_secs(30);
-/// Chunk size the record's flashers stream (mtk-protocol.md row 6).
+/// Chunk size the public MT19xx flashers stream (freemkv `drive/mtk.rs` `CHUNK`;
+/// docs/protocol.md §2.4).
 pub const CHUNK: usize = 0x4000;
 
 pub fn open(spec: &str) -> Drive {

@@ -10,7 +10,7 @@ use odflash::ops::flash::ImageFile;
 
 /// WRITE BUFFER opcode (SPC-4), as the emulator logs it.
 pub const WRITE_BUFFER: u8 = 0x3B;
-/// WRITE BUFFER mode of the MT19xx commit trailer (record row 7).
+/// WRITE BUFFER mode of the MT19xx commit trailer (docs/protocol.md §2.4).
 pub const MODE_COMMIT: u8 = 0x07;
 
 /// A fresh emulated MT1959 drive (HL-DT-ST BD-RE BU40N 1.03) with no state file.

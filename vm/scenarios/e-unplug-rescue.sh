@@ -24,7 +24,7 @@ grep -qiE 'unplug|gone|disconnect|vanish|no such device|lost' /tmp/odf.err ||
 ! grep -q '"cdb":"3b07' /tmp/flash.trace || fail "a COMMIT followed the failed stream"
 gadget_stop
 # ASSUMPTION: an interrupted MT1959 download leaves the application intact until the burn
-# (mtk-protocol.md §5.5), so the recovery state is set explicitly: the drive that comes back is
+# (docs/protocol.md §7.5), so the recovery state is set explicitly: the drive that comes back is
 # in its boot loader, with the MediaTek boot-loader USB identity.
 gadget_start "emu:mt1959,revision=1.02,mode=boot" 0e8d:1956 "MediaTek Inc" MT1956
 odf info "$DEV" --json

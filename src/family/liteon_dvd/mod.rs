@@ -4,7 +4,7 @@
 //! The probe matches INQUIRY vendor and model, then reads the firmware date and serial through
 //! standard GET CONFIGURATION and the state through TEST UNIT READY. It never sends a vendor
 //! command: the flash and EEPROM write commands of these drives are not public
-//! (`shared/protocol/dvd-era-protocol.md` §1 and §6), and the public read candidates (`DF 83`,
+//! (docs/protocol.md §5.8), and the public read candidates (`DF 83`,
 //! `DF 89`, `F1 02`) are unverified static RE. See `README.md` beside this file.
 
 use crate::family::{
@@ -16,7 +16,7 @@ use crate::scsi::{self, Transport};
 /// Why this family cannot flash, shown to users.
 pub const IDENTIFY_ONLY_REASON: &str =
     "LiteOn/Sony DVD-era flash and EEPROM write commands are not public \
-     (dvd-era-protocol.md §6): odflash identifies these drives and sends them no vendor command";
+     (docs/protocol.md §5.8): odflash identifies these drives and sends them no vendor command";
 
 /// One known model line: INQUIRY vendor and model numbers found in the product string.
 struct Line {
@@ -27,12 +27,12 @@ struct Line {
 }
 
 /// Known DVD-era MediaTek writers. LiteOn models: the EEPROM-compatible sets of the C0deKing
-/// EEPROM Utility readme (dvd-era-protocol.md §5; rpc1dev/archive
-/// `codeguys/docs/eeprom_utility_readme.html`) and the compatibility groups of
-/// mtk-protocol.md §5.1 (1213S/1633S/1653S with DRU-710A; 1673S/1693S with DRU-720A/800A).
+/// EEPROM Utility readme (rpc1dev/archive `codeguys/docs/eeprom_utility_readme.html`;
+/// docs/protocol.md §5.6) and the compatibility groups of the myce forum reports
+/// (docs/protocol.md §5.7: 1213S/1633S/1653S with DRU-710A; 1673S/1693S with DRU-720A/800A).
 // ASSUMPTION: INQUIRY names these drives by vendor `LITE-ON` / `SONY` and a product string
-// containing the model number (e.g. `DVDRW SOHW-1693S`, `DVD RW DRU-710A`); the record quotes
-// model names, not INQUIRY dumps.
+// containing the model number (e.g. `DVDRW SOHW-1693S`, `DVD RW DRU-710A`); the forum reports
+// quote model names, not INQUIRY dumps (docs/protocol.md §5.7).
 const LINES: &[Line] = &[
     Line {
         vendor: "LITE-ON",
@@ -83,7 +83,7 @@ impl Family for LiteonDvd {
         }
         Ok(Some(Identity {
             family: FamilyId::LiteonDvd,
-            // The record names MT1828E/MT1816E for these lines (mtk-protocol.md §5.1) but no
+            // The forum reports name MT1828E/MT1816E for these lines (docs/protocol.md §5.7) but no
             // command reads the chip, so none is claimed.
             chip: None,
             banner: None,
@@ -97,7 +97,7 @@ impl Family for LiteonDvd {
     }
 
     fn state(&self, t: &mut dyn Transport, _identity: &Identity) -> Result<DriveState, Error> {
-        // No public boot/safe-mode signature exists for DVD writers (dvd-era-protocol.md §3),
+        // No public boot/safe-mode signature exists for DVD writers (docs/protocol.md §6.5),
         // so only readiness can be told.
         super::readiness(t)
     }
@@ -138,9 +138,10 @@ mod tests {
     }
 
     #[test]
-    fn reason_names_the_record() {
+    fn reason_says_the_write_commands_are_not_public() {
         let reason = LiteonDvd.identify_only_reason().unwrap();
         assert!(reason.contains("not public"));
+        assert!(reason.contains("docs/protocol.md §5.8"));
         assert!(LiteonDvd.flash().is_none());
     }
 }

@@ -1,7 +1,7 @@
 //! The MT19xx vendor CDBs: the only file in odflash that spells out MT19xx vendor command
 //! bytes (READ BUFFER / WRITE BUFFER mode numbers, the PREPARE and COMMIT trailers, the vendor
 //! REQUEST SENSE). Pure builders returning fixed-size arrays, each checked byte by byte below
-//! against the row of `shared/protocol/mtk-protocol.md` §1 it comes from.
+//! against the section of docs/protocol.md (§2.2–§2.7) it comes from.
 //!
 //! This module must not send anything: `flash.rs` and `mod.rs` send what it builds.
 
@@ -24,25 +24,26 @@ pub const COMMIT: Expect = Expect::exact("COMMIT (WRITE BUFFER mode 7)");
 /// The vendor status read: all [`STATUS_LEN`] bytes, as freemkv reads them.
 pub const STATUS: Expect = Expect::exact("status read (vendor REQUEST SENSE)");
 
-/// READ BUFFER / WRITE BUFFER mode 6: flash window access with offsets (record rows 3, 6, 10;
-/// freemkv-firmware `crates/freemkv-flash/src/drive/mtk.rs` `MODE_6`).
+/// READ BUFFER / WRITE BUFFER mode 6: flash window access with offsets (docs/protocol.md
+/// §2.2, §2.4, §2.7; freemkv-firmware `crates/freemkv-flash/src/drive/mtk.rs` `MODE_6`).
 const MODE_WINDOW: u8 = 0x06;
 
-/// Buffer id of the flash windows (record rows 3, 6, 10: "buffer 0").
+/// Buffer id of the flash windows (buffer 0; docs/protocol.md §2.2, §2.4, §2.7).
 const BUFFER_FLASH: u8 = 0x00;
 
-/// Allocation length of the vendor REQUEST SENSE reply (record row 9: "in, 16").
+/// Allocation length of the vendor REQUEST SENSE reply (16 bytes; docs/protocol.md §2.6).
 pub const STATUS_LEN: usize = 16;
 
 /// READ BUFFER mode 6 of `len` bytes of flash at `offset`: `3C 06 00 off24 len24 00`
-/// (record row 3; freemkv-firmware `drive/mtk.rs` `cdb_read_buffer`, `drive/mtk/mod.rs`).
+/// (docs/protocol.md §2.2; freemkv-firmware `drive/mtk.rs` `cdb_read_buffer`, `drive/mtk/mod.rs`).
 pub fn build_read_window(offset: u32, len: u32) -> [u8; 10] {
     build_read_buffer(MODE_WINDOW, BUFFER_FLASH, offset, len)
 }
 
 /// PREPARE (enter download): WRITE BUFFER mode 1, no data, byte 9 = `0B`:
-/// `3B 01 00 00 00 00 00 00 00 0B 00 00` (record row 5; freemkv-firmware `drive/mtk.rs`
-/// `cdb_wb_prepare`). The meaning of `0B` is not public (record §6); it is sent verbatim.
+/// `3B 01 00 00 00 00 00 00 00 0B 00 00` (docs/protocol.md §2.4; freemkv-firmware
+/// `drive/mtk.rs` `cdb_wb_prepare`). The meaning of `0B` is not public (docs/protocol.md §9);
+/// it is sent verbatim.
 pub fn build_prepare() -> [u8; 12] {
     [
         0x3B, 0x01, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x0B, 0x00, 0x00,
@@ -50,7 +51,7 @@ pub fn build_prepare() -> [u8; 12] {
 }
 
 /// One image chunk (or a whole per-unit window) written at `offset`: WRITE BUFFER mode 6,
-/// `3B 06 00 off24 len24 00` (record rows 6 and 10; freemkv-firmware `drive/mtk.rs`
+/// `3B 06 00 off24 len24 00` (docs/protocol.md §2.4, §2.7; freemkv-firmware `drive/mtk.rs`
 /// `cdb_wb_data`, `write_region`; redumper `drive/flash_mt1959.ixx`). freemkv pads the same
 /// bytes to 12; an ATAPI packet is 12 bytes either way, so the 10-byte SPC form is sent.
 pub fn build_write_window(offset: u32, len: u32) -> [u8; 10] {
@@ -58,8 +59,9 @@ pub fn build_write_window(offset: u32, len: u32) -> [u8; 10] {
 }
 
 /// COMMIT trailer after the last chunk: WRITE BUFFER mode 7, no data, bytes 10..11 = `1B 12`:
-/// `3B 07 00 00 00 00 00 00 00 00 1B 12` (record row 7; freemkv-firmware `drive/mtk.rs`
-/// `cdb_wb_commit`, `flash_close`). The meaning of `1B 12` is not public (record §6).
+/// `3B 07 00 00 00 00 00 00 00 00 1B 12` (docs/protocol.md §2.4; freemkv-firmware
+/// `drive/mtk.rs` `cdb_wb_commit`, `flash_close`). The meaning of `1B 12` is not public
+/// (docs/protocol.md §9).
 pub fn build_commit() -> [u8; 12] {
     [
         0x3B, 0x07, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x1B, 0x12,
@@ -67,9 +69,9 @@ pub fn build_commit() -> [u8; 12] {
 }
 
 /// The vendor flasher's status read after COMMIT: REQUEST SENSE copied byte for byte,
-/// `03 00 00 10 80 00 00 00 00 00 00 00` (record row 9; freemkv-firmware `drive/mtk.rs`
-/// `cdb_request_sense`). Byte 4 is `80`, not the SPC allocation length; the reply is read
-/// into a [`STATUS_LEN`]-byte buffer as freemkv does.
+/// `03 00 00 10 80 00 00 00 00 00 00 00` (docs/protocol.md §2.6; freemkv-firmware
+/// `drive/mtk.rs` `cdb_request_sense`). Byte 4 is `80`, not the SPC allocation length; the
+/// reply is read into a [`STATUS_LEN`]-byte buffer as freemkv does.
 pub fn build_status() -> [u8; 12] {
     [
         0x03, 0x00, 0x00, 0x10, 0x80, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
@@ -82,7 +84,8 @@ mod tests {
 
     #[test]
     fn read_window_banner_and_descriptor() {
-        // Record row 3: the banner read at exactly 0x20 bytes, the descriptor at 0x100.
+        // docs/protocol.md §2.2, §2.3: the banner read at exactly 0x20 bytes, the descriptor at
+        // 0x100.
         assert_eq!(
             build_read_window(0x3000, 0x20),
             [0x3C, 0x06, 0x00, 0x00, 0x30, 0x00, 0x00, 0x00, 0x20, 0x00]
@@ -103,7 +106,7 @@ mod tests {
 
     #[test]
     fn write_window_chunks_and_unit_windows() {
-        // Record row 6: the first and last 0x4000 chunks of the 2 MiB stream.
+        // docs/protocol.md §2.4: the first and last 0x4000 chunks of the 2 MiB stream.
         assert_eq!(
             build_write_window(0, 0x4000),
             [0x3B, 0x06, 0x00, 0x00, 0x00, 0x00, 0x00, 0x40, 0x00, 0x00]
@@ -112,7 +115,7 @@ mod tests {
             build_write_window(0x1F_C000, 0x4000),
             [0x3B, 0x06, 0x00, 0x1F, 0xC0, 0x00, 0x00, 0x40, 0x00, 0x00]
         );
-        // Record row 10: targeted write-back of the calibration window.
+        // docs/protocol.md §2.7: targeted write-back of the calibration window.
         assert_eq!(
             build_write_window(0x1F_0000, 0x1_0000),
             [0x3B, 0x06, 0x00, 0x1F, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00]

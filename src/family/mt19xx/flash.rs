@@ -1,9 +1,9 @@
 //! MT19xx flash access: the [`FlashAccess`] primitives the ops engine drives in order (read a
 //! window, PREPARE, 128 chunk writes, COMMIT, wait for ready, targeted window write-back).
 //!
-//! Each primitive sends exactly the commands the record lists (`shared/protocol/mtk-protocol.md`
-//! §1 rows 3 and 5-10) and checks its arguments against the flash geometry before a byte is
-//! sent. It knows no policy: gates, backups and read-back verification belong to `ops/`.
+//! Each primitive sends exactly the commands of docs/protocol.md §2.2–§2.7 and checks its arguments
+//! against the flash geometry before a byte is sent. It knows no policy: gates, backups and
+//! read-back verification belong to `ops/`.
 
 use std::ops::Range;
 use std::time::Duration;
@@ -18,28 +18,29 @@ use crate::scsi::{self, Data, Sense, SenseKey, Transport, TIMEOUT_FLASH, TIMEOUT
 
 use super::cdb;
 
-/// Size of one streamed image chunk: 128 chunks of 0x4000 make the 2 MiB image (record row 6;
-/// freemkv-firmware `drive/mtk.rs` `CHUNK`).
+/// Size of one streamed image chunk: 128 chunks of 0x4000 make the 2 MiB image (docs/protocol.md
+/// §2.4; freemkv-firmware `drive/mtk.rs` `CHUNK`).
 pub const CHUNK: usize = 0x4000;
 
-/// Interval between TEST UNIT READY polls after a burn: freemkv polls every 500 ms (record
-/// row 8; freemkv-firmware `drive/mtk.rs` `wait_ready`).
+/// Interval between TEST UNIT READY polls after a burn: freemkv polls every 500 ms
+/// (docs/protocol.md §2.5; freemkv-firmware `drive/mtk.rs` `wait_ready`).
 pub const POLL_INTERVAL: Duration = Duration::from_millis(500);
 
-/// How long to wait for the drive after a burn: freemkv's limit is 45 s (record row 8).
+/// How long to wait for the drive after a burn: freemkv's limit is 45 s (`wait_ready`;
+/// docs/protocol.md §2.5).
 pub const READY_LIMIT: Duration = Duration::from_secs(45);
 
-/// Timeout of the chunk that completes the image: the drive erases and programs when the last
-/// chunk lands (record row 6). Flash commits take about 10 s per MiB and a whole SE-506CB
-/// reflash about 22 s (record, "Timeouts seen in the sources").
-// ASSUMPTION: the record gives no per-command limit for the burning chunk; 60 s is about
-// three times the longest burn it reports.
+/// Timeout of the chunk that completes the image: the drive erases and programs when the last chunk
+/// lands (docs/protocol.md §2.4). A TSST SE-506CB stalls about 10 s after each MiB and a whole
+/// reflash takes about 22 s (coastermelt `doc/update-ts01-notes.txt`; docs/protocol.md §1.6).
+// ASSUMPTION: no public source gives a per-command limit for the burning chunk; 60 s is about
+// three times the longest burn reported (docs/protocol.md §1.6).
 pub const TIMEOUT_BURN: Duration = Duration::from_secs(60);
 
 /// Largest length a READ/WRITE BUFFER CDB can carry (a 24-bit field, SPC-4 §6.36/§6.49).
 const MAX_COMMAND_LEN: usize = 0xFF_FFFF;
 
-/// The identity descriptor window (0x1EC000, 0x100 bytes; record row 3, §3).
+/// The identity descriptor window (0x1EC000, 0x100 bytes; docs/protocol.md §2.2, §3.3).
 pub fn identity_window() -> Window {
     Window {
         name: "identity".to_string(),
@@ -48,7 +49,7 @@ pub fn identity_window() -> Window {
     }
 }
 
-/// The per-unit calibration window (0x1F0000, 0x10000 bytes; record row 3, §3, §4).
+/// The per-unit calibration window (0x1F0000, 0x10000 bytes; docs/protocol.md §2.2, §3.5).
 pub fn calibration_window() -> Window {
     Window {
         name: "calibration".to_string(),
@@ -57,9 +58,9 @@ pub fn calibration_window() -> Window {
     }
 }
 
-/// Sense keys the record calls benign after COMMIT and in the status read: 0, 1, 2 and 6
-/// (record rows 7 and 9). Keys 3, 4 and B mean the flash failed; anything else is no less a
-/// failure for being unexpected.
+/// Sense keys freemkv's `flash_close` treats as benign after COMMIT and in the status read: 0, 1, 2
+/// and 6 (docs/protocol.md §2.4, §2.6). Keys 3, 4 and B mean the flash failed; anything else is no
+/// less a failure for being unexpected.
 fn is_benign(key: SenseKey) -> bool {
     matches!(
         key,
@@ -83,10 +84,10 @@ fn check_range(offset: u32, len: usize) -> Result<(), Error> {
 pub struct Flash;
 
 impl Flash {
-    /// The vendor status read after COMMIT (record row 9). As in freemkv's `flash_close`, only
-    /// a failure key in the returned sense data fails the flash; a drive that cannot answer
+    /// The vendor status read after COMMIT (docs/protocol.md §2.6). As in freemkv's `flash_close`,
+    /// only a failure key in the returned sense data fails the flash; a drive that cannot answer
     /// (CHECK CONDITION while it burns or reboots, no reply) is left to the read-back verify
-    /// (record §5.7).
+    /// (docs/protocol.md §7.6).
     fn read_status(&self, t: &mut dyn Transport) -> Result<Option<Sense>, Error> {
         let mut reply = [0u8; cdb::STATUS_LEN];
         match scsi::run(
@@ -122,7 +123,7 @@ impl FlashAccess for Flash {
             // About 10 s per MiB programmed (docs/protocol.md §1.6), for the ~1.9 MiB above
             // the protected boot region.
             burn_time: Duration::from_secs(20),
-            // The boot banner accepts exactly 0x20-byte reads (mtk-protocol.md row 3; freemkv
+            // The boot banner accepts exactly 0x20-byte reads (docs/protocol.md §2.3; freemkv
             // `drive/mtk/mod.rs` has_mt19_banner).
             exact_reads: vec![Range {
                 start: BANNER_OFFSET,
@@ -157,7 +158,7 @@ impl FlashAccess for Flash {
             )));
         }
         check_range(offset, data.len())?;
-        // The drive burns when the chunk completing the image arrives (record row 6).
+        // The drive burns when the chunk completing the image arrives (docs/protocol.md §2.4).
         let timeout = if offset as usize + CHUNK == FLASH_SIZE {
             TIMEOUT_BURN
         } else {
@@ -173,7 +174,7 @@ impl FlashAccess for Flash {
         let reply = match scsi::run(t, &commit, Data::None, TIMEOUT_FLASH, cdb::COMMIT) {
             Ok(_) => CommitReply::Good,
             // The drive is re-initialising after the burn: UNIT ATTENTION or NOT READY here is
-            // expected (record row 7; freemkv `flash_close`).
+            // expected (freemkv `flash_close`; docs/protocol.md §2.4).
             Err(scsi::Error::Sense(s)) if is_benign(s.key) => CommitReply::Benign(s),
             Err(e) => return Err(e.into()),
         };
@@ -194,13 +195,14 @@ impl FlashAccess for Flash {
                     if outcome.status == scsi::status::GOOD {
                         return Ok(());
                     }
-                    // "No medium" is the healthy state of an empty drive (record row 8).
+                    // "No medium" is the healthy state of an empty drive (docs/protocol.md §1.2).
                     if Sense::parse(&outcome.sense).is_some_and(|s| s.is_no_medium()) {
                         return Ok(());
                     }
-                    // ASSUMPTION: any other reply (NOT READY becoming ready, UNIT ATTENTION,
-                    // even a hardware error while the firmware restarts) means "not yet"; the
-                    // record only says to poll, and the read-back verify judges the result.
+                    // ASSUMPTION: any other reply (NOT READY becoming ready, UNIT ATTENTION, even a
+                    // hardware error while the firmware restarts) means "not yet"; the public
+                    // flashers only poll (freemkv `wait_ready`, docs/protocol.md §2.5), and the
+                    // read-back verify judges the result.
                 }
                 Err(scsi::TransportError::Timeout(spent)) => waited += spent,
                 Err(e) => return Err(scsi::Error::from(e).into()),
@@ -231,8 +233,9 @@ impl FlashAccess for Flash {
                 window.offset
             )));
         }
-        // ASSUMPTION: the targeted write-back is the single mode-6 write record row 10 lists,
-        // with no PREPARE or COMMIT around it; the record names no other command for it.
+        // ASSUMPTION: the targeted write-back is the single mode-6 write of freemkv's
+        // `write_region`, with no PREPARE or COMMIT around it; no public source names another
+        // command for it (docs/protocol.md §2.7).
         let cdb = cdb::build_write_window(window.offset, window.len);
         scsi::run(t, &cdb, Data::Out(data), TIMEOUT_FLASH, cdb::WRITE_WINDOW)?;
         Ok(())

@@ -1,11 +1,11 @@
 //! MT19xx per-unit data ("EEPROM"): the identity descriptor window (0x1EC000, 0x100 bytes)
 //! and the calibration window (0x1F0000, 0x10000 bytes), which live in flash on these drives
-//! (`shared/protocol/mtk-protocol.md` §3, §4; freemkv-firmware `drive/mtk.rs`
+//! (docs/protocol.md §2.7, §3.5, §8.1; freemkv-firmware `drive/mtk.rs`
 //! `ROM_1EC000_*`, `ROM_1F0000_*`).
 //!
-//! Reading both windows, judging them against the drive's INQUIRY (pure), and writing them back
-//! in place with targeted WRITE BUFFER mode 6 (record row 10). Which backup may be restored onto
-//! which drive is policy and belongs to `ops/`.
+//! Reading both windows, judging them against the drive's INQUIRY (pure), and writing them back in
+//! place with targeted WRITE BUFFER mode 6 (docs/protocol.md §2.7). Which backup may be restored
+//! onto which drive is policy and belongs to `ops/`.
 
 use std::fmt;
 
@@ -16,7 +16,8 @@ use crate::scsi::Transport;
 
 use super::flash::{calibration_window, identity_window, Flash};
 
-/// Largest single read of a window: full dumps use 4 KiB reads (record row 3; freemkv-firmware
+/// Largest single read of a window: full dumps use 4 KiB reads (docs/protocol.md §2.2;
+/// freemkv-firmware
 /// `probe.rs` `read_full_image`).
 const READ_PIECE: usize = 0x1000;
 
@@ -29,8 +30,8 @@ pub struct UnitData {
     pub calibration: Vec<u8>,
 }
 
-/// The fields of an identity descriptor (record §3: vendor @0 (8), model @8 (16), revision
-/// @0x18 (4), `MTEKMT19xx` tag @0x34).
+/// The fields of an identity descriptor (docs/protocol.md §3.3: vendor @0 (8), model @8 (16),
+/// revision @0x18 (4), `MTEKMT19xx` tag @0x34).
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Descriptor {
     /// Vendor, when printable and not empty.
@@ -100,8 +101,9 @@ pub fn parse_descriptor(bytes: &[u8]) -> Descriptor {
         vendor: field(0..8),
         model: field(8..0x18),
         revision: field(0x18..0x1C),
-        // The tag is the authoritative chip family; it sits at 0x34, but freemkv searches for
-        // it because some ASUS dumps are shifted (record §3), so the whole window is searched.
+        // The tag is the authoritative chip family; it sits at 0x34, but freemkv searches for it
+        // because some ASUS dumps are shifted (docs/protocol.md §3.3), so the whole window is
+        // searched.
         chip: find_chip_tag(bytes).map(|(_, chip)| chip),
     }
 }
@@ -154,7 +156,7 @@ pub fn read_unit_data(t: &mut dyn Transport) -> Result<UnitData, Error> {
     })
 }
 
-/// Write both per-unit windows back in place, identity first (record row 10).
+/// Write both per-unit windows back in place, identity first (docs/protocol.md §2.7).
 pub fn write_unit_data(t: &mut dyn Transport, data: &UnitData) -> Result<(), Error> {
     Flash.write_window(t, &identity_window(), &data.identity)?;
     Flash.write_window(t, &calibration_window(), &data.calibration)
