@@ -8,7 +8,6 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
 
 #[path = "../fuzz/src/lib.rs"]
-#[allow(dead_code)] // helpers only the libFuzzer binaries use
 mod odflash_fuzz;
 
 use odflash_fuzz::{seeds::seeds, Body, TARGETS};
