@@ -1,16 +1,14 @@
-//! MT19xx firmware images (`image check`, `flash`): `image::mt19xx::parse` and the parsers it
-//! runs on the regions it reads (boot banner, identity descriptor, integrity table).
+//! MT19xx firmware images (`image check`, `flash`): the parsers `image::mt19xx::parse` runs on
+//! the regions it reads (boot banner, identity descriptor, integrity table), and `parse`
+//! itself on small inputs. Whole 2 MiB images are the `image_mt19xx_whole` target's
+//! (`check_whole` and `check_identity_round_trip` here are shared with it).
 //!
 //! Input: a selector byte, then
 //! - selector < 0x40: the image itself (small, shallow inputs through the whole `parse`);
-//! - 0x40..=0xFB, region mode (most inputs): the bytes of the banner window (32), the
-//!   descriptor window (256) and the integrity table (448), in that order, laid over a valid
-//!   synthetic 2 MiB image (missing bytes keep the image's own). The rest of the image stays
-//!   fixed, so each input costs what the region parsers read, not 2 MiB of hashing;
-//! - 0xFC, 0xFD: a patch script over the synthetic image (`apply_patches`), then the whole
-//!   `parse` (slow: hashes 2 MiB);
-//! - 0xFE, 0xFF: identity strings for `image::synth::build_mt19xx` (slow: builds and signs
-//!   2 MiB).
+//! - else, region mode: the bytes of the banner window (32), the descriptor window (256) and
+//!   the integrity table (448), in that order, laid over a valid synthetic 2 MiB image
+//!   (missing bytes keep the image's own). The rest of the image stays fixed, so each input
+//!   costs what the region parsers read, not 2 MiB of hashing.
 //!
 //! Properties: no panic; the facts reported match the bytes (length, size verdict, sha256,
 //! chip tag position); descriptor strings carry no control characters; the integrity table's
@@ -32,7 +30,7 @@ use odflash::image::synth::{build_mt19xx, SynthSpec};
 use odflash::image::{detect, ImageKind};
 use sha2::{Digest, Sha256};
 
-use super::{apply_patches, base_mt1959};
+use super::base_mt1959;
 
 const TABLE_LEN: usize = TABLE_ENTRIES * TABLE_ENTRY_LEN;
 
@@ -52,18 +50,10 @@ pub fn run(data: &[u8]) {
     let Some((&selector, rest)) = data.split_first() else {
         return;
     };
-    match selector {
-        0x00..=0x3F => check_whole(rest),
-        0x40..=0xFB => check_regions(rest),
-        0xFC | 0xFD => check_whole(&apply_patches(base_mt1959(), rest)),
-        0xFE | 0xFF => {
-            let chip = if selector & 1 == 0 {
-                Chip::Mt1959
-            } else {
-                Chip::Mt1939
-            };
-            check_identity_round_trip(chip, rest);
-        }
+    if selector < 0x40 {
+        check_whole(rest);
+    } else {
+        check_regions(rest);
     }
 }
 
@@ -155,8 +145,8 @@ fn check_table(image: &[u8]) {
     }
 }
 
-/// The whole `parse`, on any bytes.
-fn check_whole(image: &[u8]) {
+/// The whole `parse`, on any bytes: facts match the bytes.
+pub fn check_whole(image: &[u8]) {
     let kind = detect(image);
     let Ok(parsed) = parse(image) else {
         assert_ne!(kind, ImageKind::Mt19xx);
@@ -192,7 +182,9 @@ fn identity(raw: &[u8]) -> Option<(String, String, String)> {
     Some((fit(vendor, 8)?, fit(model, 16)?, fit(revision, 4)?))
 }
 
-fn check_identity_round_trip(chip: Chip, raw: &[u8]) {
+/// Builds an image from identity strings (`|`-separated, from fuzz bytes) and checks that
+/// `parse` gives them back.
+pub fn check_identity_round_trip(chip: Chip, raw: &[u8]) {
     let Some((vendor, model, revision)) = identity(raw) else {
         return;
     };

@@ -25,6 +25,7 @@ pub mod emu_spec;
 pub mod image_detect;
 pub mod image_dvd;
 pub mod image_mt19xx;
+pub mod image_mt19xx_whole;
 pub mod inquiry;
 pub mod integrity;
 pub mod mode;
@@ -36,7 +37,7 @@ pub mod trace;
 pub type Body = fn(&[u8]);
 
 /// Every fuzz target: its name (its `fuzz_targets/` file and corpus directory) and its body.
-pub const TARGETS: [(&str, Body); 12] = [
+pub const TARGETS: [(&str, Body); 13] = [
     ("bundle", bundle::run),
     ("config", config::run),
     ("emu_drive", emu_drive::run),
@@ -44,6 +45,7 @@ pub const TARGETS: [(&str, Body); 12] = [
     ("image_detect", image_detect::run),
     ("image_dvd", image_dvd::run),
     ("image_mt19xx", image_mt19xx::run),
+    ("image_mt19xx_whole", image_mt19xx_whole::run),
     ("inquiry", inquiry::run),
     ("integrity", integrity::run),
     ("mode", mode::run),

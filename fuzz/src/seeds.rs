@@ -161,12 +161,12 @@ pub fn seeds() -> Vec<(&'static str, Vec<u8>)> {
         [&[4u8][..], &[0x08, 0x00, 16], b"BD-RE BU40N-X   "].concat(),
         [&[2u8][..], &[0, 0, 4], &base_mt1959()[..4]].concat(),
     ] {
-        c.add("image_mt19xx", [&[0xFC][..], &script].concat());
+        c.add("image_mt19xx_whole", [&[0x00][..], &script].concat());
         c.add("image_detect", [&[0x40][..], &script].concat());
     }
     c.add(
-        "image_mt19xx",
-        [&[0xFE][..], b"HL-DT-ST|BD-RE BU40N|1.03"].concat(),
+        "image_mt19xx_whole",
+        [&[0x80][..], b"HL-DT-ST|BD-RE BU40N|1.03"].concat(),
     );
     // Region mode: the synthetic image's own windows, then with another banner, model and
     // chip tag, and with a table whose one active entry is short enough to verify.
