@@ -111,9 +111,9 @@ fuzz:
 
 # The fuzz crate stands apart (its own workspace and Cargo.lock): type-check its libFuzzer
 # binaries with the cfg cargo-fuzz sets, for the host triple as cargo-fuzz does (so build
-# scripts and proc macros are shared with the test build), against a lock file that must be
-# current (--locked). CUSTOM_LIBFUZZER_PATH keeps libfuzzer-sys from compiling libFuzzer: a
-# check links nothing.
+# scripts and proc macros are built without the cfg), against a lock file that must be current
+# (--locked). CUSTOM_LIBFUZZER_PATH keeps libfuzzer-sys from compiling libFuzzer: a check
+# links nothing.
 HOST_TRIPLE := $(shell rustc -vV 2>/dev/null | sed -n 's/^host: //p')
 fuzz-check:
 	CUSTOM_LIBFUZZER_PATH=/nonexistent/libfuzzer.a RUSTFLAGS="--cfg fuzzing" \
