@@ -23,6 +23,7 @@ test-unit:
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --locked --all-targets -- -D warnings
 	$(CARGO) test --locked
+	$(MAKE) --no-print-directory fuzz-check
 
 test-vm:
 	./scripts/deps.sh vm
@@ -100,8 +101,21 @@ generated: build
 	target/release/odflash generate man target/generated
 	for shell in bash zsh fish; do target/release/odflash generate completions $$shell target/generated; done
 
-# Fuzz every parser of device or file data for 30 s each (cargo-fuzz; see fuzz/README.md).
-# Not part of `make test`.
-.PHONY: fuzz
+# Fuzz every parser of device or file data for FUZZ_SECONDS each (cargo-fuzz, installed when
+# missing; see fuzz/README.md). Not part of `make test`, which replays the seeds and every past
+# crash input (tests/fuzz_corpus.rs) and type-checks the fuzz binaries (fuzz-check).
+FUZZ_SECONDS ?= 30
+.PHONY: fuzz fuzz-check
 fuzz:
-	./fuzz/fuzz.sh 30
+	./fuzz/fuzz.sh $(FUZZ_SECONDS)
+
+# The fuzz crate stands apart (its own workspace and Cargo.lock): type-check its libFuzzer
+# binaries with the cfg cargo-fuzz sets, for the host triple as cargo-fuzz does (so build
+# scripts and proc macros are built without the cfg), against a lock file that must be current
+# (--locked). CUSTOM_LIBFUZZER_PATH keeps libfuzzer-sys from compiling libFuzzer: a check
+# links nothing.
+HOST_TRIPLE := $(shell rustc -vV 2>/dev/null | sed -n 's/^host: //p')
+fuzz-check:
+	CUSTOM_LIBFUZZER_PATH=/nonexistent/libfuzzer.a RUSTFLAGS="--cfg fuzzing" \
+	  $(CARGO) check --locked --manifest-path fuzz/Cargo.toml --bins --examples \
+	  --target $(HOST_TRIPLE) --target-dir target

@@ -4,4 +4,6 @@
 # the trace fixture in tests/data/. Existing corpus files are kept; seeds are rewritten.
 set -euo pipefail
 cd "$(dirname "$0")"
-cargo run --quiet --locked --example seeds -- corpus
+# The root target directory: the debug build of odflash and its dependencies is shared with
+# the test build.
+cargo run --quiet --locked --example seeds --target-dir ../target -- corpus

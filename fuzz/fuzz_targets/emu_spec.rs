@@ -1,25 +1,5 @@
-//! The `emu:FAMILY[,key=value...]` DEVICE syntax every command accepts: `emu::Spec::from_str`.
-//!
-//! Properties: no panic; a parsed spec printed with `Display` parses back equal (the printed
-//! form is what `scan` lists and what a user copies into the next command).
+//! The `emu_spec` fuzz target: see `odflash_fuzz::emu_spec` (`fuzz/src/emu_spec.rs`).
 
 #![no_main]
 
-use std::str::FromStr;
-
-use libfuzzer_sys::fuzz_target;
-use odflash::emu::Spec;
-
-fuzz_target!(|raw: &[u8]| {
-    let Ok(text) = std::str::from_utf8(raw) else {
-        return;
-    };
-    let Ok(spec) = Spec::from_str(text) else {
-        return;
-    };
-    assert!(Spec::is_emu(text));
-    assert!(spec.max_transfer > 0);
-    let printed = spec.to_string();
-    let again = Spec::from_str(&printed).expect("a printed spec parses");
-    assert_eq!(again, spec, "{text:?} printed as {printed:?}");
-});
+libfuzzer_sys::fuzz_target!(|data: &[u8]| odflash_fuzz::emu_spec::run(data));

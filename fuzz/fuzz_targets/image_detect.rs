@@ -1,42 +1,5 @@
-//! Image classification (`image check` picks the parser with it): `image::detect`.
-//!
-//! Input: as for the MT19xx target, raw bytes (selector < 0x40) or a patch script over a
-//! synthetic MT1959 image (else), with the DVD-era image as base when the selector's low bit
-//! is set.
-//!
-//! Properties: no panic, and the verdict agrees with the parsers: `Mt19xx` exactly when the
-//! bytes carry the markers `mt19xx::parse` requires (a chip tag or an `MT19` banner; the
-//! MT19xx target checks `parse` itself against `detect`), `DvdEra` exactly when
-//! `parse_dvd_era` accepts bytes without those markers.
+//! The `image_detect` fuzz target: see `odflash_fuzz::image_detect` (`fuzz/src/image_detect.rs`).
 
 #![no_main]
 
-use libfuzzer_sys::fuzz_target;
-use odflash::image::dvd::parse_dvd_era;
-use odflash::image::{detect, mt19xx, ImageKind};
-use odflash_fuzz::{apply_patches, base_dvd, base_mt1959};
-
-fuzz_target!(|data: &[u8]| {
-    let Some((&selector, rest)) = data.split_first() else {
-        return;
-    };
-    let image = if selector < 0x40 {
-        rest.to_vec()
-    } else if selector & 1 == 0 {
-        apply_patches(base_mt1959(), rest)
-    } else {
-        apply_patches(base_dvd(), rest)
-    };
-    let is_mt19xx = mt19xx::find_chip_tag(&image).is_some() || mt19xx::has_mt19_banner(&image);
-    match detect(&image) {
-        ImageKind::Mt19xx => assert!(is_mt19xx),
-        ImageKind::DvdEra => {
-            assert!(!is_mt19xx);
-            assert!(parse_dvd_era(&image).is_ok());
-        }
-        ImageKind::Unknown => {
-            assert!(!is_mt19xx);
-            assert!(parse_dvd_era(&image).is_err());
-        }
-    }
-});
+libfuzzer_sys::fuzz_target!(|data: &[u8]| odflash_fuzz::image_detect::run(data));

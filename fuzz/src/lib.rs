@@ -8,9 +8,50 @@
 //!   multi-megabyte corpus files;
 //! - the command script that drives `emu::Drive` (decode for the target, encode for seeds).
 //!
+//! Each target's body is an ordinary function, `<target>::run` (the files in `fuzz_targets/`
+//! only hand libFuzzer's input to it), so the corpus replay test in odflash's test suite
+//! (`tests/fuzz_corpus.rs`) runs every target on its seeds (`seeds`) and on every past crash
+//! input (`fuzz/regressions/<target>/`), and a library change that breaks a target fails
+//! `make test`.
+//!
 //! This crate only tests odflash; nothing here is used by the tool itself.
 
 #![deny(missing_docs)]
+
+pub mod bundle;
+pub mod config;
+pub mod emu_drive;
+pub mod emu_spec;
+pub mod image_detect;
+pub mod image_dvd;
+pub mod image_mt19xx;
+pub mod image_mt19xx_whole;
+pub mod inquiry;
+pub mod integrity;
+pub mod mode;
+pub mod seeds;
+pub mod sense;
+pub mod trace;
+
+/// A target's body: runs one input, panics when a property fails.
+pub type Body = fn(&[u8]);
+
+/// Every fuzz target: its name (its `fuzz_targets/` file and corpus directory) and its body.
+pub const TARGETS: [(&str, Body); 13] = [
+    ("bundle", bundle::run),
+    ("config", config::run),
+    ("emu_drive", emu_drive::run),
+    ("emu_spec", emu_spec::run),
+    ("image_detect", image_detect::run),
+    ("image_dvd", image_dvd::run),
+    ("image_mt19xx", image_mt19xx::run),
+    ("image_mt19xx_whole", image_mt19xx_whole::run),
+    ("inquiry", inquiry::run),
+    ("integrity", integrity::run),
+    ("mode", mode::run),
+    ("sense", sense::run),
+    ("trace", trace::run),
+];
 
 use std::sync::OnceLock;
 

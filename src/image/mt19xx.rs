@@ -261,10 +261,11 @@ fn is_text(field: &[u8]) -> bool {
         .all(|b| is_padding(b) || (0x20..0x7F).contains(b))
 }
 
-/// Reads the descriptor window; `None` when the model is missing or any string field holds
+/// Reads the descriptor window (from [`layout::DESCRIPTOR_OFFSET`]); `None` when the window is
+/// shorter than the fields before the chip tag, the model is missing or any string field holds
 /// non-text bytes (an erased or foreign window).
-fn parse_descriptor(window: &[u8]) -> Option<Descriptor> {
-    let fields = &window[..layout::CHIP_TAG_IN_DESCRIPTOR];
+pub fn parse_descriptor(window: &[u8]) -> Option<Descriptor> {
+    let fields = window.get(..layout::CHIP_TAG_IN_DESCRIPTOR)?;
     if !is_text(fields) {
         return None;
     }
@@ -273,10 +274,10 @@ fn parse_descriptor(window: &[u8]) -> Option<Descriptor> {
         .position(|w| w == b"UNIQUE")
         .map(|at| ascii_field(&fields[at + 6..]));
     let descriptor = Descriptor {
-        vendor: ascii_field(&window[0x00..0x08]),
-        model: ascii_field(&window[0x08..0x18]),
-        revision: ascii_field(&window[0x18..0x1C]),
-        region: ascii_field(&window[0x1C..0x24]),
+        vendor: ascii_field(&fields[0x00..0x08]),
+        model: ascii_field(&fields[0x08..0x18]),
+        revision: ascii_field(&fields[0x18..0x1C]),
+        region: ascii_field(&fields[0x1C..0x24]),
         unique,
     };
     (!descriptor.model.is_empty()).then_some(descriptor)
@@ -387,6 +388,24 @@ mod tests {
             unique: Some("1388534400".into()),
             ..SynthSpec::new(Chip::Mt1959, "HL-DT-ST", "BD-RE BU40N", "1.03")
         }
+    }
+
+    #[test]
+    fn descriptor_window_shorter_than_its_fields_is_no_descriptor() {
+        let image = build_mt19xx(&spec());
+        let window = &image[layout::DESCRIPTOR_OFFSET..][..layout::DESCRIPTOR_LEN];
+        assert_eq!(parse_descriptor(window).unwrap().model, "BD-RE BU40N");
+        assert_eq!(
+            parse_descriptor(&window[..layout::CHIP_TAG_IN_DESCRIPTOR])
+                .unwrap()
+                .model,
+            "BD-RE BU40N"
+        );
+        assert_eq!(
+            parse_descriptor(&window[..layout::CHIP_TAG_IN_DESCRIPTOR - 1]),
+            None
+        );
+        assert_eq!(parse_descriptor(&[]), None);
     }
 
     fn parsed(breakage: Breakage) -> Mt19xxImage {
