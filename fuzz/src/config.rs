@@ -1,18 +1,21 @@
 //! GET CONFIGURATION replies: `config::parse_configuration`, and the two features drive
-//! identification decodes, `parse_firmware_date` (0x010C) and `parse_serial_feature` (0x0108).
+//! identification decodes, `parse_firmware_information` / `decode_firmware_date` (0x010C) and
+//! `parse_serial_feature` (0x0108).
 //!
-//! Properties: no panic; the decoded configuration re-encoded parses back equal; a serial is
-//! printable ASCII.
+//! Properties: no panic; the decoded configuration re-encoded parses back equal; a serial and a
+//! displayed firmware date are printable ASCII.
 
 use super::{encode_configuration, is_printable};
 use odflash::scsi::config::{
-    parse_configuration, parse_firmware_date, parse_serial_feature, profile_name, Feature,
+    decode_firmware_date, parse_configuration, parse_firmware_information, parse_serial_feature,
+    profile_name, Feature,
 };
 
 fn check_feature(feature: &Feature) {
-    // Only "never panics": whatever the decoder makes of the bytes (a date, nothing, an error)
-    // is the decoder's own verdict, tested next to it.
-    let _ = format!("{:?}", parse_firmware_date(feature));
+    // The date is display only: whatever the decoder makes of the bytes must print safely.
+    if let Some(date) = decode_firmware_date(&feature.data) {
+        assert!(is_printable(&date), "{date:?}");
+    }
     let serial = parse_serial_feature(feature).expect("the serial feature always decodes");
     assert!(is_printable(&serial), "{serial:?}");
 }
@@ -28,6 +31,9 @@ pub fn run(raw: &[u8]) {
             current: flags & 1 != 0,
             data: data.to_vec(),
         });
+    }
+    if let Some(date) = parse_firmware_information(raw).and_then(|info| info.date) {
+        assert!(is_printable(&date), "{date:?}");
     }
     let Ok(config) = parse_configuration(raw) else {
         return;

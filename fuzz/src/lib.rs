@@ -272,6 +272,7 @@ pub fn bundle_device() -> DeviceRecord {
             revision: "1.03".into(),
             firmware_date: Some("2016-05-12 11:30:00".into()),
             serial: Some("EMU1959K0001".into()),
+            flash_reads: Default::default(),
         },
         path: "emu:mt1959".into(),
         inquiry: vec![5, 0x80, 5, 0x32],
