@@ -6,7 +6,7 @@
 use std::time::Duration;
 
 use odflash::emu::{self, DvdPreset, Family, Spec, StartMode};
-use odflash::ops::drive::Device;
+use odflash::ops::drive::{Device, DeviceKind};
 use odflash::ops::hotplug::{classify, Verdict};
 use odflash::ops::open::{open_read_only, OpenOptions};
 use odflash::scsi::guard::{Guard, Policy};
@@ -45,7 +45,7 @@ fn classification_in_every_state_sends_only_read_commands() {
         let mut drive = emu::Drive::open(&spec).unwrap();
         // Without the guard: the classification itself is read-only...
         let verdict = {
-            let mut dev = Device::new(Box::new(&mut drive), "emu:test");
+            let mut dev = Device::new(Box::new(&mut drive), "emu:test", DeviceKind::Emulated);
             classify(&mut dev).unwrap().verdict
         };
         assert_eq!(verdict, expected, "{spec:?}");
@@ -64,6 +64,7 @@ fn classification_in_every_state_sends_only_read_commands() {
             let mut dev = Device::new(
                 Box::new(Guard::new(&mut drive, Policy::ReadOnly)),
                 "emu:test",
+                DeviceKind::Emulated,
             );
             classify(&mut dev).unwrap().verdict
         };

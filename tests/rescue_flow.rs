@@ -9,7 +9,7 @@ use odflash::emu::{self, DvdPreset, Family, Spec, StartMode};
 use odflash::family::DriveState;
 use odflash::image::mt19xx::Chip;
 use odflash::image::synth::{build_dvd_era, build_mt19xx, SynthSpec};
-use odflash::ops::drive::Device;
+use odflash::ops::drive::{Device, DeviceKind};
 use odflash::ops::flash::{FlashOptions, ImageFile};
 use odflash::ops::gates::Gate;
 use odflash::ops::rescue::{
@@ -91,7 +91,7 @@ fn recovery_drive_wrong_image_refused_right_image_flashed_unit_data_restored() {
     let wrong = image("ASUS", "BW-16D1HT", "3.02");
     let mut guide = Script::new(Answer::Proceed);
     let err = {
-        let mut dev = Device::new(Box::new(&mut drive), "emu:mt1959");
+        let mut dev = Device::new(Box::new(&mut drive), "emu:mt1959", DeviceKind::Emulated);
         let opts = options(base.path(), wrong, RestoreUnitData::Yes);
         rescue(&mut dev, &opts, &mut guide).unwrap_err()
     };
@@ -117,7 +117,7 @@ fn recovery_drive_wrong_image_refused_right_image_flashed_unit_data_restored() {
     let right = image("HL-DT-ST", "BD-RE BU40N", "1.04");
     let mut guide = Script::new(Answer::Proceed);
     let report = {
-        let mut dev = Device::new(Box::new(&mut drive), "emu:mt1959");
+        let mut dev = Device::new(Box::new(&mut drive), "emu:mt1959", DeviceKind::Emulated);
         let opts = options(base.path(), right.clone(), RestoreUnitData::Yes);
         rescue(&mut dev, &opts, &mut guide).unwrap()
     };
@@ -162,7 +162,7 @@ fn declined_flash_writes_nothing_and_names_the_command() {
     let mut drive = mt1959(StartMode::Boot);
     let mut guide = Script::new(Answer::Decline);
     let report = {
-        let mut dev = Device::new(Box::new(&mut drive), "emu:mt1959");
+        let mut dev = Device::new(Box::new(&mut drive), "emu:mt1959", DeviceKind::Emulated);
         let opts = options(
             base.path(),
             image("HL-DT-ST", "BD-RE BU40N", "1.04"),
@@ -184,14 +184,14 @@ fn needs_attention_drive_is_never_offered_a_backup_of_its_blank_unit_data() {
     let mut drive = mt1959(StartMode::NeedsAttention);
     // A backup taken in that state holds the blank calibration window: not a restore source.
     {
-        let mut dev = Device::new(Box::new(&mut drive), "emu:mt1959");
+        let mut dev = Device::new(Box::new(&mut drive), "emu:mt1959", DeviceKind::Emulated);
         let found = odflash::ops::drive::identify(&mut dev).unwrap();
         odflash::ops::backup::backup(&mut dev, &found, base.path(), &mut |_| {}).unwrap();
     }
     drive.clear_command_log();
     let mut guide = Script::new(Answer::Proceed);
     let report = {
-        let mut dev = Device::new(Box::new(&mut drive), "emu:mt1959");
+        let mut dev = Device::new(Box::new(&mut drive), "emu:mt1959", DeviceKind::Emulated);
         let opts = RescueOptions {
             image: None,
             ..options(
@@ -220,7 +220,7 @@ fn dru_710a_is_identify_only_and_a_dru_720a_image_is_refused_with_the_group_reas
     };
     let mut guide = Script::new(Answer::Proceed);
     let err = {
-        let mut dev = Device::new(Box::new(&mut drive), "emu:dru-710a");
+        let mut dev = Device::new(Box::new(&mut drive), "emu:dru-710a", DeviceKind::Emulated);
         let opts = options(
             base.path(),
             dvd_image("DVD RW DRU-720A"),
@@ -248,7 +248,7 @@ fn dru_710a_is_identify_only_and_a_dru_720a_image_is_refused_with_the_group_reas
     // says why.
     let mut guide = Script::new(Answer::Proceed);
     let err = {
-        let mut dev = Device::new(Box::new(&mut drive), "emu:dru-710a");
+        let mut dev = Device::new(Box::new(&mut drive), "emu:dru-710a", DeviceKind::Emulated);
         let opts = options(
             base.path(),
             dvd_image("DVD RW DRU-710A"),
@@ -269,7 +269,7 @@ fn dru_710a_is_identify_only_and_a_dru_720a_image_is_refused_with_the_group_reas
     // Without an image: identify-only, exit "family not supported".
     let mut guide = Script::new(Answer::Proceed);
     let err = {
-        let mut dev = Device::new(Box::new(&mut drive), "emu:dru-710a");
+        let mut dev = Device::new(Box::new(&mut drive), "emu:dru-710a", DeviceKind::Emulated);
         let opts = RescueOptions {
             image: None,
             ..options(
@@ -289,7 +289,7 @@ fn restore_is_offered_after_a_flash_that_replaced_the_unit_data() {
     let mut drive = mt1959(StartMode::Boot);
     let mut guide = Script::new(Answer::Proceed);
     let report = {
-        let mut dev = Device::new(Box::new(&mut drive), "emu:mt1959");
+        let mut dev = Device::new(Box::new(&mut drive), "emu:mt1959", DeviceKind::Emulated);
         let opts = options(
             base.path(),
             image("HL-DT-ST", "BD-RE BU40N", "1.04"),

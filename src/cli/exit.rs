@@ -125,7 +125,10 @@ fn panic_report(what: &str, changes: Option<sent::Changes>) -> String {
                  run: {}",
                 c.count,
                 hex::encode(&c.last_cdb),
-                odflash::ops::suggest_command(&device, &["rescue", &device])
+                odflash::ops::suggest_command(
+                    odflash::ops::open::kind_of(&device),
+                    &["rescue", &device]
+                )
             )
         }
     }

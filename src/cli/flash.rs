@@ -13,6 +13,7 @@ use odflash::ops::gates::{
     self, BackupWaiver, Bridge, Crossflash, Downgrade, GateVerdict, Reinstall, UnknownBanner,
     Verdict,
 };
+use odflash::ops::open::kind_of;
 use odflash::ops::suggest_command;
 
 use super::args::Global;
@@ -322,7 +323,10 @@ pub fn render_report(r: &FlashReport, device: &str) -> String {
             .backup
             .as_ref()
             .map_or("BACKUP".into(), |b| b.path.to_string_lossy().into_owned());
-        let restore = suggest_command(device, &["eeprom", "restore", device, &from, "--execute"]);
+        let restore = suggest_command(
+            kind_of(device),
+            &["eeprom", "restore", device, &from, "--execute"],
+        );
         let _ = writeln!(
             out,
             "Unit data: the image replaced the drive's {} data. To put the drive's own back:\n  \

@@ -5,7 +5,7 @@
 use odflash::emu::{self, Action, Fault, FaultPlan, Phase, Spec, Trigger};
 use odflash::image::mt19xx::Chip;
 use odflash::image::synth::{build_mt19xx, Breakage, SynthSpec};
-use odflash::ops::drive::{identify, Device, Drive};
+use odflash::ops::drive::{identify, Device, DeviceKind, Drive};
 use odflash::ops::flash::ImageFile;
 
 /// WRITE BUFFER opcode (SPC-4), as the emulator logs it.
@@ -27,7 +27,7 @@ pub fn mt1959_serial(serial: &str) -> emu::Drive {
 
 /// Identify the drive behind a fresh device on `drive`.
 pub fn device(drive: &mut emu::Drive) -> (Device<'_>, Drive) {
-    let mut dev = Device::new(Box::new(drive), "emu:mt1959");
+    let mut dev = Device::new(Box::new(drive), "emu:mt1959", DeviceKind::Emulated);
     let identified = identify(&mut dev).unwrap();
     (dev, identified)
 }

@@ -4,8 +4,8 @@
 
 use std::time::{Duration, Instant};
 
-use odflash::emu::{Drive, Spec};
-use odflash::scsi::{cdb, Data, Transport};
+use odflash_emu::{Drive, Spec};
+use odflash_scsi::{cdb, Data, Transport};
 
 const TIMEOUT: Duration = Duration::from_secs(30);
 

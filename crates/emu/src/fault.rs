@@ -16,7 +16,7 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 
 use super::Error;
-use crate::ops::input;
+use odflash_files::input;
 
 /// Largest fault plan file read: thousands of faults fit.
 pub const MAX_PLAN_BYTES: usize = 1 << 20;

@@ -6,6 +6,8 @@
 //! "zero writes" claims. It must not call into `family/`, `ops/` or `cli/`, and it never prints.
 //! Every behaviour is listed, with its source or marked as an assumption, in `src/emu/README.md`.
 
+#![deny(missing_docs)]
+
 mod clock;
 mod dvd;
 pub mod fault;
@@ -19,7 +21,8 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-use crate::scsi::{self, Data, Direction, Outcome, Sense, SenseKey, TransportError};
+use odflash_fw as image;
+use odflash_scsi::{self as scsi, Data, Direction, Outcome, Sense, SenseKey, TransportError};
 
 pub use clock::ClockMode;
 pub use fault::{Action, Fault, FaultPlan, Phase, Trigger};
@@ -52,7 +55,7 @@ pub enum Error {
     FaultPlan(String),
     /// A file could not be read or written, or is not one odflash may read or write.
     #[error(transparent)]
-    File(#[from] crate::ops::atomic::FileError),
+    File(#[from] odflash_files::atomic::FileError),
     /// A state file exists but cannot be used.
     #[error("state file {}: {why}", path.display())]
     State {
@@ -461,7 +464,7 @@ impl Drive {
 /// A failed state save, as the transport reports it (the I/O error kind is kept).
 fn transport_error(e: Error) -> TransportError {
     let kind = match &e {
-        Error::File(crate::ops::atomic::FileError::Io { source, .. }) => source.kind(),
+        Error::File(odflash_files::atomic::FileError::Io { source, .. }) => source.kind(),
         _ => std::io::ErrorKind::Other,
     };
     TransportError::Io(std::io::Error::new(kind, e.to_string()))

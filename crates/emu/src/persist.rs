@@ -14,8 +14,8 @@ use serde::{Deserialize, Serialize};
 use super::fault::MAX_PLAN_BYTES;
 use super::{Error, Model, State};
 use crate::image::layout::FLASH_SIZE;
-use crate::ops::atomic::{self, Mode};
-use crate::ops::input;
+use odflash_files::atomic::{self, Mode};
+use odflash_files::input;
 
 /// Largest state JSON read: a fault plan (at most [`MAX_PLAN_BYTES`]) and small fields.
 const MAX_STATE_BYTES: usize = MAX_PLAN_BYTES + (64 << 10);

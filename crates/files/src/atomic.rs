@@ -15,9 +15,8 @@
 //! the path and the fix). Temp files left by a killed process are removed by the next write into
 //! the same directory once their pid no longer runs.
 //!
-//! Owns only file mechanics: it knows nothing about bundles, drives or policy, and names nothing
-//! else in the crate but the conversion into the workflow error, so the emulator's state store
-//! uses it too.
+//! Owns only file mechanics: it knows nothing about bundles, drives or policy, so the emulator's
+//! state store uses it too.
 
 use std::ffi::OsString;
 use std::fs::{self, DirBuilder, File, OpenOptions};
@@ -60,7 +59,6 @@ pub enum Start {
 
 /// A file could not be created, written or read.
 #[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
 pub enum FileError {
     /// The operating system refused.
     #[error("{path}: {source}")]
@@ -96,15 +94,6 @@ impl FileError {
         FileError::Refused {
             path: path.to_path_buf(),
             why: why.into(),
-        }
-    }
-}
-
-impl From<FileError> for super::error::Error {
-    fn from(e: FileError) -> Self {
-        match e {
-            FileError::Io { path, source } => super::error::Error::io(path, source),
-            FileError::Refused { path, why } => super::error::Error::bad_file(path, why),
         }
     }
 }

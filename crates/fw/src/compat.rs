@@ -179,7 +179,7 @@ struct Compat {
     usb_bridges: Vec<UsbBridge>,
 }
 
-const COMPAT_JSON: &str = include_str!("../../data/compat.json");
+const COMPAT_JSON: &str = include_str!("../data/compat.json");
 
 fn parse_compat(json: &str) -> Result<Compat, String> {
     let stored: Stored = serde_json::from_str(json).map_err(|e| e.to_string())?;

@@ -95,7 +95,7 @@ fn parse_identity(record: &[u8]) -> Option<DvdIdentity> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::image::synth::build_dvd_era;
+    use crate::synth::build_dvd_era;
 
     #[test]
     fn broken_bank_is_named() {

@@ -12,6 +12,8 @@
 //! - [`synth`]: deterministic synthetic images for tests and the emulator.
 //! - [`compat`]: model compatibility groups, known boot banners and known-bad USB bridges.
 
+#![deny(missing_docs)]
+
 pub mod compat;
 pub mod dvd;
 pub mod integrity;

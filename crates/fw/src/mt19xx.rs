@@ -380,7 +380,7 @@ impl PartialOrd for Version {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::image::synth::{build_mt19xx, Breakage, SynthSpec};
+    use crate::synth::{build_mt19xx, Breakage, SynthSpec};
 
     fn spec() -> SynthSpec {
         SynthSpec {

@@ -249,9 +249,9 @@ pub fn build_dvd_era(vendor: &str, model: &str, revision: &str) -> Vec<u8> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::image::dvd::parse_dvd_era;
-    use crate::image::integrity::{verify, Check};
-    use crate::image::mt19xx::find_chip_tag;
+    use crate::dvd::parse_dvd_era;
+    use crate::integrity::{verify, Check};
+    use crate::mt19xx::find_chip_tag;
 
     fn spec() -> SynthSpec {
         SynthSpec::new(Chip::Mt1959, "HL-DT-ST", "BD-RE BU40N", "1.03")

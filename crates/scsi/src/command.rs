@@ -296,9 +296,9 @@ fn may_be_strict_bridge(e: &Error) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::scsi::replay::Replay;
-    use crate::scsi::trace::{ErrorKind, TraceError, TraceRecord};
-    use crate::scsi::{Direction, Readiness};
+    use crate::replay::Replay;
+    use crate::trace::{ErrorKind, TraceError, TraceRecord};
+    use crate::{Direction, Readiness};
 
     /// A GOOD record; data-in replies carry `reply` as payload.
     fn good(cdb: &[u8], direction: Direction, requested: usize, reply: &[u8]) -> TraceRecord {
@@ -607,7 +607,7 @@ mod tests {
             good_in(&cdb::build_mode_sense_10(0x2A, 200), 200, &reply),
         ]);
         let caps = read_capabilities(&mut t).unwrap().unwrap();
-        assert_eq!(caps.reads, [crate::scsi::mode::Medium::DvdRom]);
+        assert_eq!(caps.reads, [crate::mode::Medium::DvdRom]);
         assert_eq!(caps.max_write_speed, Some(4234));
         assert_eq!(caps.write_speeds, [4234]);
         let mut t = replay(vec![check(

@@ -179,7 +179,7 @@ impl<T: Transport> Transport for Guard<T> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::scsi::cdb;
+    use crate::cdb;
 
     /// Test double for the guard only: records every CDB that reaches it and answers GOOD,
     /// filling data-in buffers with `reply` (an INQUIRY byte 0 of `peripheral`).

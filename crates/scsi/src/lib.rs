@@ -4,6 +4,8 @@
 //! This layer knows command bytes and wire layouts. It must not know about chip families, files or
 //! terminals: `family/` builds on it, and only `cli/`/`ops/` choose which transport to use.
 
+#![deny(missing_docs)]
+
 pub mod cdb;
 pub mod command;
 pub mod config;
@@ -244,7 +246,6 @@ impl<T: Transport + ?Sized> Transport for Box<T> {
 
 /// Errors of the SCSI layer: a command that completed badly, or a reply we could not parse.
 #[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
 pub enum Error {
     /// CHECK CONDITION with decoded sense.
     #[error("{0}")]

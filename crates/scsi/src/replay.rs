@@ -438,8 +438,8 @@ impl Transport for Replay {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::scsi::cdb;
-    use crate::scsi::trace::TraceError;
+    use crate::cdb;
+    use crate::trace::TraceError;
 
     const TRACE: &str = concat!(
         r#"{"cdb":"120000002400","direction":"in","requested":36,"transferred":4,"status":0,"payload":"05800532"}"#,
@@ -659,7 +659,7 @@ mod tests {
                 Duration::from_secs(1),
             )
             .unwrap();
-        assert_eq!(o.status, crate::scsi::status::CHECK_CONDITION);
+        assert_eq!(o.status, crate::status::CHECK_CONDITION);
         assert_eq!((o.sense[2], o.sense[12], o.sense[13]), (0x02, 0x3A, 0x02));
         assert_eq!(t.remaining(), 1, "only the unknown line was never served");
     }

@@ -356,8 +356,8 @@ impl<T: Transport, S: Sink> Transport for Recorder<T, S> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::scsi::replay::Replay;
-    use crate::scsi::{cdb, status, SenseKey};
+    use crate::replay::Replay;
+    use crate::{cdb, status, SenseKey};
 
     const TUR_NO_MEDIUM: &str = r#"{"cdb":"000000000000","direction":"none","requested":0,"transferred":0,"status":2,"host_status":0,"driver_status":0,"sense":"700002000000000a000000003a0000000000","sense_text":"NOT READY (02/3A/00): medium not present","duration_us":812,"timeout_ms":10000}"#;
 
@@ -422,7 +422,7 @@ mod tests {
         rec.execute(
             &cdb::build_inquiry(96),
             Data::In(&mut buf),
-            crate::scsi::TIMEOUT_IDENTIFY,
+            crate::TIMEOUT_IDENTIFY,
         )
         .unwrap();
         assert_eq!(buf[4], 31, "the recorder passes the reply through");
@@ -477,7 +477,7 @@ mod tests {
             },
         ];
         let mut rec = Recorder::new(Replay::new(recorded, "t"), Vec::new(), Payload::Record);
-        let timeout = crate::scsi::TIMEOUT_FLASH;
+        let timeout = crate::TIMEOUT_FLASH;
         rec.execute(&wb, Data::Out(&[0xAB, 0xCD]), timeout).unwrap();
         let err = rec
             .execute(&wb, Data::Out(&[0xAB, 0xCD]), timeout)

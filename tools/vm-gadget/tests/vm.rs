@@ -1,14 +1,15 @@
 //! The real-kernel end-to-end suite as a cargo test: one guest boot (qemu, TCG) runs every
-//! scenario in `vm/scenarios/` against the binaries cargo built for this test, and each
-//! scenario's `ODFLASH-RESULT` line is asserted.
+//! scenario in `vm/scenarios/` against the binaries cargo built for this test (and `odflash`,
+//! built beside them first by `vm/test-vm.sh`), and each scenario's `ODFLASH-RESULT` line is
+//! asserted.
 //!
 //! Gated, not ignored: it runs only when `ODFLASH_VM_TESTS=1` (`make test-vm` sets it through
-//! `vm/test-vm.sh`; run it directly with `ODFLASH_VM_TESTS=1 cargo test --test vm`). Without the
+//! `vm/test-vm.sh`; run it directly with `cargo build -p odflash && ODFLASH_VM_TESTS=1 cargo test -p odflash-vm-gadget --test vm`). Without the
 //! variable it returns at once. `ODFLASH_VM_SCENARIOS=a-scan-info,g-peer` picks scenarios. With it, a missing prerequisite (qemu, busybox, kernel package,
 //! not root to install them, ...) fails the test, and under `CI=true` it says so loudly: a
 //! missing prerequisite is never a silent skip.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 
 /// The variable that turns the suite on.
@@ -66,19 +67,22 @@ fn vm_suite() {
         return;
     }
     let ci = std::env::var("CI").as_deref() == Ok("true");
-    let repo = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    let odflash = PathBuf::from(env!("CARGO_BIN_EXE_odflash"));
-    let bin_dir = odflash.parent().expect("binaries live in a directory");
-    for bin in [
-        env!("CARGO_BIN_EXE_odflash-gadget"),
-        env!("CARGO_BIN_EXE_odflash-sgloop"),
-    ] {
-        assert_eq!(
-            Path::new(bin).parent(),
-            Some(bin_dir),
-            "{bin} not beside odflash"
-        );
-    }
+    let repo = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let gadget = Path::new(env!("CARGO_BIN_EXE_odflash-gadget"));
+    let bin_dir = gadget.parent().expect("binaries live in a directory");
+    assert_eq!(
+        Path::new(env!("CARGO_BIN_EXE_odflash-sgloop")).parent(),
+        Some(bin_dir),
+        "odflash-sgloop not beside odflash-gadget"
+    );
+    // odflash is another package's binary: cargo builds it for this test only when asked, as
+    // vm/test-vm.sh does (`cargo build -p odflash` with the same profile) before running it.
+    let odflash = bin_dir.join("odflash");
+    assert!(
+        odflash.is_file(),
+        "{} is missing: build it with the same profile first (vm/test-vm.sh does)",
+        odflash.display()
+    );
     let out_dir = repo.join("target/vm-test");
 
     let build = Command::new(repo.join("vm/build-guest.sh"))

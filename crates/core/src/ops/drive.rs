@@ -35,11 +35,35 @@ impl std::fmt::Display for UsbId {
     }
 }
 
+/// What is behind an opened DEVICE, decided where its text was opened (nothing below re-reads
+/// the name to ask).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DeviceKind {
+    /// A drive on this machine (an sg node).
+    Real,
+    /// A drive emulated in this process.
+    Emulated,
+    /// A recorded trace served back; it stands for the real drive it was recorded from.
+    Replay,
+}
+
+impl DeviceKind {
+    /// Whether writing it, or running a command suggested for it, needs root.
+    pub fn needs_root(self) -> bool {
+        match self {
+            DeviceKind::Real | DeviceKind::Replay => true,
+            DeviceKind::Emulated => false,
+        }
+    }
+}
+
 /// An opened DEVICE: a guarded transport and facts about the path.
 pub struct Device<'a> {
     transport: Guard<Box<dyn Transport + 'a>>,
     /// The DEVICE argument as given ("/dev/sg1", "emu:mt1959").
     pub name: String,
+    /// What is behind it.
+    pub kind: DeviceKind,
     /// The lock held on the drive since it was opened: on the sg node, or beside an emulated
     /// drive's state file. `None` where no other process can reach the drive (an in-process
     /// emulated drive without a state file, a replayed trace).
@@ -52,6 +76,7 @@ impl std::fmt::Debug for Device<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Device")
             .field("name", &self.name)
+            .field("kind", &self.kind)
             .field("lock", &self.lock)
             .field("bridge", &self.bridge)
             .finish_non_exhaustive()
@@ -60,10 +85,15 @@ impl std::fmt::Debug for Device<'_> {
 
 impl<'a> Device<'a> {
     /// Wrap `transport` in the type-5 guard ([`Policy::PeripheralType`]).
-    pub fn new(transport: Box<dyn Transport + 'a>, name: impl Into<String>) -> Device<'a> {
+    pub fn new(
+        transport: Box<dyn Transport + 'a>,
+        name: impl Into<String>,
+        kind: DeviceKind,
+    ) -> Device<'a> {
         Device {
             transport: Guard::new(transport, Policy::PeripheralType),
             name: name.into(),
+            kind,
             lock: None,
             bridge: None,
         }

@@ -227,7 +227,7 @@ pub fn restore_unit_data(
     let backup = backup::backup(dev, drive, &opts.backup_base, progress)?;
     let restore_from = |path: &Path| {
         super::suggest_command(
-            &dev.name,
+            dev.kind,
             &[
                 "eeprom",
                 "restore",

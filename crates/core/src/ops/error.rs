@@ -16,6 +16,7 @@ use serde::Serialize;
 use crate::family::{self, FamilyId, FlashReads};
 use crate::scsi::{self, SenseKey, TransportError};
 
+use super::atomic::FileError;
 use super::gates::Gate;
 use super::lock::Holder;
 
@@ -312,6 +313,15 @@ pub enum Error {
         /// The peripheral type it reported.
         peripheral_type: u8,
     },
+}
+
+impl From<FileError> for Error {
+    fn from(e: FileError) -> Self {
+        match e {
+            FileError::Io { path, source } => Error::io(path, source),
+            FileError::Refused { path, why } => Error::bad_file(path, why),
+        }
+    }
 }
 
 impl Error {

@@ -732,12 +732,9 @@ impl NextSteps {
     fn new(dev: &Device<'_>, image: &ImageFile, drive: &Drive) -> NextSteps {
         let image = image.path.to_string_lossy();
         NextSteps {
-            info_cmd: super::suggest_command(&dev.name, &["info", &dev.name]),
-            flash_cmd: super::suggest_command(
-                &dev.name,
-                &["flash", &dev.name, &image, "--execute"],
-            ),
-            rescue_cmd: super::suggest_command(&dev.name, &["rescue", &dev.name, &image]),
+            info_cmd: super::suggest_command(dev.kind, &["info", &dev.name]),
+            flash_cmd: super::suggest_command(dev.kind, &["flash", &dev.name, &image, "--execute"]),
+            rescue_cmd: super::suggest_command(dev.kind, &["rescue", &dev.name, &image]),
             was_recovery: drive.state == DriveState::Recovery,
         }
     }

@@ -6,7 +6,7 @@
 //! odflash runs: the opened sg node itself, or for an emulated drive kept in a state file, the
 //! lock file beside it (`STATE.lock`, never truncated, renamed or removed; every emulator save
 //! replaces the state file, so a lock on that would protect nothing). It must not send
-//! commands; [`super::open`] takes the lock before the drive is first touched.
+//! commands; the opener (`odflash::ops::open`) takes the lock before the drive is first touched.
 
 use std::ffi::OsString;
 use std::fs::File;

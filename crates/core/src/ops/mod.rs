@@ -5,7 +5,6 @@
 //! [`crate::family::FlashAccess`]. It never prints: workflows return plan and report structs
 //! and report progress through a callback; errors map to exit codes in [`error`].
 
-pub mod atomic;
 pub mod backup;
 pub mod bundle;
 pub mod check;
@@ -15,18 +14,15 @@ pub mod eeprom;
 pub mod error;
 pub mod flash;
 pub mod gates;
-pub mod hotplug;
 pub mod inhibit;
-pub mod input;
 pub mod lock;
-pub mod open;
-pub mod probe;
 pub mod rescue;
 pub mod sent;
 pub mod session;
 pub mod signals;
 
 pub use error::{DriveCondition, Error, ExitCode};
+pub use odflash_files::{atomic, input};
 
 /// A workflow phase, as reported to the progress callback.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -60,16 +56,16 @@ pub struct Progress {
 }
 
 /// The exact command line to suggest to a user: `odflash ARGS...` quoted for a POSIX shell,
-/// with `sudo` in front unless the device is emulated (writes to real drives need root).
-pub fn suggest_command(device: &str, args: &[&str]) -> String {
+/// with `sudo` in front when the device is of a `kind` that needs root.
+pub fn suggest_command(kind: drive::DeviceKind, args: &[&str]) -> String {
     let words = std::iter::once("odflash").chain(args.iter().copied());
     let line = shlex::try_join(words).unwrap_or_else(|_| {
         // A NUL byte cannot be quoted; such a path cannot be typed either.
         format!("odflash {}", args.join(" "))
     });
-    if crate::emu::Spec::is_emu(device) {
-        line
-    } else {
+    if kind.needs_root() {
         format!("sudo {line}")
+    } else {
+        line
     }
 }

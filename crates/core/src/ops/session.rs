@@ -25,7 +25,7 @@ impl WriteSession {
     /// [`Error::Busy`] when another process reads or writes the drive. Writes to a real drive
     /// need root ([`Error::NeedsRoot`]); emulated drives do not.
     pub fn begin(dev: &mut Device<'_>, why: &str) -> Result<WriteSession, Error> {
-        if !crate::emu::Spec::is_emu(&dev.name) && !nix::unistd::geteuid().is_root() {
+        if dev.kind.needs_root() && !nix::unistd::geteuid().is_root() {
             return Err(Error::NeedsRoot(dev.name.clone()));
         }
         if let Some(lock) = &mut dev.lock {
