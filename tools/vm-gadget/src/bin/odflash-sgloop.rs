@@ -1,6 +1,7 @@
 //! `odflash-sgloop`: the benchmark baseline. Reads the MT19xx flash with READ BUFFER mode 6,
-//! one `sg::Device` SG_IO per chunk with no family logic, retries, tracing or checks, and prints
-//! the command count and wall time. Test-only: `vm/bench.sh` compares it with `odflash dump`.
+//! one `sg::Device` SG_IO per chunk with no family logic, retries, tracing or checks (only the
+//! CDB bytes come from the MT19xx `cdb.rs`, the one place they are spelled), and prints the
+//! command count and wall time. Test-only: `vm/bench.sh` compares it with `odflash dump`.
 //!
 //! Usage: `odflash-sgloop /dev/sgN [--chunk BYTES | --same-as TRACE] [-o FILE]`. With `--chunk`
 //! the flash is cut into fixed chunks, except that the boot banner window is read on its own at
@@ -15,14 +16,13 @@ use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context, Result};
 use clap::Parser;
+use odflash::family::mt19xx::cdb::build_read_window;
 use odflash::image::layout::{BANNER_LEN, BANNER_OFFSET, FLASH_SIZE};
 use odflash::ops::atomic::{self, Mode};
-use odflash::scsi::cdb::{buffer_length, buffer_offset, build_read_buffer, opcode};
+use odflash::scsi::cdb::{buffer_length, buffer_offset};
 use odflash::scsi::{status, Data, Transport};
 use odflash::sg::Device;
 
-/// READ BUFFER mode 6 ("download microcode with offsets" read side; mtk-protocol.md row 3).
-const MODE_VENDOR_FLASH: u8 = 6;
 /// Per-command timeout (the same 30 s odflash uses for flash reads).
 const TIMEOUT: Duration = Duration::from_secs(30);
 
@@ -127,7 +127,8 @@ fn read_trace_plan(path: &PathBuf) -> Result<Vec<(u32, u32)>> {
         if !good {
             continue;
         }
-        if cdb.len() >= 10 && cdb[0] == opcode::READ_BUFFER && cdb[1] & 0x1F == MODE_VENDOR_FLASH {
+        let window = build_read_window(0, 0);
+        if cdb.len() >= 10 && cdb[0] == window[0] && cdb[1] & 0x1F == window[1] {
             let (offset, len) = (buffer_offset(&cdb), buffer_length(&cdb));
             if offset as usize + len as usize > FLASH_SIZE {
                 bail!("trace reads {len:#x} bytes at {offset:#x}, past the flash");
@@ -144,7 +145,7 @@ fn read_trace_plan(path: &PathBuf) -> Result<Vec<(u32, u32)>> {
 /// One READ BUFFER mode 6 command; any status other than GOOD or a short transfer is an error.
 fn read_chunk(dev: &mut Device, offset: u32, buf: &mut [u8]) -> Result<()> {
     let len = buf.len();
-    let cdb = build_read_buffer(MODE_VENDOR_FLASH, 0, offset, len as u32);
+    let cdb = build_read_window(offset, len as u32);
     let outcome = dev.execute(&cdb, Data::In(buf), TIMEOUT)?;
     if outcome.status != status::GOOD {
         bail!(
