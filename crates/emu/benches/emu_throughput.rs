@@ -1,6 +1,6 @@
 //! Emulator throughput, plain `std::time` measurement (no harness): commands per second for
 //! TEST UNIT READY and for 64 KiB READ BUFFER, and the cost of a state-file drive (open, and a
-//! command that saves). Run with `cargo bench --bench emu_throughput`.
+//! command that saves). Run with `cargo bench -p odflash-emu --bench emu_throughput`.
 
 use std::time::{Duration, Instant};
 

@@ -4,7 +4,7 @@
 //! vendor CDBs (the MT19xx READ/WRITE BUFFER flash protocol) that only `family/<chip>/cdb.rs`
 //! may build. It records every command it receives ([`Drive::command_log`]) so tests can prove
 //! "zero writes" claims. It must not call into `family/`, `ops/` or `cli/`, and it never prints.
-//! Every behaviour is listed, with its source or marked as an assumption, in `src/emu/README.md`.
+//! Every behaviour is listed, with its source or marked as an assumption, in `crates/emu/src/README.md`.
 
 #![deny(missing_docs)]
 

@@ -1,4 +1,4 @@
-//! The one table of drives odflash knows, as data (`data/compat.json`, embedded at build time)
+//! The one table of drives odflash knows, as data (`crates/fw/data/compat.json`, embedded at build time)
 //! with the public source of every entry: which models belong to which chip family, which
 //! firmware fits which drive (compatibility groups), known boot banners and known-bad USB
 //! bridges. Identification (the boot-mode rule), the udev hints and the gates all read it here.
@@ -12,7 +12,7 @@ use std::sync::OnceLock;
 
 use serde::Deserialize;
 
-/// The chip family a row of the table belongs to (as `data/compat.json` spells it).
+/// The chip family a row of the table belongs to (as `crates/fw/data/compat.json` spells it).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum GroupFamily {
@@ -170,7 +170,7 @@ struct Stored {
     usb_bridges: Vec<StoredBridge>,
 }
 
-/// The parsed contents of `data/compat.json`.
+/// The parsed contents of `crates/fw/data/compat.json`.
 #[derive(Debug)]
 struct Compat {
     models: Vec<KnownModel>,
@@ -209,7 +209,7 @@ fn compat() -> &'static Compat {
     static COMPAT: OnceLock<Compat> = OnceLock::new();
     COMPAT.get_or_init(|| {
         // The embedded file is fixed at build time and checked by `embedded_data_is_valid`.
-        parse_compat(COMPAT_JSON).expect("data/compat.json is valid (checked by unit tests)")
+        parse_compat(COMPAT_JSON).expect("compat.json is valid (checked by unit tests)")
     })
 }
 
