@@ -2,7 +2,7 @@
 //! the MT19xx READ/WRITE BUFFER flash protocol with the record's quirks, boot loader,
 //! needs-attention state, and the identify-only DVD drives.
 
-mod emu_common;
+use crate::emu_common;
 
 use std::time::Duration;
 

@@ -1,6 +1,6 @@
 //! CLI tests: `odflash scan`, with emulated drives beside the (absent) real ones.
 
-mod cli_common;
+use crate::cli_common;
 
 use cli_common::{Dir, Run, Trace};
 use serde_json::Value;

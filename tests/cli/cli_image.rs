@@ -2,7 +2,7 @@
 //! passes every gate, each `--broken` variant fails the gate it breaks, offline and against a
 //! drive, and the check never writes.
 
-mod cli_common;
+use crate::cli_common;
 
 use cli_common::{Dir, Trace, GATE, OK, OPEN, USAGE};
 use serde_json::Value;

@@ -1,7 +1,7 @@
 //! CLI tests: the files odflash creates and reads. Output paths never follow a link another user
 //! planted, inputs are regular files read with a size cap, and what holds firmware is 0600.
 
-mod cli_common;
+use crate::cli_common;
 
 use std::fs;
 use std::os::unix::fs::{MetadataExt, PermissionsExt};

@@ -2,7 +2,7 @@
 //! phase of a flash (prepare, stream, burn, commit, verify), plus trigger kinds, fire-once and
 //! repeating faults, and plans read from a file named in the DEVICE string.
 
-mod emu_common;
+use crate::emu_common;
 
 use std::time::Duration;
 

@@ -6,7 +6,7 @@
 //! The emulator's real clock (`clock=real`) makes the other process last: a burn takes its
 //! ~20 s, a command that times out its full timeout.
 
-mod cli_common;
+use crate::cli_common;
 
 use std::io::{BufRead, BufReader};
 use std::path::Path;

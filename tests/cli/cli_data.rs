@@ -1,7 +1,7 @@
 //! CLI tests: `dump`, `backup` and `eeprom dump|restore` on emulated drives kept in state
 //! files, so each result can be compared with what the drive really holds.
 
-mod cli_common;
+use crate::cli_common;
 
 use std::collections::BTreeMap;
 use std::io::Read;

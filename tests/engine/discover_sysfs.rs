@@ -345,7 +345,7 @@ fn bad_names_missing_nodes_and_escaping_links_are_errors() {
 }
 
 /// Not a timing assertion: prints the median so the cost stays visible
-/// (`cargo test --test discover_sysfs -- --nocapture classification_time`).
+/// (`cargo test --test engine -- --nocapture discover_sysfs::classification_time`).
 #[test]
 fn classification_time() {
     let fake = FakeSysfs::new();

@@ -3,7 +3,7 @@
 //! the seed story (a DRU-720A image offered to a DRU-710A), and power loss mid-flash followed
 //! by a recovery flash.
 
-mod cli_common;
+use crate::cli_common;
 
 use std::path::PathBuf;
 

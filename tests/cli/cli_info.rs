@@ -2,7 +2,7 @@
 //! type-5 rule end to end: a device that is not an optical drive gets identification commands
 //! only, and every command that could write refuses it.
 
-mod cli_common;
+use crate::cli_common;
 
 use cli_common::{fixture, Dir, Run, Trace, TRANSPORT, UNSUPPORTED};
 use serde_json::Value;

@@ -1,6 +1,6 @@
 //! The `state-file=` store (a drive shared by several opens and processes) and the clock.
 
-mod emu_common;
+use crate::emu_common;
 
 use std::path::Path;
 use std::process::Command;
@@ -173,7 +173,11 @@ fn a_second_process_sees_the_first_ones_writes() {
     let path = dir.path().join("drive.json");
     drop(Drive::open(&spec_at(&path, "")).unwrap());
     let status = Command::new(std::env::current_exe().unwrap())
-        .args(["--exact", "child_writes_calibration", "--test-threads=1"])
+        .args([
+            "--exact",
+            "emu_state::child_writes_calibration",
+            "--test-threads=1",
+        ])
         .env("ODFLASH_EMU_CHILD_STATE", &path)
         .status()
         .unwrap();

@@ -4,7 +4,7 @@
 //! says what is wrong with it and what to give instead, and exit 15 ("cannot open", the
 //! `--help` footer). Bad command lines exit 1, as in sg3_utils.
 
-mod cli_common;
+use crate::cli_common;
 
 use cli_common::{Dir, OPEN, USAGE};
 

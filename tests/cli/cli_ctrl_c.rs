@@ -7,7 +7,7 @@
 //! logind does not run in test environments, so a stand-in `systemd-inhibit` first in PATH
 //! records its pid, its arguments, any SIGINT that reaches it and how its command ended.
 
-mod cli_common;
+use crate::cli_common;
 
 use std::fs::File;
 use std::io::{Read, Write};

@@ -1,6 +1,6 @@
 //! Dump, backup and unit-data (EEPROM) workflows against emulated drives.
 
-mod ops_common;
+use crate::ops_common;
 
 use ops_common::*;
 

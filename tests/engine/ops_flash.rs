@@ -1,7 +1,7 @@
 //! The flash engine against emulated drives: gates, backup, fault plan at every phase,
 //! recovery. Assertions are on the emulator's command log and flash contents.
 
-mod ops_common;
+use crate::ops_common;
 
 use ops_common::*;
 
