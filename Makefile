@@ -21,8 +21,8 @@ test: test-unit test-vm
 test-unit:
 	./scripts/deps.sh test
 	$(CARGO) fmt --all -- --check
-	$(CARGO) clippy --locked --all-targets -- -D warnings
-	$(CARGO) test --locked
+	$(CARGO) clippy --locked --workspace --all-targets -- -D warnings
+	$(CARGO) test --locked --workspace
 	$(MAKE) --no-print-directory fuzz-check
 
 test-vm:
@@ -30,7 +30,7 @@ test-vm:
 	./vm/test-vm.sh
 
 bench:
-	$(CARGO) bench --locked
+	$(CARGO) bench --locked -p odflash-emu
 
 # ---------------------------------------------------------------------------------------------
 # Install. `make build` first (as your user), then `sudo make install`. Files (PREFIX=/usr):

@@ -1,17 +1,20 @@
 //! odflash: flash, back up and rescue MediaTek-based optical drives through Linux SG_IO.
 //!
-//! Layers (data flows down, never up):
-//! `ops` (workflows and policy) -> `family` (chip protocols) -> `scsi` (commands, sense,
-//! transports) -> `sg` (Linux SG_IO) / `emu` (emulated drives). `discover` enumerates drives
-//! through udev and sysfs; `image` parses and builds firmware images without touching a device.
-//! The command-line front end lives in the binary (`src/cli/`).
+//! This package holds what is Linux-specific: [`sg`] (SG_IO), [`discover`] (udev and sysfs) and
+//! the workflows that open DEVICE text or enumerate drives ([`ops::open`], [`ops::probe`],
+//! [`ops::hotplug`]). The portable layers are crates of their own, re-exported here under the
+//! names the layers use for each other (data flows down, never up): [`ops`] and [`family`]
+//! (`odflash-core`) -> [`scsi`] (`odflash-scsi`) and [`image`] (`odflash-fw`); [`emu`]
+//! (`odflash-emu`) is a transport like [`sg`]. The command-line front end lives in the binary
+//! (`src/cli/`).
 
 #![deny(missing_docs)]
 
 pub mod discover;
-pub mod emu;
-pub mod family;
-pub mod image;
 pub mod ops;
-pub mod scsi;
 pub mod sg;
+
+pub use odflash_core::family;
+pub use odflash_emu as emu;
+pub use odflash_fw as image;
+pub use odflash_scsi as scsi;

@@ -7,7 +7,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/host-lib.sh"
 
 need_host_tools
 need cargo:cargo
-(cd "$REPO_DIR" && cargo build --release --bin odflash --bin odflash-gadget --bin odflash-sgloop >&2) ||
+(cd "$REPO_DIR" && cargo build --release -p odflash -p odflash-vm-gadget >&2) ||
     die "cargo build failed"
 "$VM_DIR/build-guest.sh" "${CARGO_TARGET_DIR:-$REPO_DIR/target}/release"
 logfile=$VM_OUT/bench.log

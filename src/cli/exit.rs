@@ -125,9 +125,9 @@ fn panic_report(what: &str, changes: Option<sent::Changes>) -> String {
                  run: {}",
                 c.count,
                 hex::encode(&c.last_cdb),
-                odflash::ops::next::shell_line(
-                    &device,
-                    &["odflash", "rescue", &device].map(String::from)
+                odflash::ops::suggest_command(
+                    odflash::ops::open::kind_of(&device),
+                    &["rescue", &device]
                 )
             )
         }

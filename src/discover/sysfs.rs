@@ -130,7 +130,7 @@ impl Hints {
     }
 }
 
-/// The family a model name suggests, from the drive table (`data/compat.json`, read through
+/// The family a model name suggests, from the drive table (`crates/fw/data/compat.json`, read through
 /// [`compat::model_by_product`]).
 fn family_from_model(model: &str) -> Option<FamilyHint> {
     compat::model_by_product(model).map(|m| match m.family {

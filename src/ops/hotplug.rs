@@ -234,8 +234,7 @@ pub fn write_state(run_dir: &Path, c: &Classification) -> Result<PathBuf, Error>
 /// pasted into a shell.
 fn rescue_command(device: &str) -> String {
     let device = sanitize(device);
-    let words = ["odflash", "rescue", device.as_str()].map(String::from);
-    super::next::shell_line(&device, &words)
+    super::suggest_command(open::kind_of(&device), &["rescue", &device])
 }
 
 fn verdict_of(state: &DriveState, flashable: bool) -> Verdict {

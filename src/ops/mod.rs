@@ -1,61 +1,10 @@
-//! Workflows and policy: backup, dump, unit data (EEPROM), flash, and the safety machinery they
-//! share (gates, atomic files, bundles, device lock, signal blocking, sleep inhibitor).
-//!
-//! `ops` knows files and policy but not CDB bytes: it drives chips only through
-//! [`crate::family::FlashAccess`]. It never prints: workflows return plan and report structs
-//! and report progress through a callback; errors map to exit codes in [`error`].
+//! Workflows and policy: the portable ones of `odflash-core` (re-exported whole), plus the ones
+//! that need this machine: [`open`] turns DEVICE text into a transport (sg, emulated or
+//! replayed), [`probe`] enumerates and identifies drives for `scan`, `info` and `watch`,
+//! [`hotplug`] classifies a drive read-only when it appears.
 
-pub mod atomic;
-pub mod backup;
-pub mod bundle;
-pub mod check;
-pub mod drive;
-pub mod dump;
-pub mod eeprom;
-pub mod error;
-pub mod flash;
-pub mod gates;
+pub use odflash_core::ops::*;
+
 pub mod hotplug;
-pub mod inhibit;
-pub mod input;
-pub mod lock;
-pub mod next;
 pub mod open;
 pub mod probe;
-pub mod rescue;
-pub mod sent;
-pub mod session;
-pub mod signals;
-
-pub use error::{DriveCondition, Error, ExitCode};
-
-/// A workflow phase, as reported to the progress callback.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Phase {
-    /// Reading flash (dump, backup, unit data).
-    Read,
-    /// Entering download mode.
-    Prepare,
-    /// Streaming image chunks.
-    Write,
-    /// Sending the commit trailer.
-    Commit,
-    /// Waiting for the drive to come back.
-    WaitReady,
-    /// Reading back and comparing.
-    Verify,
-    /// Writing a per-unit window.
-    WriteWindow,
-}
-
-/// Progress of a workflow: `done` of `total` bytes in `phase`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
-pub struct Progress {
-    /// What is happening.
-    pub phase: Phase,
-    /// Bytes done in this phase.
-    pub done: usize,
-    /// Bytes in this phase.
-    pub total: usize,
-}

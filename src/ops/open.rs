@@ -23,7 +23,7 @@ use crate::scsi::Transport;
 use crate::sg;
 
 use super::atomic::{self, FileError, Mode, Start};
-use super::drive::{Device, UsbId};
+use super::drive::{Device, DeviceKind, UsbId};
 use super::error::Error;
 use super::input;
 use super::lock::{DeviceLock, LockMode};
@@ -31,6 +31,18 @@ use super::sent;
 
 /// DEVICE prefix for a recorded trace served back (`replay:trace.jsonl`).
 pub const REPLAY_PREFIX: &str = "replay:";
+
+/// What `device` names: a recorded trace, an emulated drive or a real one. This is the one
+/// place DEVICE text is read for it; the opened [`Device`] carries the answer.
+pub fn kind_of(device: &str) -> DeviceKind {
+    if device.starts_with(REPLAY_PREFIX) {
+        DeviceKind::Replay
+    } else if emu::Spec::is_emu(device) {
+        DeviceKind::Emulated
+    } else {
+        DeviceKind::Real
+    }
+}
 
 /// How to open a device.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -121,7 +133,7 @@ fn open_as(device: &str, opts: &OpenOptions, access: sg::Access) -> Result<Devic
             Box::new(Recorder::new(transport, JsonLines(file), *payload))
         }
     };
-    let mut dev = Device::new(transport, device);
+    let mut dev = Device::new(transport, device, kind_of(device));
     dev.lock = lock;
     dev.bridge = bridge;
     Ok(dev)

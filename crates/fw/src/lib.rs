@@ -1,0 +1,128 @@
+//! Firmware and unit-data image models: layouts, identity strings, integrity checks, compat
+//! groups, and builders for synthetic images.
+//!
+//! This layer parses and builds bytes; it never touches a device, a file or a terminal. Gates in
+//! `ops/` call it to judge an image against a drive; the emulator (`emu/`) calls the synthetic
+//! builders to give its drives plausible flash contents.
+//!
+//! - [`layout`]: the MT19xx 2 MiB flash layout constants.
+//! - [`integrity`]: the MT19xx AES-CMAC integrity table (parse, verify, sign).
+//! - [`mt19xx`]: the MT19xx image model (identity descriptor, chip tag, banner, versions).
+//! - [`dvd`]: the DVD-era LiteOn/MediaTek 8051 image model (bank structure, model string).
+//! - [`synth`]: deterministic synthetic images for tests and the emulator.
+//! - [`compat`]: model compatibility groups, known boot banners and known-bad USB bridges.
+
+#![deny(missing_docs)]
+
+pub mod compat;
+pub mod dvd;
+pub mod integrity;
+pub mod layout;
+pub mod mt19xx;
+pub mod synth;
+
+/// The largest image any family's format has (MT19xx: the 2 MiB flash; DVD-era writers: at
+/// most 1 MiB): a longer input file is no firmware image and is refused before it is read.
+pub const MAX_IMAGE_SIZE: usize = if layout::FLASH_SIZE > dvd::DVD_WRITER_SIZE {
+    layout::FLASH_SIZE
+} else {
+    dvd::DVD_WRITER_SIZE
+};
+
+/// Errors from parsing, checking or signing an image.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The buffer is too small to hold the structure being read.
+    #[error("image is {got} bytes; {what} needs at least {need}")]
+    TooSmall {
+        /// Which structure needed the bytes ("integrity table", "identity descriptor", ...).
+        what: &'static str,
+        /// Bytes needed.
+        need: usize,
+        /// Bytes present.
+        got: usize,
+    },
+    /// An active integrity entry names a range that is inverted or outside the image.
+    #[error("integrity entry {index} covers {start:#x}..={end:#x}, outside a {len}-byte image")]
+    BadRange {
+        /// Entry index in the table (0..16).
+        index: usize,
+        /// Range start (inclusive).
+        start: u32,
+        /// Range end (inclusive).
+        end: u32,
+        /// Image length.
+        len: usize,
+    },
+    /// An active integrity entry's range holds its own digest field, which no digest can match.
+    #[error("integrity entry {index} covers its own digest")]
+    SelfCovering {
+        /// Entry index in the table (0..16).
+        index: usize,
+    },
+    /// Active integrity entries cover each other's digests (directly or in a cycle), so no
+    /// signing order leaves them all valid.
+    #[error("integrity entry {index} covers a digest whose range covers its own")]
+    CircularCover {
+        /// Index of the first such entry in the table (0..16).
+        index: usize,
+    },
+    /// The integrity table has no active entry, so there is nothing to sign or verify.
+    #[error("the integrity table has no active entry")]
+    NoActiveEntry,
+    /// The buffer has neither an `MTEKMT19xx` chip tag nor an `MT19` boot banner.
+    #[error("not an MT19xx image: no MTEKMT19xx chip tag and no MT19 boot banner")]
+    NotMt19xx,
+    /// A DVD-era image does not have the structure of a LiteOn/MediaTek 8051 image.
+    #[error("not a DVD-era LiteOn/MediaTek image: {reason}")]
+    NotDvdEra {
+        /// What is wrong, in words.
+        reason: String,
+    },
+}
+
+/// What kind of image a buffer holds, judged from its contents.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ImageKind {
+    /// An MT1959/MT1939 2 MiB image (an `MTEKMT19xx` chip tag or an `MT19` boot banner).
+    Mt19xx,
+    /// A DVD-era LiteOn/MediaTek 8051 image (64 KiB banks each starting with an LJMP).
+    DvdEra,
+    /// Neither.
+    Unknown,
+}
+
+/// Classifies an image by content. This only says which parser to try; it checks nothing.
+pub fn detect(bytes: &[u8]) -> ImageKind {
+    if mt19xx::find_chip_tag(bytes).is_some() || mt19xx::has_mt19_banner(bytes) {
+        ImageKind::Mt19xx
+    } else if dvd::parse_dvd_era(bytes).is_ok() {
+        ImageKind::DvdEra
+    } else {
+        ImageKind::Unknown
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use synth::{build_dvd_era, build_mt19xx, Breakage, SynthSpec};
+
+    #[test]
+    fn detect_tells_kinds_apart() {
+        let spec = SynthSpec::new(mt19xx::Chip::Mt1939, "ASUS", "BW-16D1HT", "3.02");
+        assert_eq!(detect(&build_mt19xx(&spec)), ImageKind::Mt19xx);
+        let truncated = build_mt19xx(&SynthSpec {
+            breakage: Breakage::Truncated,
+            ..spec
+        });
+        assert_eq!(detect(&truncated), ImageKind::Mt19xx);
+        assert_eq!(
+            detect(&build_dvd_era("LITE-ON", "SOHW-1633S", "BS0C")),
+            ImageKind::DvdEra
+        );
+        assert_eq!(detect(&[0u8; 0x10_0000]), ImageKind::Unknown);
+        assert_eq!(detect(&[]), ImageKind::Unknown);
+    }
+}
