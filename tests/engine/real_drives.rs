@@ -88,6 +88,37 @@ fn lg_bu40n_stock_is_probed_as_mt19xx() {
     assert!(!mt19xx::is_boot_loader(&inq));
 }
 
+/// ASUS BW-16D1X-U firmware A104 (MediaTek), from libfreemkv's drive profiles.
+const BW16D1XU: &str = "asus-bw-16d1x-u-a104.jsonl";
+
+#[test]
+fn asus_bw_16d1x_u_date_is_read_and_the_probe_reads_its_flash() {
+    let mut t = table(BW16D1XU);
+    let inq = scsi::read_inquiry(&mut t).unwrap();
+    assert_eq!(
+        (
+            inq.vendor.as_str(),
+            inq.product.as_str(),
+            inq.revision.as_str()
+        ),
+        ("ASUS", "BW-16D1X-U", "A104")
+    );
+    // "21" "19" "01" "04" "10" "47": 2019-01-04 10:47, no seconds.
+    assert_eq!(
+        scsi::read_firmware_date(&mut t).unwrap().as_deref(),
+        Some("2019-01-04 10:47")
+    );
+    // Not in odflash's model table (BW-16D1X-U units often hold a Pioneer drive): only the
+    // banner can claim it, and the probe goes on to read it.
+    let mut t = table(BW16D1XU);
+    let inq = scsi::read_inquiry(&mut t).unwrap();
+    let why = gap(family::identify(&mut t, &inq));
+    assert!(
+        why.contains("CDB 3c06"),
+        "the probe stopped before reading the flash: {why}"
+    );
+}
+
 /// Pioneer BDR-S09 firmware 1.34 (not MediaTek), from its `freemkv info --share` profile.
 const PIONEER: &str = "pioneer-bdr-s09-1.34.jsonl";
 
