@@ -19,20 +19,34 @@ pub struct ScanArgs {
     /// Per-drive probe timeout in seconds; a hung drive never delays the others beyond it.
     #[arg(long, default_value = "3", value_name = "SECONDS", value_parser = parse_seconds)]
     pub timeout: Duration,
+    #[command(flatten)]
+    pub emulated: EmulatedDevices,
+}
+
+/// `--device DEVICE` (repeatable), shared by `scan` and `watch`.
+#[derive(Debug, Args)]
+pub struct EmulatedDevices {
     /// Also list this emulated drive (repeatable), e.g. `--device emu:mt1959`. Without it, the
     /// drives named in ODFLASH_EMU, separated by `;`. A value is one DEVICE, taken whole.
     #[arg(long = "device", value_name = "DEVICE")]
     pub devices: Vec<String>,
 }
 
+impl EmulatedDevices {
+    /// The `--device` values, else those of ODFLASH_EMU.
+    pub fn resolve(&self) -> Vec<String> {
+        if self.devices.is_empty() {
+            emulated_from_env()
+        } else {
+            self.devices.clone()
+        }
+    }
+}
+
 impl ScanArgs {
     /// List drives.
     pub fn run(self, global: &Global) -> anyhow::Result<()> {
-        let emulated = if self.devices.is_empty() {
-            emulated_from_env()
-        } else {
-            self.devices
-        };
+        let emulated = self.emulated.resolve();
         let opts = ScanOptions {
             timeout: self.timeout,
             emulated,

@@ -1,5 +1,6 @@
-//! `odflash watch [--json]`: print optical drives as they appear and vanish, with family and
-//! state. The udev monitor starts before the enumeration of present drives, so no drive slips
+//! `odflash watch [--json] [--device DEVICE]...`: print optical drives as they appear and
+//! vanish, with family and state (emulated drives given with `--device`, or in ODFLASH_EMU, are
+//! listed as present). The udev monitor starts before the enumeration of present drives, so no drive slips
 //! between the two; each drive is classified read-only (`ops::hotplug::classify_within`) with a
 //! deadline, as `scan` does. Ctrl-C (or SIGTERM) ends it cleanly with exit 0.
 
@@ -17,6 +18,7 @@ use odflash::ops::open::OpenOptions;
 use serde::Serialize;
 
 use super::args::{parse_seconds, Global};
+use super::scan::EmulatedDevices;
 
 /// How often the loop wakes up to check the stop flag.
 const TICK: Duration = Duration::from_millis(250);
@@ -33,6 +35,8 @@ pub struct WatchArgs {
     /// Per-drive classification timeout in seconds.
     #[arg(long, default_value = "3", value_name = "SECONDS", value_parser = parse_seconds)]
     pub timeout: Duration,
+    #[command(flatten)]
+    pub emulated: EmulatedDevices,
 }
 
 /// What happened to a drive.
@@ -80,13 +84,24 @@ impl WatchArgs {
         let mut known = HashSet::new();
         for drive in discover::enumerate()? {
             known.insert(drive.sg_node.clone());
-            self.report(Change::Present, &drive, &opts, timeout)?;
+            self.report(
+                Change::Present,
+                &drive.sg_node.display().to_string(),
+                Some(&drive),
+                &opts,
+                timeout,
+            )?;
+        }
+        // Emulated drives are present from the start and never come or go.
+        for device in self.emulated.resolve() {
+            self.report(Change::Present, &device, None, &opts, timeout)?;
         }
         while !STOP.load(Ordering::Relaxed) {
             match monitor.next_event(TICK)? {
                 Some(Event::Added(drive)) => {
                     known.insert(drive.sg_node.clone());
-                    self.report(Change::Added, &drive, &opts, timeout)?;
+                    let device = drive.sg_node.display().to_string();
+                    self.report(Change::Added, &device, Some(&drive), &opts, timeout)?;
                 }
                 Some(Event::Removed(node)) if known.remove(&node) => self.removed(node)?,
                 Some(Event::Removed(_)) | None => {}
@@ -95,15 +110,16 @@ impl WatchArgs {
         Ok(())
     }
 
-    /// Classify `drive` and print it.
+    /// Classify `device` (with its sysfs view when it is a real drive) and print it.
     fn report(
         &self,
         change: Change,
-        drive: &DriveInfo,
+        device: &str,
+        drive: Option<&DriveInfo>,
         opts: &OpenOptions,
         timeout: Duration,
     ) -> anyhow::Result<()> {
-        let device = drive.sg_node.display().to_string();
+        let device = device.to_string();
         let result = hotplug::classify_within(&device, opts, timeout);
         if self.json {
             let (classification, error) = match &result {
@@ -113,17 +129,18 @@ impl WatchArgs {
             return print_line(&Line {
                 event: change,
                 device,
-                sysfs: Some(drive),
+                sysfs: drive,
                 classification,
                 error,
             });
         }
-        let text = match &result {
-            Ok(c) => c.message.clone(),
-            Err(e) => format!(
+        let text = match (&result, drive) {
+            (Ok(c), _) => c.message.clone(),
+            (Err(e), Some(d)) => format!(
                 "{device}: {} {} {} ({}): could not classify: {e}",
-                drive.vendor, drive.model, drive.revision, drive.bus
+                d.vendor, d.model, d.revision, d.bus
             ),
+            (Err(e), None) => format!("{device}: could not classify: {e}"),
         };
         println!("{:<8} {text}", change.label());
         Ok(())

@@ -34,3 +34,43 @@ fn watch_stops_cleanly_on_sigint_and_sigterm() {
         assert!(status.success(), "{signal:?}: {status:?} {rest}");
     }
 }
+
+#[test]
+fn watch_lists_emulated_drives_given_with_device() {
+    let mut child = Command::cargo_bin("odflash")
+        .unwrap()
+        .args(["watch", "--json", "--timeout", "30"])
+        .args([
+            "--device",
+            "emu:mt1959,mode=boot",
+            "--device",
+            "emu:dru-710a",
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    // Drives present on the test machine (usually none) come first; the emulated ones follow.
+    let mut emulated = Vec::new();
+    while emulated.len() < 2 {
+        let mut line = String::new();
+        if stdout.read_line(&mut line).unwrap() == 0 {
+            break;
+        }
+        let value: serde_json::Value = serde_json::from_str(&line).expect(&line);
+        if value["device"]
+            .as_str()
+            .is_some_and(|d| d.starts_with("emu:"))
+        {
+            emulated.push(value);
+        }
+    }
+    kill(Pid::from_raw(child.id() as i32), Signal::SIGTERM).unwrap();
+    assert!(child.wait().unwrap().success());
+    assert_eq!(emulated.len(), 2, "{emulated:?}");
+    assert_eq!(emulated[0]["event"], "present");
+    assert_eq!(emulated[0]["device"], "emu:mt1959,mode=boot");
+    assert_eq!(emulated[0]["classification"]["verdict"], "recovery");
+    assert_eq!(emulated[1]["classification"]["family"], "liteon-dvd");
+}
