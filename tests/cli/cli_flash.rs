@@ -16,33 +16,6 @@ use serde_json::Value;
 /// Boot region the drive never reprograms (coastermelt `doc/bootloader.txt`; docs/protocol.md §3.1).
 const PROTECTED: usize = 0x1_0000;
 
-/// A drive persisted as `d` in `dir`, created now (so its state can be compared later).
-fn drive(dir: &Dir, spec: &str) -> String {
-    let device = dir.emu("d", spec);
-    dir.odflash().args(["info", &device]).run().ok();
-    device
-}
-
-/// `flash --execute --yes-i-understand-the-risk` of `image` with extra `args`, traced.
-fn flash_execute(dir: &Dir, device: &str, image: &PathBuf, args: &[&str]) -> (Run, Trace) {
-    let trace = dir.join("flash.jsonl");
-    let run = dir
-        .odflash()
-        .traced(&trace)
-        .args(["flash", device])
-        .arg(image)
-        .args([
-            "--execute",
-            "--yes-i-understand-the-risk",
-            "--backup-dir",
-            "bk",
-        ])
-        .args(args)
-        .run();
-    let trace = Trace::read(&trace);
-    (run, trace)
-}
-
 /// The verdict of `gate` in a plan or check JSON.
 fn verdict<'a>(json: &'a Value, gate: &str) -> &'a Value {
     json["gates"]
@@ -64,7 +37,7 @@ fn assert_only(json: &Value, gate: &str, expected: &str) {
 #[test]
 fn dry_run_prints_the_plan_and_writes_nothing() {
     let dir = Dir::new();
-    let device = drive(&dir, "mt1959");
+    let device = dir.created_drive("mt1959");
     let before = dir.state("d");
     let image = dir.bu40n("upgrade.bin", "1.04");
     let trace = dir.join("dry.jsonl");
@@ -134,7 +107,7 @@ fn dry_run_prints_the_plan_and_writes_nothing() {
 #[test]
 fn execute_without_a_terminal_needs_the_risk_flag() {
     let dir = Dir::new();
-    let device = drive(&dir, "mt1959");
+    let device = dir.created_drive("mt1959");
     let image = dir.bu40n("upgrade.bin", "1.04");
     let trace = dir.join("flash.jsonl");
     dir.odflash()
@@ -152,7 +125,7 @@ fn execute_without_a_terminal_needs_the_risk_flag() {
 #[test]
 fn every_gate_refuses_with_zero_writes() {
     let dir = Dir::new();
-    let device = drive(&dir, "mt1959");
+    let device = dir.created_drive("mt1959");
     let before = dir.state("d").flash;
     let broken = |name: &str, breakage: &str| {
         dir.image(
@@ -219,7 +192,7 @@ fn every_gate_refuses_with_zero_writes() {
         ),
     ];
     for (image, gate, reason) in cases {
-        let (run, trace) = flash_execute(&dir, &device, &image, &[]);
+        let (run, trace) = dir.flash_execute(&device, &image, &[]);
         run.code(GATE)
             .stdout_has(&format!("REFUSED  {gate}"))
             .stdout_lacks("Flashing.");
@@ -349,9 +322,9 @@ fn gates_that_protect_the_hardware_cannot_be_waived() {
 #[test]
 fn execute_flashes_verifies_and_info_shows_the_new_revision() {
     let dir = Dir::new();
-    let device = drive(&dir, "mt1959");
+    let device = dir.created_drive("mt1959");
     let image = dir.bu40n("upgrade.bin", "1.04");
-    let (run, trace) = flash_execute(&dir, &device, &image, &["--json"]);
+    let (run, trace) = dir.flash_execute(&device, &image, &["--json"]);
     run.ok();
     let report = run.json();
     let backup = report["backup"]["path"].as_str().unwrap();
@@ -386,7 +359,7 @@ fn execute_flashes_verifies_and_info_shows_the_new_revision() {
         .stdout_has("State            no medium");
 
     // The same image again is now a reinstall.
-    let (again, trace) = flash_execute(&dir, &device, &image, &[]);
+    let (again, trace) = dir.flash_execute(&device, &image, &[]);
     again.code(GATE).stderr_has("the drive already runs 1.04");
     trace.assert_no_writes();
 }
@@ -394,7 +367,7 @@ fn execute_flashes_verifies_and_info_shows_the_new_revision() {
 #[test]
 fn a_backup_that_cannot_be_written_means_zero_writes() {
     let dir = Dir::new();
-    let device = drive(&dir, "mt1959");
+    let device = dir.created_drive("mt1959");
     let before = dir.state("d").flash;
     let image = dir.bu40n("upgrade.bin", "1.04");
     dir.write("blocker", b"a file where the backup directory should go");
@@ -418,7 +391,7 @@ fn a_backup_that_cannot_be_written_means_zero_writes() {
 fn text_report_names_backup_commit_and_verify() {
     let dir = Dir::new();
     let image = dir.bu40n("upgrade.bin", "1.04");
-    let (run, _) = flash_execute(&dir, "emu:mt1959", &image, &[]);
+    let (run, _) = dir.flash_execute("emu:mt1959", &image, &[]);
     run.ok()
         .stdout_has("Flashing. Ctrl-C, SIGTERM and SIGHUP are held until the drive is safe")
         .stdout_has("Backup:   bk/mt19xx-EMU1959K0001/")
@@ -489,10 +462,10 @@ fn power_loss_during_the_burn_then_a_recovery_flash() {
         "power.json",
         r#"{"faults":[{"trigger":{"phase":"burn"},"action":{"kind":"power-loss"}}]}"#,
     );
-    let device = drive(&dir, &format!("mt1959,faults={}", plan.display()));
+    let device = dir.created_drive(&format!("mt1959,faults={}", plan.display()));
     let image = dir.bu40n("upgrade.bin", "1.04");
 
-    let (run, _) = flash_execute(&dir, &device, &image, &[]);
+    let (run, _) = dir.flash_execute(&device, &image, &[]);
     run.code(INTERRUPTED);
     let error = run.error_line();
     assert!(
@@ -516,7 +489,7 @@ fn power_loss_during_the_burn_then_a_recovery_flash() {
         .stdout_has("RECOVERY (boot loader)");
 
     // The fault has fired (its progress lives in the state file): the second flash runs clean.
-    let (run, trace) = flash_execute(&dir, &device, &image, &[]);
+    let (run, trace) = dir.flash_execute(&device, &image, &[]);
     run.ok()
         .stdout_has("family mt19xx, chip unknown, state RECOVERY (boot loader)")
         .stdout_has("versions not compared: the drive is in its boot loader")
@@ -539,11 +512,11 @@ fn power_loss_while_streaming_never_commits_and_keeps_the_old_firmware() {
         "power.json",
         r#"{"faults":[{"trigger":{"phase":"stream","offset":1048576},"action":{"kind":"power-loss"}}]}"#,
     );
-    let device = drive(&dir, &format!("mt1959,faults={}", plan.display()));
+    let device = dir.created_drive(&format!("mt1959,faults={}", plan.display()));
     let before = dir.state("d").flash;
     let image = dir.bu40n("upgrade.bin", "1.04");
 
-    let (run, trace) = flash_execute(&dir, &device, &image, &[]);
+    let (run, trace) = dir.flash_execute(&device, &image, &[]);
     run.code(INTERRUPTED);
     let error = run.error_line();
     assert!(
@@ -574,7 +547,7 @@ fn power_loss_while_streaming_never_commits_and_keeps_the_old_firmware() {
 #[test]
 fn bare_boot_loader_needs_the_backup_waiver_and_then_flashes_and_verifies() {
     let dir = Dir::new();
-    let device = drive(&dir, "mt1959,mode=boot,boot-style=bare");
+    let device = dir.created_drive("mt1959,mode=boot,boot-style=bare");
     let info = dir.odflash().args(["info", &device, "--json"]).run();
     info.ok();
     let family = &info.json()["probe"]["family"];
@@ -583,11 +556,11 @@ fn bare_boot_loader_needs_the_backup_waiver_and_then_flashes_and_verifies() {
     assert_eq!(family["identity"]["flash_reads"], "refused-by-boot-loader");
 
     let image = dir.bu40n("new.bin", "1.04");
-    let (refused, trace) = flash_execute(&dir, &device, &image, &[]);
+    let (refused, trace) = dir.flash_execute(&device, &image, &[]);
     refused.code(GATE).stderr_has("--without-backup");
     trace.assert_no_writes();
 
-    let (run, trace) = flash_execute(&dir, &device, &image, &["--without-backup", "--json"]);
+    let (run, trace) = dir.flash_execute(&device, &image, &["--without-backup", "--json"]);
     run.ok();
     let report = run.json();
     assert_eq!(report["backup"], Value::Null);
@@ -608,9 +581,9 @@ fn bare_boot_loader_needs_the_backup_waiver_and_then_flashes_and_verifies() {
 #[test]
 fn the_backup_waiver_waives_nothing_where_reads_work() {
     let dir = Dir::new();
-    let device = drive(&dir, "mt1959");
+    let device = dir.created_drive("mt1959");
     let image = dir.bu40n("new.bin", "1.04");
-    let (run, trace) = flash_execute(&dir, &device, &image, &["--without-backup", "--json"]);
+    let (run, trace) = dir.flash_execute(&device, &image, &["--without-backup", "--json"]);
     run.ok();
     assert!(run.json()["backup"]["path"].is_string());
     let cdbs = trace.cdbs();
@@ -627,12 +600,9 @@ fn the_backup_waiver_waives_nothing_where_reads_work() {
 #[test]
 fn a_flash_the_drive_cannot_verify_is_reported_not_verified() {
     let dir = Dir::new();
-    let device = drive(
-        &dir,
-        "mt1959,mode=boot,boot-style=bare,firmware-reads=blocked",
-    );
+    let device = dir.created_drive("mt1959,mode=boot,boot-style=bare,firmware-reads=blocked");
     let image = dir.bu40n("new.bin", "1.04");
-    let (run, _) = flash_execute(&dir, &device, &image, &["--without-backup"]);
+    let (run, _) = dir.flash_execute(&device, &image, &["--without-backup"]);
     run.code(NOT_VERIFIED)
         .stdout_has("NOT VERIFIED")
         .stderr_has("not verified by read-back");
@@ -641,7 +611,7 @@ fn a_flash_the_drive_cannot_verify_is_reported_not_verified() {
 #[test]
 fn firmware_that_blocks_flash_reads_is_mediatek_but_cannot_be_dumped_or_flashed() {
     let dir = Dir::new();
-    let device = drive(&dir, "mt1959,firmware-reads=blocked");
+    let device = dir.created_drive("mt1959,firmware-reads=blocked");
     dir.odflash()
         .args(["info", &device])
         .run()
@@ -655,7 +625,7 @@ fn firmware_that_blocks_flash_reads_is_mediatek_but_cannot_be_dumped_or_flashed(
         .stderr_has("firmware blocks flash reads");
     assert!(!dir.join("d.bin").exists());
     let image = dir.bu40n("new.bin", "1.04");
-    let (run, trace) = flash_execute(&dir, &device, &image, &["--without-backup"]);
+    let (run, trace) = dir.flash_execute(&device, &image, &["--without-backup"]);
     run.code(GATE).stderr_has("firmware blocks flash reads");
     trace.assert_no_writes();
 }
@@ -663,10 +633,10 @@ fn firmware_that_blocks_flash_reads_is_mediatek_but_cannot_be_dumped_or_flashed(
 #[test]
 fn a_downgrade_the_drive_refuses_keeps_its_firmware() {
     let dir = Dir::new();
-    let device = drive(&dir, "mt1959,anti-downgrade=on");
+    let device = dir.created_drive("mt1959,anti-downgrade=on");
     let before = dir.state("d").flash;
     let image = dir.bu40n("old.bin", "1.00");
-    let (run, trace) = flash_execute(&dir, &device, &image, &["--allow-older"]);
+    let (run, trace) = dir.flash_execute(&device, &image, &["--allow-older"]);
     run.code(IMAGE_REFUSED)
         .stderr_has("the drive refused the image")
         .stderr_has("the read-back equals the backup");
@@ -684,7 +654,7 @@ fn a_downgrade_the_drive_refuses_keeps_its_firmware() {
 fn an_image_of_another_boot_id_is_ignored_and_reported() {
     let dir = Dir::new();
     // A readable drive: the banner gate refuses before any write.
-    let readable = drive(&dir, "mt1959");
+    let readable = dir.created_drive("mt1959");
     let image = dir.image(
         "jb8.bin",
         &[
@@ -698,14 +668,14 @@ fn an_image_of_another_boot_id_is_ignored_and_reported() {
             "jb8",
         ],
     );
-    let (run, trace) = flash_execute(&dir, &readable, &image, &[]);
+    let (run, trace) = dir.flash_execute(&readable, &image, &[]);
     run.code(GATE).stderr_has("differs from the drive's");
     trace.assert_no_writes();
     // A bare boot loader hides its banner: the drive silently ignores the image.
     let bare = dir.emu("bare", "mt1959,mode=boot,boot-style=bare");
     dir.odflash().args(["info", &bare]).run().ok();
     let before = dir.state("bare").flash;
-    let (run, _) = flash_execute(&dir, &bare, &image, &["--without-backup"]);
+    let (run, _) = dir.flash_execute(&bare, &image, &["--without-backup"]);
     run.code(VERIFY_FAILED)
         .stderr_has("did not take the image: boot ID mismatch?");
     assert!(dir.state("bare").flash == before);
@@ -716,7 +686,7 @@ fn a_drive_that_is_burning_is_busy_not_unknown() {
     use odflash::family::mt19xx::flash::Flash;
     use odflash::family::FlashAccess;
     let dir = Dir::new();
-    let device = drive(&dir, "mt1959");
+    let device = dir.created_drive("mt1959");
     // Another process streams an image and goes away while the drive burns.
     let image = std::fs::read(dir.bu40n("new.bin", "1.04")).unwrap();
     {
@@ -745,9 +715,9 @@ fn a_commit_that_fails_while_the_burn_goes_on_is_judged_by_the_read_back() {
         "commit.json",
         r#"{"faults":[{"trigger":{"phase":"commit"},"action":{"kind":"timeout"}}]}"#,
     );
-    let device = drive(&dir, &format!("mt1959,faults={}", plan.display()));
+    let device = dir.created_drive(&format!("mt1959,faults={}", plan.display()));
     let image = dir.bu40n("new.bin", "1.04");
-    let (run, _) = flash_execute(&dir, &device, &image, &["--json"]);
+    let (run, _) = dir.flash_execute(&device, &image, &["--json"]);
     run.ok();
     let report = run.json();
     assert!(

@@ -4,8 +4,6 @@
 
 use crate::cli_common;
 
-use std::path::Path;
-
 use cli_common::{Dir, Run, Trace, GATE, INTERRUPTED};
 use serde_json::Value;
 
@@ -13,13 +11,6 @@ use serde_json::Value;
 const CHUNK_65: u32 = 0x10_0000;
 /// Flash offset of chunk 128 of 128: the chunk that starts the burn.
 const CHUNK_128: u32 = 0x1F_C000;
-
-/// A drive persisted as `d` in `dir`, created now (so its state can be compared later).
-fn drive(dir: &Dir, spec: &str) -> String {
-    let device = dir.emu("d", spec);
-    dir.odflash().args(["info", &device]).run().ok();
-    device
-}
 
 /// A drive whose next stream chunk at `offset` moves only 100 bytes, with GOOD status.
 fn short_write_drive(dir: &Dir, offset: u32) -> String {
@@ -30,7 +21,7 @@ fn short_write_drive(dir: &Dir, offset: u32) -> String {
                 "action":{{"kind":"short-transfer","bytes":100}}}}]}}"#
         ),
     );
-    drive(dir, &format!("mt1959,faults={}", plan.display()))
+    dir.created_drive(&format!("mt1959,faults={}", plan.display()))
 }
 
 /// `odflash ARGS` traced to `name`.
@@ -38,21 +29,6 @@ fn traced(dir: &Dir, name: &str, args: &[&str]) -> (Run, Trace) {
     let trace = dir.join(name);
     let run = dir.odflash().traced(&trace).args(args).run();
     (run, Trace::read(&trace))
-}
-
-/// `flash --execute --yes-i-understand-the-risk` of `image`, traced.
-fn flash_execute(dir: &Dir, device: &str, image: &Path) -> (Run, Trace) {
-    let image = image.to_str().unwrap();
-    let args = [
-        "flash",
-        device,
-        image,
-        "--execute",
-        "--yes-i-understand-the-risk",
-        "--backup-dir",
-        "bk",
-    ];
-    traced(dir, "flash.jsonl", &args)
 }
 
 /// The trace record of the stream chunk written at `offset`.
@@ -80,7 +56,7 @@ fn a_short_write_before_the_last_chunk_aborts_with_nothing_burned() {
     let before = dir.state("d").flash;
     let image = dir.bu40n("upgrade.bin", "1.04");
 
-    let (run, trace) = flash_execute(&dir, &device, &image);
+    let (run, trace) = dir.flash_execute(&device, &image, &[]);
     run.code(INTERRUPTED);
     let error = run.error_line();
     assert!(
@@ -121,7 +97,7 @@ fn a_short_last_chunk_is_never_committed_and_says_the_burn_may_be_partial() {
     let device = short_write_drive(&dir, CHUNK_128);
     let image = dir.bu40n("upgrade.bin", "1.04");
 
-    let (run, trace) = flash_execute(&dir, &device, &image);
+    let (run, trace) = dir.flash_execute(&device, &image, &[]);
     run.code(INTERRUPTED);
     let error = run.error_line();
     assert!(
@@ -168,11 +144,11 @@ fn assert_narrow_path(run: &Run, command: &str, needed: &str) {
 #[test]
 fn a_path_too_narrow_for_a_chunk_refuses_the_flash_before_any_write() {
     let dir = Dir::new();
-    let device = drive(&dir, "mt1959,max-transfer=4k");
+    let device = dir.created_drive("mt1959,max-transfer=4k");
     let before = dir.state("d").flash;
     let image = dir.bu40n("upgrade.bin", "1.04");
 
-    let (run, trace) = flash_execute(&dir, &device, &image);
+    let (run, trace) = dir.flash_execute(&device, &image, &[]);
     assert_narrow_path(&run, "image download", "16 KiB");
     trace.assert_no_writes();
     assert!(
@@ -190,7 +166,7 @@ fn a_path_too_narrow_for_a_chunk_refuses_the_flash_before_any_write() {
 #[test]
 fn a_path_too_narrow_for_the_calibration_window_refuses_the_restore_before_any_write() {
     let dir = Dir::new();
-    let device = drive(&dir, "mt1959,max-transfer=4k");
+    let device = dir.created_drive("mt1959,max-transfer=4k");
     // Reads fit the path: the dump reads in 4 KiB pieces.
     dir.odflash()
         .args(["eeprom", "dump", &device, "-o", "unit.bin"])

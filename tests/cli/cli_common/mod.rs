@@ -51,6 +51,33 @@ pub struct Dir {
 }
 
 impl Dir {
+    /// An emulated drive persisted as `d`, created now (so its state can be compared later).
+    pub fn created_drive(&self, spec: &str) -> String {
+        let device = self.emu("d", spec);
+        self.odflash().args(["info", &device]).run().ok();
+        device
+    }
+
+    /// `flash DEVICE IMAGE --execute --yes-i-understand-the-risk --backup-dir bk ARGS`, traced to
+    /// `flash.jsonl`.
+    pub fn flash_execute(&self, device: &str, image: &Path, args: &[&str]) -> (Run, Trace) {
+        let trace = self.join("flash.jsonl");
+        let run = self
+            .odflash()
+            .traced(&trace)
+            .args(["flash", device])
+            .arg(image)
+            .args([
+                "--execute",
+                "--yes-i-understand-the-risk",
+                "--backup-dir",
+                "bk",
+            ])
+            .args(args)
+            .run();
+        (run, Trace::read(&trace))
+    }
+
     /// A fresh directory. Emulated drives with a state file fsync every save; on a tmpfs
     /// (`/dev/shm`) that costs nothing, so it is preferred unless `TMPDIR` is set.
     pub fn new() -> Dir {
