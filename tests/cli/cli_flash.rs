@@ -8,8 +8,8 @@ use crate::cli_common;
 use std::path::PathBuf;
 
 use cli_common::{
-    Dir, Run, Trace, BACKUP_FAILED, GATE, IMAGE_REFUSED, INTERRUPTED, NOT_VERIFIED, USAGE,
-    VERIFY_FAILED,
+    next_step, Dir, Run, Trace, BACKUP_FAILED, GATE, IMAGE_REFUSED, INTERRUPTED, NOT_VERIFIED,
+    USAGE, VERIFY_FAILED,
 };
 use serde_json::Value;
 
@@ -473,14 +473,8 @@ fn power_loss_during_the_burn_then_a_recovery_flash() {
         "{error}"
     );
     assert!(error.contains("boot loader"), "{error}");
-    assert!(
-        error.contains(&format!(
-            "next: odflash rescue {} {}",
-            shlex::try_quote(&device).unwrap(),
-            image.display()
-        )),
-        "{error}"
-    );
+    let next = next_step("rescue", &device, &image, "");
+    assert!(error.contains(&next), "{error}");
 
     dir.odflash()
         .args(["scan", "--timeout", "30", "--device", &device])
@@ -524,14 +518,8 @@ fn power_loss_while_streaming_never_commits_and_keeps_the_old_firmware() {
         "{error}"
     );
     assert!(error.contains("nothing was burned"), "{error}");
-    assert!(
-        error.contains(&format!(
-            "next: odflash flash {} {} --execute",
-            shlex::try_quote(&device).unwrap(),
-            image.display()
-        )),
-        "{error}"
-    );
+    let next = next_step("flash", &device, &image, " --execute");
+    assert!(error.contains(&next), "{error}");
     assert!(
         !trace.cdbs().iter().any(|c| c.starts_with("3b07")),
         "a commit followed a stream failure"

@@ -4,7 +4,7 @@
 
 use crate::cli_common;
 
-use cli_common::{Dir, Run, Trace, GATE, INTERRUPTED};
+use cli_common::{next_step, Dir, Run, Trace, GATE, INTERRUPTED};
 use serde_json::Value;
 
 /// Flash offset of chunk 65 of 128 (the first chunk of the second MiB).
@@ -65,14 +65,8 @@ fn a_short_write_before_the_last_chunk_aborts_with_nothing_burned() {
     );
     assert!(error.contains("moved 100 of the 16384 bytes"), "{error}");
     assert!(error.contains("nothing was burned"), "{error}");
-    assert!(
-        error.contains(&format!(
-            "next: odflash flash {} {} --execute",
-            shlex::try_quote(&device).unwrap(),
-            image.display()
-        )),
-        "{error}"
-    );
+    let next = next_step("flash", &device, &image, " --execute");
+    assert!(error.contains(&next), "{error}");
     // The trace shows what the drive reported: GOOD, 100 bytes moved; nothing after it.
     let short = chunk_record(&trace, CHUNK_65);
     assert_eq!(short["status"], 0);
@@ -111,14 +105,8 @@ fn a_short_last_chunk_is_never_committed_and_says_the_burn_may_be_partial() {
     );
     assert!(error.contains("boot loader"), "{error}");
     assert!(!error.contains("nothing was burned"), "{error}");
-    assert!(
-        error.contains(&format!(
-            "next: odflash rescue {} {}",
-            shlex::try_quote(&device).unwrap(),
-            image.display()
-        )),
-        "{error}"
-    );
+    let next = next_step("rescue", &device, &image, "");
+    assert!(error.contains(&next), "{error}");
     assert_eq!(chunk_record(&trace, CHUNK_128)["transferred"], 100);
     assert_no_commit(&trace);
     assert_eq!(trace.writes(), 129, "PREPARE and 128 chunks, nothing after");

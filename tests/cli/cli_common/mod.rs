@@ -50,6 +50,13 @@ pub struct Dir {
     tmp: tempfile::TempDir,
 }
 
+/// The next-step text a failed write prints: `next: odflash COMMAND DEVICE IMAGE[ REST]`, with
+/// DEVICE shell-quoted as the message quotes it.
+pub fn next_step(command: &str, device: &str, image: &Path, rest: &str) -> String {
+    let device = shlex::try_quote(device).expect("a device name without NUL");
+    format!("next: odflash {command} {device} {}{rest}", image.display())
+}
+
 impl Dir {
     /// An emulated drive persisted as `d`, created now (so its state can be compared later).
     pub fn created_drive(&self, spec: &str) -> String {
