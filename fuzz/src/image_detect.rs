@@ -4,14 +4,14 @@
 //! synthetic MT1959 image (else), with the DVD-era image as base when the selector's low bit
 //! is set.
 //!
-//! Properties: no panic, and the verdict agrees with the parsers: `Mt19xx` exactly when the
+//! Properties: no panic, and the verdict agrees with the parsers: `mt19xx` exactly when the
 //! bytes carry the markers `mt19xx::parse` requires (a chip tag or an `MT19` banner; the
-//! MT19xx target checks `parse` itself against `detect`), `DvdEra` exactly when
+//! MT19xx target checks `parse` itself against `detect`), `liteon-dvd` exactly when
 //! `parse_dvd_era` accepts bytes without those markers.
 
 use super::{apply_patches, base_dvd, base_mt1959};
 use odflash::image::dvd::parse_dvd_era;
-use odflash::image::{detect, mt19xx, ImageKind};
+use odflash::image::{detect, mt19xx};
 
 /// One input of the `image_detect` target.
 pub fn run(data: &[u8]) {
@@ -26,13 +26,14 @@ pub fn run(data: &[u8]) {
         apply_patches(base_dvd(), rest)
     };
     let is_mt19xx = mt19xx::find_chip_tag(&image).is_some() || mt19xx::has_mt19_banner(&image);
-    match detect(&image) {
-        ImageKind::Mt19xx => assert!(is_mt19xx),
-        ImageKind::DvdEra => {
+    match detect(&image).map(|f| f.name()) {
+        Some("mt19xx") => assert!(is_mt19xx),
+        Some("liteon-dvd") => {
             assert!(!is_mt19xx);
             assert!(parse_dvd_era(&image).is_ok());
         }
-        ImageKind::Unknown => {
+        Some(other) => panic!("unexpected format {other}"),
+        None => {
             assert!(!is_mt19xx);
             assert!(parse_dvd_era(&image).is_err());
         }

@@ -56,7 +56,7 @@ pub const TARGETS: [(&str, Body); 13] = [
 use std::sync::OnceLock;
 
 use odflash::emu::{DvdPreset, Family, Spec, StartMode};
-use odflash::family::{FamilyId, Identity};
+use odflash::family::{mt19xx, Identity};
 use odflash::image::layout;
 use odflash::image::mt19xx::Chip;
 use odflash::image::synth::{build_dvd_era, build_mt19xx, SynthSpec};
@@ -262,9 +262,9 @@ pub fn apply_patches(base: &[u8], script: &[u8]) -> Vec<u8> {
 /// The drive the bundle target's manifests name.
 pub fn bundle_device() -> DeviceRecord {
     DeviceRecord {
-        family: FamilyId::Mt19xx,
+        family: mt19xx::ID,
         identity: Identity {
-            family: FamilyId::Mt19xx,
+            family: mt19xx::ID,
             chip: Some("MT1959".into()),
             banner: Some("MT1959 Boot BU5".into()),
             vendor: "HL-DT-ST".into(),

@@ -6,7 +6,7 @@
 use std::time::Duration;
 
 use odflash::emu::{Drive, Spec};
-use odflash::family;
+use odflash::family::{self, mt19xx::cdb};
 use odflash::image::layout::{
     BANNER_LEN, BANNER_OFFSET, DESCRIPTOR_LEN, DESCRIPTOR_OFFSET, TABLE_ENTRIES, TABLE_ENTRY_LEN,
     TABLE_OFFSET,
@@ -14,7 +14,7 @@ use odflash::image::layout::{
 use odflash::ops::bundle::{build_bundle, build_manifest, Kind, Part};
 use odflash::ops::probe::{probe, Depth};
 use odflash::scsi::trace::{parse_trace, Payload, Recorder, TraceRecord};
-use odflash::scsi::{self, Direction, Sense, SenseKey};
+use odflash::scsi::{self, Data, Direction, Sense, SenseKey, Transport, TIMEOUT_FLASH};
 
 use super::{base_mt1959, bundle_device, encode_script, encode_trace, Step};
 
@@ -39,15 +39,20 @@ fn session(spec: &str) -> Vec<TraceRecord> {
     let _ = probe(&mut t, Depth::Full);
     let _ = scsi::read_request_sense(&mut t);
     if let Ok(inquiry) = scsi::read_inquiry(&mut t) {
-        if let Ok(Some((fam, _))) = family::identify(&mut t, &inquiry) {
-            if let Some(flash) = fam.flash() {
-                let layout = flash.layout();
+        if let Ok(Some((fam, identity))) = family::identify(&mut t, &inquiry) {
+            if let Some(flash) = fam.flash(&identity) {
                 let mut buf = vec![0u8; 0x100];
                 let _ = flash.read(&mut t, 0x1E_C000, &mut buf);
-                let _ = flash.prepare(&mut t);
-                let chunk = vec![0x5A; layout.write_chunk.min(0x1000)];
-                let _ = flash.write_chunk(&mut t, 0x1_0000, &chunk);
-                let _ = flash.commit(&mut t);
+                // The writers are the engine's alone: the download's commands are sent here
+                // from the family's CDB builders.
+                let chunk = vec![0x5A; 0x4000];
+                let _ = t.execute(&cdb::build_prepare(), Data::None, TIMEOUT_FLASH);
+                let _ = t.execute(
+                    &cdb::build_write_window(0x1_0000, 0x4000),
+                    Data::Out(&chunk),
+                    TIMEOUT_FLASH,
+                );
+                let _ = t.execute(&cdb::build_commit(), Data::None, TIMEOUT_FLASH);
                 let _ = flash.wait_ready(&mut t, Duration::from_secs(120));
             }
         }

@@ -6,9 +6,7 @@ use std::path::PathBuf;
 use clap::Args;
 use odflash::discover::sanitize;
 use odflash::ops::check;
-use odflash::ops::flash::{
-    self, Execution, FlashOptions, FlashOutcome, FlashReport, ImageFile, Plan, Verification,
-};
+use odflash::ops::flash::{self, FlashOptions, FlashReport, ImageFile, Plan, Verification};
 use odflash::ops::gates::{
     self, BackupWaiver, Bridge, Crossflash, Downgrade, GateVerdict, Reinstall, UnknownBanner,
     Verdict,
@@ -93,14 +91,13 @@ impl FlashArgs {
         // The image first: a bad input file ends the run before the drive hears a command.
         let image = ImageFile::read(&self.image)?;
         let (mut dev, drive) = open_drive(&self.device, global, lock_for(self.execute))?;
-        let mut opts = FlashOptions {
+        let opts = FlashOptions {
             waivers: self.waivers.to_ops(),
-            execution: Execution::DryRun,
             backup_base: self.backup_dir.clone(),
             risk: self.risk.to_ops(),
             ..FlashOptions::default()
         };
-        if drive.family.flash().is_none() || !check::engine_takes(&image) {
+        if !check::engine_takes(&drive, &image) {
             return refuse_unflashable(&drive, &image, &opts, self.json);
         }
         let plan = flash::plan_flash(&drive, &image, &opts)?;
@@ -127,13 +124,9 @@ impl FlashArgs {
                  interrupting a burn would leave it in its boot loader."
             );
         }
-        opts.execution = Execution::Execute;
         let mut bars = Display::new(if self.json { Bars::Off } else { Bars::Auto });
-        let outcome = flash::flash(&mut dev, &drive, &image, &opts, &mut |p| bars.update(p))?;
+        let report = flash::execute_flash(&mut dev, &drive, plan, &opts, &mut |p| bars.update(p))?;
         bars.finish();
-        let FlashOutcome::Flashed(report) = outcome else {
-            unreachable!("--execute flashes");
-        };
         if self.json {
             print_json(&report)?;
         } else {
@@ -257,7 +250,11 @@ pub fn render_plan(plan: &Plan) -> String {
     }
     let _ = writeln!(out, "Point of no return: {}", plan.point_of_no_return);
     if !plan.unit_windows_written.is_empty() {
-        let own = if plan.steps.contains(&flash::Step::NoBackup) {
+        let own = if plan
+            .steps
+            .iter()
+            .any(|s| matches!(s, flash::Step::NoBackup { .. }))
+        {
             "the drive's own cannot be backed up now: `odflash rescue` offers the newest backup \
              of this model afterwards"
         } else {

@@ -15,9 +15,7 @@ use odflash::ops::eeprom::FromOtherDrive;
 use odflash::ops::flash::{FlashOptions, ImageFile};
 use odflash::ops::lock::LockMode;
 use odflash::ops::open::{self, OpenOptions};
-use odflash::ops::rescue::{
-    self, Answer, Event, Guide, Question, RescueOptions, RestoreUnitData, SAFE_MODE_STEPS,
-};
+use odflash::ops::rescue::{self, Answer, Event, Guide, Question, RescueOptions, RestoreUnitData};
 use odflash::ops::Progress;
 
 use super::args::{parse_seconds, Global};
@@ -87,7 +85,7 @@ impl RescueArgs {
         };
 
         guide.heading("Put the drive in safe mode (skip this if it is already connected)");
-        for (i, line) in SAFE_MODE_STEPS.iter().enumerate() {
+        for (i, line) in rescue::safe_mode_steps().iter().enumerate() {
             println!("   {}. {line}", i + 1);
         }
         println!("   {}", rescue::safe_mode_note(None));
@@ -242,7 +240,7 @@ impl Guide for Terminal {
                         .unwrap_or_default(),
                 );
                 if !after_write {
-                    println!("   {}", rescue::safe_mode_note(Some(*family)));
+                    println!("   {}", rescue::safe_mode_note(Some(family)));
                 }
             }
             Event::Busy { sense } => {

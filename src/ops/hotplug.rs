@@ -23,7 +23,7 @@ use crate::scsi::{self, TransportError};
 
 use super::atomic::{self, Mode};
 use super::bundle;
-use super::drive::{self, Device};
+use super::drive::{self, Device, DeviceKind};
 use super::error::Error;
 use super::open::{self, OpenOptions};
 use super::probe;
@@ -145,10 +145,9 @@ pub fn state_file_name(device: &str) -> String {
 /// non-optical devices are results, not errors; errors are failures to talk to the device.
 pub fn classify(dev: &mut Device<'_>) -> Result<Classification, Error> {
     let device = dev.name.clone();
-    let bus = if emu::Spec::is_emu(&device) {
-        None
-    } else {
-        probe::read_bus(&device)
+    let bus = match dev.kind {
+        DeviceKind::Real => probe::read_bus(&device),
+        DeviceKind::Emulated | DeviceKind::Replay => None,
     };
     let inquiry = scsi::read_inquiry(dev.transport()).map_err(family::Error::from)?;
     let summary = InquirySummary {
@@ -171,18 +170,18 @@ pub fn classify(dev: &mut Device<'_>) -> Result<Classification, Error> {
         priority: Priority::Info,
     };
     if inquiry.peripheral_type == PERIPHERAL_TYPE_MMC {
-        match drive::identify(dev) {
-            Ok(found) => {
-                result.verdict = verdict_of(&found.state, found.family.flash().is_some());
-                result.family = Some(found.family_id());
+        match drive::claim(dev.transport(), &inquiry)? {
+            Some(found) => {
+                result.verdict =
+                    verdict_of(&found.state, found.family.flash(&found.identity).is_some());
+                result.family = Some(found.family.id());
                 result.identity = Some(sanitized(&found.identity));
                 result.state = Some(sanitized_state(&found.state));
             }
-            Err(Error::Unsupported(why)) => {
-                log::debug!("{why}");
+            None => {
+                log::debug!("no known chip family claims {}", result.device);
                 result.verdict = Verdict::Unknown;
             }
-            Err(e) => return Err(e),
         }
     }
     result.next = match result.verdict {
@@ -254,7 +253,7 @@ fn build_message(c: &Classification) -> String {
         None => format!("{} {} {}", i.vendor, i.product, i.revision),
     };
     let name = drive(c.identity.as_ref());
-    let family = c.family.map(|f| f.to_string()).unwrap_or_default();
+    let family = c.family.as_ref().map(|f| f.to_string()).unwrap_or_default();
     let state = c
         .state
         .as_ref()
@@ -291,7 +290,7 @@ fn build_message(c: &Classification) -> String {
 fn sanitized(id: &Identity) -> Identity {
     let opt = |s: &Option<String>| s.as_deref().map(sanitize);
     Identity {
-        family: id.family,
+        family: id.family.clone(),
         chip: opt(&id.chip),
         banner: opt(&id.banner),
         vendor: sanitize(&id.vendor),

@@ -18,6 +18,7 @@ use crate::scsi::inquiry::{Inquiry, PERIPHERAL_TYPE_MMC};
 use crate::scsi::mode::Capabilities;
 use crate::scsi::{self, Readiness, Transport};
 
+use super::drive;
 use super::error::Error;
 use super::lock::Holder;
 use super::open::{self, OpenOptions};
@@ -65,19 +66,17 @@ pub struct FamilyReport {
 pub fn probe(t: &mut dyn Transport, depth: Depth) -> Result<Probe, Error> {
     let inquiry = scsi::read_inquiry(t).map_err(family::Error::from)?;
     let readiness = scsi::read_readiness(t).map_err(family::Error::from)?;
-    let family = match family::identify(t, &inquiry)? {
-        Some((fam, identity)) => Some(FamilyReport {
-            id: fam.id(),
-            state: fam.state(t, &identity)?,
-            identify_only: fam
-                .flash()
-                .is_none()
-                .then(|| fam.identify_only_reason())
-                .flatten(),
-            identity,
-        }),
-        None => None,
-    };
+    let family = drive::claim(t, &inquiry)?.map(|c| FamilyReport {
+        id: c.family.id(),
+        identify_only: c
+            .family
+            .flash(&c.identity)
+            .is_none()
+            .then(|| c.family.identify_only_reason())
+            .flatten(),
+        identity: c.identity,
+        state: c.state,
+    });
     let mut probe = Probe {
         inquiry,
         readiness,
@@ -241,8 +240,11 @@ pub struct InfoReport {
 /// Open `device` and probe it fully, read-only.
 pub fn info(device: &str, opts: &OpenOptions) -> Result<InfoReport, Error> {
     let mut dev = open::open(device, opts)?;
-    let emulated = crate::emu::Spec::is_emu(device);
-    let bus = if emulated { None } else { read_bus(&dev.name) };
+    let emulated = dev.kind == drive::DeviceKind::Emulated;
+    let bus = match dev.kind {
+        drive::DeviceKind::Real => read_bus(&dev.name),
+        drive::DeviceKind::Emulated | drive::DeviceKind::Replay => None,
+    };
     let probe = probe(dev.transport(), Depth::Full)?;
     Ok(InfoReport {
         device: device.to_string(),

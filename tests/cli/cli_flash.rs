@@ -55,7 +55,7 @@ fn dry_run_prints_the_plan_and_writes_nothing() {
         .stdout_has("PASS     chip family     MT1959 image, MT1959 drive")
         .stdout_has("PASS     version         upgrade 1.03 -> 1.04")
         .stdout_has("enter download mode (WRITE BUFFER mode 1)")
-        .stdout_has("stream the image: 128 chunks of 16 KiB")
+        .stdout_has("stream 2048 KiB in 128 commands of at most 16 KiB")
         .stdout_has("send the commit trailer (WRITE BUFFER mode 7)")
         .stdout_has("back up the whole flash and unit data under bk/mt19xx-EMU1959K0001")
         .stdout_has("Point of no return: chunk 128/128 at 0x1fc000")
@@ -671,18 +671,20 @@ fn an_image_of_another_boot_id_is_ignored_and_reported() {
 
 #[test]
 fn a_drive_that_is_burning_is_busy_not_unknown() {
-    use odflash::family::mt19xx::flash::Flash;
-    use odflash::family::FlashAccess;
+    use odflash::family::mt19xx::cdb;
+    use odflash::scsi::{Data, Transport, TIMEOUT_FLASH};
     let dir = Dir::new();
     let device = dir.created_drive("mt1959");
     // Another process streams an image and goes away while the drive burns.
     let image = std::fs::read(dir.bu40n("new.bin", "1.04")).unwrap();
     {
         let mut emu = odflash::emu::Drive::open(&device.parse().unwrap()).unwrap();
-        Flash.prepare(&mut emu).unwrap();
+        // Another program's download: the MT19xx commands, from the family's CDB builders.
+        emu.execute(&cdb::build_prepare(), Data::None, TIMEOUT_FLASH)
+            .unwrap();
         for (i, chunk) in image.chunks(0x4000).enumerate() {
-            Flash
-                .write_chunk(&mut emu, (i * 0x4000) as u32, chunk)
+            let write = cdb::build_write_window((i * 0x4000) as u32, 0x4000);
+            emu.execute(&write, Data::Out(chunk), TIMEOUT_FLASH)
                 .unwrap();
         }
     }

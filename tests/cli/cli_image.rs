@@ -177,7 +177,7 @@ fn check_against_a_drive_applies_the_drive_gates() {
         .args(["--for", "emu:dru-710a"])
         .run()
         .code(GATE)
-        .stderr_has("this is an MT19xx image and the drive is a liteon-dvd drive");
+        .stderr_has("this image is in the mt19xx format and the drive is a liteon-dvd drive");
 }
 
 #[test]
@@ -230,7 +230,7 @@ fn make_image_and_check_reject_bad_input() {
         .arg(&junk)
         .run()
         .code(USAGE)
-        .stderr_has("neither an MT19xx image");
+        .stderr_has("not a firmware image in any format odflash reads");
     dir.odflash()
         .args(["image", "check", "missing.bin"])
         .run()

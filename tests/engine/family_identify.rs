@@ -3,7 +3,7 @@
 //! drive (skipped), and the identify-only DVD-era drives, each with the commands it was sent.
 
 use odflash::emu::{Drive, Spec};
-use odflash::family::{self, DriveState, FamilyId, Identity};
+use odflash::family::{self, liteon_dvd, mt19xx, DriveState, Identity};
 use odflash::scsi::guard::{Guard, Policy};
 use odflash::scsi::{self, cdb::opcode};
 
@@ -45,7 +45,7 @@ fn assert_read_only(d: &Drive) {
 fn mt1959_is_identified_with_descriptor_identity() {
     let mut d = open("emu:mt1959");
     let (fam, id) = identify(&mut d).expect("claimed");
-    assert_eq!(fam.id(), FamilyId::Mt19xx);
+    assert_eq!(fam.id(), mt19xx::ID);
     assert_eq!(id.chip.as_deref(), Some("MT1959"));
     assert!(id.banner.as_deref().unwrap().starts_with("MT1959 Boot"));
     assert_eq!(
@@ -53,7 +53,7 @@ fn mt1959_is_identified_with_descriptor_identity() {
         ("HL-DT-ST", "BD-RE BU40N", "1.03")
     );
     assert!(id.firmware_date.is_some());
-    assert!(fam.flash().is_some());
+    assert!(fam.flash(&id).is_some());
     assert_eq!(fam.state(&mut d, &id).unwrap(), DriveState::NoMedium);
     assert_read_only(&d);
 }
@@ -62,7 +62,7 @@ fn mt1959_is_identified_with_descriptor_identity() {
 fn mt1939_chip_comes_from_the_tag() {
     let mut d = open("emu:mt1939");
     let (fam, id) = identify(&mut d).expect("claimed");
-    assert_eq!(fam.id(), FamilyId::Mt19xx);
+    assert_eq!(fam.id(), mt19xx::ID);
     // The banner names the boot loader generation; the tag names the silicon (docs/protocol.md §2.3).
     assert_eq!(id.chip.as_deref(), Some("MT1939"));
     assert_eq!(id.model, "BD-RE BH16NS40");
@@ -73,7 +73,7 @@ fn mt1939_chip_comes_from_the_tag() {
 fn boot_loader_is_claimed_in_recovery() {
     let mut d = open("emu:mt1959,mode=boot");
     let (fam, id) = identify(&mut d).expect("a boot loader is still claimed");
-    assert_eq!(fam.id(), FamilyId::Mt19xx);
+    assert_eq!(fam.id(), mt19xx::ID);
     assert_eq!(id.firmware_date, None, "the loader's date is zero");
     assert_eq!(fam.state(&mut d, &id).unwrap(), DriveState::Recovery);
     assert_read_only(&d);
@@ -109,9 +109,9 @@ fn dvd_era_drives_are_identify_only() {
     ] {
         let mut d = open(spec);
         let (fam, id) = identify(&mut d).expect("claimed");
-        assert_eq!(fam.id(), FamilyId::LiteonDvd);
+        assert_eq!(fam.id(), liteon_dvd::ID);
         assert_eq!((id.vendor.as_str(), id.model.as_str()), (vendor, model));
-        assert!(fam.flash().is_none());
+        assert!(fam.flash(&id).is_none());
         assert!(fam.identify_only_reason().unwrap().contains("not public"));
         let state = fam.state(&mut d, &id).unwrap();
         assert!(matches!(state, DriveState::NoMedium | DriveState::Ready));

@@ -6,7 +6,6 @@
 mod discover_files;
 mod discover_sysfs;
 mod discover_udev;
-mod family_flash;
 mod family_identify;
 mod hotplug_readonly;
 mod ops_common;

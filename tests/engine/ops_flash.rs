@@ -10,25 +10,64 @@ use odflash::image::layout::{BOOT_REGION_END, FLASH_SIZE};
 use odflash::image::mt19xx::Chip;
 use odflash::image::synth::{build_mt19xx, Banner, Breakage, SynthSpec};
 use odflash::ops::backup;
-use odflash::ops::flash::{flash, Execution, FlashOptions, FlashOutcome, ImageFile};
+use odflash::ops::flash::{
+    execute_flash, plan_flash, Execution, FlashOptions, FlashReport, ImageFile, Plan,
+};
 use odflash::ops::gates::{Crossflash, Downgrade, Gate, Reinstall, Waivers};
 use odflash::ops::{Error, ExitCode};
 
-fn options(base: &std::path::Path, execution: Execution) -> FlashOptions {
-    FlashOptions {
-        execution,
-        backup_base: base.to_path_buf(),
-        ..FlashOptions::default()
+/// The options of a test run: the user's flash options and whether to execute the plan.
+struct RunOptions {
+    flash: FlashOptions,
+    execution: Execution,
+}
+
+impl std::ops::Deref for RunOptions {
+    type Target = FlashOptions;
+    fn deref(&self) -> &FlashOptions {
+        &self.flash
     }
 }
 
+impl std::ops::DerefMut for RunOptions {
+    fn deref_mut(&mut self) -> &mut FlashOptions {
+        &mut self.flash
+    }
+}
+
+fn options(base: &std::path::Path, execution: Execution) -> RunOptions {
+    RunOptions {
+        flash: FlashOptions {
+            backup_base: base.to_path_buf(),
+            ..FlashOptions::default()
+        },
+        execution,
+    }
+}
+
+/// What a test run did.
+#[derive(Debug)]
+enum FlashOutcome {
+    Planned(Box<Plan>),
+    Flashed(Box<FlashReport>),
+}
+
+/// Plan, then (unless a dry run) execute that plan, as the CLI does.
 fn run(
     drive: &mut odflash::emu::Drive,
     image: &ImageFile,
-    opts: &FlashOptions,
+    opts: &RunOptions,
 ) -> Result<FlashOutcome, Error> {
     let (mut dev, identified) = device(drive);
-    flash(&mut dev, &identified, image, opts, &mut quiet)
+    let plan = plan_flash(&identified, image, &opts.flash)?;
+    if let Some(refusal) = plan.refusal() {
+        return Err(refusal);
+    }
+    match opts.execution {
+        Execution::DryRun => Ok(FlashOutcome::Planned(Box::new(plan))),
+        Execution::Execute => execute_flash(&mut dev, &identified, plan, &opts.flash, &mut quiet)
+            .map(|r| FlashOutcome::Flashed(Box::new(r))),
+    }
 }
 
 #[test]
@@ -284,15 +323,9 @@ fn power_loss_mid_burn_leaves_recovery_and_a_second_flash_succeeds() {
         .unwrap();
     let (mut dev, identified) = device(&mut drive);
     assert_eq!(identified.state, odflash::family::DriveState::Recovery);
-    let outcome = flash(
-        &mut dev,
-        &identified,
-        &image,
-        &options(dir.path(), Execution::Execute),
-        &mut quiet,
-    )
-    .unwrap();
-    assert!(matches!(outcome, FlashOutcome::Flashed(_)));
+    let opts = options(dir.path(), Execution::Execute);
+    let plan = plan_flash(&identified, &image, &opts).unwrap();
+    execute_flash(&mut dev, &identified, plan, &opts, &mut quiet).unwrap();
     drop(dev);
     assert_eq!(drive.mode(), Mode::App);
     assert_eq!(
@@ -392,14 +425,14 @@ fn placeholder_input() -> odflash::ops::gates::GateInput {
     GateInput {
         expected_size: 0x10_0000,
         image_size: 0x10_0000,
-        integrity: Ok("ok".into()),
+        integrity: Some(Ok("ok".into())),
         image_chip: None,
         drive_chip: None,
         compat: Compat::SameModel {
             model: String::new(),
         },
         raw_dump: None,
-        banner: BannerCheck::Unknown { banner: None },
+        banner: Some(BannerCheck::Unknown { banner: None }),
         version: VersionOrder::Unknown { why: String::new() },
         bad_bridge: None,
         flash_reads: odflash::family::FlashReads::Served,
@@ -408,11 +441,15 @@ fn placeholder_input() -> odflash::ops::gates::GateInput {
 
 #[test]
 fn offline_image_check_runs_the_drive_independent_gates() {
-    use odflash::ops::flash::check_image;
-    let good = check_image(&upgrade()).unwrap();
+    let check_image = |image: &ImageFile| {
+        let format = &odflash::image::mt19xx::FORMAT;
+        let facts = odflash::image::format::Format::facts(format, &image.bytes).unwrap();
+        odflash::ops::flash::check_image_offline(&facts, &[FLASH_SIZE])
+    };
+    let good = check_image(&upgrade());
     assert_eq!(good.len(), 4);
     assert!(good.iter().all(|v| !v.verdict.is_refused()), "{good:?}");
-    let raw = check_image(&image_with("1.04", Breakage::RawDump)).unwrap();
+    let raw = check_image(&image_with("1.04", Breakage::RawDump));
     let refused: Vec<Gate> = raw
         .iter()
         .filter(|v| v.verdict.is_refused())

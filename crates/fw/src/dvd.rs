@@ -8,6 +8,7 @@
 //! the first 16 KiB is bootcode. This module parses bytes only; it never touches a device (odflash
 //! cannot flash these drives: their write commands are not public).
 
+use super::format::{BannerFact, Format, ImageFacts, IntegrityFact};
 use super::Error;
 
 /// Length of one 8051 code bank.
@@ -121,5 +122,47 @@ mod tests {
         let mut image = build_dvd_era("LITE-ON", "SOHW-1633S", "BS0C");
         image[ID_OFFSET..ID_OFFSET + ID_LEN].fill(0xFF);
         assert_eq!(parse_dvd_era(&image).unwrap().identity, None);
+    }
+}
+
+/// The DVD-era image format: odflash checks these images but cannot write them.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct DvdEraFormat;
+
+/// The DVD-era format.
+pub static FORMAT: DvdEraFormat = DvdEraFormat;
+
+impl Format for DvdEraFormat {
+    fn name(&self) -> &'static str {
+        "liteon-dvd"
+    }
+
+    fn sizes(&self) -> &'static [usize] {
+        &SIZES
+    }
+
+    fn recognizes(&self, bytes: &[u8]) -> bool {
+        parse_dvd_era(bytes).is_ok()
+    }
+
+    fn facts(&self, bytes: &[u8]) -> Result<ImageFacts, Error> {
+        let image = parse_dvd_era(bytes)?;
+        let identity = image.identity.as_ref();
+        Ok(ImageFacts {
+            format: self.name(),
+            size: image.len,
+            size_note: Some(format!(
+                "{} KiB, {} banks of 64 KiB",
+                image.len / 1024,
+                image.banks
+            )),
+            chip: None,
+            vendor: identity.map(|i| i.vendor.clone()),
+            model: identity.map(|i| i.model.clone()),
+            revision: identity.map(|i| i.revision.clone()),
+            banner: BannerFact::NotInFormat,
+            integrity: IntegrityFact::NotInFormat,
+            raw_dump: None,
+        })
     }
 }

@@ -11,11 +11,14 @@
 //! - [`dvd`]: the DVD-era LiteOn/MediaTek 8051 image model (bank structure, model string).
 //! - [`synth`]: deterministic synthetic images for tests and the emulator.
 //! - [`compat`]: model compatibility groups, known boot banners and known-bad USB bridges.
+//! - [`format`]: what every format tells the gates ([`format::ImageFacts`]) and the write plan
+//!   an image turns into ([`format::WritePlan`]); [`formats`] lists the formats.
 
 #![deny(missing_docs)]
 
 pub mod compat;
 pub mod dvd;
+pub mod format;
 pub mod integrity;
 pub mod layout;
 pub mod mt19xx;
@@ -74,6 +77,32 @@ pub enum Error {
     /// The buffer has neither an `MTEKMT19xx` chip tag nor an `MT19` boot banner.
     #[error("not an MT19xx image: no MTEKMT19xx chip tag and no MT19 boot banner")]
     NotMt19xx,
+    /// The buffer is not the exact size the structure has.
+    #[error("image is {got} bytes; {what} is exactly {need}")]
+    WrongSize {
+        /// What has the fixed size ("a flashable MT19xx image").
+        what: &'static str,
+        /// Its size.
+        need: usize,
+        /// Bytes present.
+        got: usize,
+    },
+    /// The bytes are not an image of this format at all.
+    #[error("not a {format} image: {why}")]
+    NotThisFormat {
+        /// The format's name.
+        format: &'static str,
+        /// What is missing.
+        why: String,
+    },
+    /// A write schedule whose command lengths do not add up to the payload.
+    #[error("a write schedule of {scheduled} bytes for a {payload}-byte payload")]
+    BadSchedule {
+        /// Payload length.
+        payload: usize,
+        /// Sum of the scheduled command lengths.
+        scheduled: usize,
+    },
     /// A DVD-era image does not have the structure of a LiteOn/MediaTek 8051 image.
     #[error("not a DVD-era LiteOn/MediaTek image: {reason}")]
     NotDvdEra {
@@ -82,26 +111,18 @@ pub enum Error {
     },
 }
 
-/// What kind of image a buffer holds, judged from its contents.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ImageKind {
-    /// An MT1959/MT1939 2 MiB image (an `MTEKMT19xx` chip tag or an `MT19` boot banner).
-    Mt19xx,
-    /// A DVD-era LiteOn/MediaTek 8051 image (64 KiB banks each starting with an LJMP).
-    DvdEra,
-    /// Neither.
-    Unknown,
+/// Every firmware format odflash reads, in detection order. Adding a format adds one line here.
+static FORMATS: [&dyn format::Format; 2] = [&mt19xx::FORMAT, &dvd::FORMAT];
+
+/// The firmware formats odflash reads.
+pub fn formats() -> &'static [&'static dyn format::Format] {
+    &FORMATS
 }
 
-/// Classifies an image by content. This only says which parser to try; it checks nothing.
-pub fn detect(bytes: &[u8]) -> ImageKind {
-    if mt19xx::find_chip_tag(bytes).is_some() || mt19xx::has_mt19_banner(bytes) {
-        ImageKind::Mt19xx
-    } else if dvd::parse_dvd_era(bytes).is_ok() {
-        ImageKind::DvdEra
-    } else {
-        ImageKind::Unknown
-    }
+/// The format whose content signs a buffer shows, if any. This only says which parser to try;
+/// it checks nothing.
+pub fn detect(bytes: &[u8]) -> Option<&'static dyn format::Format> {
+    formats().iter().copied().find(|f| f.recognizes(bytes))
 }
 
 #[cfg(test)]
@@ -111,18 +132,19 @@ mod tests {
 
     #[test]
     fn detect_tells_kinds_apart() {
+        let name = |bytes: &[u8]| detect(bytes).map(|f| f.name());
         let spec = SynthSpec::new(mt19xx::Chip::Mt1939, "ASUS", "BW-16D1HT", "3.02");
-        assert_eq!(detect(&build_mt19xx(&spec)), ImageKind::Mt19xx);
+        assert_eq!(name(&build_mt19xx(&spec)), Some("mt19xx"));
         let truncated = build_mt19xx(&SynthSpec {
             breakage: Breakage::Truncated,
             ..spec
         });
-        assert_eq!(detect(&truncated), ImageKind::Mt19xx);
+        assert_eq!(name(&truncated), Some("mt19xx"));
         assert_eq!(
-            detect(&build_dvd_era("LITE-ON", "SOHW-1633S", "BS0C")),
-            ImageKind::DvdEra
+            name(&build_dvd_era("LITE-ON", "SOHW-1633S", "BS0C")),
+            Some("liteon-dvd")
         );
-        assert_eq!(detect(&[0u8; 0x10_0000]), ImageKind::Unknown);
-        assert_eq!(detect(&[]), ImageKind::Unknown);
+        assert_eq!(name(&[0u8; 0x10_0000]), None);
+        assert_eq!(name(&[]), None);
     }
 }

@@ -8,6 +8,7 @@
 
 use sha2::{Digest, Sha256};
 
+use super::format::{BannerFact, Format, ImageFacts, IntegrityFact, ReadBack, WritePlan};
 use super::{layout, Error};
 
 /// The chip family named by an image's `MTEKMT19xx` tag.
@@ -236,6 +237,103 @@ pub fn parse(bytes: &[u8]) -> Result<Mt19xxImage, Error> {
     })
 }
 
+/// Size of one streamed image chunk: 128 chunks of 0x4000 make the 2 MiB image (docs/protocol.md
+/// §2.4; freemkv-firmware `drive/mtk.rs` `CHUNK`).
+pub const WRITE_CHUNK: usize = 0x4000;
+
+/// The MT19xx image format, for the gates and the flash engine.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Mt19xxFormat;
+
+/// The MT19xx format.
+pub static FORMAT: Mt19xxFormat = Mt19xxFormat;
+
+impl Format for Mt19xxFormat {
+    fn name(&self) -> &'static str {
+        "mt19xx"
+    }
+
+    fn sizes(&self) -> &'static [usize] {
+        &[layout::FLASH_SIZE]
+    }
+
+    fn recognizes(&self, bytes: &[u8]) -> bool {
+        find_chip_tag(bytes).is_some() || has_mt19_banner(bytes)
+    }
+
+    fn facts(&self, bytes: &[u8]) -> Result<ImageFacts, Error> {
+        let image = parse(bytes)?;
+        Ok(ImageFacts {
+            format: self.name(),
+            size: image.len,
+            size_note: None,
+            chip: image.chip().map(|c| c.name().to_string()),
+            vendor: image.descriptor.as_ref().map(|d| d.vendor.clone()),
+            model: image.model().map(str::to_string),
+            revision: image.descriptor.as_ref().map(|d| d.revision.clone()),
+            banner: match image.banner.as_ref().filter(|b| b.is_mt19()) {
+                Some(b) => BannerFact::Found(b.id()),
+                None => BannerFact::Unreadable,
+            },
+            integrity: match &image.integrity {
+                Some(r) if r.is_verified() => {
+                    IntegrityFact::Verified(format!("{} integrity entries verify", r.entries.len()))
+                }
+                Some(r) if r.entries.is_empty() => {
+                    IntegrityFact::Fails("no active integrity entry".to_string())
+                }
+                Some(r) => IntegrityFact::Fails(format!(
+                    "{} of {} integrity entries fail",
+                    r.failures().count(),
+                    r.entries.len()
+                )),
+                None => IntegrityFact::Fails("no integrity table".to_string()),
+            },
+            raw_dump: (image.origin == Origin::RawDriveRead)
+                .then(|| "its first page mirrors offset 0x10000, as READ BUFFER returns it".into()),
+        })
+    }
+
+    fn order(&self, drive: &str, image: &str) -> VersionOrder {
+        Version::parse(image).compare(&Version::parse(drive))
+    }
+
+    /// The banner ID is the first 16 bytes of the banner window, the part redumper compares
+    /// between drive and image (`drive/flash_mt1959.ixx`).
+    fn banner_id(&self, drive_banner: &str) -> String {
+        drive_banner
+            .chars()
+            .take(16)
+            .collect::<String>()
+            .trim()
+            .to_string()
+    }
+}
+
+/// The writes a 2 MiB image turns into: 128 chunks of 0x4000 in flash order; the drive stages
+/// them and erases and programs when the last one arrives (docs/protocol.md §2.4, §7.5); a
+/// read-back can check everything above the write-protected boot region (§3.1).
+pub fn write_plan(bytes: &[u8]) -> Result<WritePlan, Error> {
+    if bytes.len() != layout::FLASH_SIZE {
+        return Err(Error::WrongSize {
+            what: "a flashable MT19xx image",
+            need: layout::FLASH_SIZE,
+            got: bytes.len(),
+        });
+    }
+    let lens = vec![WRITE_CHUNK; layout::FLASH_SIZE / WRITE_CHUNK];
+    let chunks = WritePlan::cut(bytes, &lens)?;
+    Ok(WritePlan {
+        point_of_no_return: chunks.len() - 1,
+        point_of_no_return_why: "the drive erases and programs its flash when the last chunk \
+                                 arrives; before it, nothing is burned"
+            .to_string(),
+        chunks,
+        payload: bytes.to_vec(),
+        read_back: ReadBack::Compare(layout::BOOT_REGION_END..layout::FLASH_SIZE),
+    })
+}
+
 /// Bytes that pad a field: space, NUL and erased flash.
 fn is_padding(b: &u8) -> bool {
     matches!(b, b' ' | 0x00 | 0xFF)
@@ -284,17 +382,7 @@ pub fn parse_descriptor(window: &[u8]) -> Option<Descriptor> {
 }
 
 /// How two firmware revisions relate, for the downgrade/reinstall gates.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum VersionOrder {
-    /// The same revision (a reinstall).
-    Same,
-    /// `self` is older than the other (the other is an upgrade).
-    Older,
-    /// `self` is newer than the other (the other is a downgrade).
-    Newer,
-    /// The two cannot be ordered (different schemes, or one does not parse).
-    Incomparable,
-}
+pub use super::format::VersionOrder;
 
 /// A firmware revision string (`1.03`, `3.02`, `NB12`, `BW41`, `A203`, `R1.01`).
 ///
@@ -341,7 +429,7 @@ impl Version {
         &self.raw
     }
 
-    /// How `self` relates to `other` under the documented rule.
+    /// How `self` relates to `other` under the documented rule (`Older`: `self` is older).
     pub fn compare(&self, other: &Version) -> VersionOrder {
         match self.partial_cmp(other) {
             Some(std::cmp::Ordering::Equal) => VersionOrder::Same,

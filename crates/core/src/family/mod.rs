@@ -4,41 +4,57 @@
 //! policy. The static [`registry`] lists every family; [`identify`] runs every family's
 //! read-only probe and refuses to act when more than one claims a drive.
 //!
+//! A family carries everything family-specific: its probe and state ([`Family`]), how its drives
+//! reach recovery ([`Recovery`]), its firmware format (image bytes -> facts for the gates, in
+//! `odflash-fw`), and, when the protocol is public, its flash access ([`FlashAccess`]: the
+//! geometry, the write plan an image turns into, the download commands, the read-back). The
+//! writers take a [`WriteAccess`] only the ops engine can make, so nothing else drives a write.
+//!
 //! A new chip family is a new folder here (`mod.rs` with the probe, `cdb.rs` with its vendor
-//! CDBs and nothing else does, `flash.rs`, `unit_data.rs`, `README.md`) and one registry line.
-//! This layer never names a transport implementation (`sg`, `emu`): it talks to
-//! [`Transport`] only.
+//! CDBs and nothing else does, `flash.rs`, `README.md`), its format in `odflash-fw`, and one
+//! registry line in each. This layer never names a transport implementation (`sg`, `emu`): it
+//! talks to [`Transport`] only.
 
 pub mod liteon_dvd;
 pub mod mt19xx;
 #[cfg(test)]
+pub(crate) mod paged;
+#[cfg(test)]
 mod script;
 
+use std::borrow::Cow;
 use std::fmt;
 use std::ops::Range;
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
+use crate::image;
+use crate::image::format::{Chunk, Format, WritePlan};
 use crate::scsi::inquiry::{Inquiry, PERIPHERAL_TYPE_MMC};
 use crate::scsi::{self, Readiness, SenseKey, Transport};
 
-/// The chip families odflash knows.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum FamilyId {
-    /// MediaTek MT1959 / MT1939 Blu-ray drives (LG, ASUS, Buffalo, ...): flashable.
-    Mt19xx,
-    /// LiteOn / Sony DVD-era MediaTek writers: identify-only (vendor commands not public).
-    LiteonDvd,
+/// A chip family's name ("mt19xx"): how reports, bundles and errors name it. Each family
+/// defines its own as a constant; the registry holds the set.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct FamilyId(Cow<'static, str>);
+
+impl FamilyId {
+    /// A family's name.
+    pub const fn named(name: &'static str) -> FamilyId {
+        FamilyId(Cow::Borrowed(name))
+    }
+
+    /// The name.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
 }
 
 impl fmt::Display for FamilyId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            FamilyId::Mt19xx => "mt19xx",
-            FamilyId::LiteonDvd => "liteon-dvd",
-        })
+        f.write_str(&self.0)
     }
 }
 
@@ -109,6 +125,8 @@ pub enum FlashReads {
     RefusedByBootLoader,
     /// The running firmware refuses them: nothing can be backed up or verified.
     BlockedByFirmware,
+    /// The family has no public flash read: nothing can be backed up or verified.
+    NotPublic,
 }
 
 impl fmt::Display for FlashReads {
@@ -117,6 +135,7 @@ impl fmt::Display for FlashReads {
             FlashReads::Served => "served",
             FlashReads::RefusedByBootLoader => "the boot loader refuses flash reads",
             FlashReads::BlockedByFirmware => "firmware blocks flash reads",
+            FlashReads::NotPublic => "no flash read of this drive is public",
         })
     }
 }
@@ -141,8 +160,6 @@ pub struct FlashLayout {
     pub protected: Range<usize>,
     /// Per-unit data windows.
     pub unit_windows: Vec<Window>,
-    /// Chunk size used when streaming an image.
-    pub write_chunk: usize,
     /// How long the drive takes to burn a whole image (progress display; the wait after the
     /// burn has its own, longer limit).
     pub burn_time: Duration,
@@ -198,7 +215,19 @@ pub enum Error {
     NotReady(Duration),
 }
 
-/// One chip family: a read-only probe and, when the protocol is public, flash access.
+/// How a family's drives are brought into the state odflash rescues them from, for the guided
+/// rescue.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Recovery {
+    /// When holding eject at power-on brings the drive up in its safe mode: until when
+    /// ("until the LED flashes"), as the public record has it.
+    pub hold_eject: Option<&'static str>,
+    /// What the safe or recovery mode means for the family and what odflash can do there.
+    pub note: &'static str,
+}
+
+/// One chip family: a read-only probe, its firmware format and, when the protocol is public,
+/// flash access.
 pub trait Family: Sync {
     /// Which family this is.
     fn id(&self) -> FamilyId;
@@ -210,8 +239,15 @@ pub trait Family: Sync {
     /// Read-only state of a drive this family claimed.
     fn state(&self, t: &mut dyn Transport, identity: &Identity) -> Result<DriveState, Error>;
 
-    /// Flash access, or `None` for identify-only families.
-    fn flash(&self) -> Option<&dyn FlashAccess>;
+    /// The format of this family's firmware images, when odflash reads it.
+    fn format(&self) -> Option<&'static dyn Format>;
+
+    /// Flash access to the drive `identity` names (a family with several hardware classes
+    /// answers each with its own geometry), or `None` for identify-only families.
+    fn flash(&self, identity: &Identity) -> Option<&'static dyn FlashAccess>;
+
+    /// How its drives reach safe or recovery mode, and what odflash does there.
+    fn recovery(&self) -> Recovery;
 
     /// True when INQUIRY alone shows this family's boot loader.
     fn shows_boot_loader(&self, _inquiry: &Inquiry) -> bool {
@@ -224,24 +260,65 @@ pub trait Family: Sync {
     }
 }
 
-/// Primitive flash operations of a flashable family; the ops engine drives them in order and
-/// knows no chip.
+/// Permission to call a family's writers. Only the ops engine makes one
+/// ([`WriteAccess::grant`] is crate-private), so nothing outside it can drive a write, however
+/// it got hold of a [`FlashAccess`].
+#[derive(Debug)]
+pub struct WriteAccess(());
+
+impl WriteAccess {
+    /// The engine's permission, taken where its gates and backup have run.
+    pub(crate) fn grant() -> WriteAccess {
+        WriteAccess(())
+    }
+}
+
+/// The commands of a family's download, in words, for the plan.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Sequence {
+    /// The command that enters download mode, when the family has one.
+    pub prepare: Option<&'static str>,
+    /// The command that carries each chunk.
+    pub stream: &'static str,
+    /// The command sent after the last chunk, when the family has one.
+    pub commit: Option<&'static str>,
+}
+
+/// Flash primitives of a flashable family; the ops engine drives them in the order its plan
+/// lists and knows no chip. The writers take a [`WriteAccess`].
 pub trait FlashAccess: Sync {
-    /// The family's flash geometry.
+    /// The flash geometry.
     fn layout(&self) -> FlashLayout;
     /// Read `buf.len()` bytes of flash at `offset` in one command.
     fn read(&self, t: &mut dyn Transport, offset: u32, buf: &mut [u8]) -> Result<(), Error>;
-    /// Enter download mode.
-    fn prepare(&self, t: &mut dyn Transport) -> Result<(), Error>;
-    /// Stream one chunk of the image at `offset`.
-    fn write_chunk(&self, t: &mut dyn Transport, offset: u32, data: &[u8]) -> Result<(), Error>;
-    /// Send the commit trailer after the last chunk.
-    fn commit(&self, t: &mut dyn Transport) -> Result<CommitReply, Error>;
+    /// The writes `image` turns into on this drive (pure): payload, chunks, point of no return,
+    /// what a read-back can check. Fails when the image cannot be cut for this drive (the gates
+    /// say why in words).
+    fn write_plan(&self, image: &[u8]) -> Result<WritePlan, image::Error>;
+    /// The commands of a download, in words.
+    fn sequence(&self) -> Sequence;
+    /// Enter download mode; called only when [`Sequence::prepare`] names a command.
+    fn prepare(&self, _: &WriteAccess, _t: &mut dyn Transport) -> Result<(), Error> {
+        Ok(())
+    }
+    /// Send one chunk of the plan's payload.
+    fn write_chunk(
+        &self,
+        access: &WriteAccess,
+        t: &mut dyn Transport,
+        chunk: &Chunk,
+        data: &[u8],
+    ) -> Result<(), Error>;
+    /// Finish the download; called only when [`Sequence::commit`] names a command.
+    fn commit(&self, _: &WriteAccess, _t: &mut dyn Transport) -> Result<CommitReply, Error> {
+        Ok(CommitReply::Good)
+    }
     /// Poll until the drive is ready again, at most `limit`.
     fn wait_ready(&self, t: &mut dyn Transport, limit: Duration) -> Result<(), Error>;
-    /// Write one per-unit window back in place.
+    /// Write one per-unit window of [`FlashLayout::unit_windows`] back in place.
     fn write_window(
         &self,
+        access: &WriteAccess,
         t: &mut dyn Transport,
         window: &Window,
         data: &[u8],
@@ -347,11 +424,11 @@ mod tests {
 
     impl Family for Greedy {
         fn id(&self) -> FamilyId {
-            self.0
+            self.0.clone()
         }
         fn probe(&self, _: &mut dyn Transport, i: &Inquiry) -> Result<Option<Identity>, Error> {
             Ok(Some(Identity {
-                family: self.0,
+                family: self.0.clone(),
                 chip: None,
                 banner: None,
                 vendor: i.vendor.clone(),
@@ -365,13 +442,22 @@ mod tests {
         fn state(&self, _: &mut dyn Transport, _: &Identity) -> Result<DriveState, Error> {
             Ok(DriveState::Unknown)
         }
-        fn flash(&self) -> Option<&dyn FlashAccess> {
+        fn format(&self) -> Option<&'static dyn Format> {
             None
+        }
+        fn flash(&self, _: &Identity) -> Option<&'static dyn FlashAccess> {
+            None
+        }
+        fn recovery(&self) -> Recovery {
+            Recovery {
+                hold_eject: None,
+                note: "greedy",
+            }
         }
     }
 
-    static GREEDY_A: Greedy = Greedy(FamilyId::Mt19xx);
-    static GREEDY_B: Greedy = Greedy(FamilyId::LiteonDvd);
+    static GREEDY_A: Greedy = Greedy(FamilyId::named("greedy-a"));
+    static GREEDY_B: Greedy = Greedy(FamilyId::named("greedy-b"));
 
     #[test]
     fn two_claims_are_ambiguous() {
@@ -380,7 +466,7 @@ mod tests {
         let result = identify_among(&both, &mut t, &inquiry("HL-DT-ST", "BD-RE BU40N", "1.03"));
         match result {
             Err(Error::Ambiguous(ids)) => {
-                assert_eq!(ids, vec![FamilyId::Mt19xx, FamilyId::LiteonDvd])
+                assert_eq!(ids, vec![GREEDY_A.0.clone(), GREEDY_B.0.clone()])
             }
             Err(e) => panic!("expected Ambiguous, got {e}"),
             Ok(claim) => panic!("expected Ambiguous, got {:?}", claim.map(|(_, id)| id)),
@@ -389,7 +475,7 @@ mod tests {
         let (family, identity) = identify_among(&one, &mut t, &inquiry("A", "B", "C"))
             .unwrap()
             .unwrap();
-        assert_eq!(family.id(), FamilyId::LiteonDvd);
+        assert_eq!(family.id(), GREEDY_B.0);
         assert_eq!(identity.model, "B");
     }
 
@@ -408,9 +494,9 @@ mod tests {
     #[test]
     fn registry_lists_each_family_once() {
         let ids: Vec<FamilyId> = registry().iter().map(|f| f.id()).collect();
-        assert_eq!(ids, vec![FamilyId::Mt19xx, FamilyId::LiteonDvd]);
-        assert!(registry()[0].flash().is_some());
-        assert!(registry()[1].flash().is_none());
+        assert_eq!(ids, vec![mt19xx::ID, liteon_dvd::ID]);
+        assert!(registry()[0].format().is_some());
+        assert!(registry()[1].identify_only_reason().is_some());
         assert!(registry()[1].identify_only_reason().is_some());
     }
 }

@@ -425,11 +425,10 @@ pub fn find_latest_backup_of_model(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::family::FamilyId;
 
     fn identity(serial: Option<&str>) -> Identity {
         Identity {
-            family: FamilyId::Mt19xx,
+            family: crate::family::FamilyId::named("test-family"),
             chip: None,
             banner: None,
             vendor: "HL-DT-ST".into(),
@@ -446,11 +445,11 @@ mod tests {
         let base = Path::new("/b");
         assert_eq!(
             drive_dir(base, &identity(Some("K12/../34 "))),
-            PathBuf::from("/b/mt19xx-K12_.._34")
+            PathBuf::from("/b/test-family-K12_.._34")
         );
         assert_eq!(
             drive_dir(base, &identity(None)),
-            PathBuf::from("/b/mt19xx-noserial-BD-RE_BU40N")
+            PathBuf::from("/b/test-family-noserial-BD-RE_BU40N")
         );
     }
 
@@ -467,7 +466,7 @@ mod tests {
     fn bundle_at(dir: &Path, name: &str, identity: &Identity, created: &str) -> PathBuf {
         let mut device = bundle::tests::device();
         device.identity = identity.clone();
-        device.family = identity.family;
+        device.family = identity.family.clone();
         let parts = [Part {
             name: parts::FIRMWARE.into(),
             flash_offset: Some(0),

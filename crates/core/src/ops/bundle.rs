@@ -57,7 +57,7 @@ pub struct DeviceRecord {
     pub family: FamilyId,
     /// Identity as the family read it (vendor, model, revision, serial, banner, ...).
     pub identity: Identity,
-    /// The device path it was read through ("/dev/sg1", "emu:mt19xx").
+    /// The device path it was read through ("/dev/sg1", "emu:mt1959").
     pub path: String,
     /// Raw INQUIRY reply.
     #[serde(with = "crate::scsi::hex::bytes")]
@@ -427,9 +427,9 @@ pub(crate) mod tests {
 
     pub(crate) fn device() -> DeviceRecord {
         DeviceRecord {
-            family: FamilyId::Mt19xx,
+            family: crate::family::FamilyId::named("test-family"),
             identity: Identity {
-                family: FamilyId::Mt19xx,
+                family: crate::family::FamilyId::named("test-family"),
                 chip: Some("MT1959".into()),
                 banner: Some("MT1959 Boot BU5".into()),
                 vendor: "HL-DT-ST".into(),
@@ -439,7 +439,7 @@ pub(crate) mod tests {
                 serial: Some("K1234".into()),
                 flash_reads: Default::default(),
             },
-            path: "emu:mt19xx".into(),
+            path: "emu:test".into(),
             inquiry: vec![5, 0x80, 0, 0x32],
             config_010c: Some(vec![1, 2]),
             config_0108: None,

@@ -1,23 +1,23 @@
 //! `image check`: every gate's verdict for an image file, offline or against an identified
-//! drive, for every image format odflash recognises. MT19xx images go through the flash
-//! engine's own gates; DVD-era images (whose flash protocol is not public) get the checks that
-//! need no protocol: size, the model/compat-group gate, and a refusal naming why odflash cannot
-//! flash them. It sends no command.
+//! drive, for every image format odflash reads. An image in a flashable drive's own format goes
+//! through the flash engine's gates ([`super::flash::plan_flash`]); any other image gets the
+//! checks that need no protocol (size, integrity, the model against the drive's compatibility
+//! group) and a chip-family refusal that says why. It sends no command.
 
 use serde::Serialize;
 
-use crate::family::FamilyId;
-use crate::image::{self, dvd, ImageKind};
+use crate::family::{self, Family};
+use crate::image::{self, format::Format};
 
 use super::drive::Drive;
 use super::error::Error;
 use super::flash::{self, build_compat, FlashOptions, ImageFile};
-use super::gates::{self, Gate, GateVerdict, Waivers};
+use super::gates::{self, Gate, GateVerdict, Verdict, Waivers};
 
 /// The verdicts for one image.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ImageCheck {
-    /// What the image is.
+    /// What the image is (its format's name).
     pub format: &'static str,
     /// The model the image was made for, when it says.
     pub model: Option<String>,
@@ -32,10 +32,14 @@ impl ImageCheck {
     }
 }
 
-/// True when the flash engine takes this image's format (MT19xx); other formats only get
-/// [`check_image`]'s verdicts.
-pub fn engine_takes(image: &ImageFile) -> bool {
-    matches!(image::detect(&image.bytes), ImageKind::Mt19xx)
+/// True when the flash engine takes `image` for `drive`: the drive's family can flash it and
+/// reads the image in its own format. Other images only get [`check_image`]'s verdicts.
+pub fn engine_takes(drive: &Drive, image: &ImageFile) -> bool {
+    drive.family.flash(&drive.identity).is_some()
+        && drive
+            .family
+            .format()
+            .is_some_and(|f| f.facts(&image.bytes).is_ok())
 }
 
 /// Check `image`, against `drive` when given.
@@ -44,102 +48,94 @@ pub fn check_image(
     drive: Option<&Drive>,
     waivers: &Waivers,
 ) -> Result<ImageCheck, Error> {
-    match image::detect(&image.bytes) {
-        ImageKind::Mt19xx => check_mt19xx(image, drive, waivers),
-        ImageKind::DvdEra => check_dvd_era(image, drive, waivers),
-        ImageKind::Unknown => Err(Error::bad_file(
-            &image.path,
-            "neither an MT19xx image (2 MiB, MT19 boot banner or MTEKMT19xx tag) nor a DVD-era \
-             LiteOn/MediaTek image (128 KiB-1 MiB of 64 KiB banks): check the file",
-        )),
+    if let Some(d) = drive.filter(|d| engine_takes(d, image)) {
+        let opts = FlashOptions {
+            waivers: *waivers,
+            ..FlashOptions::default()
+        };
+        let plan = flash::plan_flash(d, image, &opts)?;
+        return Ok(ImageCheck {
+            format: d.family.format().map_or("", |f| f.name()),
+            model: plan.image.model,
+            gates: plan.gates,
+        });
     }
-}
-
-fn check_mt19xx(
-    image: &ImageFile,
-    drive: Option<&Drive>,
-    waivers: &Waivers,
-) -> Result<ImageCheck, Error> {
-    let model = image::mt19xx::parse(&image.bytes)
-        .ok()
-        .and_then(|p| p.model().map(str::to_string));
-    let gates = match drive {
-        None => flash::check_image(image)?,
-        Some(d) if d.family.flash().is_some() => {
-            let opts = FlashOptions {
-                waivers: *waivers,
-                ..FlashOptions::default()
-            };
-            flash::plan_flash(d, image, &opts)?.gates
-        }
-        Some(d) => {
-            let mut gates = flash::check_image(image)?;
-            gates.push(GateVerdict {
-                gate: Gate::ChipFamily,
-                verdict: gates::refuse(format!(
-                    "this is an MT19xx image and the drive is a {} drive",
-                    d.family_id()
-                )),
-            });
-            gates
-        }
-    };
-    Ok(ImageCheck {
-        format: "mt19xx",
-        model,
-        gates,
-    })
-}
-
-fn check_dvd_era(
-    image: &ImageFile,
-    drive: Option<&Drive>,
-    waivers: &Waivers,
-) -> Result<ImageCheck, Error> {
-    let parsed = dvd::parse_dvd_era(&image.bytes)
-        .map_err(|e| Error::bad_file(&image.path, format!("not a DVD-era image: {e}")))?;
-    let model = parsed.identity.as_ref().map(|i| i.model.clone());
-    let mut gates = vec![GateVerdict {
-        gate: Gate::Size,
-        verdict: gates::pass(format!(
-            "{} KiB, {} banks of 64 KiB",
-            parsed.len / 1024,
-            parsed.banks
-        )),
-    }];
-    let other_family = drive.filter(|d| d.family_id() != FamilyId::LiteonDvd);
-    let family = match other_family {
-        Some(d) => format!(
-            "this is a DVD-era image and the drive is a {} drive",
-            d.family_id()
-        ),
-        None => "odflash cannot flash DVD-era LiteOn/Sony drives: their flash commands are not \
-                 public (docs/protocol.md §5.8); it identifies them and checks images only"
-            .to_string(),
-    };
-    let family = GateVerdict {
-        gate: Gate::ChipFamily,
-        verdict: gates::refuse(family),
-    };
-    // A drive of another family is refused on that ground first; for a DVD-era drive the
-    // model/group verdict comes first, as it is the one that tells the user what is wrong.
-    if other_family.is_some() {
-        gates.push(family);
-    } else {
-        if let (Some(d), Some(m)) = (drive, &model) {
-            gates.push(GateVerdict {
-                gate: Gate::Model,
-                verdict: gates::check_compat(
-                    &build_compat(&d.identity.model, m),
-                    waivers.crossflash,
+    let format = drive
+        .and_then(|d| d.family.format())
+        .filter(|f| f.facts(&image.bytes).is_ok())
+        .or_else(|| image::detect(&image.bytes))
+        .ok_or_else(|| {
+            let names: Vec<&str> = image::formats().iter().map(|f| f.name()).collect();
+            Error::bad_file(
+                &image.path,
+                format!(
+                    "not a firmware image in any format odflash reads ({}): check the file",
+                    names.join(", ")
                 ),
-            });
+            )
+        })?;
+    let facts = format
+        .facts(&image.bytes)
+        .map_err(|e| Error::bad_file(&image.path, e.to_string()))?;
+    let mut gates = flash::check_image_offline(&facts, format.sizes());
+    let owner = owner_of(format);
+    match (drive, owner) {
+        (Some(d), Some(o)) if o.id() == d.family.id() => {
+            // An identify-only drive with an image of its own family: the model verdict first,
+            // as it tells the user what is wrong, then why odflash cannot flash it.
+            if let Some(model) = &facts.model {
+                gates.push(GateVerdict {
+                    gate: Gate::Model,
+                    verdict: gates::check_compat(
+                        &build_compat(&d.identity.model, model),
+                        waivers.crossflash,
+                    ),
+                });
+            }
+            gates.push(family_refusal(cannot_flash(o)));
         }
-        gates.push(family);
+        (Some(d), _) => gates.push(family_refusal(format!(
+            "this image is in the {} format and the drive is a {} drive",
+            format.name(),
+            d.family.id()
+        ))),
+        (None, Some(o)) if o.identify_only_reason().is_some() => {
+            gates.push(family_refusal(cannot_flash(o)))
+        }
+        (None, _) => {}
     }
     Ok(ImageCheck {
-        format: "liteon-dvd",
-        model,
+        format: format.name(),
+        model: facts.model,
         gates,
     })
+}
+
+/// The family whose images are in `format`.
+fn owner_of(format: &dyn Format) -> Option<&'static dyn Family> {
+    family::registry()
+        .iter()
+        .copied()
+        .find(|f| f.format().is_some_and(|own| own.name() == format.name()))
+}
+
+/// Why odflash cannot flash `family`'s drives.
+fn cannot_flash(family: &dyn Family) -> String {
+    format!(
+        "odflash cannot flash {} drives: {}; it identifies them and checks images only",
+        family.id(),
+        family
+            .identify_only_reason()
+            .unwrap_or("their write commands are not public")
+    )
+}
+
+fn family_refusal(reason: String) -> GateVerdict {
+    GateVerdict {
+        gate: Gate::ChipFamily,
+        verdict: Verdict::Refused {
+            reason,
+            waiver: None,
+        },
+    }
 }

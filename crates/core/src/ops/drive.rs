@@ -142,13 +142,20 @@ impl std::fmt::Debug for Drive {
 impl Drive {
     /// The family's flash access, or [`Error::IdentifyOnly`] before any write is attempted.
     pub fn flash_access(&self) -> Result<&'static dyn FlashAccess, Error> {
-        self.family.flash().ok_or_else(|| Error::IdentifyOnly {
+        self.family
+            .flash(&self.identity)
+            .ok_or_else(|| self.identify_only())
+    }
+
+    /// The [`Error::IdentifyOnly`] of a family without flash access for this drive.
+    pub fn identify_only(&self) -> Error {
+        Error::IdentifyOnly {
             family: self.family.id(),
             why: self
                 .family
                 .identify_only_reason()
                 .unwrap_or("its write commands are not public"),
-        })
+        }
     }
 
     /// Flash access for reading: [`Drive::flash_access`], refused with
@@ -196,8 +203,34 @@ impl Drive {
     }
 }
 
-/// Identify the drive on `dev`: INQUIRY, refuse non-MMC devices, run every family's read-only
-/// probe, read its state and the raw feature answers.
+/// A drive a family claimed, with its identity and read-only state.
+pub struct Claim {
+    /// The family.
+    pub family: &'static dyn Family,
+    /// Its identity as the family read it.
+    pub identity: Identity,
+    /// Its state.
+    pub state: DriveState,
+}
+
+/// The identification every workflow shares (scan, info, watch, hotplug, flash, rescue, dump,
+/// unit data), after the caller's INQUIRY: on an optical drive, the family that claims it (an
+/// ambiguous claim is refused) and its read-only state. `None`: not an optical drive, or no
+/// family claims it.
+pub fn claim(t: &mut dyn Transport, inquiry: &Inquiry) -> Result<Option<Claim>, Error> {
+    let Some((family, identity)) = family::identify(t, inquiry)? else {
+        return Ok(None);
+    };
+    let state = family.state(t, &identity)?;
+    Ok(Some(Claim {
+        family,
+        identity,
+        state,
+    }))
+}
+
+/// Identify the drive on `dev`: INQUIRY, refuse non-MMC devices, [`claim`], read the raw
+/// feature answers a backup records.
 pub fn identify(dev: &mut Device<'_>) -> Result<Drive, Error> {
     let path = dev.name.clone();
     let bridge = dev.bridge;
@@ -210,13 +243,17 @@ pub fn identify(dev: &mut Device<'_>) -> Result<Drive, Error> {
             peripheral_type: inquiry.peripheral_type,
         });
     }
-    let Some((family, identity)) = family::identify(t, &inquiry)? else {
+    let Some(Claim {
+        family,
+        identity,
+        state,
+    }) = claim(t, &inquiry)?
+    else {
         return Err(Error::Unsupported(format!(
             "no known chip family claims {path} ({} {} {}): identify-only",
             inquiry.vendor, inquiry.product, inquiry.revision
         )));
     };
-    let state = family.state(t, &identity)?;
     let config_010c = read_feature_data(t, FEATURE_FIRMWARE_INFO)?;
     let config_0108 = read_feature_data(t, FEATURE_SERIAL)?;
     Ok(Drive {

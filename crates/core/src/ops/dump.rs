@@ -4,10 +4,10 @@
 //!
 //! The reader picks the largest transfer the path accepts (probing 64, 32, 16, 8 and 4 KiB within
 //! `Transport::max_transfer`), and splits a chunk that fails with sense into 512-byte, then 32-byte
-//! pieces: freemkv's full dump retries failing 4 KiB reads as 512-byte pieces, and the MT19xx
-//! banner window at 0x3000 answers only a read of exactly 0x20 bytes (freemkv-firmware `probe.rs`,
-//! `has_mt19_banner`; docs/protocol.md §2.2, §2.3). It knows no CDB bytes: reads go through
-//! [`FlashAccess::read`].
+//! pieces: freemkv's full dump retries failing 4 KiB reads as 512-byte pieces (freemkv-firmware
+//! `probe.rs`; docs/protocol.md §2.2), and windows a family answers only when read on their own
+//! ([`crate::family::FlashLayout::exact_reads`]) are read exactly. It knows no CDB bytes: reads
+//! go through [`FlashAccess::read`].
 
 use std::ops::Range;
 use std::path::{Path, PathBuf};
@@ -27,8 +27,8 @@ use super::{Phase, Progress};
 pub const PROBE_SIZES: [usize; 5] = [0x1_0000, 0x8000, 0x4000, 0x2000, 0x1000];
 
 /// Piece sizes a failing chunk is split into, in order: 512 bytes as freemkv's dump retries
-/// (docs/protocol.md §2.2),
-/// then 32 bytes, the size of the MT19xx banner window.
+/// (docs/protocol.md §2.2), then 32 bytes, the smallest window a family reads on its own
+/// (docs/protocol.md §2.3).
 pub const SPLIT_SIZES: [usize; 2] = [0x200, 0x20];
 
 /// What a region read did.

@@ -10,13 +10,13 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
-use crate::family::Window;
+use crate::family::{Window, WriteAccess};
 
 use super::backup::{self, window_part_name, BackupReport};
 use super::bundle::{self, Bundle, DeviceRecord, Kind, Part, UnitMatch};
 use super::drive::{Device, DeviceKind, Drive};
 use super::dump::{self, ReadReport, Sweep, Unreadable};
-use super::error::{DriveCondition, Error};
+use super::error::{Burned, DriveCondition, Error};
 use super::flash::Execution;
 use super::next::{NextStep, Risk};
 use super::session::WriteSession;
@@ -253,32 +253,35 @@ pub fn restore_unit_data(
     let total: usize = data.iter().map(|(w, _)| w.len as usize).sum();
     let mut done = 0;
     for (i, (window, bytes)) in data.iter().enumerate() {
-        flash.write_window(t, window, bytes).map_err(|source| {
-            let state = if i == 0 {
-                format!(
-                    "writing the {} window failed: it may be partly written; no other window \
+        flash
+            .write_window(&WriteAccess::grant(), t, window, bytes)
+            .map_err(|source| {
+                let state = if i == 0 {
+                    format!(
+                        "writing the {} window failed: it may be partly written; no other window \
                      was touched",
-                    window.name
-                )
-            } else {
-                format!(
-                    "writing the {} window failed after {} window(s) were written: the unit \
+                        window.name
+                    )
+                } else {
+                    format!(
+                        "writing the {} window failed after {} window(s) were written: the unit \
                      data is inconsistent",
-                    window.name, i
-                )
-            };
-            Error::WriteInterrupted {
-                phase: format!("writing the {} window", window.name),
-                source,
-                condition: DriveCondition {
-                    // `next` is one command, runnable as printed; the way back is in words.
-                    state: format!(
-                        "{state} (the unit data the drive had is in the backup: {from_backup})"
-                    ),
-                    next: retry.clone(),
-                },
-            }
-        })?;
+                        window.name, i
+                    )
+                };
+                Error::WriteInterrupted {
+                    phase: format!("writing the {} window", window.name),
+                    source: Box::new(source),
+                    condition: DriveCondition {
+                        burned: if i == 0 { Burned::No } else { Burned::Partly },
+                        // `next` is one command, runnable as printed; the way back is in words.
+                        state: format!(
+                            "{state} (the unit data the drive had is in the backup: {from_backup})"
+                        ),
+                        next: retry.clone(),
+                    },
+                }
+            })?;
         done += window.len as usize;
         progress(Progress {
             phase: Phase::WriteWindow,
@@ -299,6 +302,7 @@ pub fn restore_unit_data(
         };
         let read = dump::read_region(t, flash, &sweep, &mut report, progress);
         let condition = DriveCondition {
+            burned: Burned::Yes,
             state: format!(
                 "the {} window was written but does not read back as intended",
                 window.name
@@ -310,7 +314,7 @@ pub fn restore_unit_data(
             Err(Error::Family(source)) => {
                 return Err(Error::WriteInterrupted {
                     phase: format!("reading back the {} window", window.name),
-                    source,
+                    source: Box::new(source),
                     condition,
                 })
             }

@@ -123,9 +123,25 @@ impl ExitCode {
     }
 }
 
+/// How far a failed write got, as far as odflash can tell.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Burned {
+    /// Nothing was burned: the failure came before the write plan's point of no return, or the
+    /// drive refused or ignored the image.
+    No,
+    /// At or after the point of no return, the commit or the wait failed: the burn may be
+    /// partial.
+    Partly,
+    /// The burn completed; the read-back failed or differs.
+    Yes,
+}
+
 /// What a failed write most likely left on the drive, and what to run next.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct DriveCondition {
+    /// How far the write got.
+    pub burned: Burned,
     /// The likely state, in words ("the drive still runs its old firmware: nothing was burned").
     pub state: String,
     /// The exact next command for the user.
@@ -193,7 +209,7 @@ pub enum Error {
         phase: String,
         /// The underlying failure.
         #[source]
-        source: family::Error,
+        source: Box<family::Error>,
         /// Likely drive state and the next command.
         condition: DriveCondition,
     },
@@ -519,12 +535,12 @@ mod tests {
         let narrow = Error::PathTooNarrow {
             limit: 0x1000,
             needed: 0x4000,
-            family: FamilyId::Mt19xx,
+            family: crate::family::FamilyId::named("test-family"),
             command: "image download".into(),
         };
         assert_eq!(narrow.exit_code(), ExitCode::GateRefused);
         assert!(narrow.to_string().starts_with(
-            "the path to the drive carries at most 4 KiB per command, but the mt19xx image \
+            "the path to the drive carries at most 4 KiB per command, but the test-family image \
              download needs 16 KiB in one command: nothing was written"
         ));
         let backup = Error::Backup(Box::new(Error::bad_file("/x", "bad")));

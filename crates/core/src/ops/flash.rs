@@ -1,24 +1,27 @@
-//! The flash engine: one top-to-bottom function ([`flash`]) that knows no chip. It drives a
-//! family only through [`crate::family::FlashAccess`] (prepare, chunks, commit, wait, read) in this order:
+//! The flash engine, in two calls that know no chip: [`plan_flash`] turns an image and an
+//! identified drive into a [`Plan`] (every gate's verdict, the family's write plan, the steps and
+//! the point of no return) without touching the device; [`execute_flash`] carries out exactly
+//! that plan through the family's [`crate::family::FlashAccess`]:
 //!
-//! gates -> (dry run: return the plan) -> lock + signal block + inhibitor -> mandatory durable
-//! backup -> prepare -> stream chunks -> commit -> wait for the drive -> read-back verify of
-//! every byte outside the protected boot region -> report.
+//! lock + signal block + inhibitor -> mandatory durable backup -> prepare (when the family has
+//! it) -> stream the plan's chunks -> commit (when the family has it) -> wait for the drive ->
+//! read-back verify of what the plan says a read can check -> report.
 //!
 //! A refusing gate or a failed backup means zero device writes. A failure after the first
 //! write returns [`Error::WriteInterrupted`] or [`Error::VerifyMismatch`] carrying the drive's
-//! likely state and the exact next command; a failed chunk never reaches COMMIT.
+//! likely state (before or after the plan's point of no return) and the next command.
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use serde::Serialize;
 
-use crate::family::{self, CommitReply, DriveState, FlashReads, Window};
+use crate::family::{self, CommitReply, DriveState, FlashAccess, FlashReads, Window, WriteAccess};
 use crate::image::compat::{self, CompatVerdict};
-use crate::image::layout::FLASH_SIZE;
-use crate::image::mt19xx::VersionOrder as ImageOrder;
-use crate::image::mt19xx::{self, Mt19xxImage, Origin, SizeVerdict, Version};
+use crate::image::format::{
+    BannerFact, ChunkRole, Format, ImageFacts, IntegrityFact, ReadBack, VersionOrder as Order,
+    WritePlan,
+};
 use crate::scsi;
 
 use super::backup::{self, BackupReport};
@@ -26,15 +29,16 @@ use super::bundle::{self, DeviceRecord};
 use super::drive::{Device, Drive};
 use super::dump::{self, ReadReport, Sweep, Unreadable};
 use super::eeprom::FromOtherDrive;
-use super::error::{DriveCondition, Error, KeptFirmware};
+use super::error::{Burned, DriveCondition, Error, KeptFirmware};
 use super::gates::{
-    self, BadBridge, BannerCheck, Compat, Gate, GateInput, GateVerdict, VersionOrder, Waivers,
+    self, BadBridge, BannerCheck, Compat, Gate, GateInput, GateVerdict, Verdict, VersionOrder,
+    Waivers,
 };
 use super::next::{Carried, NextStep, Risk};
 use super::session::WriteSession;
 use super::{Phase, Progress};
 
-/// Dry run or the real thing.
+/// Dry run or the real thing (the unit-data restore's choice).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
 pub enum Execution {
     /// Compute and return the plan; send no write (default).
@@ -53,8 +57,6 @@ pub const DEFAULT_READY_LIMIT: Duration = Duration::from_secs(45);
 pub struct FlashOptions {
     /// Gate waivers (none by default).
     pub waivers: Waivers,
-    /// Dry run unless [`Execution::Execute`].
-    pub execution: Execution,
     /// Base directory of the mandatory backup ([`backup::DEFAULT_BASE`]).
     pub backup_base: PathBuf,
     /// Limit for the drive to come back after the burn.
@@ -78,7 +80,6 @@ impl Default for FlashOptions {
     fn default() -> Self {
         FlashOptions {
             waivers: Waivers::default(),
-            execution: Execution::DryRun,
             backup_base: PathBuf::from(backup::DEFAULT_BASE),
             ready_limit: DEFAULT_READY_LIMIT,
             risk: Risk::Unacknowledged,
@@ -136,19 +137,32 @@ pub enum Step {
         /// The drive's backup directory.
         dir: PathBuf,
     },
-    /// No backup: the drive refuses flash reads and the user waived the backup.
-    NoBackup,
-    /// Enter download mode.
-    Prepare,
-    /// Stream the image.
-    Stream {
-        /// Number of chunks.
-        chunks: usize,
-        /// Bytes per chunk.
-        chunk_size: usize,
+    /// No backup: the drive serves no flash reads and the user waived the backup.
+    NoBackup {
+        /// Why nothing can be read.
+        reads: FlashReads,
     },
-    /// Send the commit trailer.
-    Commit,
+    /// Enter download mode.
+    Prepare {
+        /// The command, in words.
+        command: &'static str,
+    },
+    /// Stream the payload.
+    Stream {
+        /// Number of commands.
+        chunks: usize,
+        /// Bytes in the largest one.
+        chunk_size: usize,
+        /// Bytes sent in all.
+        bytes: usize,
+        /// The command, in words.
+        command: &'static str,
+    },
+    /// Finish the download.
+    Commit {
+        /// The command, in words.
+        command: &'static str,
+    },
     /// Poll until the drive is ready, at most this long.
     WaitReady {
         /// The limit.
@@ -161,6 +175,9 @@ pub enum Step {
         /// End (exclusive).
         to: u32,
     },
+    /// No read-back: the family has no public flash read; the drive's answer and revision
+    /// after the reboot are reported instead.
+    NoVerify,
 }
 
 impl std::fmt::Display for Step {
@@ -174,18 +191,24 @@ impl std::fmt::Display for Step {
                 "back up the whole flash and unit data under {} (fsync'ed, re-read, validated)",
                 dir.display()
             ),
-            Step::NoBackup => f.write_str(
-                "no backup: the drive refuses flash reads (waived with --without-backup); its \
-                 unit data can come back from an older backup of this model afterwards",
-            ),
-            Step::Prepare => f.write_str("enter download mode (WRITE BUFFER mode 1)"),
-            Step::Stream { chunks, chunk_size } => write!(
+            Step::NoBackup { reads } => write!(
                 f,
-                "stream the image: {chunks} chunks of {} KiB (WRITE BUFFER mode 6); the drive \
-                 burns when the last one arrives",
+                "no backup ({reads}; waived with --without-backup): nothing can be restored \
+                 from this drive's own flash afterwards"
+            ),
+            Step::Prepare { command } => f.write_str(command),
+            Step::Stream {
+                chunks,
+                chunk_size,
+                bytes,
+                command,
+            } => write!(
+                f,
+                "stream {} KiB in {chunks} commands of at most {} KiB ({command})",
+                bytes / 1024,
                 chunk_size / 1024
             ),
-            Step::Commit => f.write_str("send the commit trailer (WRITE BUFFER mode 7)"),
+            Step::Commit { command } => f.write_str(command),
             Step::WaitReady { limit } => write!(
                 f,
                 "wait for the drive (TEST UNIT READY polling, at most {} s)",
@@ -196,11 +219,16 @@ impl std::fmt::Display for Step {
                 "read back and compare every byte of {from:#08x}..{to:#08x} (where the drive \
                  refuses the reads, the report says \"not verified\")"
             ),
+            Step::NoVerify => f.write_str(
+                "no read-back verify (this drive has no public flash read): check that the \
+                 drive answers and report the revision it shows",
+            ),
         }
     }
 }
 
 /// The flash plan: every gate's verdict, the command sequence and the point of no return.
+/// [`execute_flash`] carries out exactly this plan.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Plan {
     /// The drive.
@@ -211,13 +239,17 @@ pub struct Plan {
     pub image: ImageSummary,
     /// Every gate's verdict.
     pub gates: Vec<GateVerdict>,
-    /// The write sequence, in order.
+    /// The write sequence, in order (empty when the image cannot be cut for this drive; a
+    /// gate refuses it then).
     pub steps: Vec<Step>,
     /// Where the drive stops being able to fall back to its old firmware.
     pub point_of_no_return: String,
     /// Per-unit windows the image covers: a flash writes the image's bytes there (the report
     /// says which actually changed).
     pub unit_windows_written: Vec<String>,
+    /// The family's write plan: the bytes and commands [`execute_flash`] sends.
+    #[serde(skip)]
+    pub write: Option<WritePlan>,
 }
 
 impl Plan {
@@ -246,6 +278,8 @@ pub struct FlashReport {
     /// The command that restores the drive's own unit data from the backup (FILE without
     /// one), when the image replaced it.
     pub restore_own_unit_data: Option<NextStep>,
+    /// The revision the drive shows after the burn (INQUIRY), when it answers.
+    pub revision_after: Option<String>,
     /// Termination signals that arrived during the write (the CLI exits after reporting).
     pub deferred_signals: Vec<String>,
 }
@@ -256,70 +290,63 @@ pub struct FlashReport {
 pub enum Verification {
     /// Every byte outside the protected boot region read back equal to the image.
     Verified(ReadReport),
-    /// The drive came back but refuses flash reads: the burn could not be checked. The CLI
-    /// exits with its own code, never plain success.
+    /// The drive came back but refuses flash reads, or its family has no public flash read:
+    /// the burn could not be checked. The CLI exits with its own code, never plain success.
     NotVerified {
         /// What the drive answered.
         why: String,
     },
 }
 
-/// What [`flash`] did.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum FlashOutcome {
-    /// Dry run: the plan, nothing written.
-    Planned(Box<Plan>),
-    /// The image is on the drive and verified.
-    Flashed(Box<FlashReport>),
-}
-
-/// The gates' view of `image` against `drive` (pure).
-pub fn build_gate_input(image: &Mt19xxImage, drive: &Drive, layout_size: usize) -> GateInput {
+/// The gates' view of an image with `facts` (in `format`) against `drive` (pure).
+pub fn build_gate_input(
+    facts: &ImageFacts,
+    format: &dyn Format,
+    drive: &Drive,
+    layout_size: usize,
+) -> GateInput {
     let id = &drive.identity;
-    let mut input = image_only_input(image);
-    input.expected_size = layout_size;
+    let mut input = image_only_input(facts, layout_size);
     input.drive_chip = id.chip.clone();
-    input.compat = build_compat(&id.model, image.model().unwrap_or(""));
-    // The family reports the whole banner window; the banner ID is its first 16 bytes, the
-    // part redumper compares between drive and image (`drive/flash_mt1959.ixx`).
-    let drive_banner_id = id
-        .banner
-        .as_deref()
-        .map(|b| b.chars().take(16).collect::<String>().trim().to_string());
-    let image_banner = match &input.banner {
-        BannerCheck::Known { banner } => Some(banner.clone()),
-        BannerCheck::Unknown { banner } => banner.clone(),
-        BannerCheck::Mismatch { image, .. } => Some(image.clone()),
-    };
-    if let (Some(img), Some(drv)) = (image_banner, drive_banner_id) {
-        if img.trim() != drv {
-            input.banner = BannerCheck::Mismatch {
-                image: img,
-                drive: drv,
-            };
+    input.compat = build_compat(&id.model, facts.model.as_deref().unwrap_or(""));
+    if let (
+        Some(
+            BannerCheck::Known { banner }
+            | BannerCheck::Unknown {
+                banner: Some(banner),
+            },
+        ),
+        Some(drive_banner),
+    ) = (input.banner.clone(), id.banner.as_deref())
+    {
+        let drive_id = format.banner_id(drive_banner);
+        if banner.trim() != drive_id {
+            input.banner = Some(BannerCheck::Mismatch {
+                image: banner,
+                drive: drive_id,
+            });
         }
     }
-    input.version = match (&drive.state, &image.version) {
+    input.version = match (&drive.state, &facts.revision) {
         (DriveState::Recovery, _) => VersionOrder::Unknown {
             why: "the drive is in its boot loader".into(),
         },
         (_, None) => VersionOrder::Unknown {
             why: "the image carries no revision".into(),
         },
-        (_, Some(img)) => {
-            let drv = Version::parse(&id.revision);
-            let (drive_v, image_v) = (drv.to_string(), img.to_string());
-            match drv.compare(img) {
-                ImageOrder::Older => VersionOrder::Newer {
+        (_, Some(image)) => {
+            let (drive_v, image_v) = (id.revision.trim().to_string(), image.trim().to_string());
+            match format.order(&drive_v, &image_v) {
+                Order::Newer => VersionOrder::Newer {
                     drive: drive_v,
                     image: image_v,
                 },
-                ImageOrder::Same => VersionOrder::Same { version: image_v },
-                ImageOrder::Newer => VersionOrder::Older {
+                Order::Same => VersionOrder::Same { version: image_v },
+                Order::Older => VersionOrder::Older {
                     drive: drive_v,
                     image: image_v,
                 },
-                ImageOrder::Incomparable => VersionOrder::Unknown {
+                Order::Incomparable => VersionOrder::Unknown {
                     why: format!("{drive_v} and {image_v} follow different schemes"),
                 },
             }
@@ -335,20 +362,6 @@ pub fn build_gate_input(image: &Mt19xxImage, drive: &Drive, layout_size: usize) 
             why: b.problem.clone(),
         });
     input
-}
-
-/// The integrity gate's summary of the image's table.
-fn integrity_summary(image: &Mt19xxImage) -> Result<String, String> {
-    match &image.integrity {
-        Some(r) if r.is_verified() => Ok(format!("{} integrity entries verify", r.entries.len())),
-        Some(r) if r.entries.is_empty() => Err("no active integrity entry".to_string()),
-        Some(r) => Err(format!(
-            "{} of {} integrity entries fail",
-            r.failures().count(),
-            r.entries.len()
-        )),
-        None => Err("no integrity table".to_string()),
-    }
 }
 
 /// The model gate's view of an image model offered to a drive model, from the compat group
@@ -375,24 +388,45 @@ pub fn build_compat(drive_model: &str, image_model: &str) -> Compat {
     }
 }
 
-/// Plan a flash without touching the device: parse the image, run every gate, list the steps.
+/// The image's facts in the drive family's format, or why the image is not in it.
+fn image_facts(
+    drive: &Drive,
+    image: &ImageFile,
+) -> Result<(&'static dyn Format, ImageFacts), Error> {
+    let format = drive.family.format().ok_or_else(|| Error::IdentifyOnly {
+        family: drive.family.id(),
+        why: drive
+            .family
+            .identify_only_reason()
+            .unwrap_or("odflash reads no firmware format for it"),
+    })?;
+    let facts = format
+        .facts(&image.bytes)
+        .map_err(|e| Error::bad_file(&image.path, e.to_string()))?;
+    Ok((format, facts))
+}
+
+/// Plan a flash without touching the device: read the image in the drive family's format, run
+/// every gate, take the family's write plan, list the steps.
 pub fn plan_flash(drive: &Drive, image: &ImageFile, opts: &FlashOptions) -> Result<Plan, Error> {
     let flash = drive.flash_access()?;
     let layout = flash.layout();
-    // A path too narrow for one chunk would fail at the first chunk, after PREPARE.
-    drive.check_path_carries("image download", layout.write_chunk)?;
-    let parsed =
-        mt19xx::parse(&image.bytes).map_err(|e| Error::bad_file(&image.path, e.to_string()))?;
-    let mut input = build_gate_input(&parsed, drive, layout.size);
+    let (format, facts) = image_facts(drive, image)?;
+    let mut input = build_gate_input(&facts, format, drive, layout.size);
     if input.drive_chip.is_none() {
         // A drive in its boot loader after an interrupted burn may have lost its descriptor;
         // its own latest backup still names its chip.
-        input.drive_chip = chip_from_backup(&opts.backup_base, drive);
+        input.drive_chip = chip_from_backup(&opts.backup_base, drive, format);
     }
-    let verdicts = gates::evaluate(&input, &opts.waivers);
-    let chunks = layout.size.div_ceil(layout.write_chunk);
-    let last = (chunks - 1) * layout.write_chunk;
-    let unit_windows_written = if parsed.size == SizeVerdict::Exact {
+    let gates = gates::evaluate(&input, &opts.waivers);
+    // An image the size gate refuses has no write plan; the refusal says why.
+    let write = flash.write_plan(&image.bytes).ok();
+    if let Some(w) = &write {
+        // A path too narrow for one command would fail mid-stream, after the first write.
+        let widest = w.chunks.iter().map(|c| c.len).max().unwrap_or(0);
+        drive.check_path_carries("image download", widest)?;
+    }
+    let unit_windows_written = if facts.size == layout.size {
         layout.unit_windows.iter().map(|w| w.name.clone()).collect()
     } else {
         Vec::new()
@@ -404,82 +438,96 @@ pub fn plan_flash(drive: &Drive, image: &ImageFile, opts: &FlashOptions) -> Resu
             path: image.path.clone(),
             size: image.bytes.len(),
             sha256: bundle::sha256_hex(&image.bytes),
-            chip: parsed.chip().map(|c| c.name().to_string()),
-            model: parsed.descriptor.as_ref().map(|d| d.model.clone()),
-            revision: parsed.descriptor.as_ref().map(|d| d.revision.clone()),
-            banner: parsed.banner.as_ref().map(|b| b.id()),
+            chip: facts.chip.clone(),
+            model: facts.model.clone(),
+            revision: facts.revision.clone(),
+            banner: match &facts.banner {
+                BannerFact::Found(b) => Some(b.clone()),
+                _ => None,
+            },
         },
-        gates: verdicts,
-        steps: vec![
-            Step::Protect,
-            match drive.identity.flash_reads {
-                FlashReads::Served => Step::Backup {
-                    dir: backup::drive_dir(&opts.backup_base, &drive.identity),
-                },
-                _ => Step::NoBackup,
-            },
-            Step::Prepare,
-            Step::Stream {
-                chunks,
-                chunk_size: layout.write_chunk,
-            },
-            Step::Commit,
-            Step::WaitReady {
-                limit: opts.ready_limit,
-            },
-            Step::Verify {
-                from: layout.protected.end as u32,
-                to: layout.size as u32,
-            },
-        ],
-        point_of_no_return: format!(
-            "chunk {chunks}/{chunks} at {last:#x}: the drive erases and programs its flash when \
-             the last chunk arrives; before it, nothing is burned"
-        ),
+        gates,
+        steps: write
+            .as_ref()
+            .map(|w| steps(drive, flash, w, opts))
+            .unwrap_or_default(),
+        point_of_no_return: write.as_ref().map_or_else(String::new, point_of_no_return),
         unit_windows_written,
+        write,
     })
 }
 
-/// The verdicts of the gates that need no drive (size, integrity, raw dump, known banner), for
-/// `odflash image check IMAGE` without `--for DEV`. With a drive, use [`plan_flash`].
-pub fn check_image(image: &ImageFile) -> Result<Vec<GateVerdict>, Error> {
-    let parsed =
-        mt19xx::parse(&image.bytes).map_err(|e| Error::bad_file(&image.path, e.to_string()))?;
-    let input = image_only_input(&parsed);
-    let waivers = Waivers::default();
-    Ok(gates::evaluate(&input, &waivers)
-        .into_iter()
-        .filter(|v| {
-            matches!(
-                v.gate,
-                Gate::Size | Gate::Integrity | Gate::NotRawDump | Gate::KnownBootBanner
-            )
-        })
-        .collect())
+/// The plan's steps for write plan `w`.
+fn steps(drive: &Drive, flash: &dyn FlashAccess, w: &WritePlan, opts: &FlashOptions) -> Vec<Step> {
+    let sequence = flash.sequence();
+    let mut steps = vec![
+        Step::Protect,
+        match drive.identity.flash_reads {
+            FlashReads::Served => Step::Backup {
+                dir: backup::drive_dir(&opts.backup_base, &drive.identity),
+            },
+            reads => Step::NoBackup { reads },
+        },
+    ];
+    steps.extend(sequence.prepare.map(|command| Step::Prepare { command }));
+    steps.push(Step::Stream {
+        chunks: w.chunks.len(),
+        chunk_size: w.chunks.iter().map(|c| c.len).max().unwrap_or(0),
+        bytes: w.payload.len(),
+        command: sequence.stream,
+    });
+    steps.extend(sequence.commit.map(|command| Step::Commit { command }));
+    steps.push(Step::WaitReady {
+        limit: opts.ready_limit,
+    });
+    steps.push(match &w.read_back {
+        ReadBack::Compare(range) => Step::Verify {
+            from: range.start as u32,
+            to: range.end as u32,
+        },
+        ReadBack::Impossible => Step::NoVerify,
+    });
+    steps
+}
+
+/// The point of no return in words.
+fn point_of_no_return(w: &WritePlan) -> String {
+    let chunk = &w.chunks[w.point_of_no_return];
+    format!(
+        "chunk {}/{} at {:#x}: {}",
+        chunk.index + 1,
+        w.chunks.len(),
+        chunk.offset,
+        w.point_of_no_return_why
+    )
 }
 
 /// The drive-independent half of [`build_gate_input`].
-fn image_only_input(image: &Mt19xxImage) -> GateInput {
-    let banner = image
-        .banner
-        .as_ref()
-        .filter(|b| b.is_mt19())
-        .map(|b| b.id());
+fn image_only_input(facts: &ImageFacts, expected_size: usize) -> GateInput {
     GateInput {
-        expected_size: FLASH_SIZE,
-        image_size: image.len,
-        integrity: integrity_summary(image),
-        image_chip: image.chip().map(|c| c.name().to_string()),
+        expected_size,
+        image_size: facts.size,
+        integrity: match &facts.integrity {
+            IntegrityFact::NotInFormat => None,
+            IntegrityFact::Verified(summary) => Some(Ok(summary.clone())),
+            IntegrityFact::Fails(why) => Some(Err(why.clone())),
+        },
+        image_chip: facts.chip.clone(),
         drive_chip: None,
         compat: Compat::Unknown {
-            image_model: image.model().unwrap_or("").to_string(),
+            image_model: facts.model.clone().unwrap_or_default(),
             drive_model: String::new(),
         },
-        raw_dump: (image.origin == Origin::RawDriveRead)
-            .then(|| "its first page mirrors offset 0x10000, as READ BUFFER returns it".into()),
-        banner: match banner {
-            Some(b) if compat::known_banner(&b).is_some() => BannerCheck::Known { banner: b },
-            other => BannerCheck::Unknown { banner: other },
+        raw_dump: facts.raw_dump.clone(),
+        banner: match &facts.banner {
+            BannerFact::NotInFormat => None,
+            BannerFact::Found(b) if compat::known_banner(b).is_some() => {
+                Some(BannerCheck::Known { banner: b.clone() })
+            }
+            BannerFact::Found(b) => Some(BannerCheck::Unknown {
+                banner: Some(b.clone()),
+            }),
+            BannerFact::Unreadable => Some(BannerCheck::Unknown { banner: None }),
         },
         version: VersionOrder::Unknown {
             why: "no drive".into(),
@@ -489,102 +537,144 @@ fn image_only_input(image: &Mt19xxImage) -> GateInput {
     }
 }
 
-/// The chip tag in the drive's latest valid backup, when there is one.
-fn chip_from_backup(base: &Path, drive: &Drive) -> Option<String> {
-    let (path, bundle) = backup::find_latest_backup(base, &drive.identity).ok()?;
-    let firmware = bundle.part(backup::parts::FIRMWARE)?;
-    let (_, chip) = mt19xx::find_chip_tag(&firmware.bytes)?;
-    log::info!("drive chip {chip} taken from its backup {}", path.display());
-    Some(chip.name().to_string())
+/// The verdicts of the gates that need no drive (size, integrity, raw dump, known banner), for
+/// an image in `format` checked offline; `sizes` are the flash sizes the format's drives have.
+pub fn check_image_offline(facts: &ImageFacts, sizes: &[usize]) -> Vec<GateVerdict> {
+    let expected = if sizes.contains(&facts.size) {
+        facts.size
+    } else {
+        sizes.first().copied().unwrap_or(0)
+    };
+    let input = image_only_input(facts, expected);
+    gates::evaluate(&input, &Waivers::default())
+        .into_iter()
+        .filter(|v| {
+            matches!(
+                v.gate,
+                Gate::Size | Gate::Integrity | Gate::NotRawDump | Gate::KnownBootBanner
+            )
+        })
+        .map(|v| match (&v.verdict, &facts.size_note) {
+            (Verdict::Pass { .. }, Some(note)) if v.gate == Gate::Size => GateVerdict {
+                gate: v.gate,
+                verdict: gates::pass(note.clone()),
+            },
+            _ => v,
+        })
+        .collect()
 }
 
-/// Flash `image` onto `drive`. See the module header for the sequence and its guarantees.
-pub fn flash(
+/// The chip in the drive's latest valid backup, when there is one.
+fn chip_from_backup(base: &Path, drive: &Drive, format: &dyn Format) -> Option<String> {
+    let (path, bundle) = backup::find_latest_backup(base, &drive.identity).ok()?;
+    let firmware = bundle.part(backup::parts::FIRMWARE)?;
+    let chip = format.facts(&firmware.bytes).ok()?.chip?;
+    log::info!("drive chip {chip} taken from its backup {}", path.display());
+    Some(chip)
+}
+
+/// Carry out `plan` on `drive`: exactly the plan's payload, in the plan's commands. A plan with
+/// a refusing gate returns that refusal before anything is sent. See the module header for the
+/// sequence and its guarantees.
+pub fn execute_flash(
     dev: &mut Device<'_>,
     drive: &Drive,
-    image: &ImageFile,
+    plan: Plan,
     opts: &FlashOptions,
     progress: &mut dyn FnMut(Progress),
-) -> Result<FlashOutcome, Error> {
-    // 1. Gates: any refusal returns before a single write.
-    let plan = plan_flash(drive, image, opts)?;
+) -> Result<FlashReport, Error> {
     if let Some(refusal) = plan.refusal() {
         return Err(refusal);
     }
-    // 2. Dry run ends here.
-    if opts.execution == Execution::DryRun {
-        return Ok(FlashOutcome::Planned(Box::new(plan)));
-    }
+    let Some(write) = plan.write.as_ref() else {
+        return Err(Error::bad_file(
+            &plan.image.path,
+            "the image cannot be cut into this drive's download commands",
+        ));
+    };
     let flash = drive.flash_access()?;
     let layout = flash.layout();
-    let next = NextSteps::new(dev, image, drive, opts);
+    let sequence = flash.sequence();
+    let next = NextSteps::new(dev, &plan.image.path, drive, opts);
 
-    // 3. Protections, then the mandatory backup: failure of either means zero writes. Only a
-    //    drive that refuses flash reads, with the backup waived (the backup gate), goes without.
+    // Protections, then the mandatory backup: failure of either means zero writes. Only a
+    // drive that serves no flash reads, with the backup waived (the backup gate), goes without.
     let session = WriteSession::begin(dev, "flashing optical drive firmware")?;
     let backup = match drive.identity.flash_reads {
         FlashReads::Served => Some(backup::backup(dev, drive, &opts.backup_base, progress)?),
         _ => None,
     };
     let before = backup.as_ref().and_then(backup_firmware);
+    let access = WriteAccess::grant();
 
-    // 4. Prepare and stream. No COMMIT after any failure here.
+    // Prepare and stream. No commit after any failure here.
     let t = dev.transport();
-    flash
-        .prepare(t)
-        .map_err(|e| next.interrupted("prepare (entering download mode)", e, Burned::No))?;
-    progress(Progress {
-        phase: Phase::Prepare,
-        done: 1,
-        total: 1,
-    });
-    let chunks = layout.size.div_ceil(layout.write_chunk);
-    let verify_range = layout.protected.end as u32..layout.size as u32;
-    for (i, chunk) in image.bytes.chunks(layout.write_chunk).enumerate() {
-        let offset = (i * layout.write_chunk) as u32;
-        let last = i + 1 == chunks;
-        if let Err(e) = flash.write_chunk(t, offset, chunk) {
-            let phase = format!("streaming chunk {}/{chunks} at {offset:#x}", i + 1);
-            // A drive that answers the burning chunk with ILLEGAL REQUEST refuses the image
-            // and keeps its firmware: the anti-downgrade refusal "Write DRAM NG 05/24/00"
-            // (docs/protocol.md §7.1), not a transport fault.
+    if sequence.prepare.is_some() {
+        flash
+            .prepare(&access, t)
+            .map_err(|e| next.interrupted("prepare (entering download mode)", e, Burned::No))?;
+        progress(Progress {
+            phase: Phase::Prepare,
+            done: 1,
+            total: 1,
+        });
+    }
+    let count = write.chunks.len();
+    for chunk in &write.chunks {
+        let burning = chunk.index >= write.point_of_no_return;
+        if let Err(e) = flash.write_chunk(&access, t, chunk, write.data(chunk)) {
+            let phase = format!(
+                "streaming chunk {}/{count} at {:#x}",
+                chunk.index + 1,
+                chunk.offset
+            );
+            // A drive that answers the chunk at the point of no return with ILLEGAL REQUEST
+            // refuses the image before programming and keeps its firmware: the anti-downgrade
+            // refusal "Write DRAM NG 05/24/00" (docs/protocol.md §7.1), not a transport fault.
             return Err(match illegal_request(&e) {
-                Some(sense) if last => {
-                    let kept = check_kept(t, flash, &verify_range, before.as_deref(), opts);
+                Some(sense) if chunk.index == write.point_of_no_return => {
+                    let kept = check_kept(t, flash, &write.read_back, before.as_deref(), opts);
                     Error::ImageRefused {
                         sense,
                         kept,
                         condition: next.kept_firmware(),
                     }
                 }
-                _ => next.interrupted(&phase, e, if last { Burned::Maybe } else { Burned::No }),
+                _ => next.interrupted(&phase, e, if burning { Burned::Partly } else { Burned::No }),
             });
         }
         progress(Progress {
             phase: Phase::Write,
-            done: offset as usize + chunk.len(),
-            total: layout.size,
+            done: chunk.offset + chunk.len,
+            total: write.payload.len(),
         });
+        debug_assert!(chunk.role != ChunkRole::Last || chunk.index + 1 == count);
     }
 
-    // 5. Commit, then wait for the drive to come back. A commit that fails while the burn
-    //    goes on (a timeout, an error answer) does not decide anything: the drive is given its
-    //    burn time, and the read-back judges the result.
-    let commit = flash.commit(t);
-    progress(Progress {
-        phase: Phase::Commit,
-        done: 1,
-        total: 1,
-    });
+    // Commit, then wait for the drive to come back. A commit that fails while the burn goes on
+    // (a timeout, an error answer) does not decide anything: the drive is given its burn time,
+    // and the read-back judges the result.
+    let commit = if sequence.commit.is_some() {
+        let reply = flash.commit(&access, t);
+        progress(Progress {
+            phase: Phase::Commit,
+            done: 1,
+            total: 1,
+        });
+        Some(reply)
+    } else {
+        None
+    };
     // The burn runs now: its expected length, in seconds, for a timed display.
+    let burn_secs = layout.burn_time.as_secs() as usize;
     progress(Progress {
         phase: Phase::WaitReady,
         done: 0,
-        total: layout.burn_time.as_secs() as usize,
+        total: burn_secs,
     });
     if let Err(e) = flash.wait_ready(t, opts.ready_limit) {
-        if let Err(commit_error) = commit {
-            return Err(next.interrupted("commit", commit_error, Burned::Maybe));
+        if let Some(Err(commit_error)) = commit {
+            return Err(next.interrupted("commit", commit_error, Burned::Partly));
         }
         // A boot loader that is still there after a complete stream did not take the image:
         // a drive whose boot ID differs from the image's ignores it silently
@@ -595,58 +685,59 @@ pub fn flash(
                 condition: next.kept_firmware(),
             });
         }
-        return Err(next.interrupted("waiting for the drive after the burn", e, Burned::Maybe));
+        return Err(next.interrupted("waiting for the drive after the burn", e, Burned::Partly));
     }
     progress(Progress {
         phase: Phase::WaitReady,
-        done: layout.burn_time.as_secs() as usize,
-        total: layout.burn_time.as_secs() as usize,
+        done: burn_secs,
+        total: burn_secs,
     });
+    let revision_after = scsi::read_inquiry(t).ok().map(|i| i.revision);
 
-    // 6. Read back everything outside the protected boot region and compare.
-    let mut report = ReadReport {
-        chunk: backup.as_ref().map_or(layout.write_chunk, |b| b.read.chunk),
-        ..ReadReport::default()
-    };
-    let sweep = Sweep {
-        range: verify_range.clone(),
-        chunk: report.chunk,
-        unreadable: Unreadable::Fail,
-        phase: Phase::Verify,
-    };
-    let verify = match dump::read_region(t, flash, &sweep, &mut report, progress) {
-        Ok(read) => {
-            let expected = &image.bytes[verify_range.start as usize..verify_range.end as usize];
-            if let Some(err) = next.compare(verify_range.start, expected, &read) {
-                let old = before
-                    .as_deref()
-                    .and_then(|b| b.get(verify_range.start as usize..verify_range.end as usize));
-                // The drive acknowledged everything yet holds exactly what it held before.
-                if old == Some(read.as_slice()) {
-                    return Err(Error::ImageIgnored {
-                        evidence: "the read-back equals the backup taken before the flash".into(),
-                        condition: next.kept_firmware(),
-                    });
+    // Read back what the plan says a read can check, and compare.
+    let verify = match &write.read_back {
+        ReadBack::Impossible => Verification::NotVerified {
+            why: "this drive has no public flash read: not verified by read-back".into(),
+        },
+        ReadBack::Compare(range) => {
+            let range = range.start as u32..range.end as u32;
+            let chunk = backup.as_ref().map(|b| b.read.chunk);
+            match verify_read(t, flash, &range, chunk, progress) {
+                Ok((read, report)) => {
+                    let expected = &write.payload[range.start as usize..range.end as usize];
+                    if let Some(err) = next.compare(range.start, expected, &read) {
+                        let old = before
+                            .as_deref()
+                            .and_then(|b| b.get(range.start as usize..range.end as usize));
+                        // The drive acknowledged everything yet holds exactly what it held before.
+                        if old == Some(read.as_slice()) {
+                            return Err(Error::ImageIgnored {
+                                evidence: "the read-back equals the backup taken before the flash"
+                                    .into(),
+                                condition: next.kept_firmware(),
+                            });
+                        }
+                        return Err(err);
+                    }
+                    Verification::Verified(report)
                 }
-                return Err(err);
+                // A drive that could not be read before the flash may refuse reads after it too.
+                Err(Error::Family(family::Error::Scsi(scsi::Error::Sense(sense))))
+                    if drive.identity.flash_reads != FlashReads::Served =>
+                {
+                    Verification::NotVerified {
+                        why: format!("the drive answers but refuses flash reads ({sense})"),
+                    }
+                }
+                Err(Error::Family(source)) => {
+                    return Err(next.interrupted("read-back verify", source, Burned::Yes))
+                }
+                Err(other) => return Err(other),
             }
-            Verification::Verified(report)
         }
-        // A drive that could not be read before the flash may refuse reads after it too.
-        Err(Error::Family(family::Error::Scsi(scsi::Error::Sense(sense))))
-            if drive.identity.flash_reads != FlashReads::Served =>
-        {
-            Verification::NotVerified {
-                why: format!("the drive answers but refuses flash reads ({sense})"),
-            }
-        }
-        Err(Error::Family(source)) => {
-            return Err(next.interrupted("read-back verify", source, Burned::Yes))
-        }
-        Err(other) => return Err(other),
     };
     let unit_data_replaced =
-        replaced_windows(&layout.unit_windows, before.as_deref(), &image.bytes);
+        replaced_windows(&layout.unit_windows, before.as_deref(), &write.payload);
     let restore_own_unit_data =
         (!unit_data_replaced.is_empty()).then(|| NextStep::RestoreUnitData {
             device: dev.name.clone(),
@@ -657,19 +748,45 @@ pub fn flash(
             risk: opts.risk,
         });
     let deferred_signals = session.end().iter().map(|s| s.to_string()).collect();
-    Ok(FlashOutcome::Flashed(Box::new(FlashReport {
+    Ok(FlashReport {
         plan,
         backup,
         commit: match commit {
-            Ok(CommitReply::Good) => "GOOD".to_string(),
-            Ok(CommitReply::Benign(s)) => format!("{s} (benign after a burn)"),
-            Err(e) => format!("{e} (the drive came back; the read-back judged the burn)"),
+            None => "none (the download ends with its last command)".to_string(),
+            Some(Ok(CommitReply::Good)) => "GOOD".to_string(),
+            Some(Ok(CommitReply::Benign(s))) => format!("{s} (benign after a burn)"),
+            Some(Err(e)) => format!("{e} (the drive came back; the read-back judged the burn)"),
         },
         verify,
         unit_data_replaced,
         restore_own_unit_data,
+        revision_after,
         deferred_signals,
-    })))
+    })
+}
+
+/// Read flash `range` back for a verify, in `chunk`-sized commands (the backup's) or, without
+/// a backup, the largest the path takes.
+fn verify_read(
+    t: &mut dyn scsi::Transport,
+    flash: &dyn FlashAccess,
+    range: &std::ops::Range<u32>,
+    chunk: Option<usize>,
+    progress: &mut dyn FnMut(Progress),
+) -> Result<(Vec<u8>, ReadReport), Error> {
+    let mut report = ReadReport::default();
+    report.chunk = match chunk {
+        Some(c) => c,
+        None => dump::probe_chunk(t, flash, range.start, &mut report)?,
+    };
+    let sweep = Sweep {
+        range: range.clone(),
+        chunk: report.chunk,
+        unreadable: Unreadable::Fail,
+        phase: Phase::Verify,
+    };
+    let read = dump::read_region(t, flash, &sweep, &mut report, progress)?;
+    Ok((read, report))
 }
 
 /// The sense of an ILLEGAL REQUEST answer, if that is what `e` is.
@@ -697,29 +814,22 @@ fn still_in_boot_loader(t: &mut dyn scsi::Transport, drive: &Drive) -> bool {
 /// drive kept the firmware it had.
 fn check_kept(
     t: &mut dyn scsi::Transport,
-    flash: &dyn family::FlashAccess,
-    range: &std::ops::Range<u32>,
+    flash: &dyn FlashAccess,
+    read_back: &ReadBack,
     before: Option<&[u8]>,
     opts: &FlashOptions,
 ) -> KeptFirmware {
-    let Some(before) = before else {
+    let (Some(before), ReadBack::Compare(range)) = (before, read_back) else {
         return KeptFirmware::NotChecked;
     };
     if flash.wait_ready(t, opts.ready_limit).is_err() {
         return KeptFirmware::NotChecked;
     }
-    let mut report = ReadReport {
-        chunk: flash.layout().write_chunk,
-        ..ReadReport::default()
-    };
-    let sweep = Sweep {
-        range: range.clone(),
-        chunk: report.chunk,
-        unreadable: Unreadable::Fail,
-        phase: Phase::Verify,
-    };
-    match dump::read_region(t, flash, &sweep, &mut report, &mut |_| {}) {
-        Ok(read) if before.get(range.start as usize..range.end as usize) == Some(&read[..]) => {
+    let range = range.start as u32..range.end as u32;
+    match verify_read(t, flash, &range, None, &mut |_| {}) {
+        Ok((read, _))
+            if before.get(range.start as usize..range.end as usize) == Some(&read[..]) =>
+        {
             KeptFirmware::Verified
         }
         Ok(_) => KeptFirmware::Differs,
@@ -740,17 +850,6 @@ fn replaced_windows(windows: &[Window], before: Option<&[u8]>, image: &[u8]) -> 
         .collect()
 }
 
-/// How far a failed write got.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Burned {
-    /// Before the chunk that starts the burn.
-    No,
-    /// The burning chunk, the commit or the wait failed: the burn may be partial.
-    Maybe,
-    /// The burn completed; the read-back failed.
-    Yes,
-}
-
 /// Builds the "likely state and next command" of a failed write.
 struct NextSteps {
     info_cmd: String,
@@ -760,7 +859,7 @@ struct NextSteps {
 }
 
 impl NextSteps {
-    fn new(dev: &Device<'_>, image: &ImageFile, drive: &Drive, opts: &FlashOptions) -> NextSteps {
+    fn new(dev: &Device<'_>, image: &Path, drive: &Drive, opts: &FlashOptions) -> NextSteps {
         let device = dev.name.clone();
         NextSteps {
             info_cmd: NextStep::Info {
@@ -771,14 +870,14 @@ impl NextSteps {
             flash_cmd: NextStep::Flash {
                 device: device.clone(),
                 kind: dev.kind,
-                image: image.path.clone(),
+                image: image.to_path_buf(),
                 carried: opts.carried(),
             }
             .command(),
             rescue_cmd: NextStep::Rescue {
                 device,
                 kind: dev.kind,
-                image: Some(image.path.clone()),
+                image: Some(image.to_path_buf()),
                 carried: opts.carried(),
             }
             .command(),
@@ -788,26 +887,29 @@ impl NextSteps {
 
     fn condition(&self, burned: Burned) -> DriveCondition {
         match burned {
-            // ASSUMPTION: MT19xx drives stage chunks in RAM and program only when the last one
-            // arrives (docs/protocol.md §2.4, §7.5), so a failure before it leaves the flash
-            // untouched.
+            // Before the write plan's point of no return the family's drives have not begun to
+            // program (each family's plan says why, with its source), so the flash is untouched.
             Burned::No if self.was_recovery => DriveCondition {
+                burned,
                 state: "nothing was burned: the drive is still in its boot loader".into(),
                 next: self.rescue_cmd.clone(),
             },
             Burned::No => DriveCondition {
+                burned,
                 state: "nothing was burned: the drive still runs its old firmware (power-cycle it \
                         if it does not answer)"
                     .into(),
                 next: self.flash_cmd.clone(),
             },
-            Burned::Maybe => DriveCondition {
+            Burned::Partly => DriveCondition {
+                burned,
                 state: "the burn may have been interrupted or be partial: the drive will likely \
                         come up in its boot loader"
                     .into(),
                 next: self.rescue_cmd.clone(),
             },
             Burned::Yes => DriveCondition {
+                burned,
                 state: "the image was burned but could not be verified: the drive's firmware may \
                         be damaged"
                     .into(),
@@ -819,6 +921,7 @@ impl NextSteps {
     /// After a refused or ignored image: the drive runs what it ran before.
     fn kept_firmware(&self) -> DriveCondition {
         DriveCondition {
+            burned: Burned::No,
             state: if self.was_recovery {
                 "the drive kept its firmware: it is still in its boot loader".into()
             } else {
@@ -835,7 +938,7 @@ impl NextSteps {
     fn interrupted(&self, phase: &str, source: family::Error, burned: Burned) -> Error {
         Error::WriteInterrupted {
             phase: phase.to_string(),
-            source,
+            source: Box::new(source),
             condition: self.condition(burned),
         }
     }

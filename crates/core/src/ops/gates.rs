@@ -251,8 +251,9 @@ pub struct GateInput {
     pub expected_size: usize,
     /// The image's size.
     pub image_size: usize,
-    /// `Ok(summary)` when the integrity table verifies, `Err(what failed)` otherwise.
-    pub integrity: Result<String, String>,
+    /// `Ok(summary)` when the image's integrity check verifies, `Err(what failed)` otherwise;
+    /// `None` when its format carries none (the gate does not apply).
+    pub integrity: Option<Result<String, String>>,
     /// The image's chip tag ("MT1959"), when found.
     pub image_chip: Option<String>,
     /// The drive's chip tag, when readable.
@@ -261,8 +262,8 @@ pub struct GateInput {
     pub compat: Compat,
     /// `Some(why)` when the image looks like a raw read-back of a drive.
     pub raw_dump: Option<String>,
-    /// Boot banner check.
-    pub banner: BannerCheck,
+    /// Boot banner check; `None` when the format has no boot banner (the gate does not apply).
+    pub banner: Option<BannerCheck>,
     /// Version order.
     pub version: VersionOrder,
     /// The bridge the drive sits behind, when it is a known-bad one.
@@ -353,14 +354,14 @@ pub fn check_size(input: &GateInput) -> Verdict {
     }
 }
 
-/// [`Gate::Integrity`].
-pub fn check_integrity(input: &GateInput) -> Verdict {
-    match &input.integrity {
+/// [`Gate::Integrity`], when the format carries an integrity check.
+pub fn check_integrity(input: &GateInput) -> Option<Verdict> {
+    Some(match input.integrity.as_ref()? {
         Ok(summary) => pass(summary.clone()),
         Err(why) => refuse(format!(
             "the image's integrity table does not verify: {why}"
         )),
-    }
+    })
 }
 
 /// [`Gate::ChipFamily`]: never overridable.
@@ -392,8 +393,8 @@ pub fn check_model(input: &GateInput, crossflash: Crossflash) -> Verdict {
     check_compat(&input.compat, crossflash)
 }
 
-/// [`Gate::Model`] on a compat verdict alone (also used for image formats without the other
-/// MT19xx gates).
+/// [`Gate::Model`] on a compat verdict alone (also used for images odflash checks but cannot
+/// flash).
 pub fn check_compat(compat: &Compat, crossflash: Crossflash) -> Verdict {
     let allowed = crossflash == Crossflash::Allowed;
     match compat {
@@ -426,8 +427,8 @@ pub fn check_not_raw_dump(input: &GateInput) -> Verdict {
 
 /// [`Gate::KnownBootBanner`]: an unknown banner is waivable with
 /// [`UnknownBanner::Allowed`]; a banner differing from the drive's never is.
-pub fn check_banner(input: &GateInput, waiver: UnknownBanner) -> Verdict {
-    match &input.banner {
+pub fn check_banner(input: &GateInput, waiver: UnknownBanner) -> Option<Verdict> {
+    Some(match input.banner.as_ref()? {
         BannerCheck::Known { banner } => pass(format!("known boot banner \"{banner}\"")),
         BannerCheck::Unknown { banner } => waivable(
             waiver == UnknownBanner::Allowed,
@@ -440,7 +441,7 @@ pub fn check_banner(input: &GateInput, waiver: UnknownBanner) -> Verdict {
         BannerCheck::Mismatch { image, drive } => refuse(format!(
             "the image's boot banner \"{image}\" differs from the drive's \"{drive}\": another boot loader generation"
         )),
-    }
+        })
 }
 
 /// [`Gate::Version`]: same needs [`Reinstall::Allowed`], older needs [`Downgrade::Allowed`].
@@ -476,23 +477,23 @@ pub fn check_bridge(input: &GateInput, bridge: Bridge) -> Verdict {
     }
 }
 
-/// Run every gate, in [`Gate::ALL`] order.
+/// Run every gate that applies to the image's format, in [`Gate::ALL`] order.
 pub fn evaluate(input: &GateInput, waivers: &Waivers) -> Vec<GateVerdict> {
     Gate::ALL
         .into_iter()
-        .map(|gate| GateVerdict {
-            gate,
-            verdict: match gate {
+        .filter_map(|gate| {
+            let verdict = match gate {
                 Gate::Size => check_size(input),
-                Gate::Integrity => check_integrity(input),
+                Gate::Integrity => check_integrity(input)?,
                 Gate::ChipFamily => check_chip_family(input),
                 Gate::Model => check_model(input, waivers.crossflash),
                 Gate::NotRawDump => check_not_raw_dump(input),
-                Gate::KnownBootBanner => check_banner(input, waivers.unknown_banner),
+                Gate::KnownBootBanner => check_banner(input, waivers.unknown_banner)?,
                 Gate::Version => check_version(input, waivers.reinstall, waivers.downgrade),
                 Gate::KnownBadBridge => check_bridge(input, waivers.bridge),
                 Gate::Backup => check_backup(input, waivers.backup),
-            },
+            };
+            Some(GateVerdict { gate, verdict })
         })
         .collect()
 }
@@ -512,6 +513,13 @@ pub fn check_backup(input: &GateInput, waiver: BackupWaiver) -> Verdict {
         FlashReads::BlockedByFirmware => refuse(
             "firmware blocks flash reads: nothing can be backed up or verified, so odflash \
              will not flash this drive",
+        ),
+        FlashReads::NotPublic => waivable(
+            waiver == BackupWaiver::Waived,
+            "--without-backup",
+            "no flash read of this drive is public: there is no backup before the flash and no \
+             read-back verify after it, only the drive's answer and revision after its reboot"
+                .to_string(),
         ),
     }
 }
@@ -538,16 +546,16 @@ pub(crate) mod tests {
         GateInput {
             expected_size: 0x20_0000,
             image_size: 0x20_0000,
-            integrity: Ok("3 entries verify".into()),
+            integrity: Some(Ok("3 entries verify".into())),
             image_chip: Some("MT1959".into()),
             drive_chip: Some("MT1959".into()),
             compat: Compat::SameModel {
                 model: "BD-RE BU40N".into(),
             },
             raw_dump: None,
-            banner: BannerCheck::Known {
+            banner: Some(BannerCheck::Known {
                 banner: "MT1959 Boot BU5".into(),
-            },
+            }),
             version: VersionOrder::Newer {
                 drive: "1.00".into(),
                 image: "1.03".into(),
@@ -710,16 +718,16 @@ pub(crate) mod tests {
         size.image_size = 0x10_0000;
         assert!(verdict(&size, &all, Gate::Size).is_refused());
         let mut integrity = passing();
-        integrity.integrity = Err("entry 2 digest differs".into());
+        integrity.integrity = Some(Err("entry 2 digest differs".into()));
         assert!(verdict(&integrity, &all, Gate::Integrity).is_refused());
         let mut raw = passing();
         raw.raw_dump = Some("page 0 mirrors 0x10000".into());
         assert!(verdict(&raw, &all, Gate::NotRawDump).is_refused());
         let mut banner = passing();
-        banner.banner = BannerCheck::Mismatch {
+        banner.banner = Some(BannerCheck::Mismatch {
             image: "MT1959 Boot JB8".into(),
             drive: "MT1959 Boot BU5".into(),
-        };
+        });
         assert!(verdict(&banner, &all, Gate::KnownBootBanner).is_refused());
     }
 

@@ -11,6 +11,8 @@ pub mod check;
 pub mod drive;
 pub mod dump;
 pub mod eeprom;
+#[cfg(test)]
+mod engine_tests;
 pub mod error;
 pub mod flash;
 pub mod gates;

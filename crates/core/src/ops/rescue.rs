@@ -1,5 +1,6 @@
 //! The guided rescue workflow (`odflash rescue`): identify the drive, check the image against
-//! it, flash and verify (through [`super::flash::flash`] and its gates), and restore the unit
+//! it, flash and verify (through [`super::flash::plan_flash`] and
+//! [`super::flash::execute_flash`]), and restore the unit
 //! data from the newest backup of that drive.
 //!
 //! [`rescue`] reads top to bottom in that order. It never prints and never prompts: it reports
@@ -7,9 +8,8 @@
 //! ([`Question`]); the CLI implements the guide (a terminal conversation, or answers from
 //! flags). Waiting for the drive to appear and opening it are the caller's (`discover`, `open`).
 //!
-//! Identify-only families (DVD-era LiteOn/Sony) get the identification and the offline
-//! compat-group check of the image and nothing else: their write commands are not public
-//! (docs/protocol.md §5.8).
+//! Identify-only families get the identification and the offline compat-group check of the
+//! image and nothing else: their write commands are not public.
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -24,44 +24,42 @@ use super::check::{self, ImageCheck};
 use super::drive::{self, Device, Drive};
 use super::eeprom::{self, FromOtherDrive, RestoreOptions, RestoreOutcome, RestoreReport};
 use super::error::Error;
-use super::flash::{
-    self, Execution, FlashOptions, FlashOutcome, FlashReport, ImageFile, Plan, Verification,
-};
+use super::flash::{self, Execution, FlashOptions, FlashReport, ImageFile, Plan, Verification};
 use super::next::{Carried, NextStep, Risk};
 use super::Progress;
 
-/// The safe-mode procedure, one instruction per item, in order.
-// ASSUMPTION: "about 10 s" is a margin over the public figure: myce forum reports have "hold
-// eject about 5 s at power-on until the LED flashes" for LiteOn DVD writers (myce "Sony
-// DRU-710A… need help (EEPROM)"; docs/protocol.md §6.5). No public source gives an MT19xx key
-// sequence: those drives start their boot loader by themselves when the firmware fails its
-// checks (docs/protocol.md §6.1, §6.2).
-pub const SAFE_MODE_STEPS: [&str; 5] = [
-    "Power the drive off: unplug its USB cable or power lead (shut the computer down for an \
-     internal drive).",
-    "Press the eject button and keep it pressed.",
-    "Power the drive on while you hold the button.",
-    "Keep holding for about 10 seconds (LiteOn/Sony DVD writers: until the LED flashes).",
-    "Release the button. The drive now waits in its boot loader (safe mode).",
-];
+/// The safe-mode procedure, one instruction per item, in order; the families that have a key
+/// sequence say how long to hold (their [`family::Recovery::hold_eject`]).
+pub fn safe_mode_steps() -> Vec<String> {
+    let holds: Vec<&str> = family::registry()
+        .iter()
+        .filter_map(|f| f.recovery().hold_eject)
+        .collect();
+    let hold = if holds.is_empty() {
+        "Keep holding for about 10 seconds.".to_string()
+    } else {
+        format!("Keep holding for about 10 seconds ({}).", holds.join("; "))
+    };
+    vec![
+        "Power the drive off: unplug its USB cable or power lead (shut the computer down for an \
+         internal drive)."
+            .to_string(),
+        "Press the eject button and keep it pressed.".to_string(),
+        "Power the drive on while you hold the button.".to_string(),
+        hold,
+        "Release the button. The drive now waits in its boot loader (safe mode).".to_string(),
+    ]
+}
 
-/// What the procedure means for a family, shown under [`SAFE_MODE_STEPS`] (`None`: before the
-/// drive is identified, both notes apply).
-pub fn safe_mode_note(family: Option<FamilyId>) -> &'static str {
-    match family {
-        Some(FamilyId::Mt19xx) => {
-            "MT1959/MT1939 drives also start their boot loader by themselves when their firmware \
-             fails its checks; odflash can flash them from there."
-        }
-        Some(FamilyId::LiteonDvd) => {
-            "DVD-era LiteOn/Sony writers: odflash can identify the drive in safe mode, but \
-             cannot flash it (its write commands are not public)."
-        }
-        None => {
-            "MT1959/MT1939 drives also enter it by themselves when their firmware fails its \
-             checks. DVD-era LiteOn/Sony writers can be identified but not flashed by odflash."
-        }
-    }
+/// What the procedure means for a family, shown under [`safe_mode_steps`] (`None`: before the
+/// drive is identified, every family's note applies).
+pub fn safe_mode_note(family: Option<&FamilyId>) -> String {
+    let notes: Vec<&str> = family::registry()
+        .iter()
+        .filter(|f| family.map_or(true, |id| *id == f.id()))
+        .map(|f| f.recovery().note)
+        .collect();
+    notes.join(" ")
 }
 
 /// What odflash can and cannot do for a drive's family.
@@ -77,7 +75,7 @@ pub struct Capabilities {
 
 /// The capabilities for `drive`'s family (pure).
 pub fn capabilities(drive: &Drive) -> Capabilities {
-    match drive.family.flash() {
+    match drive.family.flash(&drive.identity) {
         Some(_) => Capabilities {
             can: vec![
                 "identify the drive and read its state",
@@ -261,7 +259,7 @@ pub fn rescue(
     // 1. Identify.
     let mut found = identify(dev, guide, false)?;
     let initial = found.state.clone();
-    if found.family.flash().is_none() {
+    if found.family.flash(&found.identity).is_none() {
         return identify_only(&found, opts, guide);
     }
 
@@ -324,15 +322,14 @@ pub fn rescue(
                 });
                 return Ok(report);
             }
-            let flash_opts = FlashOptions {
-                execution: Execution::Execute,
-                ..opts.flash.clone()
-            };
             let mut progress = |p: Progress| guide.progress(p);
-            let outcome = flash::flash(dev, &found, image, &flash_opts, &mut progress)?;
-            let FlashOutcome::Flashed(flashed) = outcome else {
-                unreachable!("an executed flash reports Flashed");
-            };
+            let flashed = Box::new(flash::execute_flash(
+                dev,
+                &found,
+                plan,
+                &opts.flash,
+                &mut progress,
+            )?);
             flash_backup = flashed.backup.as_ref().map(|b| b.path.clone());
             replaced = !flashed.unit_data_replaced.is_empty();
             if let Verification::NotVerified { why } = &flashed.verify {
@@ -489,9 +486,7 @@ fn identify_only(
             return Err(refusal);
         }
     }
-    // A family without flash access: this is its IdentifyOnly error.
-    found.flash_access()?;
-    unreachable!("identify_only runs only for families without flash access")
+    Err(found.identify_only())
 }
 
 #[cfg(test)]
@@ -500,9 +495,16 @@ mod tests {
 
     #[test]
     fn notes_name_the_family() {
-        assert!(safe_mode_note(Some(FamilyId::Mt19xx)).contains("boot loader"));
-        assert!(safe_mode_note(Some(FamilyId::LiteonDvd)).contains("cannot flash"));
-        assert!(safe_mode_note(None).contains("MT1959"));
-        assert!(SAFE_MODE_STEPS[3].contains("10 seconds"));
+        for f in family::registry() {
+            let note = safe_mode_note(Some(&f.id()));
+            assert_eq!(note, f.recovery().note);
+            assert!(safe_mode_note(None).contains(&note));
+        }
+        let steps = safe_mode_steps();
+        assert!(steps[3].contains("10 seconds"));
+        assert!(family::registry()
+            .iter()
+            .filter_map(|f| f.recovery().hold_eject)
+            .all(|hold| steps[3].contains(hold)));
     }
 }

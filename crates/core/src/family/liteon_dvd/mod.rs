@@ -8,8 +8,9 @@
 //! `DF 89`, `F1 02`) are unverified static RE. See `README.md` beside this file.
 
 use crate::family::{
-    answered, DriveState, Error, Family, FamilyId, FlashAccess, FlashReads, Identity,
+    answered, DriveState, Error, Family, FamilyId, FlashAccess, FlashReads, Identity, Recovery,
 };
+use crate::image::format::Format;
 use crate::scsi::inquiry::{Inquiry, PERIPHERAL_TYPE_MMC};
 use crate::scsi::{self, Transport};
 
@@ -72,9 +73,12 @@ fn is_model_boundary(product: &str, at: usize, len: usize) -> bool {
 #[derive(Debug, Clone, Copy, Default)]
 pub struct LiteonDvd;
 
+/// The family's name.
+pub const ID: FamilyId = FamilyId::named("liteon-dvd");
+
 impl Family for LiteonDvd {
     fn id(&self) -> FamilyId {
-        FamilyId::LiteonDvd
+        ID
     }
 
     fn probe(&self, t: &mut dyn Transport, inquiry: &Inquiry) -> Result<Option<Identity>, Error> {
@@ -82,7 +86,7 @@ impl Family for LiteonDvd {
             return Ok(None);
         }
         Ok(Some(Identity {
-            family: FamilyId::LiteonDvd,
+            family: ID,
             // The forum reports name MT1828E/MT1816E for these lines (docs/protocol.md §5.7) but no
             // command reads the chip, so none is claimed.
             chip: None,
@@ -102,8 +106,23 @@ impl Family for LiteonDvd {
         super::readiness(t)
     }
 
-    fn flash(&self) -> Option<&dyn FlashAccess> {
+    fn format(&self) -> Option<&'static dyn Format> {
+        Some(&crate::image::dvd::FORMAT)
+    }
+
+    fn flash(&self, _: &Identity) -> Option<&'static dyn FlashAccess> {
         None
+    }
+
+    // ASSUMPTION: "about 10 s" is a margin over the public figure: myce forum reports have
+    // "hold eject about 5 s at power-on until the LED flashes" for LiteOn DVD writers (myce
+    // "Sony DRU-710A… need help (EEPROM)"; docs/protocol.md §6.5).
+    fn recovery(&self) -> Recovery {
+        Recovery {
+            hold_eject: Some("DVD-era LiteOn/Sony writers: until the LED flashes"),
+            note: "DVD-era LiteOn/Sony writers: odflash can identify the drive in safe mode, but \
+                   cannot flash it (its write commands are not public).",
+        }
     }
 
     fn identify_only_reason(&self) -> Option<&'static str> {
@@ -142,6 +161,17 @@ mod tests {
         let reason = LiteonDvd.identify_only_reason().unwrap();
         assert!(reason.contains("not public"));
         assert!(reason.contains("docs/protocol.md §5.8"));
-        assert!(LiteonDvd.flash().is_none());
+        let identity = Identity {
+            family: ID,
+            chip: None,
+            banner: None,
+            vendor: "LITE-ON".into(),
+            model: "DVDRW SOHW-1693S".into(),
+            revision: "KS0B".into(),
+            firmware_date: None,
+            serial: None,
+            flash_reads: FlashReads::Served,
+        };
+        assert!(LiteonDvd.flash(&identity).is_none());
     }
 }

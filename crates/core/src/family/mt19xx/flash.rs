@@ -8,19 +8,17 @@
 use std::ops::Range;
 use std::time::Duration;
 
-use crate::family::{CommitReply, Error, FlashAccess, FlashLayout, Window};
+use crate::family::{CommitReply, Error, FlashAccess, FlashLayout, Sequence, Window, WriteAccess};
+use crate::image::format::{Chunk, WritePlan};
 use crate::image::layout::{
     BANNER_LEN, BANNER_OFFSET, BOOT_REGION_END, CALIBRATION_LEN, CALIBRATION_OFFSET,
     DESCRIPTOR_LEN, DESCRIPTOR_OFFSET, FLASH_SIZE,
 };
+use crate::image::mt19xx::{self as format, WRITE_CHUNK as CHUNK};
 use crate::scsi::cdb::build_test_unit_ready;
 use crate::scsi::{self, Data, Sense, SenseKey, Transport, TIMEOUT_FLASH, TIMEOUT_IDENTIFY};
 
 use super::cdb;
-
-/// Size of one streamed image chunk: 128 chunks of 0x4000 make the 2 MiB image (docs/protocol.md
-/// §2.4; freemkv-firmware `drive/mtk.rs` `CHUNK`).
-pub const CHUNK: usize = 0x4000;
 
 /// Interval between TEST UNIT READY polls after a burn: freemkv polls every 500 ms
 /// (docs/protocol.md §2.5; freemkv-firmware `drive/mtk.rs` `wait_ready`).
@@ -119,7 +117,6 @@ impl FlashAccess for Flash {
             size: FLASH_SIZE,
             protected: 0..BOOT_REGION_END,
             unit_windows: vec![identity_window(), calibration_window()],
-            write_chunk: CHUNK,
             // About 10 s per MiB programmed (docs/protocol.md §1.6), for the ~1.9 MiB above
             // the protected boot region.
             burn_time: Duration::from_secs(20),
@@ -139,7 +136,19 @@ impl FlashAccess for Flash {
         Ok(())
     }
 
-    fn prepare(&self, t: &mut dyn Transport) -> Result<(), Error> {
+    fn write_plan(&self, image: &[u8]) -> Result<WritePlan, crate::image::Error> {
+        format::write_plan(image)
+    }
+
+    fn sequence(&self) -> Sequence {
+        Sequence {
+            prepare: Some("enter download mode (WRITE BUFFER mode 1)"),
+            stream: "WRITE BUFFER mode 6 at the chunk's flash offset",
+            commit: Some("send the commit trailer (WRITE BUFFER mode 7)"),
+        }
+    }
+
+    fn prepare(&self, _: &WriteAccess, t: &mut dyn Transport) -> Result<(), Error> {
         scsi::run(
             t,
             &cdb::build_prepare(),
@@ -150,8 +159,16 @@ impl FlashAccess for Flash {
         Ok(())
     }
 
-    fn write_chunk(&self, t: &mut dyn Transport, offset: u32, data: &[u8]) -> Result<(), Error> {
-        if data.len() != CHUNK || offset as usize % CHUNK != 0 {
+    fn write_chunk(
+        &self,
+        _: &WriteAccess,
+        t: &mut dyn Transport,
+        chunk: &Chunk,
+        data: &[u8],
+    ) -> Result<(), Error> {
+        // The payload is the image in flash order: a chunk's payload offset is its flash offset.
+        let offset = chunk.offset as u32;
+        if data.len() != CHUNK || chunk.len != CHUNK || offset as usize % CHUNK != 0 {
             return Err(Error::InvalidRequest(format!(
                 "image chunks are {CHUNK:#x} bytes at {CHUNK:#x}-aligned offsets, not {:#x} at {offset:#x}",
                 data.len()
@@ -169,7 +186,7 @@ impl FlashAccess for Flash {
         Ok(())
     }
 
-    fn commit(&self, t: &mut dyn Transport) -> Result<CommitReply, Error> {
+    fn commit(&self, _: &WriteAccess, t: &mut dyn Transport) -> Result<CommitReply, Error> {
         let commit = cdb::build_commit();
         let reply = match scsi::run(t, &commit, Data::None, TIMEOUT_FLASH, cdb::COMMIT) {
             Ok(_) => CommitReply::Good,
@@ -217,6 +234,7 @@ impl FlashAccess for Flash {
 
     fn write_window(
         &self,
+        _: &WriteAccess,
         t: &mut dyn Transport,
         window: &Window,
         data: &[u8],
@@ -249,6 +267,20 @@ mod tests {
 
     fn step(cdb: &[u8], reply: Reply) -> (Vec<u8>, Reply) {
         (cdb.to_vec(), reply)
+    }
+
+    fn access() -> WriteAccess {
+        WriteAccess::grant()
+    }
+
+    /// A middle chunk of `len` bytes at `offset`.
+    fn at(offset: usize, len: usize) -> Chunk {
+        Chunk {
+            index: offset / CHUNK,
+            offset,
+            len,
+            role: crate::image::format::ChunkRole::Middle,
+        }
     }
 
     fn good() -> Reply {
@@ -285,13 +317,13 @@ mod tests {
         ));
         let mut t = Script::new(steps);
 
-        Flash.prepare(&mut t).unwrap();
+        Flash.prepare(&access(), &mut t).unwrap();
         for (i, chunk) in image.chunks(CHUNK).enumerate() {
             Flash
-                .write_chunk(&mut t, (i * CHUNK) as u32, chunk)
+                .write_chunk(&access(), &mut t, &at(i * CHUNK, chunk.len()), chunk)
                 .unwrap();
         }
-        let reply = Flash.commit(&mut t).unwrap();
+        let reply = Flash.commit(&access(), &mut t).unwrap();
         assert!(matches!(reply, CommitReply::Benign(s) if s.key == SenseKey::UnitAttention));
         Flash.wait_ready(&mut t, READY_LIMIT).unwrap();
 
@@ -309,7 +341,7 @@ mod tests {
             SenseKey::AbortedCommand,
         ] {
             let mut t = Script::new(vec![step(&cdb::build_commit(), Reply::Check(key, 0, 0))]);
-            let err = Flash.commit(&mut t).unwrap_err();
+            let err = Flash.commit(&access(), &mut t).unwrap_err();
             assert!(matches!(err, Error::Scsi(scsi::Error::Sense(s)) if s.key == key));
             assert!(t.done(), "no status read after a failed COMMIT");
             // The same key in the status read after a GOOD commit fails too.
@@ -317,7 +349,7 @@ mod tests {
                 step(&cdb::build_commit(), good()),
                 step(&cdb::build_status(), status(key)),
             ]);
-            assert!(Flash.commit(&mut t).is_err());
+            assert!(Flash.commit(&access(), &mut t).is_err());
         }
     }
 
@@ -330,13 +362,13 @@ mod tests {
                 Reply::Check(SenseKey::IllegalRequest, 0x20, 0),
             ),
         ]);
-        assert_eq!(Flash.commit(&mut t).unwrap(), CommitReply::Good);
+        assert_eq!(Flash.commit(&access(), &mut t).unwrap(), CommitReply::Good);
         let mut t = Script::new(vec![
             step(&cdb::build_commit(), good()),
             step(&cdb::build_status(), status(SenseKey::NotReady)),
         ]);
         assert!(matches!(
-            Flash.commit(&mut t).unwrap(),
+            Flash.commit(&access(), &mut t).unwrap(),
             CommitReply::Benign(_)
         ));
     }
@@ -366,7 +398,8 @@ mod tests {
             (0, CHUNK - 1),
             (FLASH_SIZE as u32, CHUNK),
         ] {
-            let err = Flash.write_chunk(&mut t, offset, &chunk[..len.min(CHUNK)]);
+            let data = &chunk[..len.min(CHUNK)];
+            let err = Flash.write_chunk(&access(), &mut t, &at(offset as usize, len), data);
             assert!(matches!(err, Err(Error::InvalidRequest(_))));
         }
         let boot = Window {
@@ -374,9 +407,9 @@ mod tests {
             offset: 0,
             len: 0x100,
         };
-        let err = Flash.write_window(&mut t, &boot, &[0; 0x100]);
+        let err = Flash.write_window(&access(), &mut t, &boot, &[0; 0x100]);
         assert!(matches!(err, Err(Error::InvalidRequest(_))));
-        let err = Flash.write_window(&mut t, &identity_window(), &[0; 0x10]);
+        let err = Flash.write_window(&access(), &mut t, &identity_window(), &[0; 0x10]);
         assert!(matches!(err, Err(Error::InvalidRequest(_))));
         let mut buf = [0u8; 0x20];
         let err = Flash.read(&mut t, (FLASH_SIZE - 0x10) as u32, &mut buf);
@@ -398,7 +431,9 @@ mod tests {
                 Reply::Short(0),
             ),
         ]);
-        let err = Flash.write_chunk(&mut t, 0x10_0000, &chunk).unwrap_err();
+        let err = Flash
+            .write_chunk(&access(), &mut t, &at(0x10_0000, CHUNK), &chunk)
+            .unwrap_err();
         assert!(matches!(
             err,
             Error::Scsi(scsi::Error::ShortTransfer {
@@ -409,7 +444,7 @@ mod tests {
             })
         ));
         let err = Flash
-            .write_window(&mut t, &identity, &[0; 0x100])
+            .write_window(&access(), &mut t, &identity, &[0; 0x100])
             .unwrap_err();
         assert!(matches!(
             err,
@@ -439,7 +474,7 @@ mod tests {
             })
         ));
         Flash
-            .write_window(&mut t, &cal, &vec![0x5A; cal.len as usize])
+            .write_window(&access(), &mut t, &cal, &vec![0x5A; cal.len as usize])
             .unwrap();
         assert!(t.done());
         assert_eq!(t.written()[0].len(), 0x1_0000);

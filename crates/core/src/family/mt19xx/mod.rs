@@ -8,13 +8,16 @@
 //! and only to peripheral type 5 devices. It must never write.
 
 pub mod cdb;
+#[cfg(test)]
+mod emulated;
 pub mod flash;
 pub mod unit_data;
 
 use crate::family::{
-    answered, DriveState, Error, Family, FamilyId, FlashAccess, FlashReads, Identity,
+    answered, DriveState, Error, Family, FamilyId, FlashAccess, FlashReads, Identity, Recovery,
 };
 use crate::image::compat::{self, GroupFamily};
+use crate::image::format::Format;
 use crate::image::layout::{BANNER_LEN, BANNER_OFFSET};
 use crate::scsi::inquiry::{Inquiry, PERIPHERAL_TYPE_MMC};
 use crate::scsi::{self, Transport};
@@ -33,6 +36,9 @@ const BANNER_PREFIX: &[u8] = b"MT19";
 /// The MT19xx family.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Mt19xx;
+
+/// The family's name.
+pub const ID: FamilyId = FamilyId::named("mt19xx");
 
 /// The family's flash access (stateless).
 static FLASH: Flash = Flash;
@@ -90,7 +96,7 @@ fn read_descriptor(t: &mut dyn Transport) -> Result<Descriptor, Error> {
 
 impl Family for Mt19xx {
     fn id(&self) -> FamilyId {
-        FamilyId::Mt19xx
+        ID
     }
 
     /// The evidence, after freemkv-firmware's probe (`drive/mtk/mod.rs`; docs/protocol.md §2.1):
@@ -131,7 +137,7 @@ impl Family for Mt19xx {
         };
         let serial = answered(scsi::read_serial_feature(t).map_err(Error::from))?.flatten();
         Ok(Some(Identity {
-            family: FamilyId::Mt19xx,
+            family: ID,
             chip: descriptor.chip.map(|c| c.name().to_string()),
             banner,
             vendor: descriptor.vendor.unwrap_or_else(|| inquiry.vendor.clone()),
@@ -167,8 +173,22 @@ impl Family for Mt19xx {
         super::readiness(t)
     }
 
-    fn flash(&self) -> Option<&dyn FlashAccess> {
+    fn format(&self) -> Option<&'static dyn Format> {
+        Some(&crate::image::mt19xx::FORMAT)
+    }
+
+    fn flash(&self, _: &Identity) -> Option<&'static dyn FlashAccess> {
         Some(&FLASH)
+    }
+
+    /// No public source gives an MT19xx key sequence: these drives start their boot loader by
+    /// themselves when the firmware fails its checks (docs/protocol.md §6.1, §6.2).
+    fn recovery(&self) -> Recovery {
+        Recovery {
+            hold_eject: None,
+            note: "MT1959/MT1939 drives start their boot loader by themselves when their \
+                   firmware fails its checks; odflash can flash them from there.",
+        }
     }
 
     fn shows_boot_loader(&self, inquiry: &Inquiry) -> bool {
@@ -276,7 +296,7 @@ mod tests {
             .unwrap()
             .expect("claimed");
         assert!(t.done());
-        assert_eq!(id.family, FamilyId::Mt19xx);
+        assert_eq!(id.family, ID);
         assert_eq!(id.chip.as_deref(), Some("MT1939"));
         assert_eq!(id.banner.as_deref(), Some("MT1959 Boot BU5"));
         assert_eq!((id.vendor.as_str(), id.model.as_str()), (VENDOR, MODEL));
@@ -440,7 +460,7 @@ mod tests {
     #[test]
     fn state_reports_needs_attention_then_readiness() {
         let id = Identity {
-            family: FamilyId::Mt19xx,
+            family: ID,
             chip: Some("MT1959".into()),
             banner: None,
             vendor: VENDOR.into(),

@@ -156,12 +156,6 @@ pub fn read_unit_data(t: &mut dyn Transport) -> Result<UnitData, Error> {
     })
 }
 
-/// Write both per-unit windows back in place, identity first (docs/protocol.md §2.7).
-pub fn write_unit_data(t: &mut dyn Transport, data: &UnitData) -> Result<(), Error> {
-    Flash.write_window(t, &identity_window(), &data.identity)?;
-    Flash.write_window(t, &calibration_window(), &data.calibration)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

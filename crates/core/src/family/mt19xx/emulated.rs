@@ -1,34 +1,41 @@
-//! MT19xx flash primitives against the emulated MT1959: a full burn (PREPARE, 128 chunks,
+//! The MT19xx flash primitives against the emulated MT1959: a full burn (PREPARE, 128 chunks,
 //! COMMIT, wait for ready) leaves the image in flash outside the protected boot region, with the
 //! exact CDB sequence in the drive's command log; per-unit windows round-trip through
-//! `write_window` and the unit-data helpers.
+//! `write_window` and the unit-data helpers. (In the crate: the writers take the engine's
+//! [`WriteAccess`].)
 
-use odflash::emu::{Drive, Spec};
-use odflash::family::mt19xx::flash::{calibration_window, identity_window, READY_LIMIT};
-use odflash::family::mt19xx::{cdb, unit_data, Mt19xx};
-use odflash::family::{self, CommitReply, DriveState, Family, FlashAccess};
-use odflash::image::layout::{BOOT_REGION_END, FLASH_SIZE};
-use odflash::image::mt19xx::Chip;
-use odflash::image::synth::{build_mt19xx, SynthSpec};
-use odflash::scsi::{self, cdb::build_test_unit_ready, Direction};
+use odflash_emu::{Drive, Spec};
+
+use super::flash::{calibration_window, identity_window, READY_LIMIT};
+use super::{cdb, unit_data, Mt19xx};
+use crate::family::{self, CommitReply, DriveState, Family, FlashAccess, Identity, WriteAccess};
+use crate::image::layout::{BOOT_REGION_END, FLASH_SIZE};
+use crate::image::mt19xx::Chip;
+use crate::image::synth::{build_mt19xx, SynthSpec};
+use crate::scsi::{self, cdb::build_test_unit_ready, Direction};
 
 fn open(spec: &str) -> Drive {
     Drive::open(&spec.parse::<Spec>().unwrap()).unwrap()
 }
 
-fn flash_of(family: &dyn Family) -> &dyn FlashAccess {
-    family.flash().expect("mt19xx is flashable")
+fn flash_of(d: &mut Drive) -> &'static dyn FlashAccess {
+    let inquiry = scsi::read_inquiry(d).unwrap();
+    let identity: Identity = Mt19xx.probe(d, &inquiry).unwrap().expect("an MT19xx drive");
+    Mt19xx.flash(&identity).expect("mt19xx is flashable")
 }
 
-/// Stream `image` the way the ops engine does: PREPARE, every chunk, COMMIT, wait for ready.
+/// Stream `image` the way the ops engine does: PREPARE, every chunk of the family's write
+/// plan, COMMIT, wait for ready.
 fn burn(d: &mut Drive, image: &[u8]) -> CommitReply {
-    let f = flash_of(&Mt19xx);
-    let chunk = f.layout().write_chunk;
-    f.prepare(d).unwrap();
-    for (i, piece) in image.chunks(chunk).enumerate() {
-        f.write_chunk(d, (i * chunk) as u32, piece).unwrap();
+    let f = flash_of(d);
+    d.clear_command_log();
+    let access = WriteAccess::grant();
+    let plan = f.write_plan(image).unwrap();
+    f.prepare(&access, d).unwrap();
+    for chunk in &plan.chunks {
+        f.write_chunk(&access, d, chunk, plan.data(chunk)).unwrap();
     }
-    let reply = f.commit(d).unwrap();
+    let reply = f.commit(&access, d).unwrap();
     f.wait_ready(d, READY_LIMIT).unwrap();
     reply
 }
@@ -95,11 +102,13 @@ fn a_boot_loader_is_flashed_back_to_the_application() {
 #[test]
 fn window_write_round_trip() {
     let mut d = open("emu:mt1959");
-    let f = flash_of(&Mt19xx);
+    let f = flash_of(&mut d);
     let window = calibration_window();
     let mut data = unit_data::read_window(&mut d, &window).unwrap();
     data[0x100] ^= 0xFF;
-    f.write_window(&mut d, &window, &data).unwrap();
+    d.clear_command_log();
+    f.write_window(&WriteAccess::grant(), &mut d, &window, &data)
+        .unwrap();
     assert_eq!(unit_data::read_window(&mut d, &window).unwrap(), data);
     let start = window.offset as usize;
     assert_eq!(&d.flash()[start..start + data.len()], &data[..]);
@@ -129,7 +138,12 @@ fn restoring_unit_data_clears_needs_attention() {
         DriveState::NeedsAttention { .. }
     ));
     assert_eq!(unit_data::check(&saved, &inquiry), Ok(()));
-    unit_data::write_unit_data(&mut d, &saved).unwrap();
+    let f = flash_of(&mut d);
+    let access = WriteAccess::grant();
+    f.write_window(&access, &mut d, &identity_window(), &saved.identity)
+        .unwrap();
+    f.write_window(&access, &mut d, &calibration_window(), &saved.calibration)
+        .unwrap();
     assert_eq!(unit_data::read_unit_data(&mut d).unwrap(), saved);
     assert_eq!(fam.state(&mut d, &id).unwrap(), DriveState::NoMedium);
     let identity = identity_window();
