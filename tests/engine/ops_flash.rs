@@ -10,8 +10,10 @@ use odflash::image::layout::{BOOT_REGION_END, FLASH_SIZE};
 use odflash::image::mt19xx::Chip;
 use odflash::image::synth::{build_mt19xx, Banner, Breakage, SynthSpec};
 use odflash::ops::backup;
+use odflash::ops::drive::DeviceKind;
 use odflash::ops::flash::{flash, Execution, FlashOptions, FlashOutcome, ImageFile};
 use odflash::ops::gates::{Crossflash, Downgrade, Gate, Reinstall, Waivers};
+use odflash::ops::next::{Carried, NextStep, Risk};
 use odflash::ops::{Error, ExitCode};
 
 fn options(base: &std::path::Path, execution: Execution) -> FlashOptions {
@@ -19,6 +21,16 @@ fn options(base: &std::path::Path, execution: Execution) -> FlashOptions {
         execution,
         backup_base: base.to_path_buf(),
         ..FlashOptions::default()
+    }
+}
+
+/// What a failed flash of `upgrade()` on the default emulated drive carries into the command
+/// it suggests: the backup directory the caller gave, no waivers, no risk acknowledgement.
+fn carried(base: &std::path::Path) -> Carried {
+    Carried {
+        backup_base: base.to_path_buf(),
+        waivers: Waivers::default(),
+        risk: Risk::Unacknowledged,
     }
 }
 
@@ -247,11 +259,13 @@ fn stream_failure_never_commits_and_says_nothing_was_burned() {
         );
         // The backup directory the caller gave is carried into the command.
         assert_eq!(
-            condition.next,
-            format!(
-                "odflash flash emu:mt1959 /images/bu40n.bin --execute --backup-dir {}",
-                dir.path().display()
-            )
+            *condition.next,
+            NextStep::Flash {
+                device: "emu:mt1959".into(),
+                kind: DeviceKind::Emulated,
+                image: "/images/bu40n.bin".into(),
+                carried: carried(dir.path()),
+            }
         );
         assert_eq!(writes_with_mode(&drive, MODE_COMMIT), 0, "{action:?}");
         assert_eq!(drive.flash(), &before[..]);
@@ -270,11 +284,13 @@ fn power_loss_mid_burn_leaves_recovery_and_a_second_flash_succeeds() {
     let condition = err.condition().expect("a condition").clone();
     assert!(condition.state.contains("boot loader"), "{condition}");
     assert_eq!(
-        condition.next,
-        format!(
-            "odflash rescue emu:mt1959 /images/bu40n.bin --backup-dir {}",
-            dir.path().display()
-        )
+        *condition.next,
+        NextStep::Rescue {
+            device: "emu:mt1959".into(),
+            kind: DeviceKind::Emulated,
+            image: Some("/images/bu40n.bin".into()),
+            carried: carried(dir.path()),
+        }
     );
     assert_eq!(drive.mode(), Mode::Boot);
 
@@ -332,7 +348,7 @@ fn faults_after_the_burn_are_never_reported_as_success() {
                     let c = e
                         .condition()
                         .unwrap_or_else(|| panic!("{trigger:?} {action:?}: {e}"));
-                    assert!(c.next.contains("rescue"), "{c}");
+                    assert!(matches!(*c.next, NextStep::Rescue { .. }), "{c:?}");
                 }
             }
         }
@@ -457,8 +473,14 @@ fn matrix_cell(plan: odflash::emu::FaultPlan) -> Cell {
         Err(e) => {
             let next = e
                 .condition()
-                .map(|c| c.next.clone())
-                .unwrap_or_else(|| panic!("a failed write names no next step: {e}"));
+                .map(|c| match *c.next {
+                    NextStep::Info { .. } => "info",
+                    NextStep::Flash { .. } => "flash",
+                    NextStep::Rescue { .. } => "rescue",
+                    NextStep::RestoreUnitData { .. } => "eeprom restore",
+                })
+                .unwrap_or_else(|| panic!("a failed write names no next step: {e}"))
+                .to_string();
             (format!("exit {}", e.exit_code().code()), next)
         }
     };

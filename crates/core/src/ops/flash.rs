@@ -753,9 +753,9 @@ enum Burned {
 
 /// Builds the "likely state and next command" of a failed write.
 struct NextSteps {
-    info_cmd: String,
-    flash_cmd: String,
-    rescue_cmd: String,
+    info_cmd: Box<NextStep>,
+    flash_cmd: Box<NextStep>,
+    rescue_cmd: Box<NextStep>,
     was_recovery: bool,
 }
 
@@ -763,25 +763,22 @@ impl NextSteps {
     fn new(dev: &Device<'_>, image: &ImageFile, drive: &Drive, opts: &FlashOptions) -> NextSteps {
         let device = dev.name.clone();
         NextSteps {
-            info_cmd: NextStep::Info {
+            info_cmd: Box::new(NextStep::Info {
                 device: device.clone(),
                 kind: dev.kind,
-            }
-            .command(),
-            flash_cmd: NextStep::Flash {
+            }),
+            flash_cmd: Box::new(NextStep::Flash {
                 device: device.clone(),
                 kind: dev.kind,
                 image: image.path.clone(),
                 carried: opts.carried(),
-            }
-            .command(),
-            rescue_cmd: NextStep::Rescue {
+            }),
+            rescue_cmd: Box::new(NextStep::Rescue {
                 device,
                 kind: dev.kind,
                 image: Some(image.path.clone()),
                 carried: opts.carried(),
-            }
-            .command(),
+            }),
             was_recovery: drive.state == DriveState::Recovery,
         }
     }
@@ -793,24 +790,28 @@ impl NextSteps {
             // untouched.
             Burned::No if self.was_recovery => DriveCondition {
                 state: "nothing was burned: the drive is still in its boot loader".into(),
+                way_back: None,
                 next: self.rescue_cmd.clone(),
             },
             Burned::No => DriveCondition {
                 state: "nothing was burned: the drive still runs its old firmware (power-cycle it \
                         if it does not answer)"
                     .into(),
+                way_back: None,
                 next: self.flash_cmd.clone(),
             },
             Burned::Maybe => DriveCondition {
                 state: "the burn may have been interrupted or be partial: the drive will likely \
                         come up in its boot loader"
                     .into(),
+                way_back: None,
                 next: self.rescue_cmd.clone(),
             },
             Burned::Yes => DriveCondition {
                 state: "the image was burned but could not be verified: the drive's firmware may \
                         be damaged"
                     .into(),
+                way_back: None,
                 next: self.rescue_cmd.clone(),
             },
         }
@@ -824,6 +825,7 @@ impl NextSteps {
             } else {
                 "the drive kept its firmware: it still runs what it ran before".into()
             },
+            way_back: None,
             next: if self.was_recovery {
                 self.rescue_cmd.clone()
             } else {
