@@ -6,13 +6,12 @@ use anyhow::Context;
 use clap::{Args, Subcommand};
 use odflash::discover::sanitize;
 use odflash::ops::bundle::UnitMatch;
-use odflash::ops::eeprom::{self, FromOtherDrive, RestoreOptions, RestoreOutcome, RestorePlan};
-use odflash::ops::flash::Execution;
+use odflash::ops::eeprom::{self, FromOtherDrive, RestoreOptions, RestorePlan};
 use odflash::ops::lock::LockMode;
 
 use super::args::Global;
 use super::device::{confirm_write, lock_for, open_drive};
-use super::exit::exit_after_deferred_signals;
+use super::exit::held_signals;
 use super::output::print_json;
 use super::progress::{Bars, Display};
 
@@ -105,17 +104,12 @@ impl EepromRestoreArgs {
             } else {
                 FromOtherDrive::Refused
             },
-            execution: Execution::DryRun,
             backup_base: self.backup_dir.clone(),
             risk: self.risk.to_ops(),
         };
-        let mut bars = Display::new(if self.json { Bars::Off } else { Bars::Auto });
-        // The plan first (nothing written), so the user sees what a write would do.
-        let RestoreOutcome::Planned(plan) =
-            eeprom::restore_unit_data(&mut dev, &drive, &self.file, &opts, &mut |_| {})?
-        else {
-            unreachable!("a dry run only plans");
-        };
+        // The plan first (nothing written), so the user sees what a write would do; --execute
+        // writes exactly this plan's bytes.
+        let plan = eeprom::plan_restore(&drive, &self.file, &opts)?;
         if !self.execute {
             if self.json {
                 return print_json(&plan);
@@ -131,24 +125,16 @@ impl EepromRestoreArgs {
             &format!("overwrite the unit data of {}", self.device),
             &self.risk,
         )?;
-        let opts = RestoreOptions {
-            execution: Execution::Execute,
-            ..opts
-        };
-        let outcome = eeprom::restore_unit_data(&mut dev, &drive, &self.file, &opts, &mut |p| {
-            bars.update(p)
-        })?;
+        let mut bars = Display::new(if self.json { Bars::Off } else { Bars::Auto });
+        let report = eeprom::execute_restore(&mut dev, &drive, plan, &mut |p| bars.update(p))?;
         bars.finish();
-        let RestoreOutcome::Restored(report) = outcome else {
-            unreachable!("--execute restores");
-        };
         if self.json {
             print_json(&report)?;
         } else {
             println!("backup taken first: {}", report.backup.path.display());
             println!("unit data restored and verified by read-back.");
         }
-        exit_after_deferred_signals(&report.deferred_signals);
+        held_signals(&report.deferred_signals)?;
         Ok(())
     }
 }
@@ -165,9 +151,10 @@ fn print_plan(plan: &RestorePlan) {
         );
     }
     for w in &plan.windows {
+        let window = &w.window;
         println!(
             "  write {:<12} {:#08x} +{:#07x}  sha256 {}",
-            w.name, w.offset, w.len, w.sha256
+            window.name, window.offset, window.len, w.sha256
         );
     }
 }

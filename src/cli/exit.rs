@@ -1,42 +1,105 @@
-//! The one place where errors become exit codes and messages.
+//! The one place where a run's ending becomes an exit code ([`Status`], [`Status::code`]) and
+//! where errors become messages. `main` turns the [`Status`] into the process's exit status;
+//! nothing else ends the process.
 //!
 //! Codes follow sg3_utils where they overlap and add odflash's own (see `ops::ExitCode` and the
 //! README table). Usage errors are 1, as in sg3_utils (clap's default would be 2, which
-//! sg3_utils uses for "not ready").
+//! sg3_utils uses for "not ready"), whether clap or a command finds them.
 
-use std::process::ExitCode;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use nix::sys::signal::Signal;
 use odflash::discover::sanitize;
-use odflash::ops::sent;
+use odflash::ops::{sent, ExitCode};
 
-use super::progress;
-
-/// Exit code for usage errors (bad arguments).
-const USAGE: u8 = 1;
+use super::{next, progress};
 
 /// Exit code after a panic: "internal error", sysexits.h `EX_SOFTWARE`. No error maps to it, so
 /// a panic never looks like a documented outcome (Rust's own 101 is "identify-only" here).
-pub const INTERNAL_ERROR: i32 = 70;
+const INTERNAL_ERROR: u8 = 70;
 
-/// Print a clap error (or help/version) and choose its exit code.
-pub fn clap_error(e: clap::Error) -> ExitCode {
-    let code = if e.use_stderr() { USAGE } else { 0 };
-    // Printing can only fail on a closed stream; nothing else to do then.
-    let _ = e.print();
-    ExitCode::from(code)
+/// Exit code after a termination signal held during a write: 128 + SIGINT, the conventional
+/// status of an interrupted command.
+const INTERRUPTED: u8 = 130;
+
+/// How a run ended. [`Status::code`] is the one map from outcomes to exit codes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Status {
+    /// A documented outcome: success, a usage error, or the code of an `ops` error.
+    Code(ExitCode),
+    /// A termination signal arrived during a write and was held until the drive was safe
+    /// ([`Interrupted`]).
+    Interrupted,
+    /// A panic: a bug in odflash (the panic hook said what the drive was sent).
+    Internal,
 }
 
-/// Print the error chain to stderr and return its exit code.
-pub fn report(err: &anyhow::Error) -> ExitCode {
-    eprintln!("odflash: error: {}", render(err));
-    ExitCode::from(code_for(err))
+impl Status {
+    /// Success.
+    pub const OK: Status = Status::Code(ExitCode::Ok);
+
+    /// The process exit status.
+    pub fn code(self) -> u8 {
+        match self {
+            Status::Code(code) => code.code(),
+            Status::Interrupted => INTERRUPTED,
+            Status::Internal => INTERNAL_ERROR,
+        }
+    }
+
+    /// The status of a failed run: the first error in the chain that knows its status wins;
+    /// an error nothing claims is "other".
+    fn of_error(err: &anyhow::Error) -> Status {
+        for cause in err.chain() {
+            if let Some(e) = cause.downcast_ref::<odflash::ops::Error>() {
+                return Status::Code(e.exit_code());
+            }
+            if cause.is::<UsageError>() {
+                return Status::Code(ExitCode::Usage);
+            }
+            if cause.is::<Interrupted>() {
+                return Status::Interrupted;
+            }
+        }
+        Status::Code(ExitCode::Other)
+    }
+
+    /// The status of a command line clap did not accept: help and version succeed, anything
+    /// else is a usage error.
+    fn of_clap(e: &clap::Error) -> Status {
+        if e.use_stderr() {
+            Status::Code(ExitCode::Usage)
+        } else {
+            Status::OK
+        }
+    }
+}
+
+/// Print a clap error (or help/version) and return its status.
+pub fn clap_error(e: clap::Error) -> Status {
+    // Printing can only fail on a closed stream; nothing else to do then.
+    let _ = e.print();
+    Status::of_clap(&e)
+}
+
+/// Print the error chain to stderr and return its status.
+pub fn report(err: &anyhow::Error) -> Status {
+    let status = Status::of_error(err);
+    match status {
+        // Not an error: the write succeeded and was reported; the signal acts now.
+        Status::Interrupted => eprintln!("odflash: {}", render(err)),
+        _ => eprintln!("odflash: error: {}", render(err)),
+    }
+    status
 }
 
 /// The error chain on one line, each cause once. Several errors print their source in their own
 /// message and also return it from `source()`; `{:#}` would then say the same thing twice.
+/// Right after the first error that carries a drive condition come its commands (the way back
+/// and the next command), rendered here: `ops` returns them as values.
 fn render(err: &anyhow::Error) -> String {
     let mut line = String::new();
+    let mut condition_told = false;
     for cause in err.chain() {
         let text = cause.to_string();
         if line.contains(&text) {
@@ -46,27 +109,44 @@ fn render(err: &anyhow::Error) -> String {
             line.push_str(": ");
         }
         line.push_str(&text);
+        let condition = cause
+            .downcast_ref::<odflash::ops::Error>()
+            .and_then(odflash::ops::Error::condition);
+        if let (Some(condition), false) = (condition, condition_told) {
+            line.push_str(&next::condition_tail(condition));
+            condition_told = true;
+        }
     }
     line
-}
-
-/// The exit code for an error chain: the first error in the chain that knows its code wins.
-fn code_for(err: &anyhow::Error) -> u8 {
-    for cause in err.chain() {
-        if let Some(e) = cause.downcast_ref::<odflash::ops::Error>() {
-            return e.exit_code().code();
-        }
-        if cause.downcast_ref::<UsageError>().is_some() {
-            return USAGE;
-        }
-    }
-    odflash::ops::ExitCode::Other.code()
 }
 
 /// A usage problem found by the CLI itself (exit 1).
 #[derive(Debug, thiserror::Error)]
 #[error("{0}")]
 pub struct UsageError(pub String);
+
+/// A termination signal arrived while a drive was written; it was held until the write
+/// finished. Returned once the report is printed, it ends the run with
+/// [`Status::Interrupted`].
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "{signal} arrived while the drive was being written; it was held until the write \
+     finished. Exiting now."
+)]
+pub struct Interrupted {
+    /// The first signal that arrived.
+    signal: String,
+}
+
+/// After a write that held SIGINT/SIGTERM/SIGHUP back: [`Interrupted`] when any arrived.
+pub fn held_signals(signals: &[String]) -> Result<(), Interrupted> {
+    match signals.first() {
+        Some(first) => Err(Interrupted {
+            signal: first.clone(),
+        }),
+        None => Ok(()),
+    }
+}
 
 /// The line shown when a termination signal is held during a write (called by
 /// `ops::signals` as the signal arrives, from its watcher thread). A held SIGPIPE means an
@@ -84,11 +164,22 @@ pub fn announce_held_signal(signal: Signal) {
     progress::print_line(&line);
 }
 
+/// Set by the panic hook: some thread panicked.
+static PANICKED: AtomicBool = AtomicBool::new(false);
+
+/// True once any thread panicked: the run ends with [`Status::Internal`] whatever the main
+/// thread returns.
+pub fn panicked() -> bool {
+    PANICKED.load(Ordering::SeqCst)
+}
+
 /// Replace Rust's panic report: say it is a bug, say what the drive heard (a drive left in
-/// download mode must never go unannounced) and the command to run next, then exit
-/// [`INTERNAL_ERROR`]. Installed first thing in `main`.
+/// download mode must never go unannounced) and the command to run next. The panic then
+/// unwinds (dropping the device releases its lock and signal block), and `main` exits
+/// [`INTERNAL_ERROR`]. Installed first thing in the run.
 pub fn install_panic_hook() {
     std::panic::set_hook(Box::new(|info| {
+        PANICKED.store(true, Ordering::SeqCst);
         let what = info
             .payload()
             .downcast_ref::<&str>()
@@ -103,7 +194,6 @@ pub fn install_panic_hook() {
             "{}",
             panic_report(&format!("{what}{place}"), sent::last_change())
         );
-        std::process::exit(INTERNAL_ERROR);
     }));
 }
 
@@ -134,18 +224,6 @@ fn panic_report(what: &str, changes: Option<sent::Changes>) -> String {
     }
 }
 
-/// After a write that held SIGINT/SIGTERM/SIGHUP back: when any arrived, say so and exit 130
-/// (the conventional status for an interrupted command) now that the drive is safe.
-pub fn exit_after_deferred_signals(signals: &[String]) {
-    if let Some(first) = signals.first() {
-        eprintln!(
-            "odflash: {first} arrived while the drive was being written; it was held until the \
-             write finished. Exiting now."
-        );
-        std::process::exit(130);
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -172,10 +250,60 @@ mod tests {
     }
 
     #[test]
+    fn every_ending_has_its_one_code() {
+        assert_eq!(Status::OK.code(), 0);
+        assert_eq!(Status::Internal.code(), 70);
+        let usage = anyhow::Error::new(UsageError("bad".into())).context("running x");
+        assert_eq!(Status::of_error(&usage).code(), 1);
+        let held = anyhow::Error::new(held_signals(&["SIGINT".into()]).unwrap_err());
+        assert_eq!(Status::of_error(&held), Status::Interrupted);
+        assert_eq!(Status::of_error(&held).code(), 130);
+        assert!(held_signals(&[]).is_ok());
+        assert_eq!(Status::of_error(&anyhow::anyhow!("unknown")).code(), 99);
+        let parse = |args: &[&str]| {
+            use clap::Parser;
+            let e = super::super::args::Cli::try_parse_from(args).unwrap_err();
+            Status::of_clap(&e).code()
+        };
+        assert_eq!(parse(&["odflash", "--help"]), 0);
+        assert_eq!(parse(&["odflash", "--version"]), 0);
+        assert_eq!(parse(&["odflash", "watch", "--timeout", "0"]), 1);
+        assert_eq!(parse(&["odflash", "rescue", "--wait", "0"]), 1);
+    }
+
+    #[test]
+    fn a_drive_condition_is_followed_by_its_commands() {
+        use odflash::ops::drive::DeviceKind;
+        use odflash::ops::next::NextStep;
+        let err = odflash::ops::Error::VerifyMismatch {
+            offset: 0x100,
+            expected: 1,
+            found: 2,
+            mismatched: 1,
+            condition: odflash::ops::DriveCondition {
+                burned: odflash::ops::error::Burned::Yes,
+                state: "the drive kept its firmware".into(),
+                way_back: None,
+                next: Box::new(NextStep::Info {
+                    device: "emu:mt1959".into(),
+                    kind: DeviceKind::Emulated,
+                }),
+            },
+        };
+        let err = anyhow::Error::new(err).context("flashing emu:mt1959");
+        assert_eq!(
+            render(&err),
+            "flashing emu:mt1959: verify failed at offset 0x000100: expected 0x01, read 0x02 \
+             (1 bytes differ); the drive kept its firmware; next: odflash info emu:mt1959"
+        );
+        assert_eq!(Status::of_error(&err).code(), 103);
+    }
+
+    #[test]
     fn render_says_each_cause_once() {
         let io = std::io::Error::new(std::io::ErrorKind::NotFound, "no such file");
         let err = anyhow::Error::new(odflash::ops::Error::io("/x.bin", io)).context("reading x");
         assert_eq!(render(&err), "reading x: /x.bin: no such file");
-        assert_eq!(code_for(&err), 15);
+        assert_eq!(Status::of_error(&err).code(), 15);
     }
 }

@@ -12,10 +12,12 @@ use odflash::ops::gates::{
     Verdict,
 };
 use odflash::ops::next::Risk;
+use serde::Serialize;
 
 use super::args::Global;
 use super::device::{confirm_write, lock_for, open_drive};
-use super::exit::exit_after_deferred_signals;
+use super::exit::held_signals;
+use super::next;
 use super::output::print_json;
 use super::progress::{Bars, Display};
 
@@ -95,7 +97,6 @@ impl FlashArgs {
             waivers: self.waivers.to_ops(),
             backup_base: self.backup_dir.clone(),
             risk: self.risk.to_ops(),
-            ..FlashOptions::default()
         };
         if !check::engine_takes(&drive, &image) {
             return refuse_unflashable(&drive, &image, &opts, self.json);
@@ -128,16 +129,35 @@ impl FlashArgs {
         let report = flash::execute_flash(&mut dev, &drive, plan, &opts, &mut |p| bars.update(p))?;
         bars.finish();
         if self.json {
-            print_json(&report)?;
+            print_json(&ReportJson::of(&report))?;
         } else {
             print!("{}", render_report(&report));
         }
-        exit_after_deferred_signals(&report.deferred_signals);
+        held_signals(&report.deferred_signals)?;
         match &report.verify {
             Verification::Verified(_) => Ok(()),
             Verification::NotVerified { why } => {
                 Err(odflash::ops::Error::NotVerified { why: why.clone() }.into())
             }
+        }
+    }
+}
+
+/// `flash --json`'s report: the report, and the restore command as the text `render_report`
+/// prints beside its structured value.
+#[derive(Serialize)]
+struct ReportJson<'a> {
+    #[serde(flatten)]
+    report: &'a FlashReport,
+    /// [`FlashReport::restore_own_unit_data`] as a command line.
+    restore_own_unit_data_command: Option<String>,
+}
+
+impl<'a> ReportJson<'a> {
+    fn of(report: &'a FlashReport) -> ReportJson<'a> {
+        ReportJson {
+            report,
+            restore_own_unit_data_command: report.restore_own_unit_data.as_ref().map(next::render),
         }
     }
 }
@@ -330,8 +350,9 @@ pub fn render_report(r: &FlashReport) -> String {
         let _ = writeln!(
             out,
             "Unit data: the image replaced the drive's {} data. To put the drive's own back:\n  \
-             {restore}",
+             {}",
             r.unit_data_replaced.join(" and "),
+            next::render(restore),
         );
     }
     let _ = writeln!(

@@ -1,5 +1,6 @@
-//! The command line: clap definitions (one file per command), logging set-up, terminal output
-//! and the single place where errors become exit codes.
+//! The command line: clap definitions (one file per command), logging set-up, terminal output,
+//! the rendering of suggested commands, and the single place where a run's ending becomes an
+//! exit code.
 //!
 //! This layer knows terminals and arguments, not protocols: it converts clap types into `ops`
 //! option structs and prints the plans and reports `ops` returns.
@@ -16,6 +17,7 @@ mod generate;
 mod hotplug;
 mod image;
 mod info;
+mod next;
 mod output;
 mod progress;
 mod rescue;
@@ -23,15 +25,15 @@ mod scan;
 mod udev_props;
 mod watch;
 
-use std::process::ExitCode;
-
 use clap::Parser;
 use nix::sys::signal::{signal, SigHandler, Signal};
 
 use args::{Cli, Command};
 
-/// Parse, run, print the error chain and map it to an exit code.
-pub fn main() -> ExitCode {
+pub use exit::{panicked, Status};
+
+/// Parse, run, print the error chain and return how the run ended (`main` exits with it).
+pub fn main() -> Status {
     exit::install_panic_hook();
     restore_sigpipe();
     odflash::ops::signals::set_held_notice(exit::announce_held_signal);
@@ -41,7 +43,7 @@ pub fn main() -> ExitCode {
     };
     init_logging(&cli.global);
     match run(cli) {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(()) => Status::OK,
         Err(err) => exit::report(&err),
     }
 }

@@ -19,8 +19,9 @@ use odflash::ops::rescue::{self, Answer, Event, Guide, Question, RescueOptions, 
 use odflash::ops::Progress;
 
 use super::args::{parse_seconds, Global};
-use super::exit::exit_after_deferred_signals;
+use super::exit::held_signals;
 use super::flash::{render_gates, render_plan, render_report, RiskAck, Waivers};
+use super::next::render;
 use super::progress::{Bars, Display};
 
 /// The DEVICE that means "wait for a drive to appear".
@@ -112,7 +113,6 @@ impl RescueArgs {
                 waivers: self.waivers.to_ops(),
                 backup_base: self.backup_dir.clone(),
                 risk: self.risk.to_ops(),
-                ..FlashOptions::default()
             },
             restore: match self.restore_unit_data {
                 None => RestoreUnitData::Offer,
@@ -127,6 +127,8 @@ impl RescueArgs {
             },
         };
         let report = rescue::rescue(&mut dev, &opts, &mut guide)?;
+        // A signal held during a write ended the rescue after it, once the drive was safe.
+        held_signals(&report.deferred_signals)?;
         guide.heading(&format!("Done. The drive's state: {}", report.last));
         match report.unverified {
             None => Ok(()),
@@ -267,7 +269,8 @@ impl Guide for Terminal {
                 if *needs_flash {
                     println!(
                         "   None given. The drive needs its firmware flashed again: get the image \
-                         for this model and run\n   {next}"
+                         for this model and run\n   {}",
+                        render(next)
                     );
                 } else {
                     println!("   None given: nothing to flash.");
@@ -282,13 +285,15 @@ impl Guide for Terminal {
                 print!("{}", render_plan(plan));
             }
             Event::DryRun { next } => {
-                println!("Dry run: nothing was written. To flash:\n   {next}");
+                println!(
+                    "Dry run: nothing was written. To flash:\n   {}",
+                    render(next)
+                );
             }
             Event::Flashed(report) => {
                 self.bars.finish();
                 self.heading("Flash, wait for the drive, verify");
                 print!("{}", render_report(report));
-                exit_after_deferred_signals(&report.deferred_signals);
             }
             Event::UnitDataSource { backup, own_file } => {
                 self.heading("Restore the drive's unit data (identity and calibration)");
@@ -300,23 +305,26 @@ impl Guide for Terminal {
                     ),
                     None => println!(
                         "   No backup holds this drive's own unit data. If you have one, run\n   \
-                         {own_file}"
+                         {}",
+                        render(own_file)
                     ),
                 }
             }
             Event::Restored(report) => {
                 self.bars.finish();
-                exit_after_deferred_signals(&report.deferred_signals);
                 let names: Vec<&str> = report
                     .plan
                     .windows
                     .iter()
-                    .map(|w| w.name.as_str())
+                    .map(|w| w.window.name.as_str())
                     .collect();
                 println!("   Restored and verified: {}", names.join(", "));
             }
             Event::RestoreSkipped { next } => {
-                println!("   Unit data not restored. To restore it later:\n   {next}");
+                println!(
+                    "   Unit data not restored. To restore it later:\n   {}",
+                    render(next)
+                );
             }
         }
     }

@@ -171,6 +171,22 @@ fn bad_flags_and_values_are_usage_errors() {
 }
 
 #[test]
+fn a_zero_watch_timeout_or_rescue_wait_is_a_usage_error_naming_the_value_and_the_fix() {
+    let dir = Dir::new();
+    for (args, option) in [
+        (&["watch", "--timeout", "0"][..], "--timeout <SECONDS>"),
+        (&["rescue", "--wait", "0"], "--wait <SECONDS>"),
+    ] {
+        dir.odflash()
+            .args(args)
+            .run()
+            .code(USAGE)
+            .stderr_has(&format!("invalid value '0' for '{option}'"))
+            .stderr_has("give more than 0 and at most 86400 seconds");
+    }
+}
+
+#[test]
 fn help_and_version_succeed_and_document_the_exit_codes() {
     let dir = Dir::new();
     let help = dir.odflash().arg("--help").run();

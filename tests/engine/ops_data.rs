@@ -7,12 +7,11 @@ use ops_common::*;
 use odflash::emu::{Action, Fault, FaultPlan, Trigger};
 use odflash::image::layout::{MIRROR_LEN, MIRROR_SOURCE};
 use odflash::ops::backup::{backup, find_latest_backup, parts};
-use odflash::ops::bundle::{read_bundle, Kind, UnitMatch};
+use odflash::ops::bundle::{build_manifest, read_bundle, write_bundle, Kind, Part, UnitMatch};
 use odflash::ops::dump::{dump, manifest_path};
 use odflash::ops::eeprom::{
-    dump_unit_data, restore_unit_data, FromOtherDrive, RestoreOptions, RestoreOutcome,
+    dump_unit_data, execute_restore, plan_restore, FromOtherDrive, RestoreOptions,
 };
-use odflash::ops::flash::Execution;
 use odflash::ops::{Error, ExitCode};
 
 #[test]
@@ -153,14 +152,9 @@ fn backup_is_validated_and_found_again() {
     assert_eq!(latest, report.path);
 }
 
-fn restore_opts(
-    base: &std::path::Path,
-    execution: Execution,
-    other: FromOtherDrive,
-) -> RestoreOptions {
+fn restore_opts(base: &std::path::Path, other: FromOtherDrive) -> RestoreOptions {
     RestoreOptions {
         from_other_drive: other,
-        execution,
         backup_base: base.to_path_buf(),
         risk: odflash::ops::next::Risk::Unacknowledged,
     }
@@ -175,28 +169,15 @@ fn unit_data_round_trip_and_other_drive_refusal() {
     dump_unit_data(&mut dev, &identified, &file, &mut quiet).unwrap();
     drop(dev);
 
-    // Same drive: dry run writes nothing; execute writes and verifies.
+    // Same drive: the plan writes nothing; executing it writes and verifies.
     let (mut dev, identified) = device(&mut source);
-    let planned = restore_unit_data(
-        &mut dev,
+    let plan = plan_restore(
         &identified,
         &file,
-        &restore_opts(dir.path(), Execution::DryRun, FromOtherDrive::Refused),
-        &mut quiet,
+        &restore_opts(dir.path(), FromOtherDrive::Refused),
     )
     .unwrap();
-    assert!(matches!(planned, RestoreOutcome::Planned(_)));
-    let done = restore_unit_data(
-        &mut dev,
-        &identified,
-        &file,
-        &restore_opts(dir.path(), Execution::Execute, FromOtherDrive::Refused),
-        &mut quiet,
-    )
-    .unwrap();
-    let RestoreOutcome::Restored(report) = done else {
-        panic!("not restored")
-    };
+    let report = execute_restore(&mut dev, &identified, plan, &mut quiet).unwrap();
     assert!(
         read_bundle(&report.backup.path).is_ok(),
         "backup taken first"
@@ -216,25 +197,21 @@ fn unit_data_round_trip_and_other_drive_refusal() {
     // Another drive: refused with zero writes unless allowed.
     let mut other = mt1959_serial("OTHER0000002");
     let (mut dev, identified) = device(&mut other);
-    let err = restore_unit_data(
-        &mut dev,
+    let err = plan_restore(
         &identified,
         &file,
-        &restore_opts(dir.path(), Execution::Execute, FromOtherDrive::Refused),
-        &mut quiet,
+        &restore_opts(dir.path(), FromOtherDrive::Refused),
     )
     .unwrap_err();
     assert!(matches!(err, Error::OtherDrive { .. }), "{err}");
     assert_eq!(err.exit_code(), ExitCode::GateRefused);
-    let allowed = restore_unit_data(
-        &mut dev,
+    let plan = plan_restore(
         &identified,
         &file,
-        &restore_opts(dir.path(), Execution::Execute, FromOtherDrive::Allowed),
-        &mut quiet,
+        &restore_opts(dir.path(), FromOtherDrive::Allowed),
     )
     .unwrap();
-    assert!(matches!(allowed, RestoreOutcome::Restored(_)));
+    execute_restore(&mut dev, &identified, plan, &mut quiet).unwrap();
     drop(dev);
     let src = read_bundle(&file).unwrap();
     let cal = src.part("calibration.bin").unwrap();
@@ -272,13 +249,9 @@ fn restore_faults_are_never_reported_as_success() {
                 .set_fault_plan(fault(trigger.clone(), action.clone()))
                 .unwrap();
             let (mut dev, identified) = device(&mut target);
-            let result = restore_unit_data(
-                &mut dev,
-                &identified,
-                &file,
-                &restore_opts(dir.path(), Execution::Execute, FromOtherDrive::Allowed),
-                &mut quiet,
-            );
+            let opts = restore_opts(dir.path(), FromOtherDrive::Allowed);
+            let result = plan_restore(&identified, &file, &opts)
+                .and_then(|plan| execute_restore(&mut dev, &identified, plan, &mut quiet));
             drop(dev);
             let holds = wanted
                 .parts
@@ -330,33 +303,25 @@ fn unit_data_is_this_drives_only_with_the_same_model_and_serial() {
         drop(dev);
 
         let mut to = mt1959_unit(target.0, target.1);
-        let (mut dev, identified) = device(&mut to);
-        for execution in [Execution::DryRun, Execution::Execute] {
-            let err = restore_unit_data(
-                &mut dev,
-                &identified,
-                &file,
-                &restore_opts(dir.path(), execution, FromOtherDrive::Refused),
-                &mut quiet,
-            )
-            .unwrap_err();
-            assert!(
-                matches!(err, Error::OtherDrive { unit: u, .. } if u == unit),
-                "{unit:?}: {err}"
-            );
-            assert!(err.to_string().contains("--from-other-drive"), "{err}");
-        }
-        let planned = restore_unit_data(
-            &mut dev,
+        let (dev, identified) = device(&mut to);
+        // Refused when planned: there is nothing to execute.
+        let err = plan_restore(
             &identified,
             &file,
-            &restore_opts(dir.path(), Execution::DryRun, FromOtherDrive::Allowed),
-            &mut quiet,
+            &restore_opts(dir.path(), FromOtherDrive::Refused),
+        )
+        .unwrap_err();
+        assert!(
+            matches!(err, Error::OtherDrive { unit: u, .. } if u == unit),
+            "{unit:?}: {err}"
+        );
+        assert!(err.to_string().contains("--from-other-drive"), "{err}");
+        let plan = plan_restore(
+            &identified,
+            &file,
+            &restore_opts(dir.path(), FromOtherDrive::Allowed),
         )
         .unwrap();
-        let RestoreOutcome::Planned(plan) = planned else {
-            panic!("a dry run plans")
-        };
         assert_eq!(plan.unit, unit);
         drop(dev);
         assert_eq!(
@@ -365,4 +330,89 @@ fn unit_data_is_this_drives_only_with_the_same_model_and_serial() {
             "{unit:?}: refused means zero writes"
         );
     }
+}
+
+#[test]
+fn a_restore_writes_the_planned_bytes_even_when_the_file_changes_after_planning() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("unit.odbk");
+    let mut source = mt1959_serial("SRC000000001");
+    let (mut dev, identified) = device(&mut source);
+    dump_unit_data(&mut dev, &identified, &file, &mut quiet).unwrap();
+    drop(dev);
+    // The file to plan from holds other bytes than any emulated drive has.
+    let dumped = read_bundle(&file).unwrap();
+    let other_bytes: Vec<Part> = dumped
+        .parts
+        .iter()
+        .map(|p| Part {
+            bytes: p.bytes.iter().map(|b| b ^ 0x5A).collect(),
+            ..p.clone()
+        })
+        .collect();
+    let rewrite = |parts: &[Part]| {
+        let manifest = build_manifest(
+            Kind::UnitData,
+            dumped.manifest.device.clone(),
+            &dumped.manifest.created,
+            parts,
+        );
+        write_bundle(&file, &manifest, parts).unwrap();
+    };
+    rewrite(&other_bytes);
+
+    let mut target = mt1959_serial("DST000000002");
+    let before = target.flash().to_vec();
+    let (mut dev, identified) = device(&mut target);
+    let plan = plan_restore(
+        &identified,
+        &file,
+        &restore_opts(dir.path(), FromOtherDrive::Allowed),
+    )
+    .unwrap();
+    let planned: Vec<(u32, Vec<u8>)> = plan
+        .windows
+        .iter()
+        .map(|w| (w.window.offset, w.bytes().to_vec()))
+        .collect();
+    for (offset, bytes) in &planned {
+        let range = *offset as usize..*offset as usize + bytes.len();
+        assert_ne!(&before[range], &bytes[..], "the drive holds them already");
+    }
+
+    // Between the plan and the write, the file gets the drive's own bytes back.
+    rewrite(&dumped.parts);
+    let report = execute_restore(&mut dev, &identified, plan, &mut quiet).unwrap();
+    drop(dev);
+    for (offset, bytes) in &planned {
+        let range = *offset as usize..*offset as usize + bytes.len();
+        assert_eq!(&target.flash()[range], &bytes[..], "window at {offset:#x}");
+    }
+    for (w, (_, bytes)) in report.plan.windows.iter().zip(&planned) {
+        assert_eq!(w.sha256, odflash::ops::bundle::sha256_hex(bytes));
+    }
+}
+
+#[test]
+fn a_plan_is_executed_only_on_the_drive_it_was_made_for() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("unit.odbk");
+    let mut source = mt1959_serial("SRC000000001");
+    let (mut dev, identified) = device(&mut source);
+    dump_unit_data(&mut dev, &identified, &file, &mut quiet).unwrap();
+    let plan = plan_restore(
+        &identified,
+        &file,
+        &restore_opts(dir.path(), FromOtherDrive::Refused),
+    )
+    .unwrap();
+    drop(dev);
+
+    let mut other = mt1959_serial("OTHER0000002");
+    let (mut dev, identified) = device(&mut other);
+    let err = execute_restore(&mut dev, &identified, plan, &mut quiet).unwrap_err();
+    drop(dev);
+    assert!(matches!(err, Error::PlannedForAnotherDrive { .. }), "{err}");
+    assert_eq!(err.exit_code(), ExitCode::GateRefused);
+    assert_eq!(count(&other, WRITE_BUFFER), 0);
 }

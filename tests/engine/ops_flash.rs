@@ -10,11 +10,18 @@ use odflash::image::layout::{BOOT_REGION_END, FLASH_SIZE};
 use odflash::image::mt19xx::Chip;
 use odflash::image::synth::{build_mt19xx, Banner, Breakage, SynthSpec};
 use odflash::ops::backup;
-use odflash::ops::flash::{
-    execute_flash, plan_flash, Execution, FlashOptions, FlashReport, ImageFile, Plan,
-};
+use odflash::ops::drive::DeviceKind;
+use odflash::ops::flash::{execute_flash, plan_flash, FlashOptions, FlashReport, ImageFile, Plan};
 use odflash::ops::gates::{Crossflash, Downgrade, Gate, Reinstall, Waivers};
+use odflash::ops::next::{Carried, NextStep, Risk};
 use odflash::ops::{Error, ExitCode};
+
+/// Dry run or the real thing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Execution {
+    DryRun,
+    Execute,
+}
 
 /// The options of a test run: the user's flash options and whether to execute the plan.
 struct RunOptions {
@@ -50,6 +57,16 @@ fn options(base: &std::path::Path, execution: Execution) -> RunOptions {
 enum FlashOutcome {
     Planned(Box<Plan>),
     Flashed(Box<FlashReport>),
+}
+
+/// What a failed flash of `upgrade()` on the default emulated drive carries into the command
+/// it suggests: the backup directory the caller gave, no waivers, no risk acknowledgement.
+fn carried(base: &std::path::Path) -> Carried {
+    Carried {
+        backup_base: base.to_path_buf(),
+        waivers: Waivers::default(),
+        risk: Risk::Unacknowledged,
+    }
 }
 
 /// Plan, then (unless a dry run) execute that plan, as the CLI does.
@@ -286,11 +303,13 @@ fn stream_failure_never_commits_and_says_nothing_was_burned() {
         );
         // The backup directory the caller gave is carried into the command.
         assert_eq!(
-            condition.next,
-            format!(
-                "odflash flash emu:mt1959 /images/bu40n.bin --execute --backup-dir {}",
-                dir.path().display()
-            )
+            *condition.next,
+            NextStep::Flash {
+                device: "emu:mt1959".into(),
+                kind: DeviceKind::Emulated,
+                image: "/images/bu40n.bin".into(),
+                carried: carried(dir.path()),
+            }
         );
         assert_eq!(writes_with_mode(&drive, MODE_COMMIT), 0, "{action:?}");
         assert_eq!(drive.flash(), &before[..]);
@@ -309,11 +328,13 @@ fn power_loss_mid_burn_leaves_recovery_and_a_second_flash_succeeds() {
     let condition = err.condition().expect("a condition").clone();
     assert!(condition.state.contains("boot loader"), "{condition}");
     assert_eq!(
-        condition.next,
-        format!(
-            "odflash rescue emu:mt1959 /images/bu40n.bin --backup-dir {}",
-            dir.path().display()
-        )
+        *condition.next,
+        NextStep::Rescue {
+            device: "emu:mt1959".into(),
+            kind: DeviceKind::Emulated,
+            image: Some("/images/bu40n.bin".into()),
+            carried: carried(dir.path()),
+        }
     );
     assert_eq!(drive.mode(), Mode::Boot);
 
@@ -365,7 +386,7 @@ fn faults_after_the_burn_are_never_reported_as_success() {
                     let c = e
                         .condition()
                         .unwrap_or_else(|| panic!("{trigger:?} {action:?}: {e}"));
-                    assert!(c.next.contains("rescue"), "{c}");
+                    assert!(matches!(*c.next, NextStep::Rescue { .. }), "{c:?}");
                 }
             }
         }
@@ -406,18 +427,21 @@ fn dru_720a_image_for_a_dru_710a_is_refused_with_the_group_reason() {
     assert_ne!(image_group, drive_group);
     assert!(!reason.is_empty());
     let mut input = odflash::ops::gates::GateInput {
-        compat: compat.clone(),
+        compat: Some(compat.clone()),
         ..placeholder_input()
     };
     match check_model(&input, Crossflash::Refused) {
-        Verdict::Refused { reason: r, waiver } => {
+        Some(Verdict::Refused { reason: r, waiver }) => {
             assert!(r.contains(image_group.as_str()) && r.contains(drive_group.as_str()));
             assert_eq!(waiver, Some("--crossflash"));
         }
         other => panic!("{other:?}"),
     }
-    input.compat = build_compat("DVD RW DRU-710A", "DVD RW DRU-710A");
-    assert!(!check_model(&input, Crossflash::Refused).is_refused());
+    input.compat = Some(build_compat("DVD RW DRU-710A", "DVD RW DRU-710A"));
+    assert!(matches!(
+        check_model(&input, Crossflash::Refused),
+        Some(Verdict::Pass { .. })
+    ));
 }
 
 fn placeholder_input() -> odflash::ops::gates::GateInput {
@@ -428,9 +452,9 @@ fn placeholder_input() -> odflash::ops::gates::GateInput {
         integrity: Some(Ok("ok".into())),
         image_chip: None,
         drive_chip: None,
-        compat: Compat::SameModel {
+        compat: Some(Compat::SameModel {
             model: String::new(),
-        },
+        }),
         raw_dump: None,
         banner: Some(BannerCheck::Unknown { banner: None }),
         version: VersionOrder::Unknown { why: String::new() },
@@ -494,8 +518,14 @@ fn matrix_cell(plan: odflash::emu::FaultPlan) -> Cell {
         Err(e) => {
             let next = e
                 .condition()
-                .map(|c| c.next.clone())
-                .unwrap_or_else(|| panic!("a failed write names no next step: {e}"));
+                .map(|c| match *c.next {
+                    NextStep::Info { .. } => "info",
+                    NextStep::Flash { .. } => "flash",
+                    NextStep::Rescue { .. } => "rescue",
+                    NextStep::RestoreUnitData { .. } => "eeprom restore",
+                })
+                .unwrap_or_else(|| panic!("a failed write names no next step: {e}"))
+                .to_string();
             (format!("exit {}", e.exit_code().code()), next)
         }
     };

@@ -8,7 +8,7 @@
 //! the first 16 KiB is bootcode. This module parses bytes only; it never touches a device (odflash
 //! cannot flash these drives: their write commands are not public).
 
-use super::format::{BannerFact, Format, ImageFacts, IntegrityFact};
+use super::format::{Fact, Format, ImageFacts, IntegrityFact};
 use super::Error;
 
 /// Length of one 8051 code bank.
@@ -158,9 +158,12 @@ impl Format for DvdEraFormat {
             )),
             chip: None,
             vendor: identity.map(|i| i.vendor.clone()),
-            model: identity.map(|i| i.model.clone()),
+            model: match identity {
+                Some(i) => Fact::Found(i.model.clone()),
+                None => Fact::Unreadable,
+            },
             revision: identity.map(|i| i.revision.clone()),
-            banner: BannerFact::NotInFormat,
+            banner: Fact::NotInFormat,
             integrity: IntegrityFact::NotInFormat,
             raw_dump: None,
         })

@@ -47,15 +47,25 @@ pub enum VersionOrder {
     Incomparable,
 }
 
-/// The boot banner an image carries.
+/// A text an image may carry (its boot banner, the model it was made for).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum BannerFact {
-    /// The format has no boot banner: the banner gate does not apply.
+pub enum Fact {
+    /// The format has no such field: the gate that judges it does not apply.
     NotInFormat,
-    /// The format has one but this image's does not read.
+    /// The format has it but this image's does not read.
     Unreadable,
-    /// The banner ID ("MT1959 Boot BU5").
+    /// The text ("MT1959 Boot BU5", "BD-RE BU40N").
     Found(String),
+}
+
+impl Fact {
+    /// The text, when found.
+    pub fn found(&self) -> Option<&str> {
+        match self {
+            Fact::Found(text) => Some(text),
+            Fact::NotInFormat | Fact::Unreadable => None,
+        }
+    }
 }
 
 /// The outcome of the image's own integrity check.
@@ -82,12 +92,12 @@ pub struct ImageFacts {
     pub chip: Option<String>,
     /// The vendor the image names.
     pub vendor: Option<String>,
-    /// The model the image names.
-    pub model: Option<String>,
+    /// The model the image was made for.
+    pub model: Fact,
     /// The revision the image names.
     pub revision: Option<String>,
-    /// Its boot banner.
-    pub banner: BannerFact,
+    /// Its boot banner ID.
+    pub banner: Fact,
     /// Its integrity check.
     pub integrity: IntegrityFact,
     /// `Some(why)` when the bytes look like a raw read-back of a drive, never flashable.

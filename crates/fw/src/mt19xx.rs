@@ -8,7 +8,7 @@
 
 use sha2::{Digest, Sha256};
 
-use super::format::{BannerFact, Format, ImageFacts, IntegrityFact, ReadBack, WritePlan};
+use super::format::{Fact, Format, ImageFacts, IntegrityFact, ReadBack, WritePlan};
 use super::{layout, Error};
 
 /// The chip family named by an image's `MTEKMT19xx` tag.
@@ -269,11 +269,14 @@ impl Format for Mt19xxFormat {
             size_note: None,
             chip: image.chip().map(|c| c.name().to_string()),
             vendor: image.descriptor.as_ref().map(|d| d.vendor.clone()),
-            model: image.model().map(str::to_string),
+            model: match image.model() {
+                Some(m) => Fact::Found(m.to_string()),
+                None => Fact::Unreadable,
+            },
             revision: image.descriptor.as_ref().map(|d| d.revision.clone()),
             banner: match image.banner.as_ref().filter(|b| b.is_mt19()) {
-                Some(b) => BannerFact::Found(b.id()),
-                None => BannerFact::Unreadable,
+                Some(b) => Fact::Found(b.id()),
+                None => Fact::Unreadable,
             },
             integrity: match &image.integrity {
                 Some(r) if r.is_verified() => {

@@ -31,8 +31,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::image;
 use crate::image::format::{Chunk, Format, WritePlan};
+use crate::scsi::cdb::build_test_unit_ready;
 use crate::scsi::inquiry::{Inquiry, PERIPHERAL_TYPE_MMC};
-use crate::scsi::{self, Readiness, SenseKey, Transport};
+use crate::scsi::{self, Data, Readiness, Sense, SenseKey, Transport, TIMEOUT_IDENTIFY};
 
 /// A chip family's name ("mt19xx"): how reports, bundles and errors name it. Each family
 /// defines its own as a constant; the registry holds the set.
@@ -163,6 +164,8 @@ pub struct FlashLayout {
     /// How long the drive takes to burn a whole image (progress display; the wait after the
     /// burn has its own, longer limit).
     pub burn_time: Duration,
+    /// How long to wait for the drive to answer again after a burn.
+    pub ready_limit: Duration,
     /// Windows the drive returns only when one read covers exactly the window (a longer or
     /// overlapping read is rejected), so a sweep reads them on their own.
     pub exact_reads: Vec<Range<usize>>,
@@ -391,6 +394,40 @@ fn readiness(t: &mut dyn Transport) -> Result<DriveState, Error> {
         }
     }
     Ok(DriveState::Unknown)
+}
+
+/// Poll TEST UNIT READY every `interval` until the drive answers GOOD or "no medium" (the
+/// healthy state of an empty drive, docs/protocol.md §1.2), at most `limit` of device and
+/// pause time. Shared by the families' `wait_ready` after a burn.
+pub(crate) fn poll_until_ready(
+    t: &mut dyn Transport,
+    limit: Duration,
+    interval: Duration,
+) -> Result<(), Error> {
+    let mut waited = Duration::ZERO;
+    loop {
+        match t.execute(&build_test_unit_ready(), Data::None, TIMEOUT_IDENTIFY) {
+            Ok(outcome) => {
+                waited += outcome.duration;
+                if outcome.status == scsi::status::GOOD
+                    || Sense::parse(&outcome.sense).is_some_and(|s| s.is_no_medium())
+                {
+                    return Ok(());
+                }
+                // ASSUMPTION: any other reply (NOT READY becoming ready, UNIT ATTENTION, even a
+                // hardware error while the firmware restarts) means "not yet"; the public
+                // flashers only poll (freemkv `wait_ready`, coastermelt `reset`;
+                // docs/protocol.md §2.5, §4.6), and the read-back verify judges the result.
+            }
+            Err(scsi::TransportError::Timeout(spent)) => waited += spent,
+            Err(e) => return Err(scsi::Error::from(e).into()),
+        }
+        if waited >= limit {
+            return Err(Error::NotReady(limit));
+        }
+        t.pause(interval);
+        waited += interval;
+    }
 }
 
 /// A read-only probe command's result, with "the drive did not answer that" (a CHECK

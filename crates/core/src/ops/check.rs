@@ -83,7 +83,7 @@ pub fn check_image(
         (Some(d), Some(o)) if o.id() == d.family.id() => {
             // An identify-only drive with an image of its own family: the model verdict first,
             // as it tells the user what is wrong, then why odflash cannot flash it.
-            if let Some(model) = &facts.model {
+            if let Some(model) = facts.model.found() {
                 gates.push(GateVerdict {
                     gate: Gate::Model,
                     verdict: gates::check_compat(
@@ -106,7 +106,7 @@ pub fn check_image(
     }
     Ok(ImageCheck {
         format: format.name(),
-        model: facts.model,
+        model: facts.model.found().map(str::to_string),
         gates,
     })
 }

@@ -1,7 +1,10 @@
 //! Per-unit data ("EEPROM"): dump the family's unit windows (identity + calibration) to a
-//! bundle of kind `unit-data`, and restore them: validate the file, refuse another drive's data
-//! unless [`FromOtherDrive::Allowed`], take a durable backup, write each window, read it back and
-//! compare. A restore is a dry run unless [`Execution::Execute`].
+//! bundle of kind `unit-data`, and restore them in two steps. [`plan_restore`] reads and
+//! validates the file once (no device I/O) and refuses another drive's data unless
+//! [`FromOtherDrive::Allowed`]; the [`RestorePlan`] it returns holds the exact bytes of every
+//! window. [`execute_restore`] carries out that plan: a durable backup, each window written
+//! from the plan's bytes, read back and compared. The file is not read again, so what a dry run
+//! showed is what is written.
 //!
 //! The file is the [`super::bundle`] format, so a full backup (`.odbk`) restores too: the parts
 //! named `<window>.bin` with the window's flash offset are used. It knows no CDB bytes.
@@ -17,7 +20,6 @@ use super::bundle::{self, Bundle, DeviceRecord, Kind, Part, UnitMatch};
 use super::drive::{Device, DeviceKind, Drive};
 use super::dump::{self, ReadReport, Sweep, Unreadable};
 use super::error::{Burned, DriveCondition, Error};
-use super::flash::Execution;
 use super::next::{NextStep, Risk};
 use super::session::WriteSession;
 use super::{Phase, Progress};
@@ -38,8 +40,6 @@ pub enum FromOtherDrive {
 pub struct RestoreOptions {
     /// Waiver for another drive's data.
     pub from_other_drive: FromOtherDrive,
-    /// Dry run unless [`Execution::Execute`].
-    pub execution: Execution,
     /// Base directory of the mandatory backup.
     pub backup_base: PathBuf,
     /// The user's risk acknowledgement, repeated in the commands a failure suggests.
@@ -54,7 +54,7 @@ impl RestoreOptions {
         kind: DeviceKind,
         file: Option<&Path>,
         from_other_drive: FromOtherDrive,
-    ) -> String {
+    ) -> NextStep {
         NextStep::RestoreUnitData {
             device: device.to_string(),
             kind,
@@ -63,7 +63,6 @@ impl RestoreOptions {
             backup_base: self.backup_base.clone(),
             risk: self.risk,
         }
-        .command()
     }
 }
 
@@ -112,20 +111,28 @@ pub fn dump_unit_data(
     })
 }
 
-/// One window a restore writes.
+/// One window a restore writes, with the bytes it writes there.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct WindowRestore {
-    /// The window.
-    pub name: String,
-    /// Flash offset.
-    pub offset: u32,
-    /// Length.
-    pub len: u32,
+    /// The window (name, flash offset, length).
+    #[serde(flatten)]
+    pub window: Window,
     /// sha256 of the bytes to write.
     pub sha256: String,
+    /// The bytes, as read and validated from the file when the plan was made.
+    #[serde(skip)]
+    bytes: Vec<u8>,
 }
 
-/// A restore plan (what a dry run returns).
+impl WindowRestore {
+    /// The exact bytes [`execute_restore`] writes into the window.
+    pub fn bytes(&self) -> &[u8] {
+        &self.bytes
+    }
+}
+
+/// A restore plan: what a dry run shows and what [`execute_restore`] writes, byte for byte.
+/// Only [`plan_restore`] makes one.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct RestorePlan {
     /// The file.
@@ -139,6 +146,9 @@ pub struct RestorePlan {
     pub unit: UnitMatch,
     /// The windows to write, in order.
     pub windows: Vec<WindowRestore>,
+    /// The options it was planned with (the backup base, the commands a failure suggests).
+    #[serde(skip)]
+    options: RestoreOptions,
 }
 
 /// A finished restore.
@@ -152,31 +162,30 @@ pub struct RestoreReport {
     pub deferred_signals: Vec<String>,
 }
 
-/// What [`restore_unit_data`] did.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum RestoreOutcome {
-    /// Dry run: nothing written.
-    Planned(Box<RestorePlan>),
-    /// Every window written and verified.
-    Restored(Box<RestoreReport>),
-}
-
-/// A window and the bytes to write into it.
-pub type WindowBytes = (Window, Vec<u8>);
-
-/// Plan a restore (no device I/O): validate the file's windows against the family layout and
-/// check it belongs to this drive.
+/// Plan restoring `file` onto `drive`: read and validate the file (its only read), then
+/// [`plan_restore_bundle`].
 pub fn plan_restore(
     drive: &Drive,
     file: &Path,
+    opts: &RestoreOptions,
+) -> Result<RestorePlan, Error> {
+    let bundle = bundle::read_bundle(file)?;
+    plan_restore_bundle(drive, file, &bundle, opts)
+}
+
+/// Plan restoring `bundle` (read from `file`) onto `drive`, with no device I/O: check it
+/// belongs to this drive, match its windows against the family layout, and keep their bytes.
+pub fn plan_restore_bundle(
+    drive: &Drive,
+    file: &Path,
     bundle: &Bundle,
-    from_other_drive: FromOtherDrive,
-) -> Result<(RestorePlan, Vec<WindowBytes>), Error> {
+    opts: &RestoreOptions,
+) -> Result<RestorePlan, Error> {
     let flash = drive.flash_access()?;
     let target = drive.record();
     let source = bundle.manifest.device.clone();
     let unit = UnitMatch::of(&source.identity, &target.identity);
-    if unit != UnitMatch::Same && from_other_drive == FromOtherDrive::Refused {
+    if unit != UnitMatch::Same && opts.from_other_drive == FromOtherDrive::Refused {
         return Err(Error::OtherDrive {
             file: source.label(),
             drive: target.label(),
@@ -184,7 +193,6 @@ pub fn plan_restore(
         });
     }
     let mut windows = Vec::new();
-    let mut data = Vec::new();
     for w in flash.layout().unit_windows {
         let name = window_part_name(&w.name);
         let part = bundle
@@ -206,42 +214,41 @@ pub fn plan_restore(
         // Every window goes in one command: refuse before the first one is written.
         drive.check_path_carries(&format!("{} window write", w.name), w.len as usize)?;
         windows.push(WindowRestore {
-            name: w.name.clone(),
-            offset: w.offset,
-            len: w.len,
+            window: w,
             sha256: bundle::sha256_hex(&part.bytes),
+            bytes: part.bytes.clone(),
         });
-        data.push((w, part.bytes.clone()));
     }
-    Ok((
-        RestorePlan {
-            file: file.to_path_buf(),
-            source,
-            target,
-            unit,
-            windows,
-        },
-        data,
-    ))
+    Ok(RestorePlan {
+        file: file.to_path_buf(),
+        source,
+        target,
+        unit,
+        windows,
+        options: opts.clone(),
+    })
 }
 
-/// Restore unit data from `file` onto `drive`.
-pub fn restore_unit_data(
+/// Carry out `plan` on `drive` (the drive it was planned for): take the mandatory backup,
+/// write each window's planned bytes, read every window back and compare.
+pub fn execute_restore(
     dev: &mut Device<'_>,
     drive: &Drive,
-    file: &Path,
-    opts: &RestoreOptions,
+    plan: RestorePlan,
     progress: &mut dyn FnMut(Progress),
-) -> Result<RestoreOutcome, Error> {
-    let bundle = bundle::read_bundle(file)?;
-    let (plan, data) = plan_restore(drive, file, &bundle, opts.from_other_drive)?;
-    if opts.execution == Execution::DryRun {
-        return Ok(RestoreOutcome::Planned(Box::new(plan)));
+) -> Result<RestoreReport, Error> {
+    let connected = drive.record();
+    if connected != plan.target {
+        return Err(Error::PlannedForAnotherDrive {
+            planned: plan.target.label(),
+            drive: connected.label(),
+        });
     }
     let flash = drive.flash_access()?;
+    let opts = &plan.options;
     let session = WriteSession::begin(dev, "restoring optical drive unit data")?;
     let backup = backup::backup(dev, drive, &opts.backup_base, progress)?;
-    let retry = opts.next_step(&dev.name, dev.kind, Some(file), opts.from_other_drive);
+    let retry = opts.next_step(&dev.name, dev.kind, Some(&plan.file), opts.from_other_drive);
     // The backup was just read from this drive: it needs no waiver.
     let from_backup = opts.next_step(
         &dev.name,
@@ -250,11 +257,13 @@ pub fn restore_unit_data(
         FromOtherDrive::Refused,
     );
     let t = dev.transport();
-    let total: usize = data.iter().map(|(w, _)| w.len as usize).sum();
+    let total: usize = plan.windows.iter().map(|w| w.window.len as usize).sum();
     let mut done = 0;
-    for (i, (window, bytes)) in data.iter().enumerate() {
+    for (i, w) in plan.windows.iter().enumerate() {
+        let window = &w.window;
+        let access = WriteAccess::grant();
         flash
-            .write_window(&WriteAccess::grant(), t, window, bytes)
+            .write_window(&access, t, window, &w.bytes)
             .map_err(|source| {
                 let state = if i == 0 {
                     format!(
@@ -272,13 +281,12 @@ pub fn restore_unit_data(
                 Error::WriteInterrupted {
                     phase: format!("writing the {} window", window.name),
                     source: Box::new(source),
+                    // `next` is one command, runnable as printed; the way back is in words.
                     condition: DriveCondition {
                         burned: if i == 0 { Burned::No } else { Burned::Partly },
-                        // `next` is one command, runnable as printed; the way back is in words.
-                        state: format!(
-                            "{state} (the unit data the drive had is in the backup: {from_backup})"
-                        ),
-                        next: retry.clone(),
+                        state,
+                        way_back: Some(Box::new(from_backup.clone())),
+                        next: Box::new(retry.clone()),
                     },
                 }
             })?;
@@ -293,7 +301,8 @@ pub fn restore_unit_data(
     // The backup's read found the largest transfer this path accepts.
     let chunk = backup.read.chunk;
     let mut report = ReadReport::default();
-    for (window, bytes) in &data {
+    for w in &plan.windows {
+        let (window, bytes) = (&w.window, &w.bytes);
         let sweep = Sweep {
             range: window.offset..window.offset + window.len,
             chunk,
@@ -307,7 +316,8 @@ pub fn restore_unit_data(
                 "the {} window was written but does not read back as intended",
                 window.name
             ),
-            next: retry.clone(),
+            way_back: None,
+            next: Box::new(retry.clone()),
         };
         let read = match read {
             Ok(r) => r,
@@ -331,9 +341,9 @@ pub fn restore_unit_data(
         }
     }
     let deferred_signals = session.end().iter().map(|s| s.to_string()).collect();
-    Ok(RestoreOutcome::Restored(Box::new(RestoreReport {
+    Ok(RestoreReport {
         plan,
         backup,
         deferred_signals,
-    })))
+    })
 }

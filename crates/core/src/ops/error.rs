@@ -1,7 +1,8 @@
 //! The workflow layer's error type and the ONE mapping from errors to process exit codes.
 //!
 //! Owns: [`Error`], [`ExitCode`], [`DriveCondition`] (what a failed flash left behind). It must
-//! not print: the CLI renders the error chain and calls [`Error::exit_code`].
+//! not print: the CLI renders the error chain (with the condition's commands) and calls
+//! [`Error::exit_code`].
 //!
 //! Exit codes follow sg3_utils' `sg_lib.h` where they overlap (0, 1, 2, 3, 5, 6, 15, 33, 35, 97,
 //! 99). sg3_utils uses 0..49 for categories, 50..96 for `50 + errno` and 97..99 for malformed,
@@ -19,6 +20,7 @@ use crate::scsi::{self, SenseKey, TransportError};
 use super::atomic::FileError;
 use super::gates::Gate;
 use super::lock::Holder;
+use super::next::NextStep;
 
 /// Process exit codes. The numeric value is the `repr`; [`ExitCode::code`] returns it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
@@ -138,19 +140,25 @@ pub enum Burned {
 }
 
 /// What a failed write most likely left on the drive, and what to run next.
+///
+/// Its `Display` is the state alone: the commands are values, which the CLI renders after the
+/// error that carries them ([`Error::condition`]). They are boxed so errors stay small.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct DriveCondition {
     /// How far the write got.
     pub burned: Burned,
     /// The likely state, in words ("the drive still runs its old firmware: nothing was burned").
     pub state: String,
-    /// The exact next command for the user.
-    pub next: String,
+    /// The command that puts the unit data the drive had back, from the backup taken before
+    /// the write: said in words after the state, when the write replaced unit data.
+    pub way_back: Option<Box<NextStep>>,
+    /// The next command for the user.
+    pub next: Box<NextStep>,
 }
 
 impl fmt::Display for DriveCondition {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}; next: {}", self.state, self.next)
+        f.write_str(&self.state)
     }
 }
 
@@ -268,6 +276,16 @@ pub enum Error {
         drive: String,
         /// How the two relate (never [`UnitMatch::Same`](super::bundle::UnitMatch)).
         unit: super::bundle::UnitMatch,
+    },
+    /// A unit-data restore plan given a drive other than the one it was planned for (the
+    /// drive was re-identified as another one, or the caller mixed them up): the plan's
+    /// other-drive check would not hold, so nothing was sent. Exit [`ExitCode::GateRefused`].
+    #[error("the restore was planned for {planned}, but the drive is {drive}: nothing was written; plan it again")]
+    PlannedForAnotherDrive {
+        /// The drive the plan was made for.
+        planned: String,
+        /// The drive it was given.
+        drive: String,
     },
     /// The path to the drive carries fewer bytes per command than one command of the write
     /// needs; nothing was sent. Exit [`ExitCode::GateRefused`].
@@ -390,9 +408,10 @@ impl Error {
     /// The exit code for this error: the single mapping (README.md, "Exit codes").
     pub fn exit_code(&self) -> ExitCode {
         match self {
-            Error::GateRefused { .. } | Error::OtherDrive { .. } | Error::PathTooNarrow { .. } => {
-                ExitCode::GateRefused
-            }
+            Error::GateRefused { .. }
+            | Error::OtherDrive { .. }
+            | Error::PlannedForAnotherDrive { .. }
+            | Error::PathTooNarrow { .. } => ExitCode::GateRefused,
             Error::VerifyMismatch { .. } | Error::ImageIgnored { .. } => ExitCode::VerifyFailed,
             Error::ImageRefused { .. } => ExitCode::ImageRefused,
             Error::NotVerified { .. } => ExitCode::NotVerified,

@@ -19,8 +19,7 @@ use serde::Serialize;
 use crate::family::{self, CommitReply, DriveState, FlashAccess, FlashReads, Window, WriteAccess};
 use crate::image::compat::{self, CompatVerdict};
 use crate::image::format::{
-    BannerFact, ChunkRole, Format, ImageFacts, IntegrityFact, ReadBack, VersionOrder as Order,
-    WritePlan,
+    ChunkRole, Fact, Format, ImageFacts, IntegrityFact, ReadBack, VersionOrder as Order, WritePlan,
 };
 use crate::scsi;
 
@@ -38,20 +37,6 @@ use super::next::{Carried, NextStep, Risk};
 use super::session::WriteSession;
 use super::{Phase, Progress};
 
-/// Dry run or the real thing (the unit-data restore's choice).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
-pub enum Execution {
-    /// Compute and return the plan; send no write (default).
-    #[default]
-    DryRun,
-    /// Write to the drive.
-    Execute,
-}
-
-/// How long to wait for the drive after the burn when the caller does not say: freemkv's 45 s
-/// limit (freemkv-firmware `drive/mtk.rs` `wait_ready`; docs/protocol.md §2.5).
-pub const DEFAULT_READY_LIMIT: Duration = Duration::from_secs(45);
-
 /// What the user asked for.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FlashOptions {
@@ -59,8 +44,6 @@ pub struct FlashOptions {
     pub waivers: Waivers,
     /// Base directory of the mandatory backup ([`backup::DEFAULT_BASE`]).
     pub backup_base: PathBuf,
-    /// Limit for the drive to come back after the burn.
-    pub ready_limit: Duration,
     /// The user's risk acknowledgement, repeated in the commands a failure suggests.
     pub risk: Risk,
 }
@@ -81,7 +64,6 @@ impl Default for FlashOptions {
         FlashOptions {
             waivers: Waivers::default(),
             backup_base: PathBuf::from(backup::DEFAULT_BASE),
-            ready_limit: DEFAULT_READY_LIMIT,
             risk: Risk::Unacknowledged,
         }
     }
@@ -308,7 +290,10 @@ pub fn build_gate_input(
     let id = &drive.identity;
     let mut input = image_only_input(facts, layout_size);
     input.drive_chip = id.chip.clone();
-    input.compat = build_compat(&id.model, facts.model.as_deref().unwrap_or(""));
+    input.compat = match &facts.model {
+        Fact::NotInFormat => None,
+        model => Some(build_compat(&id.model, model.found().unwrap_or(""))),
+    };
     if let (
         Some(
             BannerCheck::Known { banner }
@@ -439,10 +424,10 @@ pub fn plan_flash(drive: &Drive, image: &ImageFile, opts: &FlashOptions) -> Resu
             size: image.bytes.len(),
             sha256: bundle::sha256_hex(&image.bytes),
             chip: facts.chip.clone(),
-            model: facts.model.clone(),
+            model: facts.model.found().map(str::to_string),
             revision: facts.revision.clone(),
             banner: match &facts.banner {
-                BannerFact::Found(b) => Some(b.clone()),
+                Fact::Found(b) => Some(b.clone()),
                 _ => None,
             },
         },
@@ -478,7 +463,7 @@ fn steps(drive: &Drive, flash: &dyn FlashAccess, w: &WritePlan, opts: &FlashOpti
     });
     steps.extend(sequence.commit.map(|command| Step::Commit { command }));
     steps.push(Step::WaitReady {
-        limit: opts.ready_limit,
+        limit: flash.layout().ready_limit,
     });
     steps.push(match &w.read_back {
         ReadBack::Compare(range) => Step::Verify {
@@ -514,20 +499,23 @@ fn image_only_input(facts: &ImageFacts, expected_size: usize) -> GateInput {
         },
         image_chip: facts.chip.clone(),
         drive_chip: None,
-        compat: Compat::Unknown {
-            image_model: facts.model.clone().unwrap_or_default(),
-            drive_model: String::new(),
+        compat: match &facts.model {
+            Fact::NotInFormat => None,
+            model => Some(Compat::Unknown {
+                image_model: model.found().unwrap_or("").to_string(),
+                drive_model: String::new(),
+            }),
         },
         raw_dump: facts.raw_dump.clone(),
         banner: match &facts.banner {
-            BannerFact::NotInFormat => None,
-            BannerFact::Found(b) if compat::known_banner(b).is_some() => {
+            Fact::NotInFormat => None,
+            Fact::Found(b) if compat::known_banner(b).is_some() => {
                 Some(BannerCheck::Known { banner: b.clone() })
             }
-            BannerFact::Found(b) => Some(BannerCheck::Unknown {
+            Fact::Found(b) => Some(BannerCheck::Unknown {
                 banner: Some(b.clone()),
             }),
-            BannerFact::Unreadable => Some(BannerCheck::Unknown { banner: None }),
+            Fact::Unreadable => Some(BannerCheck::Unknown { banner: None }),
         },
         version: VersionOrder::Unknown {
             why: "no drive".into(),
@@ -633,7 +621,7 @@ pub fn execute_flash(
             // refusal "Write DRAM NG 05/24/00" (docs/protocol.md §7.1), not a transport fault.
             return Err(match illegal_request(&e) {
                 Some(sense) if chunk.index == write.point_of_no_return => {
-                    let kept = check_kept(t, flash, &write.read_back, before.as_deref(), opts);
+                    let kept = check_kept(t, flash, &write.read_back, before.as_deref());
                     Error::ImageRefused {
                         sense,
                         kept,
@@ -672,7 +660,7 @@ pub fn execute_flash(
         done: 0,
         total: burn_secs,
     });
-    if let Err(e) = flash.wait_ready(t, opts.ready_limit) {
+    if let Err(e) = flash.wait_ready(t, layout.ready_limit) {
         if let Some(Err(commit_error)) = commit {
             return Err(next.interrupted("commit", commit_error, Burned::Partly));
         }
@@ -817,12 +805,11 @@ fn check_kept(
     flash: &dyn FlashAccess,
     read_back: &ReadBack,
     before: Option<&[u8]>,
-    opts: &FlashOptions,
 ) -> KeptFirmware {
     let (Some(before), ReadBack::Compare(range)) = (before, read_back) else {
         return KeptFirmware::NotChecked;
     };
-    if flash.wait_ready(t, opts.ready_limit).is_err() {
+    if flash.wait_ready(t, flash.layout().ready_limit).is_err() {
         return KeptFirmware::NotChecked;
     }
     let range = range.start as u32..range.end as u32;
@@ -852,9 +839,9 @@ fn replaced_windows(windows: &[Window], before: Option<&[u8]>, image: &[u8]) -> 
 
 /// Builds the "likely state and next command" of a failed write.
 struct NextSteps {
-    info_cmd: String,
-    flash_cmd: String,
-    rescue_cmd: String,
+    info_cmd: Box<NextStep>,
+    flash_cmd: Box<NextStep>,
+    rescue_cmd: Box<NextStep>,
     was_recovery: bool,
 }
 
@@ -862,25 +849,22 @@ impl NextSteps {
     fn new(dev: &Device<'_>, image: &Path, drive: &Drive, opts: &FlashOptions) -> NextSteps {
         let device = dev.name.clone();
         NextSteps {
-            info_cmd: NextStep::Info {
+            info_cmd: Box::new(NextStep::Info {
                 device: device.clone(),
                 kind: dev.kind,
-            }
-            .command(),
-            flash_cmd: NextStep::Flash {
+            }),
+            flash_cmd: Box::new(NextStep::Flash {
                 device: device.clone(),
                 kind: dev.kind,
                 image: image.to_path_buf(),
                 carried: opts.carried(),
-            }
-            .command(),
-            rescue_cmd: NextStep::Rescue {
+            }),
+            rescue_cmd: Box::new(NextStep::Rescue {
                 device,
                 kind: dev.kind,
                 image: Some(image.to_path_buf()),
                 carried: opts.carried(),
-            }
-            .command(),
+            }),
             was_recovery: drive.state == DriveState::Recovery,
         }
     }
@@ -892,6 +876,7 @@ impl NextSteps {
             Burned::No if self.was_recovery => DriveCondition {
                 burned,
                 state: "nothing was burned: the drive is still in its boot loader".into(),
+                way_back: None,
                 next: self.rescue_cmd.clone(),
             },
             Burned::No => DriveCondition {
@@ -899,6 +884,7 @@ impl NextSteps {
                 state: "nothing was burned: the drive still runs its old firmware (power-cycle it \
                         if it does not answer)"
                     .into(),
+                way_back: None,
                 next: self.flash_cmd.clone(),
             },
             Burned::Partly => DriveCondition {
@@ -906,6 +892,7 @@ impl NextSteps {
                 state: "the burn may have been interrupted or be partial: the drive will likely \
                         come up in its boot loader"
                     .into(),
+                way_back: None,
                 next: self.rescue_cmd.clone(),
             },
             Burned::Yes => DriveCondition {
@@ -913,6 +900,7 @@ impl NextSteps {
                 state: "the image was burned but could not be verified: the drive's firmware may \
                         be damaged"
                     .into(),
+                way_back: None,
                 next: self.rescue_cmd.clone(),
             },
         }
@@ -927,6 +915,7 @@ impl NextSteps {
             } else {
                 "the drive kept its firmware: it still runs what it ran before".into()
             },
+            way_back: None,
             next: if self.was_recovery {
                 self.rescue_cmd.clone()
             } else {

@@ -259,7 +259,8 @@ pub struct GateInput {
     /// The drive's chip tag, when readable.
     pub drive_chip: Option<String>,
     /// Model / group relation.
-    pub compat: Compat,
+    /// `None` when the image's format names no model (the gate does not apply).
+    pub compat: Option<Compat>,
     /// `Some(why)` when the image looks like a raw read-back of a drive.
     pub raw_dump: Option<String>,
     /// Boot banner check; `None` when the format has no boot banner (the gate does not apply).
@@ -377,7 +378,7 @@ pub fn check_chip_family(input: &GateInput) -> Verdict {
         // A boot loader that refuses reads hides the chip tag, but keeps the drive's INQUIRY
         // model: firmware made for that same model carries that model's chip.
         (Some(image), None) => match &input.compat {
-            Compat::SameModel { model } => pass(format!(
+            Some(Compat::SameModel { model }) => pass(format!(
                 "{image} image made for this model ({model}); the drive's own chip tag is \
                  unreadable"
             )),
@@ -389,8 +390,8 @@ pub fn check_chip_family(input: &GateInput) -> Verdict {
 }
 
 /// [`Gate::Model`]: overridable with [`Crossflash::Allowed`].
-pub fn check_model(input: &GateInput, crossflash: Crossflash) -> Verdict {
-    check_compat(&input.compat, crossflash)
+pub fn check_model(input: &GateInput, crossflash: Crossflash) -> Option<Verdict> {
+    Some(check_compat(input.compat.as_ref()?, crossflash))
 }
 
 /// [`Gate::Model`] on a compat verdict alone (also used for images odflash checks but cannot
@@ -486,7 +487,7 @@ pub fn evaluate(input: &GateInput, waivers: &Waivers) -> Vec<GateVerdict> {
                 Gate::Size => check_size(input),
                 Gate::Integrity => check_integrity(input)?,
                 Gate::ChipFamily => check_chip_family(input),
-                Gate::Model => check_model(input, waivers.crossflash),
+                Gate::Model => check_model(input, waivers.crossflash)?,
                 Gate::NotRawDump => check_not_raw_dump(input),
                 Gate::KnownBootBanner => check_banner(input, waivers.unknown_banner)?,
                 Gate::Version => check_version(input, waivers.reinstall, waivers.downgrade),
@@ -549,9 +550,9 @@ pub(crate) mod tests {
             integrity: Some(Ok("3 entries verify".into())),
             image_chip: Some("MT1959".into()),
             drive_chip: Some("MT1959".into()),
-            compat: Compat::SameModel {
+            compat: Some(Compat::SameModel {
                 model: "BD-RE BU40N".into(),
-            },
+            }),
             raw_dump: None,
             banner: Some(BannerCheck::Known {
                 banner: "MT1959 Boot BU5".into(),
@@ -610,13 +611,13 @@ pub(crate) mod tests {
     #[test]
     fn crossflash_names_both_groups() {
         let mut input = passing();
-        input.compat = Compat::OtherGroup {
+        input.compat = Some(Compat::OtherGroup {
             image_group: "DRU-720A".into(),
             drive_group: "DRU-710A".into(),
             // compat::check words its reason with both groups and the source.
             reason: "the image is for the DRU-720A group; this drive is in the DRU-710A group"
                 .into(),
-        };
+        });
         match verdict(&input, &Waivers::default(), Gate::Model) {
             Verdict::Refused { reason, waiver } => {
                 assert!(reason.contains("DRU-720A") && reason.contains("DRU-710A"));
@@ -694,13 +695,13 @@ pub(crate) mod tests {
     fn unreadable_drive_chip_passes_only_for_the_same_model() {
         let mut input = passing();
         input.drive_chip = None;
-        input.compat = Compat::SameModel {
+        input.compat = Some(Compat::SameModel {
             model: "BD-RE BU40N".into(),
-        };
+        });
         assert!(!check_chip_family(&input).is_refused());
-        input.compat = Compat::SameGroup {
+        input.compat = Some(Compat::SameGroup {
             group: "slim".into(),
-        };
+        });
         assert!(check_chip_family(&input).is_refused());
     }
 

@@ -22,9 +22,9 @@ use super::backup;
 use super::bundle::{self, Bundle, DeviceRecord, UnitMatch};
 use super::check::{self, ImageCheck};
 use super::drive::{self, Device, Drive};
-use super::eeprom::{self, FromOtherDrive, RestoreOptions, RestoreOutcome, RestoreReport};
+use super::eeprom::{self, FromOtherDrive, RestoreOptions, RestoreReport};
 use super::error::Error;
-use super::flash::{self, Execution, FlashOptions, FlashReport, ImageFile, Plan, Verification};
+use super::flash::{self, FlashOptions, FlashReport, ImageFile, Plan, Verification};
 use super::next::{Carried, NextStep, Risk};
 use super::Progress;
 
@@ -156,7 +156,7 @@ pub enum Event {
         /// The drive needs a flash.
         needs_flash: bool,
         /// The command to run with an image.
-        next: String,
+        next: NextStep,
     },
     /// An identify-only family's image was checked (model/compat group and why it cannot be
     /// flashed).
@@ -166,7 +166,7 @@ pub enum Event {
     /// The user declined the flash: nothing was written.
     DryRun {
         /// The command that flashes.
-        next: String,
+        next: NextStep,
     },
     /// The flash finished and verified.
     Flashed(Box<FlashReport>),
@@ -175,14 +175,14 @@ pub enum Event {
         /// The bundle.
         backup: Option<PathBuf>,
         /// The command that restores a file of the user's own instead (FILE).
-        own_file: String,
+        own_file: NextStep,
     },
     /// The unit data was restored and verified.
     Restored(Box<RestoreReport>),
     /// The unit data restore was skipped.
     RestoreSkipped {
         /// The command that restores it.
-        next: String,
+        next: NextStep,
     },
 }
 
@@ -244,6 +244,9 @@ pub struct RescueReport {
     pub unverified: Option<String>,
     /// True when unit data was restored and verified.
     pub restored: bool,
+    /// Termination signals held during a write. When any arrived, the rescue ended after
+    /// that write, once the drive was safe: nothing further was written or checked.
+    pub deferred_signals: Vec<String>,
 }
 
 /// Run the rescue on the opened `dev`. See the module header for the order of steps.
@@ -288,6 +291,7 @@ pub fn rescue(
         flashed: false,
         unverified: None,
         restored: false,
+        deferred_signals: Vec::new(),
     };
     match &opts.image {
         None => guide.event(&Event::NoImage {
@@ -297,8 +301,7 @@ pub fn rescue(
                 kind: dev.kind,
                 image: None,
                 carried: opts.flash.carried(),
-            }
-            .command(),
+            },
         }),
         Some(image) => {
             let plan = flash::plan_flash(&found, image, &opts.flash)?;
@@ -317,8 +320,7 @@ pub fn rescue(
                             risk: Risk::Acknowledged,
                             ..opts.flash.carried()
                         },
-                    }
-                    .command(),
+                    },
                 });
                 return Ok(report);
             }
@@ -335,8 +337,13 @@ pub fn rescue(
             if let Verification::NotVerified { why } = &flashed.verify {
                 report.unverified = Some(why.clone());
             }
+            let held = flashed.deferred_signals.clone();
             guide.event(&Event::Flashed(flashed));
             report.flashed = true;
+            if !held.is_empty() {
+                report.deferred_signals = held;
+                return Ok(report);
+            }
             found = identify(dev, guide, true)?;
             report.last = found.state.clone();
         }
@@ -360,7 +367,6 @@ pub fn rescue(
     };
     let mut restore_opts = RestoreOptions {
         from_other_drive: opts.from_other_drive,
-        execution: Execution::Execute,
         backup_base: opts.flash.backup_base.clone(),
         risk: opts.flash.risk,
     };
@@ -382,12 +388,14 @@ pub fn rescue(
     let Some(source) = source else {
         return Ok(report);
     };
+    // Read once: the question is asked about these bytes, and the plan writes them.
+    let saved = bundle::read_bundle(&source)?;
     // The user's own bundle needs their flag when it is another drive's; one the rescue found
     // is asked about, and the question says when it is not provably this drive's.
     let from_other_drive = match &opts.restore_from {
         Some(_) => opts.from_other_drive,
         None => {
-            let recorded = bundle::read_bundle(&source)?.manifest.device;
+            let recorded = &saved.manifest.device;
             let unit = UnitMatch::of(&recorded.identity, &found.identity);
             let question = match unit {
                 UnitMatch::Same => Question::RestoreUnitData {
@@ -396,7 +404,7 @@ pub fn rescue(
                 },
                 _ => Question::RestoreFromOtherDrive {
                     backup: &source,
-                    recorded: &recorded,
+                    recorded,
                     unit,
                     state: &found.state,
                 },
@@ -415,10 +423,14 @@ pub fn rescue(
     };
     restore_opts.from_other_drive = from_other_drive;
     let mut progress = |p: Progress| guide.progress(p);
-    let outcome = eeprom::restore_unit_data(dev, &found, &source, &restore_opts, &mut progress)?;
-    if let RestoreOutcome::Restored(restored) = outcome {
-        guide.event(&Event::Restored(restored));
-        report.restored = true;
+    let plan = eeprom::plan_restore_bundle(&found, &source, &saved, &restore_opts)?;
+    let restored = eeprom::execute_restore(dev, &found, plan, &mut progress)?;
+    let held = restored.deferred_signals.clone();
+    guide.event(&Event::Restored(Box::new(restored)));
+    report.restored = true;
+    if !held.is_empty() {
+        report.deferred_signals = held;
+        return Ok(report);
     }
     let found = identify(dev, guide, true)?;
     report.last = found.state;

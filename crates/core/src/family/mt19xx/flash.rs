@@ -15,7 +15,6 @@ use crate::image::layout::{
     DESCRIPTOR_LEN, DESCRIPTOR_OFFSET, FLASH_SIZE,
 };
 use crate::image::mt19xx::{self as format, WRITE_CHUNK as CHUNK};
-use crate::scsi::cdb::build_test_unit_ready;
 use crate::scsi::{self, Data, Sense, SenseKey, Transport, TIMEOUT_FLASH, TIMEOUT_IDENTIFY};
 
 use super::cdb;
@@ -120,6 +119,7 @@ impl FlashAccess for Flash {
             // About 10 s per MiB programmed (docs/protocol.md §1.6), for the ~1.9 MiB above
             // the protected boot region.
             burn_time: Duration::from_secs(20),
+            ready_limit: READY_LIMIT,
             // The boot banner accepts exactly 0x20-byte reads (docs/protocol.md §2.3; freemkv
             // `drive/mtk/mod.rs` has_mt19_banner).
             exact_reads: vec![Range {
@@ -204,32 +204,7 @@ impl FlashAccess for Flash {
     }
 
     fn wait_ready(&self, t: &mut dyn Transport, limit: Duration) -> Result<(), Error> {
-        let mut waited = Duration::ZERO;
-        loop {
-            match t.execute(&build_test_unit_ready(), Data::None, TIMEOUT_IDENTIFY) {
-                Ok(outcome) => {
-                    waited += outcome.duration;
-                    if outcome.status == scsi::status::GOOD {
-                        return Ok(());
-                    }
-                    // "No medium" is the healthy state of an empty drive (docs/protocol.md §1.2).
-                    if Sense::parse(&outcome.sense).is_some_and(|s| s.is_no_medium()) {
-                        return Ok(());
-                    }
-                    // ASSUMPTION: any other reply (NOT READY becoming ready, UNIT ATTENTION, even a
-                    // hardware error while the firmware restarts) means "not yet"; the public
-                    // flashers only poll (freemkv `wait_ready`, docs/protocol.md §2.5), and the
-                    // read-back verify judges the result.
-                }
-                Err(scsi::TransportError::Timeout(spent)) => waited += spent,
-                Err(e) => return Err(scsi::Error::from(e).into()),
-            }
-            if waited >= limit {
-                return Err(Error::NotReady(limit));
-            }
-            t.pause(POLL_INTERVAL);
-            waited += POLL_INTERVAL;
-        }
+        super::super::poll_until_ready(t, limit, POLL_INTERVAL)
     }
 
     fn write_window(
@@ -264,6 +239,7 @@ impl FlashAccess for Flash {
 mod tests {
     use super::*;
     use crate::family::script::{Reply, Script};
+    use crate::scsi::cdb::build_test_unit_ready;
 
     fn step(cdb: &[u8], reply: Reply) -> (Vec<u8>, Reply) {
         (cdb.to_vec(), reply)

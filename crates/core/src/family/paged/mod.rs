@@ -13,7 +13,7 @@ use crate::family::{
     Sequence, Window, WriteAccess,
 };
 use crate::image::format::{
-    BannerFact, Chunk, Format, ImageFacts, IntegrityFact, ReadBack, VersionOrder, WritePlan,
+    Chunk, Fact, Format, ImageFacts, IntegrityFact, ReadBack, VersionOrder, WritePlan,
 };
 use crate::image::Error as ImageError;
 use crate::scsi::inquiry::Inquiry;
@@ -89,9 +89,9 @@ impl Format for PagedFormat {
             size_note: None,
             chip: Some(CHIP.to_string()),
             vendor: Some(VENDOR.to_string()),
-            model: Some(text(&bytes[4..20])),
+            model: Fact::Found(text(&bytes[4..20])),
             revision: Some(text(&bytes[20..24])),
-            banner: BannerFact::NotInFormat,
+            banner: Fact::NotInFormat,
             integrity: if stored == checksum(bytes) {
                 IntegrityFact::Verified("checksum matches".into())
             } else {
@@ -171,6 +171,7 @@ impl FlashAccess for PagedFlash {
             protected: 0..0,
             unit_windows: Vec::new(),
             burn_time: Duration::from_secs(1),
+            ready_limit: Duration::from_secs(5),
             exact_reads: Vec::new(),
         }
     }
