@@ -6,6 +6,7 @@ use anyhow::Context;
 use clap::{Args, Subcommand, ValueEnum};
 use odflash::image::mt19xx::Chip;
 use odflash::image::synth::{self, Banner, Breakage, SynthSpec};
+use odflash::image::tsst::Class;
 use odflash::ops::atomic::{self, Mode};
 use odflash::ops::bundle::sha256_hex;
 
@@ -27,6 +28,31 @@ pub enum ChipArg {
     Mt1939,
     /// A DVD-era LiteOn/Sony MediaTek image (1 MiB, banked).
     LiteonDvd,
+    /// A TSST MT1939 BD image, as the SE-506CB takes (2 MiB, trailer and 16-bit sum).
+    Mt1939Tsst,
+    /// A TSST MT1339 DVD-ROM image, as the TS-H353C takes (256 KiB).
+    Mt1339,
+    /// A Samsung SD-616 image (128 KiB).
+    Sd616,
+}
+
+impl ChipArg {
+    /// The vendor an image gets when `--vendor` is not given: the one drives of the chip
+    /// report (docs/protocol.md §4.2 for TSST).
+    fn default_vendor(self) -> &'static str {
+        match self {
+            ChipArg::Mt1939Tsst | ChipArg::Mt1339 => "TSSTcorp",
+            ChipArg::Sd616 => "SAMSUNG",
+            ChipArg::Mt1959 | ChipArg::Mt1939 | ChipArg::LiteonDvd => "HL-DT-ST",
+        }
+    }
+
+    /// The name as `--chip` takes it.
+    fn name(self) -> String {
+        self.to_possible_value()
+            .map(|v| v.get_name().to_owned())
+            .unwrap_or_default()
+    }
 }
 
 /// Deliberate breakage for negative tests.
@@ -59,9 +85,10 @@ pub struct MakeImageArgs {
     /// The chip.
     #[arg(long, value_enum)]
     pub chip: ChipArg,
-    /// Vendor string.
-    #[arg(long, default_value = "HL-DT-ST")]
-    pub vendor: String,
+    /// Vendor string [default: TSSTcorp for mt1939-tsst and mt1339, SAMSUNG for sd616,
+    /// HL-DT-ST otherwise].
+    #[arg(long)]
+    pub vendor: Option<String>,
     /// Model string.
     #[arg(long)]
     pub model: String,
@@ -91,6 +118,14 @@ impl EmuCommand {
 impl MakeImageArgs {
     /// Build the image and write it atomically.
     fn run(self) -> anyhow::Result<()> {
+        let vendor = self.vendor.as_deref().unwrap_or(self.chip.default_vendor());
+        if self.broken.is_some() && !matches!(self.chip, ChipArg::Mt1959 | ChipArg::Mt1939) {
+            return Err(UsageError(format!(
+                "--broken applies to MT19xx images only; drop it for --chip {}",
+                self.chip.name()
+            ))
+            .into());
+        }
         let bytes = match self.chip {
             ChipArg::Mt1959 | ChipArg::Mt1939 => {
                 let chip = if matches!(self.chip, ChipArg::Mt1959) {
@@ -98,7 +133,7 @@ impl MakeImageArgs {
                 } else {
                     Chip::Mt1939
                 };
-                let mut spec = SynthSpec::new(chip, &self.vendor, &self.model, &self.revision);
+                let mut spec = SynthSpec::new(chip, vendor, &self.model, &self.revision);
                 spec.banner = match self.banner {
                     BannerArg::Bu5 => Banner::Bu5,
                     BannerArg::Jb8 => Banner::Jb8,
@@ -113,16 +148,14 @@ impl MakeImageArgs {
                 };
                 synth::build_mt19xx(&spec)
             }
-            ChipArg::LiteonDvd => {
-                if self.broken.is_some() {
-                    return Err(UsageError(
-                        "--broken applies to MT19xx images only; drop it for --chip liteon-dvd"
-                            .into(),
-                    )
-                    .into());
-                }
-                synth::build_dvd_era(&self.vendor, &self.model, &self.revision)
+            ChipArg::LiteonDvd => synth::build_dvd_era(vendor, &self.model, &self.revision),
+            ChipArg::Mt1939Tsst => {
+                synth::build_tsst(Class::Mt1939Bd, vendor, &self.model, &self.revision)
             }
+            ChipArg::Mt1339 => {
+                synth::build_tsst(Class::Mt1339DvdRom, vendor, &self.model, &self.revision)
+            }
+            ChipArg::Sd616 => synth::build_tsst(Class::Sd616, vendor, &self.model, &self.revision),
         };
         atomic::write_file(&self.output, &bytes, Mode::Shared)
             .map_err(odflash::ops::Error::from)

@@ -5,7 +5,10 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::mmc::{self, Presentation, Reply};
+use std::time::Duration;
+
+use super::mmc::{self, InquiryTail, Presentation, Reply};
+use super::model::Behaviour;
 use super::spec::Spec;
 use crate::scsi::cdb::{self, opcode};
 
@@ -45,11 +48,13 @@ impl Dvd {
             serial_feature: false,
             profiles: DVD_PROFILES,
             capabilities: [0x3F, 0x37],
+            inquiry_tail: InquiryTail::Date,
         }
     }
+}
 
-    /// Execute one command.
-    pub(crate) fn execute(&self, cdb: &[u8]) -> Reply {
+impl Behaviour for Dvd {
+    fn execute(&mut self, cdb: &[u8], _out: &[u8], _partial: bool, _now: Duration) -> Reply {
         let op = cdb[0];
         if cdb.len() < cdb::cdb_length(op).min(10) {
             return mmc::invalid_field();

@@ -1,10 +1,11 @@
 //! Emulated drives (`emu:FAMILY[,key=value...]`): protocol models, fault plan, virtual clock.
 //!
 //! A [`Drive`] implements [`scsi::Transport`]: it is the device side of the wire, so it decodes
-//! vendor CDBs (the MT19xx READ/WRITE BUFFER flash protocol) that only `family/<chip>/cdb.rs`
-//! may build. It records every command it receives ([`Drive::command_log`]) so tests can prove
-//! "zero writes" claims. It must not call into `family/`, `ops/` or `cli/`, and it never prints.
-//! Every behaviour is listed, with its source or marked as an assumption, in `crates/emu/src/README.md`.
+//! vendor CDBs (the MT19xx READ/WRITE BUFFER flash protocol, the TSST FF download) that only
+//! `family/<chip>/cdb.rs` may build; the models are registered in `model.rs`. It records every
+//! command it receives ([`Drive::command_log`]) so tests can prove "zero writes" claims. It must
+//! not call into `family/`, `ops/` or `cli/`, and it never prints. Every behaviour is listed,
+//! with its source or marked as an assumption, in `crates/emu/src/README.md`.
 
 #![deny(missing_docs)]
 
@@ -12,9 +13,11 @@ mod clock;
 mod dvd;
 pub mod fault;
 mod mmc;
+mod model;
 mod mt19xx;
 mod persist;
 mod spec;
+mod tsst;
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -26,13 +29,12 @@ use odflash_scsi::{self as scsi, Data, Direction, Outcome, Sense, SenseKey, Tran
 
 pub use clock::ClockMode;
 pub use fault::{Action, Fault, FaultPlan, Phase, Trigger};
-pub use spec::{DvdPreset, Family, Spec, StartMode, DEFAULT_MAX_TRANSFER};
+pub use spec::{DvdPreset, Family, Spec, StartMode, TsstPreset, DEFAULT_MAX_TRANSFER};
 
 use clock::Clock;
-use dvd::Dvd;
 use fault::{Context, Progress};
 use mmc::Reply;
-use mt19xx::{ChipKind, Mt19xx, Running};
+use model::Model;
 use persist::Store;
 
 /// Linux `DID_RESET`: the host status a bus reset leaves on the command in flight.
@@ -92,6 +94,11 @@ pub enum Activity {
         /// Time until the burn ends.
         remaining: Duration,
     },
+    /// Restarting into the firmware it has just been given; ready again after `remaining`.
+    Rebooting {
+        /// Time until the drive answers again.
+        remaining: Duration,
+    },
 }
 
 /// How a logged command was answered.
@@ -137,16 +144,6 @@ impl LoggedCommand {
     }
 }
 
-/// The protocol model of one drive.
-#[derive(Debug, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub(crate) enum Model {
-    /// MT1959/MT1939.
-    Mt19xx(Box<Mt19xx>),
-    /// DVD-era, identify-only.
-    Dvd(Dvd),
-}
-
 /// Everything that survives in a state file.
 #[derive(Debug, Serialize, Deserialize)]
 pub(crate) struct State {
@@ -175,11 +172,7 @@ pub struct Drive {
 
 impl State {
     fn new(spec: &Spec) -> State {
-        let model = match spec.family {
-            Family::Mt1959 => Model::Mt19xx(Box::new(Mt19xx::new(spec, ChipKind::Mt1959))),
-            Family::Mt1939 => Model::Mt19xx(Box::new(Mt19xx::new(spec, ChipKind::Mt1939))),
-            Family::LiteonDvd(_) => Model::Dvd(Dvd::new(spec)),
-        };
+        let model = Model::new(spec);
         State {
             family: spec.family.name().to_string(),
             commands: 0,
@@ -192,16 +185,10 @@ impl State {
     }
 }
 
-fn buffer_window(cdb: &[u8]) -> Option<(u32, u32)> {
-    use scsi::cdb::opcode::{READ_BUFFER, WRITE_BUFFER};
-    let is_buffer = matches!(cdb.first(), Some(&(READ_BUFFER | WRITE_BUFFER)));
-    (is_buffer && cdb.len() >= 9)
-        .then(|| (scsi::cdb::buffer_offset(cdb), scsi::cdb::buffer_length(cdb)))
-}
-
 impl Drive {
     /// Open the drive `spec` names: load its state file when one exists, else build a new
-    /// drive (MT19xx: a signed synthetic image with the spec's identity) and save it there.
+    /// drive (MT19xx: a signed synthetic image with the spec's identity; TSST: a synthetic image
+    /// of its class) and save it there.
     pub fn open(spec: &Spec) -> Result<Drive, Error> {
         let plan = spec.faults.as_deref().map(FaultPlan::load).transpose()?;
         let (mut state, store) = match &spec.state_file {
@@ -227,9 +214,7 @@ impl Drive {
                 state.faults = Progress::new(plan);
             }
         }
-        if let Model::Mt19xx(m) = &mut state.model {
-            m.max_transfer = spec.max_transfer;
-        }
+        state.model.get_mut().set_max_transfer(spec.max_transfer);
         let mut drive = Drive {
             spec: spec.clone(),
             state,
@@ -255,43 +240,24 @@ impl Drive {
         self.log.clear();
     }
 
-    /// The whole flash as stored (not as READ BUFFER mirrors it); empty for DVD drives, whose
-    /// flash is not modelled.
+    /// The whole flash as stored (not as READ BUFFER mirrors it; for an SD-616 the 128 KiB
+    /// image, not its download layout); empty for DVD-era drives, whose flash is not modelled.
     pub fn flash(&self) -> &[u8] {
-        match &self.state.model {
-            Model::Mt19xx(m) => &m.flash,
-            Model::Dvd(_) => &[],
-        }
+        self.state
+            .model
+            .get()
+            .memory()
+            .map_or(&[], |m| m.flash.as_slice())
     }
 
     /// What firmware runs.
     pub fn mode(&self) -> Mode {
-        match &self.state.model {
-            Model::Mt19xx(m) => match &m.running {
-                Running::App { attention: None } => Mode::App,
-                Running::App {
-                    attention: Some(reason),
-                } => Mode::NeedsAttention {
-                    reason: reason.clone(),
-                },
-                Running::Boot => Mode::Boot,
-            },
-            Model::Dvd(_) => Mode::App,
-        }
+        self.state.model.get().mode()
     }
 
     /// What the drive is doing.
     pub fn activity(&self) -> Activity {
-        match &self.state.model {
-            Model::Mt19xx(m) => match (m.burn, &m.staged) {
-                (Some(burn), _) => Activity::Burning {
-                    remaining: burn.end.saturating_sub(self.state.clock.now()),
-                },
-                (None, Some(_)) => Activity::Downloading,
-                (None, None) => Activity::Idle,
-            },
-            Model::Dvd(_) => Activity::Idle,
-        }
+        self.state.model.get().activity(self.state.clock.now())
     }
 
     /// Replace the fault plan (progress starts afresh); a plan [`FaultPlan::check`] refuses is
@@ -312,9 +278,7 @@ impl Drive {
     pub fn set_clock(&mut self, mode: ClockMode) -> Result<(), Error> {
         if self.state.clock.mode() != mode {
             let (old, new) = self.state.clock.switch(mode);
-            if let Model::Mt19xx(m) = &mut self.state.model {
-                m.rebase(old, new);
-            }
+            self.state.model.get_mut().rebase(old, new);
         }
         self.save()
     }
@@ -329,9 +293,7 @@ impl Drive {
 
     fn lose_power(&mut self) {
         let now = self.state.clock.now();
-        if let Model::Mt19xx(m) = &mut self.state.model {
-            m.power_loss(now);
-        }
+        self.state.model.get_mut().power_loss(now);
         self.state.sense = None;
         self.state.unit_attention = true;
     }
@@ -345,17 +307,8 @@ impl Drive {
 
     fn settle(&mut self) {
         let now = self.state.clock.now();
-        if let Model::Mt19xx(m) = &mut self.state.model {
-            if m.settle(now) {
-                self.state.unit_attention = true;
-            }
-        }
-    }
-
-    fn phase(&self, cdb: &[u8]) -> Option<Phase> {
-        match &self.state.model {
-            Model::Mt19xx(m) => m.phase(cdb),
-            Model::Dvd(_) => None,
+        if self.state.model.get_mut().settle(now) {
+            self.state.unit_attention = true;
         }
     }
 
@@ -376,10 +329,7 @@ impl Drive {
             return Reply::Check(Sense::new(SenseKey::UnitAttention, 0x29, 0x00));
         }
         let now = self.state.clock.now();
-        match &mut self.state.model {
-            Model::Mt19xx(m) => m.execute(cdb, out, partial, now),
-            Model::Dvd(d) => d.execute(cdb),
-        }
+        self.state.model.get_mut().execute(cdb, out, partial, now)
     }
 
     fn execute_inner(
@@ -389,11 +339,12 @@ impl Drive {
         timeout: Duration,
     ) -> (Answer, Result<Outcome, TransportError>) {
         self.settle();
+        let model = self.state.model.get();
         let ctx = Context {
             command: self.state.commands,
             opcode: cdb.first().copied().unwrap_or(0),
-            window: buffer_window(cdb),
-            phase: self.phase(cdb),
+            window: model.window(cdb, data.len()),
+            phase: model.phase(cdb),
         };
         let mut short = None;
         match self.state.faults.check(&ctx) {
@@ -408,9 +359,7 @@ impl Drive {
                 return (Answer::PowerLoss, Err(gone));
             }
             Some(Action::Reset) => {
-                if let Model::Mt19xx(m) = &mut self.state.model {
-                    m.reset();
-                }
+                self.state.model.get_mut().reset();
                 self.state.sense = None;
                 self.state.unit_attention = true;
                 let err = TransportError::Host {
@@ -441,21 +390,39 @@ impl Drive {
             }
             Data::None => (self.run(cdb, &[], false), 0),
         };
-        match reply {
-            Reply::Check(sense) => self.check(sense),
-            // A data-in reply with no data-in buffer: the bytes are dropped.
-            Reply::Done | Reply::In(_) => {
-                self.state.sense = None;
-                (
-                    Answer::Good { transferred: moved },
-                    Ok(Outcome::good(moved, Duration::ZERO)),
-                )
-            }
+        // A drive that programs inside the command holds its status back: the time passes on
+        // the drive's clock, and a host that stops waiting first sees a timeout (the drive has
+        // carried the command out all the same).
+        let stall = self.state.model.get_mut().take_stall();
+        if stall > timeout {
+            self.state.clock.advance(timeout);
+            return (Answer::Timeout, Err(TransportError::Timeout(timeout)));
         }
+        self.state.clock.advance(stall);
+        let transferred = match reply {
+            Reply::Check(sense) => return self.check_after(sense, stall),
+            Reply::DoneReporting { transferred } => transferred.min(moved),
+            // A data-in reply with no data-in buffer: the bytes are dropped.
+            Reply::Done | Reply::In(_) => moved,
+        };
+        self.state.sense = None;
+        (
+            Answer::Good { transferred },
+            Ok(Outcome::good(transferred, stall)),
+        )
     }
 
     fn check(&mut self, sense: Sense) -> (Answer, Result<Outcome, TransportError>) {
-        let outcome = Outcome::check_condition(sense.to_fixed().to_vec(), 0, Duration::ZERO);
+        self.check_after(sense, Duration::ZERO)
+    }
+
+    /// CHECK CONDITION with `sense`, answered after `duration`.
+    fn check_after(
+        &mut self,
+        sense: Sense,
+        duration: Duration,
+    ) -> (Answer, Result<Outcome, TransportError>) {
+        let outcome = Outcome::check_condition(sense.to_fixed().to_vec(), 0, duration);
         self.state.sense = Some(sense.clone());
         (Answer::Check { sense }, Ok(outcome))
     }

@@ -12,6 +12,12 @@ pub(crate) enum Reply {
     In(Vec<u8>),
     /// GOOD without data in.
     Done,
+    /// GOOD, but the device reports only `transferred` bytes of the data phase as moved (a
+    /// residual it reports although the data arrived).
+    DoneReporting {
+        /// Bytes the device says moved.
+        transferred: usize,
+    },
     /// CHECK CONDITION with this sense.
     Check(Sense),
 }
@@ -66,6 +72,19 @@ pub(crate) struct Presentation {
     pub profiles: &'static [u16],
     /// Page 0x2A read/write capability bytes (bytes 2 and 3 of the page).
     pub capabilities: [u8; 2],
+    /// What standard INQUIRY carries after the revision.
+    pub inquiry_tail: InquiryTail,
+}
+
+/// The part of the standard INQUIRY data after the revision, which differs between vendors.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum InquiryTail {
+    /// Additional length 91 (96 bytes in all) and the firmware date as 8 digits at bytes
+    /// 36..44 (see [`INQUIRY_DATE`]).
+    Date,
+    /// As the TSST SE-506CB answers (coastermelt `doc/update-ts01-notes.txt`): additional length
+    /// 0x1F although 96 bytes follow, these vendor-specific bytes from byte 36, zeros after.
+    Tsst(&'static [u8]),
 }
 
 /// Longest serial we report: it must fit one-byte length fields, padded to a multiple of 4.
@@ -87,6 +106,8 @@ const INQUIRY_LEN: usize = 96;
 // (docs/protocol.md §6.1) without giving its offset; we put an 8-digit date (YYYYMMDD) at
 // bytes 36..44, the start of the vendor-specific area.
 const INQUIRY_DATE: usize = 36;
+/// INQUIRY additional length the TSST SE-506CB reports (coastermelt `doc/update-ts01-notes.txt`).
+const TSST_ADDITIONAL_LENGTH: u8 = 0x1F;
 
 fn alloc16(cdb: &[u8], at: usize) -> usize {
     usize::from(u16::from_be_bytes([cdb[at], cdb[at + 1]]))
@@ -120,12 +141,21 @@ pub(crate) fn inquiry(cdb: &[u8], p: &Presentation) -> Reply {
                      // Pioneer BDR-S09 in freemkv/bdemu `profiles/*/inquiry.bin`, TSST SE-506CB in
                      // coastermelt `doc/update-ts01-notes.txt`).
         d[3] = 0x32;
-        d[4] = (INQUIRY_LEN - 5) as u8;
         put_padded(&mut d[8..16], &p.vendor);
         put_padded(&mut d[16..32], &p.product);
         put_padded(&mut d[32..36], &p.revision);
-        if let Some(date) = &p.date {
-            d[INQUIRY_DATE..INQUIRY_DATE + 8].copy_from_slice(&date[..8]);
+        match p.inquiry_tail {
+            InquiryTail::Date => {
+                d[4] = (INQUIRY_LEN - 5) as u8;
+                if let Some(date) = &p.date {
+                    d[INQUIRY_DATE..INQUIRY_DATE + 8].copy_from_slice(&date[..8]);
+                }
+            }
+            InquiryTail::Tsst(tail) => {
+                d[4] = TSST_ADDITIONAL_LENGTH;
+                let n = tail.len().min(INQUIRY_LEN - INQUIRY_DATE);
+                d[INQUIRY_DATE..INQUIRY_DATE + n].copy_from_slice(&tail[..n]);
+            }
         }
         return cut(d, alloc);
     }
@@ -270,6 +300,7 @@ mod tests {
             serial_feature: true,
             profiles: &[0x43, 0x10],
             capabilities: [0x3F, 0x37],
+            inquiry_tail: InquiryTail::Date,
         }
     }
 

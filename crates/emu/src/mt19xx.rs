@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-use super::mmc::{self, Presentation, Reply};
+use super::mmc::{self, InquiryTail, Presentation, Reply};
 use super::spec::{AntiDowngrade, BootStyle, FirmwareReads, Spec, StartMode};
 use crate::image::layout::{
     BANNER_LEN, BANNER_OFFSET, BOOT_REGION_END, CALIBRATION_LEN, CALIBRATION_OFFSET,
@@ -22,6 +22,10 @@ use crate::image::{integrity, mt19xx::Chip, synth};
 use crate::scsi::cdb::{self, opcode};
 
 use super::fault::Phase;
+use super::model::{Behaviour, Memory};
+use super::persist::check_time;
+use super::tsst;
+use super::{Activity, Mode};
 
 /// Burn speed: a TSST drive stalls about 10 s after each MiB it receives (coastermelt
 /// `doc/update-ts01-notes.txt`; docs/protocol.md §1.6); an assumption for MT19xx.
@@ -32,19 +36,20 @@ const MODE_DATA: u8 = 0x06;
 const MODE_COMMIT: u8 = 0x07;
 /// The COMMIT trailer, CDB bytes 10..11 (freemkv `mtk.rs` `cdb_wb_commit`).
 const COMMIT_MAGIC: [u8; 2] = [0x1B, 0x12];
-/// Opcodes the boot loader answers: the TSST loader list (coastermelt `doc/bootloader.txt`: 12, 1B,
-/// 46, 4A, 5A, 3B, 3C; F1 and FF are TSST-only; docs/protocol.md §6.1) plus TEST UNIT READY and
-/// REQUEST SENSE.
-// ASSUMPTION: an MT19xx loader answers the TSST list; we add 00 and 03 because a USB mass-storage
-// host (usb-storage) cannot talk to a device that rejects them.
-const LOADER_OPCODES: [u8; 9] = [0x00, 0x03, 0x12, 0x1B, 0x46, 0x4A, 0x5A, 0x3B, 0x3C];
+/// True for the opcodes the boot loader answers: those of the TSST MT1939 loader
+/// ([`tsst::LOADER_OPCODES`]: coastermelt `doc/bootloader.txt`, docs/protocol.md §6.1, plus TEST
+/// UNIT READY and REQUEST SENSE) without its vendor opcodes F1 and FF, which are TSST-only.
+// ASSUMPTION: an MT19xx loader answers the TSST loader's standard opcodes.
+fn is_loader_opcode(op: u8) -> bool {
+    tsst::LOADER_OPCODES.contains(&op) && !matches!(op, 0xF1 | 0xFF)
+}
 /// MMC profiles of a BD writer: BD-RE, BD-R SRM, BD-ROM, DVD+R, DVD+RW, DVD-RW, DVD-R, DVD-ROM,
 /// CD-RW, CD-R, CD-ROM.
-const BD_PROFILES: &[u16] = &[
+pub(crate) const BD_PROFILES: &[u16] = &[
     0x43, 0x41, 0x40, 0x1B, 0x1A, 0x14, 0x11, 0x10, 0x0A, 0x09, 0x08,
 ];
 /// Page 0x2A read/write capability bytes of a DVD/BD writer.
-const BD_CAPABILITIES: [u8; 2] = [0x3F, 0x37];
+pub(crate) const BD_CAPABILITIES: [u8; 2] = [0x3F, 0x37];
 /// Firmware date reported through feature 0x010C and INQUIRY, encoded as a real LG BU40N
 /// encodes its own: century "21" for 20xx, seconds left blank (freemkv/bdemu profile
 /// `hl-dt-st-bd-re-bu40n-1.03-nm00000`, `gc_010c.bin`; tests/data/real/).
@@ -110,10 +115,9 @@ pub(crate) struct Mt19xx {
     /// True after a burn completed, until the next prepare or power loss: READ BUFFER is then
     /// the host's verify.
     pub verifying: bool,
-    /// Bumped on every flash change (names the sidecar file).
-    pub flash_gen: u64,
-    /// Bumped on every staged-data change.
-    pub staged_gen: u64,
+    /// Flash and download-mode RAM (`staged`: `Some` between PREPARE and the end of the burn).
+    #[serde(flatten)]
+    pub mem: Memory,
     /// How the boot loader presents itself.
     #[serde(default)]
     pub boot_style: BootStyle,
@@ -123,11 +127,6 @@ pub(crate) struct Mt19xx {
     /// Whether the firmware refuses older images.
     #[serde(default)]
     pub anti_downgrade: AntiDowngrade,
-    #[serde(skip)]
-    pub flash: Vec<u8>,
-    /// Download-mode RAM: `Some` between PREPARE and the end of the burn.
-    #[serde(skip)]
-    pub staged: Option<Vec<u8>>,
 }
 
 fn trimmed(bytes: &[u8]) -> String {
@@ -187,13 +186,10 @@ impl Mt19xx {
             running: Running::Boot,
             burn: None,
             verifying: false,
-            flash_gen: 0,
-            staged_gen: 0,
+            mem: Memory::new(flash),
             boot_style: spec.boot_style,
             firmware_reads: spec.firmware_reads,
             anti_downgrade: spec.anti_downgrade,
-            flash,
-            staged: None,
         };
         drive.power_on();
         drive
@@ -201,9 +197,9 @@ impl Mt19xx {
 
     /// Power-on: check the application image; run it or fall back to the boot loader.
     pub(crate) fn power_on(&mut self) {
-        self.staged = None;
+        self.mem.staged = None;
         self.burn = None;
-        let verified = integrity::verify(&self.flash).is_ok_and(|r| r.is_verified());
+        let verified = integrity::verify(&self.mem.flash).is_ok_and(|r| r.is_verified());
         self.running = if verified {
             Running::App {
                 attention: self.unit_data_problem(),
@@ -220,11 +216,11 @@ impl Mt19xx {
     // blank windows, a chip tag that is not this drive's, or a descriptor model other than the
     // one the firmware was built for.
     fn unit_data_problem(&self) -> Option<String> {
-        let d = &self.flash[DESCRIPTOR_OFFSET..DESCRIPTOR_OFFSET + DESCRIPTOR_LEN];
+        let d = &self.mem.flash[DESCRIPTOR_OFFSET..DESCRIPTOR_OFFSET + DESCRIPTOR_LEN];
         if is_blank(d) {
             return Some("identity descriptor at 0x1EC000 is blank".into());
         }
-        let cal = &self.flash[CALIBRATION_OFFSET..CALIBRATION_OFFSET + CALIBRATION_LEN];
+        let cal = &self.mem.flash[CALIBRATION_OFFSET..CALIBRATION_OFFSET + CALIBRATION_LEN];
         if is_blank(cal) {
             return Some("calibration at 0x1F0000 is blank".into());
         }
@@ -246,87 +242,26 @@ impl Mt19xx {
         None
     }
 
-    /// Complete a burn whose time is up; true when the drive rebooted.
-    pub(crate) fn settle(&mut self, now: Duration) -> bool {
-        match self.burn {
-            Some(burn) if now >= burn.end => {
-                self.program(usize::MAX);
-                self.power_on();
-                self.verifying = true;
-                true
-            }
-            _ => false,
-        }
-    }
-
     /// Program the first `limit` application bytes of the staged image after an erase of the
     /// whole application region.
     // ASSUMPTION: the drive erases the region outside the boot loader, then programs it in
     // order, so an interrupted burn leaves a programmed prefix and an erased rest.
     fn program(&mut self, limit: usize) {
-        let Some(staged) = self.staged.take() else {
+        let Some(staged) = self.mem.staged.take() else {
             return;
         };
         let region = BOOT_REGION_END..FLASH_SIZE;
         let done = limit.min(region.len());
-        self.flash[region.clone()].fill(0xFF);
-        self.flash[BOOT_REGION_END..BOOT_REGION_END + done]
+        self.mem.flash[region.clone()].fill(0xFF);
+        self.mem.flash[BOOT_REGION_END..BOOT_REGION_END + done]
             .copy_from_slice(&staged[BOOT_REGION_END..BOOT_REGION_END + done]);
         if let Some(strings) = descriptor_strings(&staged) {
             // ASSUMPTION: a firmware's INQUIRY strings are compiled into its code; synthetic
             // code carries none, so the emulator takes them from the image's descriptor.
             self.firmware = strings;
         }
-        self.flash_gen += 1;
-        self.staged_gen += 1;
-    }
-
-    /// Power lost at `now`: staged data vanishes, a burn stops where it is, the drive reboots.
-    pub(crate) fn power_loss(&mut self, now: Duration) {
-        if let Some(burn) = self.burn {
-            let total = (burn.end - burn.start).as_secs_f64();
-            let elapsed = now.saturating_sub(burn.start).as_secs_f64();
-            let fraction = if total > 0.0 { elapsed / total } else { 1.0 };
-            let bytes = ((FLASH_SIZE - BOOT_REGION_END) as f64 * fraction.min(1.0)) as usize;
-            self.program(bytes);
-        }
-        if self.staged.take().is_some() {
-            self.staged_gen += 1;
-        }
-        self.verifying = false;
-        self.power_on();
-    }
-
-    /// USB-style reset: staged download data is lost; a running burn continues.
-    // ASSUMPTION: the drive keeps power through a bus reset, so the flash controller finishes.
-    pub(crate) fn reset(&mut self) {
-        if self.burn.is_none() && self.staged.take().is_some() {
-            self.staged_gen += 1;
-        }
-    }
-
-    /// Move deadlines from one clock to another.
-    pub(crate) fn rebase(&mut self, old_now: Duration, new_now: Duration) {
-        if let Some(burn) = &mut self.burn {
-            let remaining = burn.end.saturating_sub(old_now);
-            let done = old_now.saturating_sub(burn.start);
-            burn.start = new_now.saturating_sub(done);
-            burn.end = new_now + remaining;
-        }
-    }
-
-    /// The phase a command belongs to, for fault triggers.
-    pub(crate) fn phase(&self, cdb: &[u8]) -> Option<Phase> {
-        let mode = cdb.get(1).map(|b| b & 0x1F);
-        match (cdb.first().copied()?, mode) {
-            // The commit usually arrives while the drive burns: it is still the commit phase.
-            (opcode::WRITE_BUFFER, Some(MODE_COMMIT)) => Some(Phase::Commit),
-            _ if self.burn.is_some() => Some(Phase::Burn),
-            (opcode::WRITE_BUFFER, Some(MODE_PREPARE)) => Some(Phase::Prepare),
-            (opcode::WRITE_BUFFER, Some(MODE_DATA)) if self.staged.is_some() => Some(Phase::Stream),
-            (opcode::READ_BUFFER, Some(MODE_DATA)) if self.verifying => Some(Phase::Verify),
-            _ => None,
-        }
+        self.mem.flash_gen += 1;
+        self.mem.staged_gen += 1;
     }
 
     fn presentation(&self) -> Presentation {
@@ -358,43 +293,7 @@ impl Mt19xx {
             serial_feature: !bare,
             profiles: BD_PROFILES,
             capabilities: BD_CAPABILITIES,
-        }
-    }
-
-    /// Execute one command. `out` is the data-out the drive received; `partial` marks a short
-    /// transfer (fewer bytes than the CDB announced arrived).
-    pub(crate) fn execute(
-        &mut self,
-        cdb: &[u8],
-        out: &[u8],
-        partial: bool,
-        now: Duration,
-    ) -> Reply {
-        let op = cdb[0];
-        if cdb.len() < cdb::cdb_length(op).min(10) {
-            return mmc::invalid_field();
-        }
-        if self.burn.is_some() && op != opcode::INQUIRY {
-            // ASSUMPTION: while programming, the firmware still answers INQUIRY (SPC requires
-            // it) and everything else gets NOT READY, operation in progress (freemkv `wait_ready`
-            // sees only NOT READY while the drive programs; docs/protocol.md §2.5).
-            return mmc::not_ready(0x04, 0x07);
-        }
-        let boot = self.running == Running::Boot;
-        if boot && !LOADER_OPCODES.contains(&op) {
-            return mmc::invalid_opcode();
-        }
-        match op {
-            opcode::TEST_UNIT_READY => self.test_unit_ready(),
-            opcode::INQUIRY => mmc::inquiry(cdb, &self.presentation()),
-            opcode::GET_CONFIGURATION => mmc::get_configuration(cdb, &self.presentation()),
-            opcode::MODE_SENSE_10 => mmc::mode_sense_10(cdb, &self.presentation()),
-            opcode::GET_EVENT_STATUS => mmc::event_status(cdb),
-            op if mmc::MECHANISM.contains(&op) => Reply::Done,
-            op if mmc::MEDIUM_ACCESS.contains(&op) => self.test_unit_ready(),
-            opcode::READ_BUFFER => self.read_buffer(cdb),
-            opcode::WRITE_BUFFER => self.write_buffer(cdb, out, partial, now),
-            _ => mmc::invalid_opcode(),
+            inquiry_tail: InquiryTail::Date,
         }
     }
 
@@ -439,11 +338,11 @@ impl Mt19xx {
         }
         // Reads of the first page return a mirror of 0x10000 (freemkv
         // `ensure_flashable_boot_page`); the rest of the boot region reads as stored.
-        let mut data = self.flash[off..off + len].to_vec();
+        let mut data = self.mem.flash[off..off + len].to_vec();
         if off < MIRROR_LEN {
             let n = (MIRROR_LEN - off).min(len);
             let src = MIRROR_SOURCE + off;
-            data[..n].copy_from_slice(&self.flash[src..src + n]);
+            data[..n].copy_from_slice(&self.mem.flash[src..src + n]);
         }
         Reply::In(data)
     }
@@ -462,8 +361,8 @@ impl Mt19xx {
                 if off != 0 || len != 0 || !out.is_empty() {
                     return mmc::invalid_field();
                 }
-                self.staged = Some(vec![0xFF; FLASH_SIZE]);
-                self.staged_gen += 1;
+                self.mem.staged = Some(vec![0xFF; FLASH_SIZE]);
+                self.mem.staged_gen += 1;
                 self.verifying = false;
                 Reply::Done
             }
@@ -489,12 +388,12 @@ impl Mt19xx {
         if len == 0 || len > self.max_transfer || off + len > FLASH_SIZE || !length_ok {
             return mmc::invalid_field();
         }
-        if let Some(staged) = &mut self.staged {
+        if let Some(staged) = &mut self.mem.staged {
             // docs/protocol.md §2.4: chunks are staged in RAM; the drive erases and programs when
             // the last chunk of the image arrives. Bytes for the boot region are staged but never
             // burned (coastermelt: "those bytes are ignored during upload").
             staged[off..off + out.len()].copy_from_slice(out);
-            self.staged_gen += 1;
+            self.mem.staged_gen += 1;
             if off + len == FLASH_SIZE {
                 if let Some(refusal) = self.refuse_image() {
                     return refusal;
@@ -515,8 +414,8 @@ impl Mt19xx {
             // ASSUMPTION: programmed within the command, and the firmware re-reads its unit data
             // at once (no power cycle needed to leave the needs-attention state).
             Running::App { .. } if targeted => {
-                self.flash[off..off + out.len()].copy_from_slice(out);
-                self.flash_gen += 1;
+                self.mem.flash[off..off + out.len()].copy_from_slice(out);
+                self.mem.flash_gen += 1;
                 self.running = Running::App {
                     attention: self.unit_data_problem(),
                 };
@@ -535,7 +434,7 @@ impl Mt19xx {
     /// 16-byte boot ID differs from the drive's (docs/protocol.md §7.2). Either way the staged
     /// data is dropped and the flash keeps its firmware.
     fn refuse_image(&mut self) -> Option<Reply> {
-        let staged = self.staged.as_ref()?;
+        let staged = self.mem.staged.as_ref()?;
         let boot_id = BANNER_OFFSET..BANNER_OFFSET + 16;
         let older = || {
             let image = descriptor_strings(staged)?;
@@ -543,7 +442,7 @@ impl Mt19xx {
                 Version::parse(&self.firmware.revision).compare(&Version::parse(&image.revision));
             Some(order == VersionOrder::Newer)
         };
-        let reply = if staged[boot_id.clone()] != self.flash[boot_id] {
+        let reply = if staged[boot_id.clone()] != self.mem.flash[boot_id] {
             // ASSUMPTION: the drive acknowledges the stream and the commit as if it had burned.
             self.verifying = true;
             Reply::Done
@@ -555,8 +454,8 @@ impl Mt19xx {
         } else {
             return None;
         };
-        self.staged = None;
-        self.staged_gen += 1;
+        self.mem.staged = None;
+        self.mem.staged_gen += 1;
         Some(reply)
     }
 
@@ -573,5 +472,157 @@ impl Mt19xx {
         } else {
             mmc::sequence_error()
         }
+    }
+}
+
+impl Behaviour for Mt19xx {
+    /// Complete a burn whose time is up; true when the drive rebooted.
+    fn settle(&mut self, now: Duration) -> bool {
+        match self.burn {
+            Some(burn) if now >= burn.end => {
+                self.program(usize::MAX);
+                self.power_on();
+                self.verifying = true;
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// Power lost at `now`: staged data vanishes, a burn stops where it is, the drive reboots.
+    fn power_loss(&mut self, now: Duration) {
+        if let Some(burn) = self.burn {
+            let total = (burn.end - burn.start).as_secs_f64();
+            let elapsed = now.saturating_sub(burn.start).as_secs_f64();
+            let fraction = if total > 0.0 { elapsed / total } else { 1.0 };
+            let bytes = ((FLASH_SIZE - BOOT_REGION_END) as f64 * fraction.min(1.0)) as usize;
+            self.program(bytes);
+        }
+        self.mem.drop_staged();
+        self.verifying = false;
+        self.power_on();
+    }
+
+    /// USB-style reset: staged download data is lost; a running burn continues.
+    // ASSUMPTION: the drive keeps power through a bus reset, so the flash controller finishes.
+    fn reset(&mut self) {
+        if self.burn.is_none() {
+            self.mem.drop_staged();
+        }
+    }
+
+    /// Move deadlines from one clock to another.
+    fn rebase(&mut self, old_now: Duration, new_now: Duration) {
+        if let Some(burn) = &mut self.burn {
+            let remaining = burn.end.saturating_sub(old_now);
+            let done = old_now.saturating_sub(burn.start);
+            burn.start = new_now.saturating_sub(done);
+            burn.end = new_now + remaining;
+        }
+    }
+
+    /// The phase a command belongs to, for fault triggers.
+    fn phase(&self, cdb: &[u8]) -> Option<Phase> {
+        let mode = cdb.get(1).map(|b| b & 0x1F);
+        match (cdb.first().copied()?, mode) {
+            // The commit usually arrives while the drive burns: it is still the commit phase.
+            (opcode::WRITE_BUFFER, Some(MODE_COMMIT)) => Some(Phase::Commit),
+            _ if self.burn.is_some() => Some(Phase::Burn),
+            (opcode::WRITE_BUFFER, Some(MODE_PREPARE)) => Some(Phase::Prepare),
+            (opcode::WRITE_BUFFER, Some(MODE_DATA)) if self.mem.staged.is_some() => {
+                Some(Phase::Stream)
+            }
+            (opcode::READ_BUFFER, Some(MODE_DATA)) if self.verifying => Some(Phase::Verify),
+            _ => None,
+        }
+    }
+
+    /// Execute one command. `out` is the data-out the drive received; `partial` marks a short
+    /// transfer (fewer bytes than the CDB announced arrived).
+    fn execute(&mut self, cdb: &[u8], out: &[u8], partial: bool, now: Duration) -> Reply {
+        let op = cdb[0];
+        if cdb.len() < cdb::cdb_length(op).min(10) {
+            return mmc::invalid_field();
+        }
+        if self.burn.is_some() && op != opcode::INQUIRY {
+            // ASSUMPTION: while programming, the firmware still answers INQUIRY (SPC requires
+            // it) and everything else gets NOT READY, operation in progress (freemkv `wait_ready`
+            // sees only NOT READY while the drive programs; docs/protocol.md §2.5).
+            return mmc::not_ready(0x04, 0x07);
+        }
+        let boot = self.running == Running::Boot;
+        if boot && !is_loader_opcode(op) {
+            return mmc::invalid_opcode();
+        }
+        match op {
+            opcode::TEST_UNIT_READY => self.test_unit_ready(),
+            opcode::INQUIRY => mmc::inquiry(cdb, &self.presentation()),
+            opcode::GET_CONFIGURATION => mmc::get_configuration(cdb, &self.presentation()),
+            opcode::MODE_SENSE_10 => mmc::mode_sense_10(cdb, &self.presentation()),
+            opcode::GET_EVENT_STATUS => mmc::event_status(cdb),
+            op if mmc::MECHANISM.contains(&op) => Reply::Done,
+            op if mmc::MEDIUM_ACCESS.contains(&op) => self.test_unit_ready(),
+            opcode::READ_BUFFER => self.read_buffer(cdb),
+            opcode::WRITE_BUFFER => self.write_buffer(cdb, out, partial, now),
+            _ => mmc::invalid_opcode(),
+        }
+    }
+
+    fn set_max_transfer(&mut self, bytes: usize) {
+        self.max_transfer = bytes;
+    }
+
+    fn mode(&self) -> Mode {
+        match &self.running {
+            Running::App { attention: None } => Mode::App,
+            Running::App {
+                attention: Some(reason),
+            } => Mode::NeedsAttention {
+                reason: reason.clone(),
+            },
+            Running::Boot => Mode::Boot,
+        }
+    }
+
+    fn activity(&self, now: Duration) -> Activity {
+        match (self.burn, &self.mem.staged) {
+            (Some(burn), _) => Activity::Burning {
+                remaining: burn.end.saturating_sub(now),
+            },
+            (None, Some(_)) => Activity::Downloading,
+            (None, None) => Activity::Idle,
+        }
+    }
+
+    fn memory(&self) -> Option<&Memory> {
+        Some(&self.mem)
+    }
+
+    fn memory_mut(&mut self) -> Option<&mut Memory> {
+        Some(&mut self.mem)
+    }
+
+    fn check_loaded(&self) -> Result<(), String> {
+        if self.mem.flash.len() != FLASH_SIZE {
+            return Err(format!(
+                "flash is {} bytes, not {FLASH_SIZE}",
+                self.mem.flash.len()
+            ));
+        }
+        if let Some(staged) = &self.mem.staged {
+            if staged.len() != FLASH_SIZE {
+                return Err(format!(
+                    "staged data is {} bytes, not {FLASH_SIZE}",
+                    staged.len()
+                ));
+            }
+        }
+        if let Some(burn) = &self.burn {
+            check_time("burn end", burn.end)?;
+            if burn.start > burn.end {
+                return Err("a burn that ends before it starts".into());
+            }
+        }
+        Ok(())
     }
 }

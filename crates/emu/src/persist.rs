@@ -12,7 +12,7 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 
 use super::fault::MAX_PLAN_BYTES;
-use super::{Error, Model, State};
+use super::{Error, State};
 use crate::image::layout::FLASH_SIZE;
 use odflash_files::atomic::{self, Mode};
 use odflash_files::input;
@@ -69,15 +69,14 @@ fn write_private(path: &Path, bytes: &[u8]) -> Result<(), Error> {
     Ok(atomic::write_file(path, bytes, Mode::Private)?)
 }
 
+/// Reads a sidecar, at most the largest flash any model has (2 MiB); the model checks the
+/// length it expects ([`crate::model::Behaviour::check_loaded`]).
 fn read_sidecar(path: &Path) -> Result<Vec<u8>, Error> {
-    let bytes = input::read_input(path, FLASH_SIZE, "emulator flash sidecar")?;
-    if bytes.len() != FLASH_SIZE {
-        return Err(Error::State {
-            path: path.to_path_buf(),
-            why: format!("{} bytes, expected {FLASH_SIZE}", bytes.len()),
-        });
-    }
-    Ok(bytes)
+    Ok(input::read_input(
+        path,
+        FLASH_SIZE,
+        "emulator flash sidecar",
+    )?)
 }
 
 /// Largest counter a state file may hold (commands, flash generations): far beyond any drive's
@@ -88,25 +87,27 @@ const MAX_COUNT: u64 = 1 << 53;
 /// adding any timeout or burn time to it cannot overflow a `Duration`.
 const MAX_TIME: Duration = Duration::from_secs(1 << 40);
 
+/// Refuse a time a state file holds that adding a timeout or burn time to could overflow.
+pub(crate) fn check_time(name: &str, t: Duration) -> Result<(), String> {
+    (t <= MAX_TIME).then_some(()).ok_or_else(|| {
+        format!(
+            "{name} {} s is beyond {} s",
+            t.as_secs(),
+            MAX_TIME.as_secs()
+        )
+    })
+}
+
 /// Refuse a loaded state whose values the emulator's arithmetic cannot take (a crafted or
-/// damaged file), before the drive answers a single command.
+/// damaged file), before its sidecars are read.
 fn check_loaded(state: &State) -> Result<(), String> {
     let count = |name: &str, n: u64| {
         (n <= MAX_COUNT)
             .then_some(())
             .ok_or_else(|| format!("{name} {n} is beyond {MAX_COUNT}"))
     };
-    let time = |name: &str, t: Duration| {
-        (t <= MAX_TIME).then_some(()).ok_or_else(|| {
-            format!(
-                "{name} {} s is beyond {} s",
-                t.as_secs(),
-                MAX_TIME.as_secs()
-            )
-        })
-    };
     count("commands", state.commands)?;
-    time("clock", state.clock.virtual_now())?;
+    check_time("clock", state.clock.virtual_now())?;
     let faults = &state.faults;
     if faults.fired.len() != faults.plan.faults.len() {
         return Err(format!(
@@ -116,15 +117,9 @@ fn check_loaded(state: &State) -> Result<(), String> {
         ));
     }
     faults.plan.check().map_err(|e| e.to_string())?;
-    if let Model::Mt19xx(m) = &state.model {
+    if let Some(m) = state.model.get().memory() {
         count("flash_gen", m.flash_gen)?;
         count("staged_gen", m.staged_gen)?;
-        if let Some(burn) = &m.burn {
-            time("burn end", burn.end)?;
-            if burn.start > burn.end {
-                return Err("a burn that ends before it starts".into());
-            }
-        }
     }
     Ok(())
 }
@@ -155,12 +150,13 @@ impl Store {
             });
         }
         let mut state = saved.state;
-        check_loaded(&state).map_err(|why| Error::State {
+        let refuse = |why| Error::State {
             path: path.to_path_buf(),
             why,
-        })?;
+        };
+        check_loaded(&state).map_err(refuse)?;
         let mut store = Store::new(path);
-        if let Model::Mt19xx(m) = &mut state.model {
+        if let Some(m) = state.model.get_mut().memory_mut() {
             m.flash = read_sidecar(&sidecar(path, "flash", m.flash_gen))?;
             store.flash_gen = Some(m.flash_gen);
             if saved.staged {
@@ -168,13 +164,15 @@ impl Store {
                 store.staged_gen = Some(m.staged_gen);
             }
         }
+        state.model.get().check_loaded().map_err(refuse)?;
         Ok((state, store))
     }
 
     /// Save `state`: changed sidecars first, then the JSON (the commit point), then cleanup.
     pub(crate) fn save(&mut self, state: &State) -> Result<(), Error> {
         let mut staged = false;
-        if let Model::Mt19xx(m) = &state.model {
+        let memory = state.model.get().memory();
+        if let Some(m) = memory {
             if self.flash_gen != Some(m.flash_gen) {
                 write_private(&sidecar(&self.path, "flash", m.flash_gen), &m.flash)?;
             }
@@ -195,7 +193,7 @@ impl Store {
             why: e.to_string(),
         })?;
         write_private(&self.path, &json)?;
-        if let Model::Mt19xx(m) = &state.model {
+        if let Some(m) = memory {
             self.flash_gen = Some(m.flash_gen);
             self.staged_gen = staged.then_some(m.staged_gen);
         }

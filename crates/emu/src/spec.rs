@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use super::clock::ClockMode;
 use super::Error;
+use crate::image::tsst::Class;
 
 /// Prefix that marks a DEVICE argument as an emulated drive.
 pub const PREFIX: &str = "emu:";
@@ -28,7 +29,43 @@ pub enum Family {
     Mt1939,
     /// DVD-era LiteOn/Sony writer, identify-only; `preset` picks the default identity.
     LiteonDvd(DvdPreset),
+    /// A drive of the TSST/Samsung FF download family; `preset` picks the class and identity.
+    Tsst(TsstPreset),
 }
+
+/// The emulated TSST drives, one per drive class (docs/protocol.md §4.2).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TsstPreset {
+    /// `TSSTcorp BDDVDW SE-506CB`, MT1939 BD class (the drive of coastermelt's captures).
+    Se506cb,
+    /// `TSSTcorp DVD-ROM TS-H353C`, MT1339 DVD-ROM class.
+    TsH353c,
+    /// `SAMSUNG DVD-ROM SD-616F`, SD-616 class.
+    Sd616f,
+}
+
+impl TsstPreset {
+    /// The drive class the preset belongs to.
+    pub fn class(self) -> Class {
+        match self {
+            TsstPreset::Se506cb => Class::Mt1939Bd,
+            TsstPreset::TsH353c => Class::Mt1339DvdRom,
+            TsstPreset::Sd616f => Class::Sd616,
+        }
+    }
+}
+
+/// Every emulated drive, in the order `emu:` help lists them: the one list of families.
+const FAMILIES: [Family; 8] = [
+    Family::Mt1959,
+    Family::Mt1939,
+    Family::LiteonDvd(DvdPreset::Dru710a),
+    Family::LiteonDvd(DvdPreset::Sohw1633s),
+    Family::LiteonDvd(DvdPreset::Generic),
+    Family::Tsst(TsstPreset::Se506cb),
+    Family::Tsst(TsstPreset::TsH353c),
+    Family::Tsst(TsstPreset::Sd616f),
+];
 
 /// Default identities of the DVD-era drives.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -50,24 +87,30 @@ impl Family {
             Family::LiteonDvd(DvdPreset::Dru710a) => "dru-710a",
             Family::LiteonDvd(DvdPreset::Sohw1633s) => "sohw-1633s",
             Family::LiteonDvd(DvdPreset::Generic) => "liteon-dvd",
+            Family::Tsst(TsstPreset::Se506cb) => "se-506cb",
+            Family::Tsst(TsstPreset::TsH353c) => "ts-h353c",
+            Family::Tsst(TsstPreset::Sd616f) => "sd-616f",
         }
     }
 
     fn parse(name: &str) -> Option<Family> {
-        Some(match name.to_ascii_lowercase().as_str() {
-            "mt1959" => Family::Mt1959,
-            "mt1939" => Family::Mt1939,
-            "dru-710a" => Family::LiteonDvd(DvdPreset::Dru710a),
-            "sohw-1633s" => Family::LiteonDvd(DvdPreset::Sohw1633s),
-            "liteon-dvd" => Family::LiteonDvd(DvdPreset::Generic),
-            _ => return None,
-        })
+        FAMILIES
+            .into_iter()
+            .find(|f| f.name().eq_ignore_ascii_case(name))
+    }
+
+    /// Every family name, comma separated (for messages).
+    fn known() -> String {
+        FAMILIES.map(Family::name).join(", ")
     }
 
     /// Default (vendor, model, revision) of the family.
     // ASSUMPTION: illustrative identities. `HL-DT-ST BD-RE BU40N` is the LG slim MT1959 drive of
     // RibShark/OmniDrive#24 (docs/protocol.md §7.3); the MT1939 model, the DVD revisions and the
-    // serials are invented, plausible values.
+    // serials are invented, plausible values. The SE-506CB's strings and revision TS01 are the
+    // captured drive's (coastermelt `doc/update-ts01-notes.txt`, tests/data/real); the TS-H353C
+    // and SD-616F products are redumper's allow-listed strings (`drive/flash_tsst.ixx`,
+    // `drive/flash_sd616.ixx`) with invented revisions.
     pub fn default_identity(self) -> (&'static str, &'static str, &'static str) {
         match self {
             Family::Mt1959 => ("HL-DT-ST", "BD-RE BU40N", "1.03"),
@@ -76,9 +119,15 @@ impl Family {
             Family::LiteonDvd(DvdPreset::Sohw1633s | DvdPreset::Generic) => {
                 ("LITE-ON", "DVDRW SOHW-1633S", "BS0S")
             }
+            Family::Tsst(TsstPreset::Se506cb) => ("TSSTcorp", "BDDVDW SE-506CB", "TS01"),
+            Family::Tsst(TsstPreset::TsH353c) => ("TSSTcorp", "DVD-ROM TS-H353C", "ID01"),
+            Family::Tsst(TsstPreset::Sd616f) => ("SAMSUNG", "DVD-ROM SD-616F", "F301"),
         }
     }
 }
+
+/// Keys only the MT19xx model reads.
+const MT19XX_KEYS: [&str; 3] = ["boot-style", "firmware-reads", "anti-downgrade"];
 
 /// The state an MT19xx drive is created in (ignored when a state file already exists).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -221,6 +270,7 @@ impl Spec {
             Family::Mt1959 => "EMU1959K0001",
             Family::Mt1939 => "EMU1939K0001",
             Family::LiteonDvd(_) => "EMUDVD000001",
+            Family::Tsst(_) => "EMUTSST00001",
         })
     }
 }
@@ -262,8 +312,8 @@ impl FromStr for Spec {
             bad(
                 text,
                 format!(
-                    "unknown family `{family_name}` (known: mt1959, mt1939, dru-710a, \
-                     sohw-1633s, liteon-dvd)"
+                    "unknown family `{family_name}` (known: {})",
+                    Family::known()
                 ),
             )
         })?;
@@ -342,7 +392,40 @@ impl FromStr for Spec {
         if spec.family == Family::LiteonDvd(DvdPreset::Generic) && spec.model.is_none() {
             return Err(bad(text, "liteon-dvd needs model=..."));
         }
+        if let Family::Tsst(preset) = spec.family {
+            check_tsst(text, preset, &spec, &seen)?;
+        }
         Ok(spec)
+    }
+}
+
+/// What a TSST drive takes beyond the common keys: `mode=boot` only where a boot loader is
+/// public (the MT1939 loader, coastermelt `doc/bootloader.txt`), no `needs-attention` (no
+/// public per-unit data, docs/protocol.md §8.3) and none of the MT19xx-only keys.
+fn check_tsst(text: &str, preset: TsstPreset, spec: &Spec, seen: &[&str]) -> Result<(), Error> {
+    let class = preset.class();
+    match spec.mode {
+        StartMode::App => {}
+        StartMode::Boot if class == Class::Mt1939Bd => {}
+        StartMode::Boot => {
+            return Err(bad(
+                text,
+                format!("mode=boot: no boot loader of the {class} class is public"),
+            ))
+        }
+        StartMode::NeedsAttention => {
+            return Err(bad(
+                text,
+                "mode=needs-attention: TSST drives have no modelled unit data",
+            ))
+        }
+    }
+    match MT19XX_KEYS.iter().find(|k| seen.contains(k)) {
+        Some(key) => Err(bad(
+            text,
+            format!("`{key}` applies to mt1959 and mt1939 drives only"),
+        )),
+        None => Ok(()),
     }
 }
 
@@ -449,6 +532,59 @@ mod tests {
                 Err(Error::Spec { why, .. }) => assert!(why.contains("given twice"), "{why}"),
                 other => panic!("{text}: unexpected {other:?}"),
             }
+        }
+    }
+
+    #[test]
+    fn tsst_drives_parse_with_their_class_and_identity() {
+        let s: Spec = "emu:se-506cb,mode=boot".parse().unwrap();
+        assert_eq!(s.family, Family::Tsst(TsstPreset::Se506cb));
+        assert_eq!(
+            (s.vendor(), s.model(), s.revision()),
+            ("TSSTcorp", "BDDVDW SE-506CB", "TS01")
+        );
+        assert_eq!(s.to_string(), "emu:se-506cb,mode=boot");
+        for (name, class) in [("ts-h353c", Class::Mt1339DvdRom), ("sd-616f", Class::Sd616)] {
+            let s: Spec = format!("emu:{name},vendor=hp,state-file=/tmp/t")
+                .parse()
+                .unwrap();
+            let Family::Tsst(preset) = s.family else {
+                panic!("{name} is a TSST drive");
+            };
+            assert_eq!(preset.class(), class);
+            assert_eq!(s.to_string().parse::<Spec>().unwrap(), s);
+        }
+    }
+
+    #[test]
+    fn tsst_drives_refuse_what_they_do_not_have() {
+        for (text, why) in [
+            (
+                "emu:ts-h353c,mode=boot",
+                "no boot loader of the MT1339 DVD-ROM class",
+            ),
+            (
+                "emu:sd-616f,mode=boot",
+                "no boot loader of the SD-616 class",
+            ),
+            ("emu:se-506cb,mode=needs-attention", "no modelled unit data"),
+            (
+                "emu:se-506cb,boot-style=bare",
+                "`boot-style` applies to mt1959",
+            ),
+            ("emu:sd-616f,anti-downgrade=off", "`anti-downgrade` applies"),
+        ] {
+            match text.parse::<Spec>() {
+                Err(Error::Spec { why: got, .. }) => assert!(got.contains(why), "{text}: {got}"),
+                other => panic!("{text}: unexpected {other:?}"),
+            }
+        }
+        match "emu:sd616".parse::<Spec>() {
+            Err(Error::Spec { why, .. }) => assert!(
+                why.ends_with("(known: mt1959, mt1939, dru-710a, sohw-1633s, liteon-dvd, se-506cb, ts-h353c, sd-616f)"),
+                "{why}"
+            ),
+            other => panic!("unexpected {other:?}"),
         }
     }
 

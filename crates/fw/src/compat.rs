@@ -1,7 +1,7 @@
 //! The one table of drives odflash knows, as data (`crates/fw/data/compat.json`, embedded at build time)
 //! with the public source of every entry: which models belong to which chip family, which
-//! firmware fits which drive (compatibility groups), known boot banners and known-bad USB
-//! bridges. Identification (the boot-mode rule), the udev hints and the gates all read it here.
+//! firmware fits which drive (compatibility groups), known boot banners, known-bad USB
+//! bridges and the INQUIRY allow-lists of the TSST drive classes. Identification (the boot-mode rule), the udev hints and the gates all read it here.
 //!
 //! This module answers questions in words for the gates in `ops/`; it decides nothing itself
 //! and never touches a device. Model names are compared by tokens (whitespace and `_`
@@ -11,6 +11,8 @@
 use std::sync::OnceLock;
 
 use serde::Deserialize;
+
+use super::tsst;
 
 /// The chip family a row of the table belongs to (as `crates/fw/data/compat.json` spells it).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -161,6 +163,22 @@ struct StoredBridge {
     source: String,
 }
 
+/// The drives a public flasher sends one TSST drive class's download to: INQUIRY vendor and
+/// product, each exactly as the drive reports it after trimming and collapsing spaces
+/// (docs/protocol.md §4.2). Read by [`crate::tsst::Class::of_inquiry`].
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TsstDrives {
+    /// The drive class.
+    pub class: tsst::Class,
+    /// INQUIRY vendors (`TSSTcorp`, `hp`).
+    pub vendors: Vec<String>,
+    /// INQUIRY products (`DVD-ROM TS-H353C`).
+    pub products: Vec<String>,
+    /// Where the public record lists them.
+    pub source: String,
+}
+
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct Stored {
@@ -168,6 +186,7 @@ struct Stored {
     groups: Vec<Group>,
     boot_banners: Vec<KnownBanner>,
     usb_bridges: Vec<StoredBridge>,
+    tsst_drives: Vec<TsstDrives>,
 }
 
 /// The parsed contents of `crates/fw/data/compat.json`.
@@ -177,6 +196,7 @@ struct Compat {
     groups: Vec<Group>,
     boot_banners: Vec<KnownBanner>,
     usb_bridges: Vec<UsbBridge>,
+    tsst_drives: Vec<TsstDrives>,
 }
 
 const COMPAT_JSON: &str = include_str!("../data/compat.json");
@@ -202,6 +222,7 @@ fn parse_compat(json: &str) -> Result<Compat, String> {
         groups: stored.groups,
         boot_banners: stored.boot_banners,
         usb_bridges,
+        tsst_drives: stored.tsst_drives,
     })
 }
 
@@ -296,6 +317,11 @@ pub fn usb_bridges() -> &'static [UsbBridge] {
 /// The known-bad bridge with this USB vendor and product ID, if any.
 pub fn known_bad_bridge(vid: u16, pid: u16) -> Option<&'static UsbBridge> {
     usb_bridges().iter().find(|b| b.vid == vid && b.pid == pid)
+}
+
+/// The INQUIRY allow-list of every TSST drive class.
+pub fn tsst_drives() -> &'static [TsstDrives] {
+    &compat().tsst_drives
 }
 
 /// How an image's model relates to a drive's model.
@@ -459,6 +485,37 @@ mod tests {
             }
         }
         assert!(data.boot_banners.iter().all(|b| !b.source.is_empty()));
+        // Each TSST class has one allow-list; no drive is in two; every string is stored as
+        // it is compared (trimmed, single spaces).
+        for class in tsst::Class::ALL {
+            assert_eq!(
+                data.tsst_drives.iter().filter(|d| d.class == class).count(),
+                1,
+                "{class}"
+            );
+        }
+        for (n, d) in data.tsst_drives.iter().enumerate() {
+            assert!(
+                !d.source.is_empty() && !d.products.is_empty(),
+                "{}",
+                d.class
+            );
+            for text in d.vendors.iter().chain(&d.products) {
+                let normal = text.split_whitespace().collect::<Vec<_>>().join(" ");
+                assert_eq!(&normal, text);
+            }
+            for p in &d.products {
+                let owners = data.tsst_drives[n..]
+                    .iter()
+                    .filter(|o| o.products.contains(p))
+                    .count();
+                assert_eq!(owners, 1, "{p}");
+                // A TSST drive the model rows know is a TSST drive there too.
+                if let Some(row) = data.models.iter().find(|m| m.matches_product(p)) {
+                    assert_eq!(row.family, GroupFamily::Tsst, "{p}");
+                }
+            }
+        }
         assert!(data.usb_bridges.iter().all(|b| !b.source.is_empty()));
         for (n, m) in data.models.iter().enumerate() {
             assert!(!m.source.is_empty(), "{} has no source", m.product);

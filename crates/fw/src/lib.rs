@@ -9,6 +9,8 @@
 //! - [`integrity`]: the MT19xx AES-CMAC integrity table (parse, verify, sign).
 //! - [`mt19xx`]: the MT19xx image model (identity descriptor, chip tag, banner, versions).
 //! - [`dvd`]: the DVD-era LiteOn/MediaTek 8051 image model (bank structure, model string).
+//! - [`tsst`]: the TSST/Samsung "FF download" family: drive classes, download schedules, the
+//!   SD-616 rearrangement, the MT1939 trailer and sum.
 //! - [`synth`]: deterministic synthetic images for tests and the emulator.
 //! - [`compat`]: model compatibility groups, known boot banners and known-bad USB bridges.
 //! - [`format`]: what every format tells the gates ([`format::ImageFacts`]) and the write plan
@@ -23,6 +25,7 @@ pub mod integrity;
 pub mod layout;
 pub mod mt19xx;
 pub mod synth;
+pub mod tsst;
 
 /// The largest image any family's format has (MT19xx: the 2 MiB flash; DVD-era writers: at
 /// most 1 MiB): a longer input file is no firmware image and is refused before it is read.
@@ -108,6 +111,37 @@ pub enum Error {
     NotDvdEra {
         /// What is wrong, in words.
         reason: String,
+    },
+    /// A TSST image is not exactly the size its drive class takes (docs/protocol.md §4.2).
+    #[error("{}", tsst::size_refusal(*class, *len, *found))]
+    TsstImageSize {
+        /// The class of the drive the image is for.
+        class: tsst::Class,
+        /// The image's length.
+        len: usize,
+        /// The class whose images have this length, if any.
+        found: Option<tsst::Class>,
+    },
+    /// A TSST download buffer is not the size its class sends.
+    #[error(
+        "a {class} download buffer is {}, not {}",
+        tsst::size_text(class.buffer_size()),
+        tsst::size_text(*len)
+    )]
+    TsstBufferSize {
+        /// The drive class.
+        class: tsst::Class,
+        /// The buffer's length.
+        len: usize,
+    },
+    /// A TSST download buffer does not hold its class's layout of an image
+    /// (docs/protocol.md §4.4).
+    #[error("the {class} download buffer breaks the class's layout at {offset:#x}")]
+    TsstBufferLayout {
+        /// The drive class.
+        class: tsst::Class,
+        /// First buffer offset that differs from the layout.
+        offset: usize,
     },
 }
 

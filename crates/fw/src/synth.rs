@@ -1,6 +1,7 @@
 //! Deterministic synthetic firmware images for tests and the emulator: a correctly signed MT19xx
-//! 2 MiB image with plausible content (or one with a chosen defect), and a DVD-era LiteOn/MTK
-//! 1 MiB image carrying a given model string.
+//! 2 MiB image with plausible content (or one with a chosen defect), a DVD-era LiteOn/MTK
+//! 1 MiB image carrying a given model string, and a TSST image per drive class (MT1939 with a
+//! correct 16-bit sum and trailer).
 //!
 //! The same spec always gives the same bytes (a seeded SplitMix64 stream stands in for code; it
 //! is not cryptographic and does not need to be). Synthetic images reproduce the structures the
@@ -9,6 +10,7 @@
 //! never be sent to a real drive. This module builds bytes only.
 
 use super::mt19xx::Chip;
+use super::tsst::{self, Class};
 use super::{dvd, integrity, layout};
 
 /// Which boot loader banner the synthetic image carries at 0x3000.
@@ -248,12 +250,74 @@ pub fn build_dvd_era(vendor: &str, model: &str, revision: &str) -> Vec<u8> {
     image
 }
 
+/// The boot-code banner of TSST MT1939 boot regions (docs/protocol.md §4.10): coastermelt
+/// `doc/bootloader.txt` names the loader section at 0x3010 "MT1939 Boot Code", and
+/// freemkv-firmware `crates/freemkv-chipset/src/detect.rs` reads that string as the 16-byte
+/// banner at 0x3000 of "some Samsung MT1939 images", which carry no `MTEKMT19xx` tag.
+pub const TSST_MT1939_BANNER: &[u8; 16] = b"MT1939 Boot Code";
+
+/// Signature-table ranges of a synthetic TSST MT1939 image: those of the TS01 image in
+/// coastermelt `doc/bootloader.txt` (0x11000..=0x16FFF, 0x17000..=0x1817FF).
+const TSST_SIGNED_RANGES: [(u32, u32); 2] = [(0x1_1000, 0x1_6FFF), (0x1_7000, 0x18_17FF)];
+
+/// Builds a TSST image of `class`'s exact size whose trailer names `vendor`, `product` and
+/// `revision` (e.g. `TSSTcorp`, `BDDVDW SE-506CB`, `TS01`). The same arguments always give
+/// the same bytes.
+///
+/// MT1939 (2 MiB; coastermelt `doc/bootloader.txt`, `flasher/checksum.py`): a boot region
+/// with [`TSST_MT1939_BANNER`] at 0x3000; pseudo-random application bytes 0x10000..0x1E1FFF
+/// holding the signature table at 0x10400 and the key at 0x10FF0; the loader information
+/// region erased (0x1E2000..0x1F1FFF "contains all FF in the shipping firmware images") but
+/// for the key's copy at 0x1FF000; the trailer at 0x1FFFD0 with `AA AA` at 0x1FFFF8; the
+/// correct 16-bit sum at 0x1FFFFE.
+///
+/// MT1339 (256 KiB) and SD-616 (128 KiB) have no public image format: pseudo-random bytes with
+/// the MT1939 trailer record at the same distance from the end, so the emulator can tell which
+/// revision was flashed.
+// ASSUMPTION: the signature-table digests and the key are filler (the table's cipher is not
+// public); the unknown trailer bytes after the revision (0x1FFFEC..0x1FFFF7, `3e 22 04 00 54 53
+// 20 ff` in TS01) and the DVD-ROM classes' whole layout are odflash's own.
+pub fn build_tsst(class: Class, vendor: &str, product: &str, revision: &str) -> Vec<u8> {
+    let size = class.image_size();
+    let mut image = vec![0xFF; size];
+    let seed = ["tsst", class.name(), vendor, product, revision];
+    match class {
+        Class::Mt1939Bd => {
+            Filler::new(&["tsst boot"]).fill(&mut image[..layout::BOOT_REGION_END]);
+            image[layout::BANNER_OFFSET..layout::BANNER_OFFSET + TSST_MT1939_BANNER.len()]
+                .copy_from_slice(TSST_MT1939_BANNER);
+            Filler::new(&seed).fill(&mut image[tsst::MT1939_SUM_RANGE]);
+            let table = tsst::MT1939_SIGNATURE_TABLE;
+            image[table..table + layout::TABLE_ENTRIES * layout::TABLE_ENTRY_LEN].fill(0xFF);
+            let mut digests = Filler::new(&["tsst digests", class.name(), revision]);
+            for (index, &(start, end)) in TSST_SIGNED_RANGES.iter().enumerate() {
+                integrity::write_entry(&mut image, index, integrity::ENABLED, start, end);
+                let digest = table + index * layout::TABLE_ENTRY_LEN + 12;
+                digests.fill(&mut image[digest..digest + 16]);
+            }
+            let mut key = [0u8; 16];
+            Filler::new(&["tsst key"]).fill(&mut key);
+            image[tsst::MT1939_KEY..tsst::MT1939_KEY + 16].copy_from_slice(&key);
+            image[tsst::MT1939_KEY_COPY..tsst::MT1939_KEY_COPY + 16].copy_from_slice(&key);
+            tsst::write_trailer(&mut image, vendor, product, revision);
+            let sum = tsst::mt1939_sum(&image).to_be_bytes();
+            image[tsst::MT1939_SUM_OFFSET..tsst::MT1939_SUM_OFFSET + 2].copy_from_slice(&sum);
+        }
+        Class::Mt1339DvdRom | Class::Sd616 => {
+            Filler::new(&seed).fill(&mut image[..size - tsst::TRAILER_FROM_END]);
+            tsst::write_trailer(&mut image, vendor, product, revision);
+        }
+    }
+    image
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::dvd::parse_dvd_era;
     use crate::integrity::{verify, Check};
     use crate::mt19xx::find_chip_tag;
+    use crate::tsst;
 
     fn spec() -> SynthSpec {
         SynthSpec::new(Chip::Mt1959, "HL-DT-ST", "BD-RE BU40N", "1.03")
@@ -338,6 +402,37 @@ mod tests {
         assert_eq!(raw.len(), layout::FLASH_SIZE);
         assert_eq!(raw[..0x1000], raw[0x1_0000..0x1_1000]);
         assert_eq!(raw[0x1000..], build_mt19xx(&spec())[0x1000..]);
+    }
+
+    #[test]
+    fn tsst_images_per_class() {
+        for class in Class::ALL {
+            let image = build_tsst(class, "TSSTcorp", "DVD-ROM TS-H353C", "ID01");
+            assert_eq!(image.len(), class.image_size(), "{class}");
+            assert_eq!(
+                image,
+                build_tsst(class, "TSSTcorp", "DVD-ROM TS-H353C", "ID01")
+            );
+            assert_ne!(
+                image,
+                build_tsst(class, "TSSTcorp", "DVD-ROM TS-H353C", "ID02")
+            );
+            let trailer = tsst::parse_trailer(&image).unwrap();
+            assert_eq!(trailer.revision, "ID01", "{class}");
+        }
+        let se506 = build_tsst(Class::Mt1939Bd, "TSSTcorp", "BDDVDW SE-506CB", "TS01");
+        let parsed = tsst::parse_mt1939(&se506).unwrap();
+        assert!(parsed.checksum.matches());
+        assert_eq!(&se506[0x3000..0x3010], b"MT1939 Boot Code");
+        assert_eq!(se506[0x10FF0..0x11000], se506[0x1FF000..0x1FF010]);
+        assert!(se506[0x1E_2000..0x1F_2000].iter().all(|&b| b == 0xFF));
+        assert_eq!(&se506[0x1F_FFF8..0x1F_FFFA], &[0xAA, 0xAA]);
+        // No MT19xx chip tag: TSST images have no descriptor at 0x1EC000.
+        assert_eq!(find_chip_tag(&se506), None);
+        // The boot region is the same for every TSST MT1939 image (it is write-protected).
+        let other = build_tsst(Class::Mt1939Bd, "TSSTcorp", "BDDVDW SE-506CB", "TS02");
+        assert_eq!(se506[..0x1_0000], other[..0x1_0000]);
+        assert_ne!(se506[0x1_0000..], other[0x1_0000..]);
     }
 
     #[test]
