@@ -6,8 +6,9 @@
 //!
 //! Properties: no panic, and the verdict agrees with the parsers: `mt19xx` exactly when the
 //! bytes carry the markers `mt19xx::parse` requires (a chip tag or an `MT19` banner; the
-//! MT19xx target checks `parse` itself against `detect`), `liteon-dvd` exactly when
-//! `parse_dvd_era` accepts bytes without those markers.
+//! MT19xx target checks `parse` itself against `detect`) and no TSST trailer (a TSST MT1939 image
+//! carries an `MT19` banner too and is `tsst`), `liteon-dvd` exactly when `parse_dvd_era` accepts
+//! bytes without those markers.
 
 use super::{apply_patches, base_dvd, base_mt1959};
 use odflash::image::dvd::parse_dvd_era;
@@ -27,11 +28,15 @@ pub fn run(data: &[u8]) {
     };
     let is_mt19xx = mt19xx::find_chip_tag(&image).is_some() || mt19xx::has_mt19_banner(&image);
     match detect(&image).map(|f| f.name()) {
-        Some("mt19xx") => assert!(is_mt19xx),
+        Some("mt19xx") => {
+            assert!(is_mt19xx);
+            assert!(!odflash::image::tsst::recognizes_mt1939(&image));
+        }
         Some("liteon-dvd") => {
             assert!(!is_mt19xx);
             assert!(parse_dvd_era(&image).is_ok());
         }
+        Some("tsst") => assert!(odflash::image::tsst::recognizes_mt1939(&image)),
         Some(other) => panic!("unexpected format {other}"),
         None => {
             assert!(!is_mt19xx);

@@ -255,20 +255,32 @@ pub fn render_plan(plan: &Plan) -> String {
         i.size,
         i.sha256
     );
-    let _ = writeln!(
+    let _ = write!(
         out,
-        "        chip {}, model {}, revision {}, banner {}",
+        "        chip {}, model {}, revision {}",
         i.chip.as_deref().unwrap_or("?"),
         sanitize(i.model.as_deref().unwrap_or("?")),
         sanitize(i.revision.as_deref().unwrap_or("?")),
-        sanitize(i.banner.as_deref().unwrap_or("?")),
     );
-    out.push_str(&render_gates(&plan.gates));
-    let _ = writeln!(out, "Steps:");
-    for (n, step) in plan.steps.iter().enumerate() {
-        let _ = writeln!(out, "  {}. {}", n + 1, step);
+    match &i.banner {
+        Some(banner) => {
+            let _ = writeln!(out, ", banner {}", sanitize(banner));
+        }
+        None => out.push('\n'),
     }
-    let _ = writeln!(out, "Point of no return: {}", plan.point_of_no_return);
+    out.push_str(&render_gates(&plan.gates));
+    if plan.steps.is_empty() {
+        let _ = writeln!(
+            out,
+            "Steps:  none: the image cannot be cut into this drive's commands"
+        );
+    } else {
+        let _ = writeln!(out, "Steps:");
+        for (n, step) in plan.steps.iter().enumerate() {
+            let _ = writeln!(out, "  {}. {}", n + 1, step);
+        }
+        let _ = writeln!(out, "Point of no return: {}", plan.point_of_no_return);
+    }
     if !plan.unit_windows_written.is_empty() {
         let own = if plan
             .steps
@@ -323,11 +335,19 @@ pub fn render_report(r: &FlashReport) -> String {
         None => {
             let _ = writeln!(
                 out,
-                "Backup:   none (the drive refused flash reads; waived with --without-backup)"
+                "Backup:   none ({}; waived with --without-backup)",
+                r.plan.device.identity.flash_reads
             );
         }
     }
-    let _ = writeln!(out, "Commit:   drive answered {}", r.commit);
+    let _ = writeln!(out, "Commit:   {}", r.commit);
+    if let Some(revision) = &r.revision_after {
+        let _ = writeln!(
+            out,
+            "Drive:    answers again, reporting revision {}",
+            sanitize(revision)
+        );
+    }
     match &r.verify {
         Verification::Verified(read) => {
             let _ = writeln!(

@@ -163,7 +163,7 @@ fn every_gate_refuses_with_zero_writes() {
         (
             broken("truncated.bin", "truncated"),
             "size",
-            "this drive's flash is 2097152 bytes",
+            "this drive's flash is exactly 2097152 bytes",
         ),
         (
             broken("raw-dump.bin", "raw-dump"),

@@ -449,6 +449,7 @@ fn placeholder_input() -> odflash::ops::gates::GateInput {
     GateInput {
         expected_size: 0x10_0000,
         image_size: 0x10_0000,
+        uncuttable: None,
         integrity: Some(Ok("ok".into())),
         image_chip: None,
         drive_chip: None,

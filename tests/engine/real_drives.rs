@@ -208,6 +208,34 @@ fn tsst_se506cb_boot_loader_is_recovery() {
     assert!(mt19xx::is_boot_loader(&inq));
 }
 
+/// The captured SE-506CB, in its application and in its boot loader, is claimed by the TSST
+/// family (its MT1939 class) from INQUIRY alone: no MT19xx probe command reaches it, and the
+/// boot loader is recovery.
+#[test]
+fn tsst_se506cb_is_claimed_by_its_class_from_inquiry_alone() {
+    use odflash::family::{tsst, DriveState, FlashReads};
+    for (file, state) in [
+        (TSST_APP, DriveState::NoMedium),
+        (TSST_BOOT, DriveState::Recovery),
+    ] {
+        let mut t = Recorder::new(table(file), Vec::new(), Payload::Record);
+        let inq = scsi::read_inquiry(&mut t).unwrap();
+        let (fam, id) = family::identify(&mut t, &inq)
+            .unwrap()
+            .unwrap_or_else(|| panic!("{file}: not claimed"));
+        assert_eq!(fam.id(), tsst::ID, "{file}");
+        assert_eq!(id.chip.as_deref(), Some("MT1939 BD"));
+        assert_eq!(id.flash_reads, FlashReads::Served);
+        assert_eq!(fam.state(&mut t, &id).unwrap(), state, "{file}");
+        let (_, records) = t.into_parts();
+        let sent: Vec<u8> = records.iter().map(|r| r.cdb[0]).collect();
+        assert!(
+            sent.iter().all(|op| [0x12, 0x00].contains(op)),
+            "{file}: only INQUIRY and TEST UNIT READY: {sent:02x?}"
+        );
+    }
+}
+
 #[test]
 fn every_corpus_file_parses_and_is_listed_with_its_source() {
     let readme = std::fs::read_to_string(path("README.md")).unwrap();

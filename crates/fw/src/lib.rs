@@ -81,9 +81,9 @@ pub enum Error {
     #[error("not an MT19xx image: no MTEKMT19xx chip tag and no MT19 boot banner")]
     NotMt19xx,
     /// The buffer is not the exact size the structure has.
-    #[error("image is {got} bytes; {what} is exactly {need}")]
+    #[error("the image is {got} bytes; {what} is exactly {need} bytes")]
     WrongSize {
-        /// What has the fixed size ("a flashable MT19xx image").
+        /// What has the fixed size ("this drive's flash").
         what: &'static str,
         /// Its size.
         need: usize,
@@ -146,7 +146,9 @@ pub enum Error {
 }
 
 /// Every firmware format odflash reads, in detection order. Adding a format adds one line here.
-static FORMATS: [&dyn format::Format; 2] = [&mt19xx::FORMAT, &dvd::FORMAT];
+// TSST MT1939 images carry an `MT19` banner too (docs/protocol.md §4.10): their trailer test
+// runs first.
+static FORMATS: [&dyn format::Format; 3] = [&tsst::FORMAT, &mt19xx::FORMAT, &dvd::FORMAT];
 
 /// The firmware formats odflash reads.
 pub fn formats() -> &'static [&'static dyn format::Format] {
@@ -178,6 +180,9 @@ mod tests {
             name(&build_dvd_era("LITE-ON", "SOHW-1633S", "BS0C")),
             Some("liteon-dvd")
         );
+        let se506cb =
+            synth::build_tsst(tsst::Class::Mt1939Bd, "TSSTcorp", "BDDVDW SE-506CB", "TS01");
+        assert_eq!(name(&se506cb), Some("tsst"));
         assert_eq!(name(&[0u8; 0x10_0000]), None);
         assert_eq!(name(&[]), None);
     }

@@ -319,7 +319,7 @@ impl Format for Mt19xxFormat {
 pub fn write_plan(bytes: &[u8]) -> Result<WritePlan, Error> {
     if bytes.len() != layout::FLASH_SIZE {
         return Err(Error::WrongSize {
-            what: "a flashable MT19xx image",
+            what: "this drive's flash",
             need: layout::FLASH_SIZE,
             got: bytes.len(),
         });

@@ -13,6 +13,8 @@ use std::ops::Range;
 
 use serde::{Deserialize, Serialize};
 
+use super::format::{Fact, Format, ImageFacts, IntegrityFact, VersionOrder};
+use super::mt19xx::Version;
 use super::{compat, layout, Error};
 
 /// The place of a download command in its sequence, which its state byte (CDB[5]) encodes
@@ -499,9 +501,108 @@ pub fn recognizes_mt1939(bytes: &[u8]) -> bool {
     bytes.len() == Class::Mt1939Bd.image_size() && parse_trailer(bytes).is_some()
 }
 
+/// The image sizes of the classes, in [`Class::ALL`] order.
+const IMAGE_SIZES: [usize; 3] = [
+    MT1939_BD.image_size,
+    MT1339_DVD_ROM.image_size,
+    SD616.image_size,
+];
+
+/// The TSST image format, for the gates: the class an image's size belongs to (as its "chip"),
+/// and for MT1939 images the trailer's identity and the 16-bit sum. 256 KiB and 128 KiB images
+/// carry no public identity or checksum (docs/protocol.md §4.8), so for them the size and the
+/// drive's class are all there is to check.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct TsstFormat;
+
+/// The TSST format.
+pub static FORMAT: TsstFormat = TsstFormat;
+
+impl Format for TsstFormat {
+    fn name(&self) -> &'static str {
+        "tsst"
+    }
+
+    fn sizes(&self) -> &'static [usize] {
+        &IMAGE_SIZES
+    }
+
+    fn recognizes(&self, bytes: &[u8]) -> bool {
+        recognizes_mt1939(bytes)
+    }
+
+    /// Any bytes are a TSST image to a TSST drive: the size gate and the class judge them.
+    fn facts(&self, bytes: &[u8]) -> Result<ImageFacts, Error> {
+        let class = Class::of_image_size(bytes.len());
+        let mut facts = ImageFacts {
+            format: self.name(),
+            size: bytes.len(),
+            size_note: class.map(|c| format!("{}, the {} image size", size_text(bytes.len()), c)),
+            chip: class.map(|c| c.name().to_string()),
+            vendor: None,
+            model: Fact::NotInFormat,
+            revision: None,
+            banner: Fact::NotInFormat,
+            integrity: IntegrityFact::NotInFormat,
+            raw_dump: None,
+        };
+        if class == Some(Class::Mt1939Bd) {
+            let image = parse_mt1939(bytes)?;
+            facts.integrity = if image.checksum.matches() {
+                IntegrityFact::Verified(format!(
+                    "16-bit sum {:#06x} matches (the drive also checks a signature table \
+                     odflash cannot)",
+                    image.checksum.computed
+                ))
+            } else {
+                IntegrityFact::Fails(format!(
+                    "stored 16-bit sum {:#06x}, computed {:#06x}",
+                    image.checksum.stored, image.checksum.computed
+                ))
+            };
+            match image.trailer {
+                Some(t) => {
+                    facts.vendor = Some(t.vendor);
+                    facts.model = Fact::Found(t.product);
+                    facts.revision = Some(t.revision);
+                }
+                None => facts.model = Fact::Unreadable,
+            }
+        }
+        Ok(facts)
+    }
+
+    /// ASSUMPTION: TSST revisions (`TS01`, `SB02`) follow the letters-then-number scheme the
+    /// MT19xx rule orders; no public source documents TSST's scheme.
+    fn order(&self, drive: &str, image: &str) -> VersionOrder {
+        Version::parse(image).compare(&Version::parse(drive))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_format_lists_every_class_size_and_reads_the_trailer() {
+        let sizes: Vec<usize> = Class::ALL.iter().map(|c| c.image_size()).collect();
+        assert_eq!(FORMAT.sizes(), &sizes[..]);
+        let image = build_tsst(Class::Mt1939Bd, "TSSTcorp", "BDDVDW SE-506CB", "TS02");
+        let facts = FORMAT.facts(&image).unwrap();
+        assert_eq!(facts.model, Fact::Found("BDDVDW SE-506CB".into()));
+        assert_eq!(facts.chip.as_deref(), Some("MT1939 BD"));
+        assert!(matches!(facts.integrity, IntegrityFact::Verified(_)));
+        let mut broken = image.clone();
+        broken[0x2_0000] ^= 1;
+        assert!(matches!(
+            FORMAT.facts(&broken).unwrap().integrity,
+            IntegrityFact::Fails(_)
+        ));
+        let small = FORMAT.facts(&vec![0u8; 0x4_0000]).unwrap();
+        assert_eq!(small.chip.as_deref(), Some("MT1339 DVD-ROM"));
+        assert_eq!(small.model, Fact::NotInFormat);
+        assert_eq!(FORMAT.order("TS01", "TS02"), VersionOrder::Newer);
+    }
     use crate::synth::build_tsst;
 
     #[test]

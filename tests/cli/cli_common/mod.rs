@@ -425,9 +425,11 @@ impl EmuState {
         let text = std::fs::read_to_string(path)
             .unwrap_or_else(|e| panic!("cannot read state {}: {e}", path.display()));
         let json: Value = serde_json::from_str(&text).expect("state file is JSON");
-        let gen = json["state"]["model"]["mt19xx"]["flash_gen"]
-            .as_u64()
-            .expect("an MT19xx state names its flash generation");
+        let model = &json["state"]["model"];
+        let gen = ["mt19xx", "tsst"]
+            .iter()
+            .find_map(|m| model[m]["flash_gen"].as_u64())
+            .expect("a flashable model's state names its flash generation");
         let sidecar = format!("{}.flash-{gen}.bin", path.display());
         let flash = std::fs::read(&sidecar).expect("read the flash sidecar");
         EmuState { json, flash }

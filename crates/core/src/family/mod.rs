@@ -21,6 +21,7 @@ pub mod mt19xx;
 pub(crate) mod paged;
 #[cfg(test)]
 mod script;
+pub mod tsst;
 
 use std::borrow::Cow;
 use std::fmt;
@@ -227,6 +228,8 @@ pub struct Recovery {
     pub hold_eject: Option<&'static str>,
     /// What the safe or recovery mode means for the family and what odflash can do there.
     pub note: &'static str,
+    /// What a drive of the family is likely in after a burn that stopped part way.
+    pub after_partial_burn: &'static str,
 }
 
 /// One chip family: a read-only probe, its firmware format and, when the protocol is public,
@@ -329,7 +332,7 @@ pub trait FlashAccess: Sync {
 }
 
 /// Every family odflash knows, in probe order. Adding a family adds one line here.
-static REGISTRY: [&dyn Family; 2] = [&mt19xx::Mt19xx, &liteon_dvd::LiteonDvd];
+static REGISTRY: [&dyn Family; 3] = [&mt19xx::Mt19xx, &tsst::Tsst, &liteon_dvd::LiteonDvd];
 
 /// The static registry of chip families.
 pub fn registry() -> &'static [&'static dyn Family] {
@@ -489,6 +492,7 @@ mod tests {
             Recovery {
                 hold_eject: None,
                 note: "greedy",
+                after_partial_burn: "greedy",
             }
         }
     }
@@ -531,9 +535,8 @@ mod tests {
     #[test]
     fn registry_lists_each_family_once() {
         let ids: Vec<FamilyId> = registry().iter().map(|f| f.id()).collect();
-        assert_eq!(ids, vec![mt19xx::ID, liteon_dvd::ID]);
+        assert_eq!(ids, vec![mt19xx::ID, tsst::ID, liteon_dvd::ID]);
         assert!(registry()[0].format().is_some());
-        assert!(registry()[1].identify_only_reason().is_some());
-        assert!(registry()[1].identify_only_reason().is_some());
+        assert!(registry()[2].identify_only_reason().is_some());
     }
 }

@@ -403,9 +403,16 @@ pub fn plan_flash(drive: &Drive, image: &ImageFile, opts: &FlashOptions) -> Resu
         // its own latest backup still names its chip.
         input.drive_chip = chip_from_backup(&opts.backup_base, drive, format);
     }
+    // An image the family cannot cut into its commands has no write plan; the size gate
+    // refuses it in the family's words.
+    let write = match flash.write_plan(&image.bytes) {
+        Ok(w) => Some(w),
+        Err(e) => {
+            input.uncuttable = Some(e.to_string());
+            None
+        }
+    };
     let gates = gates::evaluate(&input, &opts.waivers);
-    // An image the size gate refuses has no write plan; the refusal says why.
-    let write = flash.write_plan(&image.bytes).ok();
     if let Some(w) = &write {
         // A path too narrow for one command would fail mid-stream, after the first write.
         let widest = w.chunks.iter().map(|c| c.len).max().unwrap_or(0);
@@ -492,6 +499,7 @@ fn image_only_input(facts: &ImageFacts, expected_size: usize) -> GateInput {
     GateInput {
         expected_size,
         image_size: facts.size,
+        uncuttable: None,
         integrity: match &facts.integrity {
             IntegrityFact::NotInFormat => None,
             IntegrityFact::Verified(summary) => Some(Ok(summary.clone())),
@@ -741,9 +749,11 @@ pub fn execute_flash(
         backup,
         commit: match commit {
             None => "none (the download ends with its last command)".to_string(),
-            Some(Ok(CommitReply::Good)) => "GOOD".to_string(),
-            Some(Ok(CommitReply::Benign(s))) => format!("{s} (benign after a burn)"),
-            Some(Err(e)) => format!("{e} (the drive came back; the read-back judged the burn)"),
+            Some(Ok(CommitReply::Good)) => "drive answered GOOD".to_string(),
+            Some(Ok(CommitReply::Benign(s))) => format!("drive answered {s} (benign after a burn)"),
+            Some(Err(e)) => {
+                format!("drive answered {e} (the drive came back; the read-back judged the burn)")
+            }
         },
         verify,
         unit_data_replaced,
@@ -843,6 +853,7 @@ struct NextSteps {
     flash_cmd: Box<NextStep>,
     rescue_cmd: Box<NextStep>,
     was_recovery: bool,
+    after_partial_burn: &'static str,
 }
 
 impl NextSteps {
@@ -866,6 +877,7 @@ impl NextSteps {
                 carried: opts.carried(),
             }),
             was_recovery: drive.state == DriveState::Recovery,
+            after_partial_burn: drive.family.recovery().after_partial_burn,
         }
     }
 
@@ -889,9 +901,10 @@ impl NextSteps {
             },
             Burned::Partly => DriveCondition {
                 burned,
-                state: "the burn may have been interrupted or be partial: the drive will likely \
-                        come up in its boot loader"
-                    .into(),
+                state: format!(
+                    "the burn may have been interrupted or be partial: {}",
+                    self.after_partial_burn
+                ),
                 way_back: None,
                 next: self.rescue_cmd.clone(),
             },

@@ -251,6 +251,9 @@ pub struct GateInput {
     pub expected_size: usize,
     /// The image's size.
     pub image_size: usize,
+    /// Why the family cannot cut the image into its download commands, in its own words
+    /// ("this is a 256 KiB MT1339 DVD-ROM image; ..."), when it cannot.
+    pub uncuttable: Option<String>,
     /// `Ok(summary)` when the image's integrity check verifies, `Err(what failed)` otherwise;
     /// `None` when its format carries none (the gate does not apply).
     pub integrity: Option<Result<String, String>>,
@@ -345,7 +348,9 @@ fn waivable(allowed: bool, flag: &'static str, detail: String) -> Verdict {
 
 /// [`Gate::Size`].
 pub fn check_size(input: &GateInput) -> Verdict {
-    if input.image_size == input.expected_size {
+    if let Some(why) = &input.uncuttable {
+        refuse(why.clone())
+    } else if input.image_size == input.expected_size {
         pass(format!("{} bytes", input.image_size))
     } else {
         refuse(format!(
@@ -547,6 +552,7 @@ pub(crate) mod tests {
         GateInput {
             expected_size: 0x20_0000,
             image_size: 0x20_0000,
+            uncuttable: None,
             integrity: Some(Ok("3 entries verify".into())),
             image_chip: Some("MT1959".into()),
             drive_chip: Some("MT1959".into()),

@@ -122,6 +122,7 @@ impl Family for LiteonDvd {
             hold_eject: Some("DVD-era LiteOn/Sony writers: until the LED flashes"),
             note: "DVD-era LiteOn/Sony writers: odflash can identify the drive in safe mode, but \
                    cannot flash it (its write commands are not public).",
+            after_partial_burn: "odflash never writes these drives",
         }
     }
 

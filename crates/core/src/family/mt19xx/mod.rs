@@ -49,6 +49,14 @@ pub fn is_boot_loader(inquiry: &Inquiry) -> bool {
     compat::shows_boot_loader(&inquiry.product, &inquiry.revision)
 }
 
+/// True when the drive table lists the drive as a TSST "FF download" drive: the SE-506CB is an
+/// MT1939 whose boot loader answers READ BUFFER with an `MT1939 Boot Code` banner, but it is
+/// flashed with the FF download, never with this family's WRITE BUFFER sequence
+/// (docs/protocol.md §4.10), so its own family claims it.
+fn is_ff_download_drive(inquiry: &Inquiry) -> bool {
+    crate::image::tsst::Class::of_inquiry(&inquiry.vendor, &inquiry.product).is_some()
+}
+
 /// True when the drive table lists this vendor and product (boot suffix aside) as an MT19xx
 /// drive.
 fn is_known_model(inquiry: &Inquiry) -> bool {
@@ -111,6 +119,7 @@ impl Family for Mt19xx {
         // Only MMC devices get anything beyond INQUIRY.
         if inquiry.peripheral_type != PERIPHERAL_TYPE_MMC
             || inquiry.vendor.eq_ignore_ascii_case(SKIPPED_VENDOR)
+            || is_ff_download_drive(inquiry)
         {
             return Ok(None);
         }
@@ -188,6 +197,7 @@ impl Family for Mt19xx {
             hold_eject: None,
             note: "MT1959/MT1939 drives start their boot loader by themselves when their \
                    firmware fails its checks; odflash can flash them from there.",
+            after_partial_burn: "the drive will likely come up in its boot loader",
         }
     }
 

@@ -160,6 +160,7 @@ impl Family for Paged {
         Recovery {
             hold_eject: None,
             note: "paged drives have no recovery mode",
+            after_partial_burn: "some pages hold the new image, the rest the old one",
         }
     }
 }
@@ -188,7 +189,7 @@ impl FlashAccess for PagedFlash {
     fn write_plan(&self, image: &[u8]) -> Result<WritePlan, ImageError> {
         if image.len() != SIZE {
             return Err(ImageError::WrongSize {
-                what: "a paged image",
+                what: "this drive's flash",
                 need: SIZE,
                 got: image.len(),
             });
