@@ -30,7 +30,8 @@ test-vm:
 	./vm/test-vm.sh
 
 bench:
-	$(CARGO) bench --locked -p odflash-emu
+	./scripts/deps.sh vm
+	./vm/bench.sh
 
 # ---------------------------------------------------------------------------------------------
 # Install. `make build` first (as your user), then `sudo make install`. Files (PREFIX=/usr):

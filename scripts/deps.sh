@@ -11,7 +11,7 @@ profile=${1:-build}
 case "$profile" in
   build) pkgs=(libclang-dev libudev-dev pkg-config) ;;
   test)  pkgs=(libclang-dev libudev-dev pkg-config systemd udev) ;;
-  vm)    pkgs=(libclang-dev libudev-dev pkg-config systemd udev qemu-system-x86 busybox-static kmod cpio sg3-utils jq) ;;
+  vm)    pkgs=(libclang-dev libudev-dev pkg-config systemd udev qemu-system-x86 busybox-static kmod cpio sg3-utils jq time) ;;
   *) echo "usage: $0 build|test|vm" >&2; exit 1 ;;
 esac
 

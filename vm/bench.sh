@@ -13,7 +13,12 @@ need cargo:cargo
 logfile=$VM_OUT/bench.log
 "$VM_DIR/run.sh" --scenarios bench --timeout 600 --log "$logfile" >/dev/null 2>&1 || true
 grep -q 'ODFLASH-BENCH' "$logfile" || die "no benchmark lines in $logfile"
-printf '%-20s %10s %10s %10s\n' reader commands chunk wall_s
+# The reference every ratio is taken against: the bare loop with odflash's own chunk sizes,
+# measured in the same boot.
+ref=$(grep -oE 'ODFLASH-BENCH sgloop-same-chunks .*' "$logfile" | grep -oE 'wall_(s|ms)=[0-9.]+' | head -1)
+ref_s=$(awk -v f="$ref" 'BEGIN { split(f, a, "="); print (a[1] == "wall_ms") ? a[2] / 1000 : a[2] }')
+echo "VM (real kernel: usb-storage, sg; emulated drive behind the USB gadget):"
+printf '%-20s %10s %10s %10s %10s\n' run commands chunk wall_s vs_bare
 grep -oE 'ODFLASH-BENCH .*' "$logfile" | while read -r _ name rest; do
     if [[ $rest == failed* ]]; then
         printf '%-20s %s\n' "$name" "$rest"
@@ -25,6 +30,13 @@ grep -oE 'ODFLASH-BENCH .*' "$logfile" | while read -r _ name rest; do
     wall=$(field wall_s)
     ms=$(field wall_ms)
     [[ -n $ms ]] && wall=$(awk -v m="$ms" 'BEGIN { printf "%.2f", m / 1000 }')
-    printf '%-20s %10s %10s %10s\n' "$name" "$cmds" "$chunk" "$wall"
+    ratio=$(awk -v w="$wall" -v r="$ref_s" 'BEGIN { if (r > 0) printf "%.2f", w / r; else print "-" }')
+    printf '%-20s %10s %10s %10s %10s\n' "$name" "$cmds" "$chunk" "$wall" "$ratio"
 done
-grep -oE 'ODFLASH-MEASURE (usb-storage-max_sectors|max_hw_sectors_kb) .*' "$logfile" | sed 's/^ODFLASH-MEASURE /  /'
+grep -oE 'ODFLASH-MEASURE (usb-storage-max_sectors|max_hw_sectors_kb|flash-phases) .*' "$logfile" | sed 's/^ODFLASH-MEASURE /  /'
+echo
+echo "Host (in-process emulated drives; cargo bench --bench engine):"
+(cd "$REPO_DIR" && cargo bench --locked --bench engine 2>/dev/null) || die "host benchmark failed"
+echo
+echo "Emulator throughput (cargo bench -p odflash-emu):"
+(cd "$REPO_DIR" && cargo bench --locked -p odflash-emu 2>/dev/null) || die "emulator benchmark failed"

@@ -102,6 +102,8 @@ impl FlashArgs {
             return refuse_unflashable(&drive, &image, &opts, self.json);
         }
         let plan = flash::plan_flash(&drive, &image, &opts)?;
+        // The plan holds the bytes it sends: the file's copy is not kept through the write.
+        drop(image);
         // With --json the plan is printed unless a report follows it: a refused --execute gets
         // its plan (with the refusing gate) as JSON too.
         if self.json && (!self.execute || plan.refusal().is_some()) {

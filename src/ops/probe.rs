@@ -15,6 +15,7 @@ use serde::Serialize;
 use crate::discover::{self, DriveInfo};
 use crate::family::{self, DriveState, FamilyId, Identity};
 use crate::scsi::inquiry::{Inquiry, PERIPHERAL_TYPE_MMC};
+use crate::scsi::memo::Memo;
 use crate::scsi::mode::Capabilities;
 use crate::scsi::{self, Readiness, Transport};
 
@@ -64,6 +65,10 @@ pub struct FamilyReport {
 
 /// Probe the drive on `t` read-only.
 pub fn probe(t: &mut dyn Transport, depth: Depth) -> Result<Probe, Error> {
+    // The family's probe and state check and the full depth's reads ask some identification
+    // reads twice: each is answered once.
+    let mut memo = Memo::new(t);
+    let t: &mut dyn Transport = &mut memo;
     let inquiry = scsi::read_inquiry(t).map_err(family::Error::from)?;
     let readiness = scsi::read_readiness(t).map_err(family::Error::from)?;
     let family = drive::claim(t, &inquiry)?.map(|c| FamilyReport {

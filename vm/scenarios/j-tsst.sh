@@ -13,7 +13,7 @@ downloads=$(trace_count /tmp/se.trace ff)
 last_resid=$(jq -s '[.[] | select(.cdb | startswith("ff0001"))] | last | .requested - .transferred' /tmp/se.trace)
 [ "$last_resid" -eq 2048 ] || fail "the last download's residual was $last_resid, not its 2048-byte length"
 gadget_save_flash
-cmp -i 65536 /tmp/se-ts02.bin "$EMU_FLASH" || fail "the SE-506CB's flash above the boot region is not the image"
+cmp /tmp/se-ts02.bin "$EMU_FLASH" 65536 65536 || fail "the SE-506CB's flash above the boot region is not the image"
 measure tsst-se506cb-commands "$(jq -s length /tmp/se.trace)"
 gadget_stop
 

@@ -12,6 +12,7 @@ pub mod config;
 pub mod guard;
 pub mod hex;
 pub mod inquiry;
+pub mod memo;
 pub mod mode;
 pub mod replay;
 pub mod sense;

@@ -162,8 +162,9 @@ pub struct FlashLayout {
     pub protected: Range<usize>,
     /// Per-unit data windows.
     pub unit_windows: Vec<Window>,
-    /// How long the drive takes to burn a whole image (progress display; the wait after the
-    /// burn has its own, longer limit).
+    /// How long after the last download command the drive is expected to answer again (its
+    /// burn or reboot): the progress display, and when readiness polling starts in earnest
+    /// (the wait has its own, longer limit).
     pub burn_time: Duration,
     /// How long to wait for the drive to answer again after a burn.
     pub ready_limit: Duration,
@@ -399,15 +400,30 @@ fn readiness(t: &mut dyn Transport) -> Result<DriveState, Error> {
     Ok(DriveState::Unknown)
 }
 
-/// Poll TEST UNIT READY every `interval` until the drive answers GOOD or "no medium" (the
-/// healthy state of an empty drive, docs/protocol.md §1.2), at most `limit` of device and
-/// pause time. Shared by the families' `wait_ready` after a burn.
+/// The first pause after the expected ready time; each further one doubles, up to
+/// [`LONGEST_POLL`].
+const FIRST_POLL: Duration = Duration::from_millis(100);
+
+/// The longest pause between two readiness checks.
+const LONGEST_POLL: Duration = Duration::from_secs(2);
+
+/// Poll TEST UNIT READY until the drive answers GOOD or "no medium" (the healthy state of an
+/// empty drive, docs/protocol.md §1.2), at most `limit` of device and pause time. Shared by the
+/// families' `wait_ready` after a burn.
+///
+/// One check at once (a drive that is ready already is not made to wait), then none until
+/// `expected` (the family's burn or reboot time) has passed, then checks after 100 ms pauses
+/// doubling to 2 s. The public flashers poll at a fixed pace (freemkv every 500 ms, coastermelt
+/// every second; docs/protocol.md §2.5, §4.6); what a drive answers while it burns is the same
+/// either way, so fewer checks cost nothing and the first one after the expected time comes
+/// within 100 ms of it.
 pub(crate) fn poll_until_ready(
     t: &mut dyn Transport,
     limit: Duration,
-    interval: Duration,
+    expected: Duration,
 ) -> Result<(), Error> {
     let mut waited = Duration::ZERO;
+    let mut backoff = FIRST_POLL;
     loop {
         match t.execute(&build_test_unit_ready(), Data::None, TIMEOUT_IDENTIFY) {
             Ok(outcome) => {
@@ -428,8 +444,16 @@ pub(crate) fn poll_until_ready(
         if waited >= limit {
             return Err(Error::NotReady(limit));
         }
-        t.pause(interval);
-        waited += interval;
+        let pause = if waited < expected {
+            expected - waited
+        } else {
+            let pause = backoff;
+            backoff = (backoff * 2).min(LONGEST_POLL);
+            pause
+        };
+        let pause = pause.min(limit - waited);
+        t.pause(pause);
+        waited += pause;
     }
 }
 

@@ -51,6 +51,10 @@ pub struct BackupReport {
     pub manifest: Manifest,
     /// How the flash was read (chunk size, commands, unreadable ranges).
     pub read: ReadReport,
+    /// The whole flash as the bundle holds it, re-read from disk and validated: what the drive
+    /// held before a write (a flash compares its read-back with it).
+    #[serde(skip)]
+    pub flash: Vec<u8>,
 }
 
 /// The directory holding this drive's backups: `base/<family>-<serial>`.
@@ -149,11 +153,7 @@ fn write_backup(
             )));
         }
     }
-    let mut all = vec![Part {
-        name: parts::FIRMWARE.into(),
-        flash_offset: Some(0),
-        bytes: read.bytes.clone(),
-    }];
+    let mut all = Vec::new();
     for w in &layout.unit_windows {
         let (start, end) = (w.offset as usize, (w.offset + w.len) as usize);
         all.push(Part {
@@ -162,6 +162,15 @@ fn write_backup(
             bytes: read.bytes[start..end].to_vec(),
         });
     }
+    // The firmware part first, as bundles always held it; the read's bytes move into it.
+    all.insert(
+        0,
+        Part {
+            name: parts::FIRMWARE.into(),
+            flash_offset: Some(0),
+            bytes: read.bytes,
+        },
+    );
     all.push(Part {
         name: parts::INQUIRY.into(),
         flash_offset: None,
@@ -189,12 +198,22 @@ fn write_backup(
         }
         Destination::File(path) => path.to_path_buf(),
     };
-    let Bundle { manifest, .. } = bundle::write_bundle(&path, &manifest, &all)?;
+    let Bundle {
+        manifest,
+        parts: read_back,
+    } = bundle::write_bundle(&path, &manifest, &all)?;
+    drop(all);
     log::info!("backup written and validated: {}", path.display());
+    let flash = read_back
+        .into_iter()
+        .find(|p| p.name == parts::FIRMWARE)
+        .map(|p| p.bytes)
+        .unwrap_or_default();
     Ok(BackupReport {
         path,
         manifest,
         read: read.report,
+        flash,
     })
 }
 

@@ -347,6 +347,7 @@ pub fn read_bundle(path: &Path) -> Result<Bundle, Error> {
 pub fn write_bundle(path: &Path, manifest: &Manifest, parts: &[Part]) -> Result<Bundle, Error> {
     let bytes = build_bundle(manifest, parts);
     atomic::write_file(path, &bytes, Mode::Private)?;
+    drop(bytes);
     let reread = read_bundle(path)?;
     let same = reread.manifest == *manifest
         && reread.parts.len() == parts.len()

@@ -9,6 +9,7 @@
 use crate::family::{self, DriveState, Family, FamilyId, FlashAccess, FlashReads, Identity};
 use crate::scsi::guard::{Guard, Policy};
 use crate::scsi::inquiry::{Inquiry, PERIPHERAL_TYPE_MMC};
+use crate::scsi::memo::Memo;
 use crate::scsi::{self, TransferLimit, Transport};
 
 use super::bundle::DeviceRecord;
@@ -234,7 +235,9 @@ pub fn claim(t: &mut dyn Transport, inquiry: &Inquiry) -> Result<Option<Claim>, 
 pub fn identify(dev: &mut Device<'_>) -> Result<Drive, Error> {
     let path = dev.name.clone();
     let bridge = dev.bridge;
-    let t = dev.transport();
+    // The probe, the state check and the raw answers ask some identification reads twice.
+    let mut memo = Memo::new(dev.transport());
+    let t: &mut dyn Transport = &mut memo;
     let transfer_limit = t.max_transfer();
     let inquiry = scsi::read_inquiry(t).map_err(family::Error::from)?;
     if inquiry.peripheral_type != PERIPHERAL_TYPE_MMC {

@@ -59,6 +59,28 @@ pub fn probe_chunk(
     at: u32,
     report: &mut ReadReport,
 ) -> Result<usize, Error> {
+    Ok(probe_read(t, flash, at, report)?.size)
+}
+
+/// A probe read that succeeded: its size and the bytes it returned at its offset, which a
+/// sweep uses instead of reading them again.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Known {
+    /// Flash offset of the bytes.
+    pub at: u32,
+    /// The chunk size the probe found (the length of `bytes`, when a probe read succeeded).
+    pub size: usize,
+    /// The bytes read (empty when no probe read succeeded).
+    pub bytes: Vec<u8>,
+}
+
+/// [`probe_chunk`], keeping the bytes of the probe read that succeeded.
+fn probe_read(
+    t: &mut dyn Transport,
+    flash: &dyn FlashAccess,
+    at: u32,
+    report: &mut ReadReport,
+) -> Result<Known, Error> {
     let limit = t.max_transfer().map_or(usize::MAX, |l| l.bytes);
     let flash_size = flash.layout().size;
     let mut buf = vec![0u8; PROBE_SIZES[0]];
@@ -68,14 +90,25 @@ pub fn probe_chunk(
         }
         report.commands += 1;
         match flash.read(t, at, &mut buf[..size]) {
-            Ok(()) => return Ok(size),
+            Ok(()) => {
+                buf.truncate(size);
+                return Ok(Known {
+                    at,
+                    size,
+                    bytes: buf,
+                });
+            }
             Err(e) if is_piece_failure(&e) => {
                 log::debug!("probe read of {size:#x} bytes at {at:#x} failed: {e}")
             }
             Err(e) => return Err(e.into()),
         }
     }
-    Ok(*PROBE_SIZES.last().expect("probe sizes are not empty"))
+    Ok(Known {
+        at,
+        size: *PROBE_SIZES.last().expect("probe sizes are not empty"),
+        bytes: Vec::new(),
+    })
 }
 
 /// One region read: which bytes, in what chunk size, what to do with unreadable pieces, and
@@ -90,6 +123,8 @@ pub struct Sweep {
     pub unreadable: Unreadable,
     /// Progress phase.
     pub phase: Phase,
+    /// Bytes already read (a successful probe): the piece they cover is not read again.
+    pub known: Option<Known>,
 }
 
 /// Read `sweep.range` of flash in `sweep.chunk`-sized commands, splitting failing chunks into
@@ -110,15 +145,20 @@ pub fn read_region(
     while done < total {
         let at = range.start + done as u32;
         let len = piece_len(at as usize, sweep.chunk.min(total - done), &exact);
-        read_piece(
-            t,
-            flash,
-            at,
-            &mut out[done..done + len],
-            0,
-            sweep.unreadable,
-            report,
-        )?;
+        match &sweep.known {
+            Some(k) if k.at == at && k.bytes.len() == len => {
+                out[done..done + len].copy_from_slice(&k.bytes)
+            }
+            _ => read_piece(
+                t,
+                flash,
+                at,
+                &mut out[done..done + len],
+                0,
+                sweep.unreadable,
+                report,
+            )?,
+        }
         done += len;
         progress(Progress {
             phase: sweep.phase,
@@ -225,12 +265,14 @@ pub fn read_flash(
         .protected
         .end
         .min(layout.size.saturating_sub(PROBE_SIZES[0])) as u32;
-    report.chunk = probe_chunk(t, flash, probe_at, &mut report)?;
+    let known = probe_read(t, flash, probe_at, &mut report)?;
+    report.chunk = known.size;
     let sweep = Sweep {
         range: 0..layout.size as u32,
         chunk: report.chunk,
         unreadable: Unreadable::FillFF,
         phase: Phase::Read,
+        known: Some(known),
     };
     let bytes = read_region(t, flash, &sweep, &mut report, progress)?;
     Ok(FlashRead { bytes, report })

@@ -94,6 +94,7 @@ pub fn dump_unit_data(
             chunk,
             unreadable: Unreadable::Fail,
             phase: Phase::Read,
+            known: None,
         };
         let bytes = dump::read_region(t, flash, &sweep, &mut report, progress)?;
         parts.push(Part {
@@ -308,6 +309,7 @@ pub fn execute_restore(
             chunk,
             unreadable: Unreadable::Fail,
             phase: Phase::Verify,
+            known: None,
         };
         let read = dump::read_region(t, flash, &sweep, &mut report, progress);
         let condition = DriveCondition {

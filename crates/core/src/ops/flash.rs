@@ -596,11 +596,12 @@ pub fn execute_flash(
     // Protections, then the mandatory backup: failure of either means zero writes. Only a
     // drive that serves no flash reads, with the backup waived (the backup gate), goes without.
     let session = WriteSession::begin(dev, "flashing optical drive firmware")?;
-    let backup = match drive.identity.flash_reads {
+    let mut backup = match drive.identity.flash_reads {
         FlashReads::Served => Some(backup::backup(dev, drive, &opts.backup_base, progress)?),
         _ => None,
     };
-    let before = backup.as_ref().and_then(backup_firmware);
+    // The flash as the validated backup holds it: what the drive held before the write.
+    let before = backup.as_mut().map(|b| std::mem::take(&mut b.flash));
     let access = WriteAccess::grant();
 
     // Prepare and stream. No commit after any failure here.
@@ -782,6 +783,7 @@ fn verify_read(
         chunk: report.chunk,
         unreadable: Unreadable::Fail,
         phase: Phase::Verify,
+        known: None,
     };
     let read = dump::read_region(t, flash, &sweep, &mut report, progress)?;
     Ok((read, report))
@@ -795,12 +797,6 @@ fn illegal_request(e: &family::Error) -> Option<scsi::Sense> {
         }
         _ => None,
     }
-}
-
-/// The whole flash as the backup read it, re-read from the validated bundle.
-fn backup_firmware(backup: &BackupReport) -> Option<Vec<u8>> {
-    let bundle = bundle::read_bundle(&backup.path).ok()?;
-    Some(bundle.part(backup::parts::FIRMWARE)?.bytes.clone())
 }
 
 /// True when the drive still presents its boot loader (INQUIRY only).

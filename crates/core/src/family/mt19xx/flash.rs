@@ -19,10 +19,6 @@ use crate::scsi::{self, Data, Sense, SenseKey, Transport, TIMEOUT_FLASH, TIMEOUT
 
 use super::cdb;
 
-/// Interval between TEST UNIT READY polls after a burn: freemkv polls every 500 ms
-/// (docs/protocol.md §2.5; freemkv-firmware `drive/mtk.rs` `wait_ready`).
-pub const POLL_INTERVAL: Duration = Duration::from_millis(500);
-
 /// How long to wait for the drive after a burn: freemkv's limit is 45 s (`wait_ready`;
 /// docs/protocol.md §2.5).
 pub const READY_LIMIT: Duration = Duration::from_secs(45);
@@ -204,7 +200,7 @@ impl FlashAccess for Flash {
     }
 
     fn wait_ready(&self, t: &mut dyn Transport, limit: Duration) -> Result<(), Error> {
-        super::super::poll_until_ready(t, limit, POLL_INTERVAL)
+        super::super::poll_until_ready(t, limit, self.layout().burn_time)
     }
 
     fn write_window(
@@ -357,7 +353,8 @@ mod tests {
                 Reply::Check(SenseKey::NotReady, 0x04, 0x01),
             )
         };
-        let mut t = Script::new(vec![busy(), busy(), busy()]);
+        // One check at once, one when the limit (shorter than the burn time) is reached.
+        let mut t = Script::new(vec![busy(), busy()]);
         let err = Flash
             .wait_ready(&mut t, Duration::from_millis(1000))
             .unwrap_err();

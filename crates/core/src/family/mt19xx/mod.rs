@@ -276,15 +276,34 @@ mod tests {
         Reply::Good(r)
     }
 
+    /// The state check's unit-data reads: the identity window, then the calibration window in
+    /// one 64 KiB read.
     fn unit_reads(identity: Vec<u8>, calibration: u8) -> Vec<(Vec<u8>, Reply)> {
-        let mut steps = vec![descriptor_read(Reply::Good(identity))];
+        vec![
+            descriptor_read(Reply::Good(identity)),
+            step(
+                &cdb::build_read_window(CALIBRATION_OFFSET as u32, CALIBRATION_LEN as u32),
+                Reply::Good(vec![calibration; CALIBRATION_LEN]),
+            ),
+        ]
+    }
+
+    #[test]
+    fn a_refused_large_unit_read_falls_back_to_4_kib_pieces() {
+        let mut steps = vec![step(
+            &cdb::build_read_window(CALIBRATION_OFFSET as u32, CALIBRATION_LEN as u32),
+            illegal(),
+        )];
         for off in (CALIBRATION_OFFSET..CALIBRATION_OFFSET + CALIBRATION_LEN).step_by(0x1000) {
             steps.push(step(
                 &cdb::build_read_window(off as u32, 0x1000),
-                Reply::Good(vec![calibration; 0x1000]),
+                Reply::Good(vec![0x5A; 0x1000]),
             ));
         }
-        steps
+        let mut t = Script::new(steps);
+        let data = unit_data::read_window(&mut t, &flash::calibration_window()).unwrap();
+        assert!(t.done());
+        assert!(data.iter().all(|&b| b == 0x5A));
     }
 
     #[test]

@@ -16,9 +16,12 @@ use crate::scsi::Transport;
 
 use super::flash::{calibration_window, identity_window, Flash};
 
-/// Largest single read of a window: full dumps use 4 KiB reads (docs/protocol.md §2.2;
-/// freemkv-firmware
-/// `probe.rs` `read_full_image`).
+/// Largest single read of a window tried first: freemkv's probe tests reads up to 64 KiB
+/// (docs/protocol.md §2.2; freemkv-firmware `probe.rs`).
+const LARGE_PIECE: usize = 0x1_0000;
+
+/// The piece size a window falls back to when a large read fails: freemkv's full dumps read
+/// 4 KiB at a time (docs/protocol.md §2.2; freemkv-firmware `probe.rs` `read_full_image`).
 const READ_PIECE: usize = 0x1000;
 
 /// Both per-unit windows of one drive, verbatim.
@@ -136,11 +139,30 @@ pub fn check(data: &UnitData, inquiry: &Inquiry) -> Result<(), UnitProblem> {
     Ok(())
 }
 
-/// Read one window in pieces of at most 4 KiB (or the transport's limit, if smaller).
+/// Read one window in as few commands as the path takes: pieces of up to 64 KiB (the
+/// transport's limit, if smaller); when such a read is answered with an error, the window is
+/// read again in 4 KiB pieces, as freemkv's dumps read. Transport failures are not retried.
 pub fn read_window(t: &mut dyn Transport, window: &Window) -> Result<Vec<u8>, Error> {
-    let piece = t
-        .max_transfer()
-        .map_or(READ_PIECE, |m| m.bytes.clamp(1, READ_PIECE));
+    let limit = t.max_transfer().map_or(usize::MAX, |m| m.bytes.max(1));
+    let large = LARGE_PIECE.min(limit);
+    let small = READ_PIECE.min(limit);
+    match read_in_pieces(t, window, large) {
+        // Only a read larger than the small pieces is worth repeating in them.
+        Err(Error::Scsi(crate::scsi::Error::Sense(s)))
+            if large.min(window.len as usize) > small =>
+        {
+            log::debug!(
+                "window {} in {large:#x}-byte reads: {s}; reading 4 KiB pieces",
+                window.name
+            );
+            read_in_pieces(t, window, small)
+        }
+        other => other,
+    }
+}
+
+/// Read `window` in commands of `piece` bytes.
+fn read_in_pieces(t: &mut dyn Transport, window: &Window, piece: usize) -> Result<Vec<u8>, Error> {
     let mut data = vec![0u8; window.len as usize];
     for (i, chunk) in data.chunks_mut(piece).enumerate() {
         Flash.read(t, window.offset + (i * piece) as u32, chunk)?;

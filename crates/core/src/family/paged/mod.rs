@@ -224,10 +224,7 @@ impl FlashAccess for PagedFlash {
     }
 
     fn wait_ready(&self, t: &mut dyn Transport, limit: Duration) -> Result<(), Error> {
-        match super::readiness(t)? {
-            DriveState::Ready | DriveState::NoMedium => Ok(()),
-            _ => Err(Error::NotReady(limit)),
-        }
+        super::poll_until_ready(t, limit, self.layout().burn_time)
     }
 
     fn write_window(

@@ -22,9 +22,6 @@ const TIMEOUT_DOWNLOAD: Duration = Duration::from_secs(60);
 /// drive once a second up to 100 times (`lib/mt1939_scsi.h` `reset`; docs/protocol.md §4.6).
 const READY_LIMIT: Duration = Duration::from_secs(100);
 
-/// Poll interval while the drive reboots: coastermelt's once a second.
-const POLL_INTERVAL: Duration = Duration::from_secs(1);
-
 /// The first MiB of an MT1939 download: the drive programs it when it has arrived
 /// (docs/protocol.md §4.6).
 const MEBIBYTE: usize = 0x10_0000;
@@ -101,9 +98,10 @@ impl FlashAccess for ClassFlash {
                 Class::Mt1339DvdRom | Class::Sd616 => 0..0,
             },
             unit_windows: Vec::new(),
-            // About 22 s for a whole SE-506CB reflash (coastermelt `doc/update-ts01-notes.txt`).
-            // ASSUMPTION: the DVD-ROM classes take no longer; no source times them.
-            burn_time: Duration::from_secs(22),
+            // The official updater resumed polling about 10 s after the last chunk (coastermelt
+            // `doc/update-ts01-notes.txt`; docs/protocol.md §4.6).
+            // ASSUMPTION: the DVD-ROM classes reboot no slower; no source times them.
+            burn_time: Duration::from_secs(10),
             ready_limit: READY_LIMIT,
             exact_reads: Vec::new(),
         }
@@ -189,7 +187,7 @@ impl FlashAccess for ClassFlash {
     }
 
     fn wait_ready(&self, t: &mut dyn Transport, limit: Duration) -> Result<(), Error> {
-        super::super::poll_until_ready(t, limit, POLL_INTERVAL)
+        super::super::poll_until_ready(t, limit, self.layout().burn_time)
     }
 
     fn write_window(
