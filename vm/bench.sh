@@ -15,10 +15,10 @@ logfile=$VM_OUT/bench.log
 grep -q 'ODFLASH-BENCH' "$logfile" || die "no benchmark lines in $logfile"
 # The reference every ratio is taken against: the bare loop with odflash's own chunk sizes,
 # measured in the same boot.
-ref=$(grep -oE 'ODFLASH-BENCH sgloop-same-chunks .*' "$logfile" | grep -oE 'wall_(s|ms)=[0-9.]+' | head -1)
-ref_s=$(awk -v f="$ref" 'BEGIN { split(f, a, "="); print (a[1] == "wall_ms") ? a[2] / 1000 : a[2] }')
+ref_s=$(grep -oE 'ODFLASH-BENCH sgloop-same-chunks .*' "$logfile" | grep -oE 'wall_s=[0-9.]+' | cut -d= -f2)
+ref_loop=$(grep -oE 'ODFLASH-BENCH sgloop-same-chunks .*' "$logfile" | grep -oE 'loop_ms=[0-9.]+' | cut -d= -f2)
 echo "VM (real kernel: usb-storage, sg; emulated drive behind the USB gadget):"
-printf '%-20s %10s %10s %10s %10s\n' run commands chunk wall_s vs_bare
+printf '%-20s %9s %7s %8s %8s %9s %9s\n' run commands chunk wall_s vs_bare loop_ms vs_bare
 grep -oE 'ODFLASH-BENCH .*' "$logfile" | while read -r _ name rest; do
     if [[ $rest == failed* ]]; then
         printf '%-20s %s\n' "$name" "$rest"
@@ -28,10 +28,10 @@ grep -oE 'ODFLASH-BENCH .*' "$logfile" | while read -r _ name rest; do
     cmds=$(field commands)
     chunk=$(field chunk)
     wall=$(field wall_s)
-    ms=$(field wall_ms)
-    [[ -n $ms ]] && wall=$(awk -v m="$ms" 'BEGIN { printf "%.2f", m / 1000 }')
-    ratio=$(awk -v w="$wall" -v r="$ref_s" 'BEGIN { if (r > 0) printf "%.2f", w / r; else print "-" }')
-    printf '%-20s %10s %10s %10s %10s\n' "$name" "$cmds" "$chunk" "$wall" "$ratio"
+    loop=$(field loop_ms)
+    ratio() { awk -v w="$1" -v r="$2" 'BEGIN { if (w != "" && r > 0) printf "%.2f", w / r; else print "-" }'; }
+    printf '%-20s %9s %7s %8s %8s %9s %9s\n' "$name" "$cmds" "$chunk" "$wall" "$(ratio "$wall" "$ref_s")" \
+        "${loop:--}" "$(ratio "$loop" "$ref_loop")"
 done
 grep -oE 'ODFLASH-MEASURE (usb-storage-max_sectors|max_hw_sectors_kb|flash-phases) .*' "$logfile" | sed 's/^ODFLASH-MEASURE /  /'
 echo
