@@ -145,7 +145,7 @@ impl Tsst {
     /// always run their firmware. The revision is read from the trailer.
     // ASSUMPTION: real firmware reports the revision compiled into its code (coastermelt: editing
     // the trailer does not change INQUIRY); synthetic code has none, so the emulator takes the
-    // trailer's (for the DVD-ROM classes the record `synth::build_tsst` writes). An image with no
+    // trailer's (for the DVD-ROM classes the identity block `synth::build_tsst` writes). An image with no
     // trailer leaves the revision as it was.
     fn power_on(&mut self) {
         self.mem.drop_staged();

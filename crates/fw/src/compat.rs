@@ -175,7 +175,7 @@ pub struct TsstDrives {
     pub vendors: Vec<String>,
     /// INQUIRY products (`DVD-ROM TS-H353C`).
     pub products: Vec<String>,
-    /// Where the public record lists them.
+    /// Where a public source lists them.
     pub source: String,
 }
 

@@ -225,7 +225,7 @@ pub enum Error {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Recovery {
     /// When holding eject at power-on brings the drive up in its safe mode: until when
-    /// ("until the LED flashes"), as the public record has it.
+    /// ("until the LED flashes"), as public sources give it.
     pub hold_eject: Option<&'static str>,
     /// What the safe or recovery mode means for the family and what odflash can do there.
     pub note: &'static str,
