@@ -19,7 +19,7 @@ use serde::Serialize;
 use crate::family::{self, CommitReply, DriveState, FlashAccess, FlashReads, Window, WriteAccess};
 use crate::image::compat::{self, CompatVerdict};
 use crate::image::format::{
-    ChunkRole, Fact, Format, ImageFacts, IntegrityFact, ReadBack, VersionOrder as Order, WritePlan,
+    Fact, Format, ImageFacts, IntegrityFact, ReadBack, VersionOrder as Order, WritePlan,
 };
 use crate::scsi;
 
@@ -645,7 +645,6 @@ pub fn execute_flash(
             done: chunk.offset + chunk.len,
             total: write.payload.len(),
         });
-        debug_assert!(chunk.role != ChunkRole::Last || chunk.index + 1 == count);
     }
 
     // Commit, then wait for the drive to come back. A commit that fails while the burn goes on
