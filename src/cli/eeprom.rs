@@ -8,17 +8,20 @@ use odflash::discover::sanitize;
 use odflash::ops::bundle::UnitMatch;
 use odflash::ops::eeprom::{self, FromOtherDrive, RestoreOptions, RestorePlan};
 use odflash::ops::lock::LockMode;
+use odflash::ops::vendor_reads;
 
 use super::args::Global;
 use super::device::{confirm_write, lock_for, open_drive};
 use super::exit::held_signals;
 use super::output::print_json;
 use super::progress::{Bars, Display};
+use super::vendor::{self, ExperimentalArg};
 
 /// `odflash eeprom` subcommands.
 #[derive(Debug, Subcommand)]
 pub enum EepromCommand {
-    /// Save the drive's identity and calibration windows to FILE.
+    /// Save the drive's identity and calibration windows to FILE (a DVD-era drive's whole
+    /// EEPROM with --experimental-reads).
     Dump(EepromDumpArgs),
     /// Write saved identity and calibration windows back (a dry run unless --execute).
     Restore(EepromRestoreArgs),
@@ -29,9 +32,12 @@ pub enum EepromCommand {
 pub struct EepromDumpArgs {
     /// The drive.
     pub device: String,
-    /// Output file.
+    /// Output file (a unit-data bundle; with --experimental-reads the raw EEPROM, with a
+    /// manifest beside it).
     #[arg(short, long, value_name = "FILE")]
     pub output: PathBuf,
+    #[command(flatten)]
+    pub experimental: ExperimentalArg,
     /// Machine-readable report.
     #[arg(long)]
     pub json: bool,
@@ -73,9 +79,21 @@ impl EepromCommand {
 impl EepromDumpArgs {
     fn run(self, global: &Global) -> anyhow::Result<()> {
         let (mut dev, drive) = open_drive(&self.device, global, LockMode::Shared)?;
+        let context = || format!("reading the unit data of {}", self.device);
         let mut bars = Display::new(if self.json { Bars::Off } else { Bars::Auto });
+        if let Some(reads) =
+            vendor_reads::offered(&drive, self.experimental.to_ops()).with_context(context)?
+        {
+            vendor::notice(&drive, reads);
+            let dump = vendor_reads::dump_eeprom(&mut dev, &drive, reads, &self.output, &mut |p| {
+                bars.update(p)
+            })
+            .with_context(context)?;
+            bars.finish();
+            return vendor::print_dump(&dump, self.json);
+        }
         let dump = eeprom::dump_unit_data(&mut dev, &drive, &self.output, &mut |p| bars.update(p))
-            .with_context(|| format!("reading the unit data of {}", self.device))?;
+            .with_context(context)?;
         bars.finish();
         if self.json {
             return print_json(&dump);

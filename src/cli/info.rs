@@ -1,4 +1,5 @@
-//! `odflash info`: Show one drive.
+//! `odflash info`: Show one drive (and, with `--experimental-reads`, what a DVD-era drive's
+//! EEPROM says about the firmware that fits it).
 
 use anyhow::Context;
 use clap::Args;
@@ -8,12 +9,15 @@ use odflash::ops::probe::{self, InfoReport};
 
 use super::args::Global;
 use super::output::print_json;
+use super::vendor::{self, ExperimentalArg};
 
 /// `odflash info` arguments.
 #[derive(Debug, Args)]
 pub struct InfoArgs {
     /// The drive.
     pub device: String,
+    #[command(flatten)]
+    pub experimental: ExperimentalArg,
     /// Machine-readable output.
     #[arg(long)]
     pub json: bool,
@@ -22,7 +26,8 @@ pub struct InfoArgs {
 impl InfoArgs {
     /// Show one drive.
     pub fn run(self, global: &Global) -> anyhow::Result<()> {
-        let report = probe::info(&self.device, &global.open_options()?)
+        let opts = global.open_options()?;
+        let report = probe::info(&self.device, &opts, self.experimental.to_ops())
             .with_context(|| format!("reading {}", self.device))?;
         if self.json {
             return print_json(&report);
@@ -85,6 +90,9 @@ fn render(r: &InfoReport) -> String {
             if let Some(why) = f.identify_only {
                 lines.push(("Support", format!("identify-only: {why}")));
             }
+            if let Some(led) = f.blinking_led {
+                lines.push(("Blinking LED", led.to_string()));
+            }
         }
         None => lines.push(("Chip family", "unknown (not a known MediaTek drive)".into())),
     }
@@ -94,6 +102,21 @@ fn render(r: &InfoReport) -> String {
         lines.push(("Loading", caps.loading.to_string()));
         if let Some(kib) = caps.buffer_kib {
             lines.push(("Buffer", format!("{kib} KiB")));
+        }
+    }
+    if let Some(eeprom) = &r.eeprom {
+        lines.push((
+            "EEPROM",
+            format!("{} bytes read, sha256 {}", eeprom.len, eeprom.sha256),
+        ));
+        for (key, value) in vendor::read_lines(&eeprom.read) {
+            lines.push((key, value));
+        }
+        if eeprom.read.hint.is_none() {
+            lines.push((
+                "Group hint",
+                "the EEPROM names no model odflash knows".into(),
+            ));
         }
     }
     let width = lines.iter().map(|(k, _)| k.len()).max().unwrap_or(0);

@@ -23,6 +23,7 @@ mod progress;
 mod rescue;
 mod scan;
 mod udev_props;
+mod vendor;
 mod watch;
 
 use clap::Parser;

@@ -83,6 +83,7 @@ impl RescueArgs {
             acknowledged: self.risk.yes_i_understand_the_risk,
             restore: self.restore_unit_data,
             from_other_drive: self.from_other_drive,
+            device: self.device.clone(),
         };
 
         guide.heading("Put the drive in safe mode (skip this if it is already connected)");
@@ -101,6 +102,7 @@ impl RescueArgs {
             guide.heading(&format!("Using {}", sanitize(&self.device)));
             self.device.clone()
         };
+        guide.device = device.clone();
         // Rescue writes: nobody else may reach the drive from identification on.
         let opts = OpenOptions {
             lock: LockMode::Exclusive,
@@ -178,6 +180,8 @@ struct Terminal {
     restore: Option<YesNo>,
     /// `--from-other-drive` was given.
     from_other_drive: bool,
+    /// The DEVICE the rescue acts on, once known (for the commands it suggests).
+    device: String,
 }
 
 impl Terminal {
@@ -262,6 +266,19 @@ impl Guide for Terminal {
                 }
                 if let Some(why) = caps.why {
                     println!("   why:    {why}");
+                }
+                if let Some(led) = caps.blinking_led {
+                    println!("   LED:    {led}");
+                }
+                if let Some(source) = caps.experimental_reads {
+                    let look = odflash::ops::suggest_command(
+                        open::kind_of(&self.device),
+                        &["info", &self.device, "--experimental-reads"],
+                    );
+                    println!(
+                        "   try:    {look}\n           reads the EEPROM and says which group's \
+                         firmware it names ({source})"
+                    );
                 }
             }
             Event::NoImage { needs_flash, next } => {

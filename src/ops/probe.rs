@@ -1,7 +1,9 @@
 //! Read-only probing for `scan`, `info` and `watch`: what a drive says about itself (INQUIRY,
 //! serial, firmware date, readiness, capabilities) and which chip family claims it, in what
 //! state. Works on any device, MediaTek or not; non-optical devices get identification commands
-//! only (the `scsi` type-5 guard enforces it below this layer).
+//! only (the `scsi` type-5 guard enforces it below this layer). `info` reads a drive's EEPROM
+//! through its family's experimental reads only when they are asked for
+//! ([`ExperimentalReads::Asked`]).
 //!
 //! `scan` runs one probe per drive in parallel with a per-drive deadline, so one hung drive never
 //! delays the listing of the others beyond that deadline.
@@ -23,6 +25,7 @@ use super::drive;
 use super::error::Error;
 use super::lock::Holder;
 use super::open::{self, OpenOptions};
+use super::vendor_reads::{self, EepromLook, ExperimentalReads};
 
 /// How much a probe asks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -61,6 +64,9 @@ pub struct FamilyReport {
     pub state: DriveState,
     /// Why the family is identify-only, when it is.
     pub identify_only: Option<&'static str>,
+    /// What a blinking LED means on the family's drives, when the public record says.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub blinking_led: Option<&'static str>,
 }
 
 /// Probe the drive on `t` read-only.
@@ -79,6 +85,7 @@ pub fn probe(t: &mut dyn Transport, depth: Depth) -> Result<Probe, Error> {
             .is_none()
             .then(|| c.family.identify_only_reason())
             .flatten(),
+        blinking_led: c.family.blinking_led(),
         identity: c.identity,
         state: c.state,
     });
@@ -240,10 +247,19 @@ pub struct InfoReport {
     pub bus: Option<discover::Bus>,
     /// The probe.
     pub probe: Probe,
+    /// The EEPROM read through the family's experimental reads, with its compatibility-group
+    /// hint: only when they were asked for and the family has them.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub eeprom: Option<EepromLook>,
 }
 
-/// Open `device` and probe it fully, read-only.
-pub fn info(device: &str, opts: &OpenOptions) -> Result<InfoReport, Error> {
+/// Open `device` and probe it fully, read-only; with [`ExperimentalReads::Asked`] also read the
+/// EEPROM of a drive whose family has only experimental reads (for the group hint).
+pub fn info(
+    device: &str,
+    opts: &OpenOptions,
+    reads: ExperimentalReads,
+) -> Result<InfoReport, Error> {
     let mut dev = open::open(device, opts)?;
     let emulated = dev.kind == drive::DeviceKind::Emulated;
     let bus = match dev.kind {
@@ -251,11 +267,25 @@ pub fn info(device: &str, opts: &OpenOptions) -> Result<InfoReport, Error> {
         drive::DeviceKind::Emulated | drive::DeviceKind::Replay => None,
     };
     let probe = probe(dev.transport(), Depth::Full)?;
+    let offered = match (reads, &probe.family) {
+        (ExperimentalReads::Asked, Some(f)) => family::registry()
+            .iter()
+            .find(|family| family.id() == f.id)
+            .and_then(|family| vendor_reads::of(*family, &f.identity))
+            .map(|vendor| (vendor, &f.identity)),
+        _ => None,
+    };
+    let eeprom = offered
+        .map(|(vendor, identity)| {
+            vendor_reads::look_at_eeprom(dev.transport(), vendor, identity, &mut |_| {})
+        })
+        .transpose()?;
     Ok(InfoReport {
         device: device.to_string(),
         emulated,
         bus,
         probe,
+        eeprom,
     })
 }
 

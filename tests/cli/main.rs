@@ -15,6 +15,7 @@ mod cli_next_steps;
 mod cli_scan;
 mod cli_transfer;
 mod cli_tsst;
+mod cli_vendor_reads;
 mod hotplug_cli;
 mod hotplug_watch;
 mod install;

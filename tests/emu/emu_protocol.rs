@@ -452,7 +452,7 @@ fn command_log_records_every_cdb_and_answer() {
 }
 
 #[test]
-fn dvd_drives_identify_only() {
+fn dvd_drives_identify_and_refuse_every_other_vendor_command() {
     for (spec, vendor, model) in [
         ("emu:dru-710a", "SONY", "DVD RW DRU-710A"),
         ("emu:sohw-1633s", "LITE-ON", "DVDRW SOHW-1633S"),
@@ -473,13 +473,15 @@ fn dvd_drives_identify_only() {
         // No firmware-date feature on a drive of that era: header only.
         let c = cdb::build_get_configuration(cdb::RT_ONE_FEATURE, cdb::FEATURE_FIRMWARE_DATE, 28);
         assert_eq!(read(&mut d, &c, 28).1.len(), 8);
+        // The DF reads are served (tests/emu/emu_dvd.rs); every other vendor command and
+        // READ/WRITE BUFFER is not.
         let rejected: [&[u8]; 6] = [
             &cdb::build_read_buffer(6, 0, 0x3000, 0x20),
             &cdb::build_read_buffer(2, 0, 0, 0x100),
             &cdb::build_write_buffer(1, 0, 0, 0),
-            &[0xDF, 0x83, 0, 0, 0xFF, 0, 0, 0, 0, 0, 0, 0],
-            &[0xDF, 0x89, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0],
             &[0xF1, 0x02, 0, 0, 0x89, 0, 1, 0, 0, 0, 0, 0],
+            &[0xF1, 0x01, 0, 0, 0x89, 0, 0, 0, 0, 0, 0, 0],
+            &[0xE7, 0x48, 0x49, 0x54, 0x01, 0, 0, 0, 0, 0, 0, 0],
         ];
         for c in rejected {
             let (o, got) = read(&mut d, c, 0x80);
@@ -487,7 +489,7 @@ fn dvd_drives_identify_only() {
             assert!(got.is_empty());
         }
         assert_eq!(d.mode(), Mode::App);
-        assert!(d.flash().is_empty());
+        assert_eq!(d.flash().len(), 0x10_0000);
     }
 }
 

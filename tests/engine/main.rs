@@ -12,6 +12,7 @@ mod ops_common;
 mod ops_data;
 mod ops_flash;
 mod ops_open;
+mod ops_vendor_reads;
 mod real_drives;
 mod rescue_flow;
 mod scsi_parsers;

@@ -1,11 +1,12 @@
 //! Emulated drives (`emu:FAMILY[,key=value...]`): protocol models, fault plan, virtual clock.
 //!
 //! A [`Drive`] implements [`scsi::Transport`]: it is the device side of the wire, so it decodes
-//! vendor CDBs (the MT19xx READ/WRITE BUFFER flash protocol, the TSST FF download) that only
-//! `family/<chip>/cdb.rs` may build; the models are registered in `model.rs`. It records every
-//! command it receives ([`Drive::command_log`]) so tests can prove "zero writes" claims. It must
-//! not call into `family/`, `ops/` or `cli/`, and it never prints. Every behaviour is listed,
-//! with its source or marked as an assumption, in `crates/emu/src/README.md`.
+//! vendor CDBs (the MT19xx READ/WRITE BUFFER flash protocol, the TSST FF download, the DVD-era
+//! DF reads) that only `family/<chip>/cdb.rs` may build; the models are registered in
+//! `model.rs`. It records every command it receives ([`Drive::command_log`]) so tests can prove
+//! "zero writes" claims. It must not call into `family/`, `ops/` or `cli/`, and it never prints.
+//! Every behaviour is listed, with its source or marked as an assumption, in
+//! `crates/emu/src/README.md`.
 
 #![deny(missing_docs)]
 
@@ -29,7 +30,7 @@ use odflash_scsi::{self as scsi, Data, Direction, Outcome, Sense, SenseKey, Tran
 
 pub use clock::ClockMode;
 pub use fault::{Action, Fault, FaultPlan, Phase, Trigger};
-pub use spec::{DvdPreset, Family, Spec, StartMode, TsstPreset, DEFAULT_MAX_TRANSFER};
+pub use spec::{DvdPreset, Family, Spec, StartMode, TsstPreset, VendorReads, DEFAULT_MAX_TRANSFER};
 
 use clock::Clock;
 use fault::{Context, Progress};
@@ -241,7 +242,7 @@ impl Drive {
     }
 
     /// The whole flash as stored (not as READ BUFFER mirrors it; for an SD-616 the 128 KiB
-    /// image, not its download layout); empty for DVD-era drives, whose flash is not modelled.
+    /// image, not its download layout; for a DVD-era drive its 1 MiB firmware).
     pub fn flash(&self) -> &[u8] {
         self.state
             .model

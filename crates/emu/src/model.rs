@@ -143,8 +143,8 @@ pub(crate) trait Behaviour {
 pub(crate) enum Model {
     /// MT1959/MT1939 (`mt19xx.rs`).
     Mt19xx(Box<Mt19xx>),
-    /// DVD-era, identify-only (`dvd.rs`).
-    Dvd(Dvd),
+    /// DVD-era LiteOn/Sony: identification and the public vendor reads (`dvd.rs`).
+    Dvd(Box<Dvd>),
     /// TSST/Samsung FF download (`tsst.rs`).
     Tsst(Box<Tsst>),
 }
@@ -155,7 +155,7 @@ impl Model {
         match spec.family {
             Family::Mt1959 => Model::Mt19xx(Box::new(Mt19xx::new(spec, ChipKind::Mt1959))),
             Family::Mt1939 => Model::Mt19xx(Box::new(Mt19xx::new(spec, ChipKind::Mt1939))),
-            Family::LiteonDvd(_) => Model::Dvd(Dvd::new(spec)),
+            Family::LiteonDvd(_) => Model::Dvd(Box::new(Dvd::new(spec))),
             Family::Tsst(preset) => Model::Tsst(Box::new(Tsst::new(spec, preset.class()))),
         }
     }
@@ -164,7 +164,7 @@ impl Model {
     pub(crate) fn get(&self) -> &dyn Behaviour {
         match self {
             Model::Mt19xx(m) => m.as_ref(),
-            Model::Dvd(d) => d,
+            Model::Dvd(d) => d.as_ref(),
             Model::Tsst(t) => t.as_ref(),
         }
     }
@@ -173,7 +173,7 @@ impl Model {
     pub(crate) fn get_mut(&mut self) -> &mut dyn Behaviour {
         match self {
             Model::Mt19xx(m) => m.as_mut(),
-            Model::Dvd(d) => d,
+            Model::Dvd(d) => d.as_mut(),
             Model::Tsst(t) => t.as_mut(),
         }
     }

@@ -27,7 +27,8 @@ pub enum Family {
     Mt1959,
     /// MediaTek MT1939 variant sharing the MT1959 protocol.
     Mt1939,
-    /// DVD-era LiteOn/Sony writer, identify-only; `preset` picks the default identity.
+    /// DVD-era LiteOn/Sony writer (identification and the public vendor reads); `preset` picks
+    /// the default identity.
     LiteonDvd(DvdPreset),
     /// A drive of the TSST/Samsung FF download family; `preset` picks the class and identity.
     Tsst(TsstPreset),
@@ -186,6 +187,34 @@ pub enum AntiDowngrade {
     On,
 }
 
+/// How an emulated DVD-era drive answers its vendor reads `DF 89` / `DF 83` (`vendor-reads=`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum VendorReads {
+    /// Served from the emulated EEPROM and firmware (default).
+    #[default]
+    Served,
+    /// Refused: every `DF` command gets ILLEGAL REQUEST 05/20/00, as the identify-only model
+    /// did.
+    Refused,
+    /// Refused with 05/6F/00 until the drive has answered the challenge read `DF 00 0A` since
+    /// its last power-on or reset, then served.
+    Challenge,
+}
+
+impl VendorReads {
+    fn name(self) -> &'static str {
+        match self {
+            VendorReads::Served => "served",
+            VendorReads::Refused => "refused",
+            VendorReads::Challenge => "challenge",
+        }
+    }
+}
+
+/// Keys only the DVD-era model reads.
+const DVD_KEYS: [&str; 2] = ["eeprom-model", "vendor-reads"];
+
 /// A parsed `emu:` DEVICE string.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Spec {
@@ -215,6 +244,11 @@ pub struct Spec {
     pub firmware_reads: FirmwareReads,
     /// Downgrade refusal (`anti-downgrade=on|off`).
     pub anti_downgrade: AntiDowngrade,
+    /// DVD-era drives: the model string the emulated EEPROM carries (`eeprom-model=`), else
+    /// the INQUIRY model. Another group's model emulates a crossflashed unit.
+    pub eeprom_model: Option<String>,
+    /// DVD-era drives: how the vendor reads are answered (`vendor-reads=`).
+    pub vendor_reads: VendorReads,
 }
 
 impl Spec {
@@ -234,6 +268,8 @@ impl Spec {
             boot_style: BootStyle::default(),
             firmware_reads: FirmwareReads::default(),
             anti_downgrade: AntiDowngrade::default(),
+            eeprom_model: None,
+            vendor_reads: VendorReads::default(),
         }
     }
 
@@ -261,6 +297,11 @@ impl Spec {
         self.revision
             .as_deref()
             .unwrap_or(self.family.default_identity().2)
+    }
+
+    /// The model the EEPROM of a DVD-era drive carries, after defaults.
+    pub fn eeprom_model(&self) -> &str {
+        self.eeprom_model.as_deref().unwrap_or(self.model())
     }
 
     /// Serial after defaults.
@@ -386,6 +427,15 @@ impl FromStr for Spec {
                         }
                     }
                 }
+                "eeprom-model" => spec.eeprom_model = owned(),
+                "vendor-reads" => {
+                    spec.vendor_reads = match value.trim() {
+                        "served" => VendorReads::Served,
+                        "refused" => VendorReads::Refused,
+                        "challenge" => VendorReads::Challenge,
+                        other => return Err(bad(text, format!("unknown vendor-reads `{other}`"))),
+                    }
+                }
                 other => return Err(bad(text, format!("unknown key `{other}`"))),
             }
         }
@@ -394,6 +444,13 @@ impl FromStr for Spec {
         }
         if let Family::Tsst(preset) = spec.family {
             check_tsst(text, preset, &spec, &seen)?;
+        }
+        let dvd = matches!(spec.family, Family::LiteonDvd(_));
+        if let Some(key) = DVD_KEYS.iter().find(|k| !dvd && seen.contains(k)) {
+            return Err(bad(
+                text,
+                format!("`{key}` applies to the DVD-era drives only"),
+            ));
         }
         Ok(spec)
     }
@@ -466,6 +523,12 @@ impl fmt::Display for Spec {
         }
         if self.anti_downgrade == AntiDowngrade::On {
             write!(f, ",anti-downgrade=on")?;
+        }
+        if let Some(model) = &self.eeprom_model {
+            write!(f, ",eeprom-model={model}")?;
+        }
+        if self.vendor_reads != VendorReads::Served {
+            write!(f, ",vendor-reads={}", self.vendor_reads.name())?;
         }
         Ok(())
     }
@@ -585,6 +648,29 @@ mod tests {
                 "{why}"
             ),
             other => panic!("unexpected {other:?}"),
+        }
+    }
+
+    #[test]
+    fn dvd_drives_take_their_eeprom_model_and_vendor_reads() {
+        let text = "emu:dru-710a,eeprom-model=DVD RW DRU-720A,vendor-reads=challenge";
+        let s: Spec = text.parse().unwrap();
+        assert_eq!(s.eeprom_model(), "DVD RW DRU-720A");
+        assert_eq!(s.model(), "DVD RW DRU-710A");
+        assert_eq!(s.vendor_reads, VendorReads::Challenge);
+        assert_eq!(s.to_string(), text);
+        let plain: Spec = "emu:sohw-1633s".parse().unwrap();
+        assert_eq!(plain.eeprom_model(), "DVDRW SOHW-1633S");
+        assert_eq!(plain.vendor_reads, VendorReads::Served);
+        for (text, why) in [
+            ("emu:dru-710a,vendor-reads=maybe", "unknown vendor-reads"),
+            ("emu:mt1959,vendor-reads=refused", "DVD-era drives only"),
+            ("emu:se-506cb,eeprom-model=X", "DVD-era drives only"),
+        ] {
+            match text.parse::<Spec>() {
+                Err(Error::Spec { why: got, .. }) => assert!(got.contains(why), "{text}: {got}"),
+                other => panic!("{text}: unexpected {other:?}"),
+            }
         }
     }
 

@@ -22,6 +22,49 @@ pub const SIZES: [usize; 4] = [0x2_0000, 0x4_0000, 0x8_0000, 0x10_0000];
 /// Size of a DVD writer image.
 pub const DVD_WRITER_SIZE: usize = 0x10_0000;
 
+/// EEPROM size of most LiteOn-hardware writers: 1 KiB (the C0deKing EEPROM Utility readme,
+/// rpc1dev/archive `codeguys/docs/eeprom_utility_readme.html`; docs/protocol.md §5.6).
+pub const EEPROM_LEN: usize = 0x400;
+/// EEPROM size of the "5S" and "6S" drives, whose EEPROM also holds HyperTuning data: 4 KiB
+/// (the same readme).
+pub const EEPROM_LEN_5S_6S: usize = 0x1000;
+
+/// The EEPROM size of the drive `model` names (an INQUIRY product such as `DVDRW SHW-160P6S`,
+/// or a bare model number): [`EEPROM_LEN_5S_6S`] when one of its words is a model number
+/// ending in `5S` or `6S`, else [`EEPROM_LEN`].
+// ASSUMPTION: the readme's "5S and 6S drives" are the LiteOn model numbers ending so (160P6S,
+// 165H6S, ...); it names no Sony model, and the Sony drives odflash knows (DRU-710A/720A/800A)
+// share groups with 1213S/1673S-era hardware (docs/protocol.md §5.7), so they get 1 KiB.
+pub fn eeprom_len(model: &str) -> usize {
+    let five_or_six_s = model
+        .split(|c: char| c.is_whitespace() || c == '_')
+        .map(str::to_ascii_uppercase)
+        .any(|word| {
+            let digit_before = word.len() > 2
+                && word.as_bytes()[..word.len() - 2]
+                    .iter()
+                    .any(u8::is_ascii_digit);
+            digit_before && (word.ends_with("5S") || word.ends_with("6S"))
+        });
+    if five_or_six_s {
+        EEPROM_LEN_5S_6S
+    } else {
+        EEPROM_LEN
+    }
+}
+
+/// The 64 KiB banks of `bytes` (a trailing partial bank counts) whose first byte is not the
+/// LJMP every bank starts with, in order: OmniPatcher's sanity check (`fw_mtk_isokay`;
+/// docs/protocol.md §5.5), bank by bank.
+pub fn banks_without_ljmp(bytes: &[u8]) -> Vec<usize> {
+    bytes
+        .chunks(BANK_LEN)
+        .enumerate()
+        .filter(|(_, bank)| bank[0] != LJMP)
+        .map(|(index, _)| index)
+        .collect()
+}
+
 /// Offset of the identity record in odflash's synthetic DVD-era images: the INQUIRY-style
 /// vendor (8), product (16) and revision (4) strings, space padded.
 // ASSUMPTION: no public source gives where (or whether) a LiteOn DVD image stores its model
@@ -64,7 +107,7 @@ pub fn parse_dvd_era(bytes: &[u8]) -> Result<DvdEraImage, Error> {
             ),
         });
     }
-    if let Some(bank) = bytes.chunks(BANK_LEN).position(|b| b[0] != LJMP) {
+    if let Some(&bank) = banks_without_ljmp(bytes).first() {
         return Err(Error::NotDvdEra {
             reason: format!(
                 "bank {bank} at {:#x} does not start with an LJMP (0x02)",
@@ -115,6 +158,33 @@ mod tests {
         assert!(parse_dvd_era(&image[..0x8_0000]).is_ok());
         assert!(parse_dvd_era(&image[..0xC_0000]).is_err());
         assert!(parse_dvd_era(&[]).is_err());
+    }
+
+    #[test]
+    fn every_bank_without_an_ljmp_is_listed() {
+        let mut image = build_dvd_era("LITE-ON", "SOHW-1633S", "BS0C");
+        assert!(banks_without_ljmp(&image).is_empty());
+        image[3 * BANK_LEN] = 0x00;
+        image[15 * BANK_LEN] = 0xFF;
+        assert_eq!(banks_without_ljmp(&image), vec![3, 15]);
+        assert_eq!(banks_without_ljmp(&[0x02, 0, 0]), Vec::<usize>::new());
+        assert_eq!(banks_without_ljmp(&[]), Vec::<usize>::new());
+    }
+
+    #[test]
+    fn eeprom_size_follows_the_model_number() {
+        // 1 KiB on most drives, 4 KiB on "5S" and "6S" drives (eeprom_utility_readme.html).
+        for model in [
+            "DVDRW SOHW-1633S",
+            "DVD RW DRU-710A",
+            "DVDRW SOHW-1693S",
+            "5S",
+        ] {
+            assert_eq!(eeprom_len(model), EEPROM_LEN, "{model}");
+        }
+        for model in ["DVDRW SHW-160P6S", "DVDRW SHW-165H6S", "DVDRW SOHW-16H5S"] {
+            assert_eq!(eeprom_len(model), EEPROM_LEN_5S_6S, "{model}");
+        }
     }
 
     #[test]

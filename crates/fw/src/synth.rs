@@ -1,7 +1,7 @@
 //! Deterministic synthetic firmware images for tests and the emulator: a correctly signed MT19xx
 //! 2 MiB image with plausible content (or one with a chosen defect), a DVD-era LiteOn/MTK
-//! 1 MiB image carrying a given model string, and a TSST image per drive class (MT1939 with a
-//! correct 16-bit sum and trailer).
+//! 1 MiB image carrying a given model string and a DVD-era EEPROM carrying a unit's model, and
+//! a TSST image per drive class (MT1939 with a correct 16-bit sum and trailer).
 //!
 //! The same spec always gives the same bytes (a seeded SplitMix64 stream stands in for code; it
 //! is not cryptographic and does not need to be). Synthetic images reproduce the structures the
@@ -250,6 +250,34 @@ pub fn build_dvd_era(vendor: &str, model: &str, revision: &str) -> Vec<u8> {
     image
 }
 
+/// Offset of the identity record in odflash's synthetic DVD-era EEPROMs: INQUIRY-layout vendor
+/// (8) and product (16), space padded; the serial (16) follows at
+/// [`DVD_EEPROM_SERIAL_OFFSET`].
+// ASSUMPTION: the EEPROM holds the unit's model ID (the C0deKing EEPROM Utility readme,
+// rpc1dev/archive `codeguys/docs/eeprom_utility_readme.html`; docs/protocol.md §5.6), but no
+// public source gives where or how. This record, its place and the filler around it are
+// invented; odflash's reader looks for the model by its text, not at this offset.
+pub const DVD_EEPROM_ID_OFFSET: usize = 0x40;
+/// Offset of the unit serial in odflash's synthetic DVD-era EEPROMs (16 bytes, space padded;
+/// the same ASSUMPTION).
+pub const DVD_EEPROM_SERIAL_OFFSET: usize = 0x60;
+
+/// Builds the EEPROM of a DVD-era unit of `model` ([`dvd::eeprom_len`] bytes: 1 KiB, 4 KiB for
+/// "5S"/"6S" models) naming `vendor` and `model` at [`DVD_EEPROM_ID_OFFSET`] and `serial` at
+/// [`DVD_EEPROM_SERIAL_OFFSET`]; every other byte is deterministic filler with bit 7 set (never
+/// text). The same arguments always give the same bytes.
+pub fn build_dvd_eeprom(vendor: &str, model: &str, serial: &str) -> Vec<u8> {
+    let mut eeprom = vec![0u8; dvd::eeprom_len(model)];
+    Filler::new(&["dvd-eeprom", vendor, model, serial]).fill(&mut eeprom);
+    eeprom.iter_mut().for_each(|b| *b |= 0x80);
+    let record = &mut eeprom[DVD_EEPROM_ID_OFFSET..DVD_EEPROM_ID_OFFSET + 24];
+    write_padded(&mut record[0..8], vendor, b' ');
+    write_padded(&mut record[8..24], model, b' ');
+    let at = DVD_EEPROM_SERIAL_OFFSET;
+    write_padded(&mut eeprom[at..at + 16], serial, b' ');
+    eeprom
+}
+
 /// The boot-code banner of TSST MT1939 boot regions (docs/protocol.md §4.10): coastermelt
 /// `doc/bootloader.txt` names the loader section at 0x3010 "MT1939 Boot Code", and
 /// freemkv-firmware `crates/freemkv-chipset/src/detect.rs` reads that string as the 16-byte
@@ -447,5 +475,23 @@ mod tests {
             ("SONY", "DVD RW DRU-720A", "KY08")
         );
         assert!((0..16).all(|b| image[b * 0x1_0000] == 0x02));
+    }
+
+    #[test]
+    fn dvd_eeprom_names_the_unit_and_sizes_by_model() {
+        let e = build_dvd_eeprom("SONY", "DVD RW DRU-720A", "EMUDVD000001");
+        assert_eq!(e.len(), dvd::EEPROM_LEN);
+        assert_eq!(
+            e,
+            build_dvd_eeprom("SONY", "DVD RW DRU-720A", "EMUDVD000001")
+        );
+        let at = DVD_EEPROM_ID_OFFSET;
+        assert_eq!(&e[at..at + 24], b"SONY    DVD RW DRU-720A ");
+        let serial = DVD_EEPROM_SERIAL_OFFSET;
+        assert_eq!(&e[serial..serial + 12], b"EMUDVD000001");
+        assert!(e[..at].iter().all(|b| b & 0x80 != 0));
+        assert!(e[at + 24..serial].iter().all(|b| b & 0x80 != 0));
+        let big = build_dvd_eeprom("LITE-ON", "DVDRW SHW-160P6S", "X");
+        assert_eq!(big.len(), dvd::EEPROM_LEN_5S_6S);
     }
 }

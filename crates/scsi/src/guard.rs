@@ -4,7 +4,10 @@
 //! filter is §1.4):
 //!
 //! - only peripheral type 5 (MMC) devices get anything beyond the identification commands;
-//! - the hotplug helper sends only identification commands and READ BUFFER reads.
+//! - the hotplug helper sends only identification commands and READ BUFFER reads;
+//! - a workflow running a family's experimental vendor reads sends only identification
+//!   commands and the data-in reads that family lists ([`Policy::VendorReads`]), whatever the
+//!   code above asks. This layer names no vendor command: the family hands the list in.
 //!
 //! A refusal is [`TransportError::Refused`]; the inner transport never sees the command.
 //! Stack a `trace::Recorder` outside the guard to have refusals in the trace, inside it to
@@ -26,6 +29,39 @@ pub enum Policy {
     /// device; everything else (WRITE BUFFER, vendor opcodes, ...) never. For the hotplug
     /// helper.
     ReadOnly,
+    /// Identification commands always, and once the device is known to be an MMC device the
+    /// listed vendor reads ([`VendorRead::admits`]); everything else (READ BUFFER, WRITE
+    /// BUFFER, any other vendor CDB, any data out) never. For a family's experimental reads.
+    VendorReads(&'static [VendorRead]),
+}
+
+/// One vendor read a [`Policy::VendorReads`] guard lets through: a CDB of exactly
+/// `pattern.len()` bytes, equal to `pattern` except at the indices in `free` (addresses, bank
+/// numbers), with a data-in phase of exactly `data_in` bytes. The family that knows the
+/// command defines it; this layer only compares bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct VendorRead {
+    /// The command in words, for refusals and logs.
+    pub name: &'static str,
+    /// The CDB with every free byte zero.
+    pub pattern: &'static [u8],
+    /// CDB byte indices that may hold any value.
+    pub free: &'static [usize],
+    /// Length of the data-in phase.
+    pub data_in: usize,
+}
+
+impl VendorRead {
+    /// Whether `cdb` with `data` is this read.
+    pub fn admits(&self, cdb: &[u8], data: &Data<'_>) -> bool {
+        let fixed = cdb.len() == self.pattern.len()
+            && cdb
+                .iter()
+                .zip(self.pattern)
+                .enumerate()
+                .all(|(i, (got, want))| got == want || self.free.contains(&i));
+        fixed && matches!(data, Data::In(buf) if buf.len() == self.data_in)
+    }
 }
 
 /// The identification commands: read-only, answered from firmware RAM, safe for any device.
@@ -105,13 +141,26 @@ impl<T: Transport> Guard<T> {
             return matches!(data, Data::Out(_))
                 .then(|| "identification command with a data-out phase".into());
         }
-        if self.policy == Policy::ReadOnly && op != opcode::READ_BUFFER {
-            return Some(
-                "read-only mode sends only identification commands and READ BUFFER".into(),
-            );
-        }
-        if self.policy == Policy::ReadOnly && matches!(data, Data::Out(_)) {
-            return Some("read-only mode sends no data out".into());
+        match self.policy {
+            Policy::PeripheralType => {}
+            Policy::ReadOnly if op != opcode::READ_BUFFER => {
+                return Some(
+                    "read-only mode sends only identification commands and READ BUFFER".into(),
+                );
+            }
+            Policy::ReadOnly if matches!(data, Data::Out(_)) => {
+                return Some("read-only mode sends no data out".into());
+            }
+            Policy::ReadOnly => {}
+            Policy::VendorReads(reads) if !reads.iter().any(|r| r.admits(cdb, data)) => {
+                let names: Vec<&str> = reads.iter().map(|r| r.name).collect();
+                return Some(format!(
+                    "experimental-reads mode sends only identification commands and these \
+                     data-in reads: {}",
+                    names.join(", ")
+                ));
+            }
+            Policy::VendorReads(_) => {}
         }
         // ASSUMPTION: a device is MMC only with qualifier 0 (connected) and type 5; a type
         // given from sysfs carries no qualifier and counts as connected.
@@ -353,6 +402,78 @@ mod tests {
         }
         let seen: Vec<u8> = g.inner().seen.iter().map(|c| c[0]).collect();
         assert_eq!(seen, [opcode::INQUIRY, opcode::READ_BUFFER]);
+    }
+
+    /// An opaque vendor read for [`Policy::VendorReads`]: byte 1 fixed, bytes 7..8 free, 128
+    /// bytes in.
+    const VENDOR_READ_PATTERN: [u8; 12] = [VENDOR_OPCODE, 0x09, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0];
+    static VENDOR_READS: [VendorRead; 1] = [VendorRead {
+        name: "the test read",
+        pattern: &VENDOR_READ_PATTERN,
+        free: &[7, 8],
+        data_in: 128,
+    }];
+
+    #[test]
+    fn vendor_reads_let_through_only_the_listed_reads() {
+        let mut g = guard(Policy::VendorReads(&VENDOR_READS), 0x05);
+        let mut buf = [0u8; 128];
+        let mut read = VENDOR_READ_PATTERN;
+        read[7] = 0x03;
+        read[8] = 0x80;
+        // Before the type is known, even a listed read waits.
+        assert_refused(send(&mut g, &read, Data::In(&mut buf)), VENDOR_OPCODE);
+        inquiry(&mut g);
+        send(&mut g, &read, Data::In(&mut buf)).unwrap();
+        send(&mut g, &cdb::build_test_unit_ready(), Data::None).unwrap();
+        // The same CDB with data out, no data or another length; a fixed byte changed; a
+        // longer CDB: all refused.
+        assert_refused(send(&mut g, &read, Data::Out(&[0; 128])), VENDOR_OPCODE);
+        assert_refused(send(&mut g, &read, Data::None), VENDOR_OPCODE);
+        let mut short = [0u8; 64];
+        assert_refused(send(&mut g, &read, Data::In(&mut short)), VENDOR_OPCODE);
+        let mut other = read;
+        other[1] = 0x84;
+        assert_refused(send(&mut g, &other, Data::In(&mut buf)), VENDOR_OPCODE);
+        let mut other = read;
+        other[9] = 0x01;
+        assert_refused(send(&mut g, &other, Data::In(&mut buf)), VENDOR_OPCODE);
+        let mut long = [0u8; 16];
+        long[..12].copy_from_slice(&read);
+        assert_refused(send(&mut g, &long, Data::In(&mut buf)), VENDOR_OPCODE);
+        // READ BUFFER and WRITE BUFFER are not in the list either.
+        let rb = cdb::build_read_buffer(6, 0, 0, 128);
+        assert_refused(send(&mut g, &rb, Data::In(&mut buf)), opcode::READ_BUFFER);
+        let wb = cdb::build_write_buffer(6, 0, 0, 4);
+        assert_refused(send(&mut g, &wb, Data::Out(&[0; 4])), 0x3B);
+        // Every other opcode, whatever its data phase, is refused.
+        for op in 0..=u8::MAX {
+            if IDENTIFY.contains(&op) || op == VENDOR_OPCODE {
+                continue;
+            }
+            let mut c = [0u8; 12];
+            c[0] = op;
+            assert_refused(send(&mut g, &c, Data::In(&mut buf)), op);
+            assert_refused(send(&mut g, &c, Data::Out(&[0; 128])), op);
+        }
+        let seen: Vec<u8> = g.inner().seen.iter().map(|c| c[0]).collect();
+        assert_eq!(
+            seen,
+            [opcode::INQUIRY, VENDOR_OPCODE, opcode::TEST_UNIT_READY]
+        );
+        assert_eq!(g.inner().seen[1], read.to_vec());
+    }
+
+    #[test]
+    fn a_vendor_read_refusal_names_the_reads_allowed() {
+        let mut g = guard(Policy::VendorReads(&VENDOR_READS), 0x05);
+        inquiry(&mut g);
+        match send(&mut g, &VENDOR_CDB, Data::None) {
+            Err(TransportError::Refused { reason, .. }) => {
+                assert!(reason.contains("the test read"), "{reason}")
+            }
+            other => panic!("expected a refusal, got {other:?}"),
+        }
     }
 
     #[test]

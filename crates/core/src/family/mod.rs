@@ -9,6 +9,9 @@
 //! `odflash-fw`), and, when the protocol is public, its flash access ([`FlashAccess`]: the
 //! geometry, the write plan an image turns into, the download commands, the read-back). The
 //! writers take a [`WriteAccess`] only the ops engine can make, so nothing else drives a write.
+//! A family whose public record names read commands nobody has confirmed on hardware may offer
+//! them as [`VendorReads`] (experimental, read-only); ops runs them behind a `scsi` guard that
+//! lets through only the reads the family lists.
 //!
 //! A new chip family is a new folder here (`mod.rs` with the probe, `cdb.rs` with its vendor
 //! CDBs and nothing else does, `flash.rs`, `README.md`), its format in `odflash-fw`, and one
@@ -33,6 +36,7 @@ use serde::{Deserialize, Serialize};
 use crate::image;
 use crate::image::format::{Chunk, Format, WritePlan};
 use crate::scsi::cdb::build_test_unit_ready;
+use crate::scsi::guard::VendorRead;
 use crate::scsi::inquiry::{Inquiry, PERIPHERAL_TYPE_MMC};
 use crate::scsi::{self, Data, Readiness, Sense, SenseKey, Transport, TIMEOUT_IDENTIFY};
 
@@ -265,6 +269,126 @@ pub trait Family: Sync {
     fn identify_only_reason(&self) -> Option<&'static str> {
         None
     }
+
+    /// Experimental read-only access to the drive `identity` names, for a family whose public
+    /// record gives read commands that nobody has confirmed on hardware; `None` for the rest.
+    fn vendor_reads(&self, _identity: &Identity) -> Option<&'static dyn VendorReads> {
+        None
+    }
+
+    /// What a blinking LED means on this family's drives, as the public record tells it, when
+    /// it tells anything (shown by `info` and `rescue`).
+    fn blinking_led(&self) -> Option<&'static str> {
+        None
+    }
+}
+
+/// The firmware as a family's vendor reads see it: `banks` banks of `bank_len` bytes, each read
+/// on its own.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct FirmwareView {
+    /// Number of banks.
+    pub banks: u32,
+    /// Bytes per bank.
+    pub bank_len: u32,
+    /// What the view is and is not (e.g. the CPU's view of each bank, not the raw flash), with
+    /// its source.
+    pub note: &'static str,
+    /// What [`VendorReads::banks_failing_check`] checks of every bank, in words.
+    pub check: &'static str,
+}
+
+impl FirmwareView {
+    /// Bytes in the whole view.
+    pub fn len(&self) -> usize {
+        self.banks as usize * self.bank_len as usize
+    }
+
+    /// True for a view without banks.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// The commands a family's vendor reads send, in words, and where the public record has them;
+/// manifests and reports name them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct ReadCommands {
+    /// The EEPROM read.
+    pub eeprom: &'static str,
+    /// The firmware bank read.
+    pub firmware: &'static str,
+    /// The challenge read some drives may want before the others.
+    pub challenge: &'static str,
+    /// The public source, and that the commands are unconfirmed on hardware.
+    pub source: &'static str,
+}
+
+/// How the model a unit's EEPROM names relates to the model its running firmware reports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum GroupAgreement {
+    /// Both are in one compatibility group.
+    Same,
+    /// They are in different groups: firmware of another group runs on this unit.
+    Differs,
+    /// The firmware's model is in no group odflash knows.
+    FirmwareUnknown,
+}
+
+/// What a family reads in a unit's EEPROM about which firmware fits it. A hint, never a gate:
+/// the EEPROM layouts are not public, so the model is found by its text.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UnitHint {
+    /// The model number found in the EEPROM (`DRU-720A`).
+    pub unit_model: String,
+    /// Its compatibility group's name.
+    pub unit_group: String,
+    /// The model the running firmware reports (INQUIRY).
+    pub firmware_model: String,
+    /// Its group's name, when it is in one.
+    pub firmware_group: Option<String>,
+    /// How the two relate.
+    pub agreement: GroupAgreement,
+    /// What it likely means and what to do, in words.
+    pub advice: String,
+}
+
+/// Experimental, read-only access to a drive: its EEPROM (per-unit data) and a per-bank view of
+/// its firmware, through vendor reads the public record names but nobody has confirmed on
+/// hardware. The ops workflow drives these primitives behind a guard that lets through only
+/// [`VendorReads::allowed`] and the identification commands; none of them writes anything.
+pub trait VendorReads: Sync {
+    /// Every vendor command these reads send: the guard refuses any other.
+    fn allowed(&self) -> &'static [VendorRead];
+    /// The commands in words, with their source.
+    fn commands(&self) -> ReadCommands;
+    /// Bytes one read returns; every read is exactly this long.
+    fn piece_len(&self) -> usize;
+    /// The EEPROM size of the drive `identity` names.
+    fn eeprom_len(&self, identity: &Identity) -> usize;
+    /// Read [`VendorReads::piece_len`] bytes of EEPROM at `offset` in one command.
+    fn read_eeprom(&self, t: &mut dyn Transport, offset: u32, buf: &mut [u8]) -> Result<(), Error>;
+    /// The firmware view of the drive `identity` names.
+    fn firmware_view(&self, identity: &Identity) -> FirmwareView;
+    /// Read [`VendorReads::piece_len`] bytes of firmware bank `bank` at `offset` in one
+    /// command.
+    fn read_firmware(
+        &self,
+        t: &mut dyn Transport,
+        bank: u32,
+        offset: u32,
+        buf: &mut [u8],
+    ) -> Result<(), Error>;
+    /// Whether `error`, answered to a read, may mean the drive wants the challenge read first.
+    fn wants_challenge(&self, error: &Error) -> bool;
+    /// The challenge read (data in only; the reply is not kept).
+    fn read_challenge(&self, t: &mut dyn Transport) -> Result<(), Error>;
+    /// The banks of a firmware view that fail the family's image check, in order.
+    fn banks_failing_check(&self, view: &[u8]) -> Vec<usize>;
+    /// What the EEPROM says about which firmware fits the unit `identity` names, when it holds
+    /// a model the family knows.
+    fn unit_hint(&self, identity: &Identity, eeprom: &[u8]) -> Option<UnitHint>;
 }
 
 /// Permission to call a family's writers. Only the ops engine makes one

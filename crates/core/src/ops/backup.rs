@@ -171,23 +171,7 @@ fn write_backup(
             bytes: read.bytes,
         },
     );
-    all.push(Part {
-        name: parts::INQUIRY.into(),
-        flash_offset: None,
-        bytes: drive.inquiry.raw.clone(),
-    });
-    for (name, data) in [
-        (parts::CONFIG_010C, &drive.config_010c),
-        (parts::CONFIG_0108, &drive.config_0108),
-    ] {
-        if let Some(bytes) = data {
-            all.push(Part {
-                name: name.into(),
-                flash_offset: None,
-                bytes: bytes.clone(),
-            });
-        }
-    }
+    all.extend(identification_parts(drive));
     let (created, stem) = bundle::utc_now();
     let mut manifest = bundle::build_manifest(Kind::Backup, drive.record(), &created, &all);
     manifest.unreadable = read.report.unreadable.clone();
@@ -217,8 +201,28 @@ fn write_backup(
     })
 }
 
+/// The raw identification answers every bundle of a drive carries: INQUIRY, and the feature
+/// answers the drive gave.
+pub(crate) fn identification_parts(drive: &Drive) -> Vec<Part> {
+    let answers = [
+        (parts::INQUIRY, Some(&drive.inquiry.raw)),
+        (parts::CONFIG_010C, drive.config_010c.as_ref()),
+        (parts::CONFIG_0108, drive.config_0108.as_ref()),
+    ];
+    answers
+        .into_iter()
+        .filter_map(|(name, data)| {
+            data.map(|bytes| Part {
+                name: name.into(),
+                flash_offset: None,
+                bytes: bytes.clone(),
+            })
+        })
+        .collect()
+}
+
 /// `dir/stem.odbk`, or `dir/stem-N.odbk` when taken (two backups in one second).
-fn free_name(dir: &Path, stem: &str) -> PathBuf {
+pub(crate) fn free_name(dir: &Path, stem: &str) -> PathBuf {
     let mut path = dir.join(format!("{stem}.{EXTENSION}"));
     let mut n = 1;
     while path.exists() {

@@ -1,7 +1,8 @@
 //! The one container format odflash writes for device data: a tar file (the `tar` crate)
 //! holding `manifest.json` first, then the parts it lists, each with its size and sha256.
 //! Backups (`.odbk`, kind `backup`) and unit-data dumps (kind `unit-data`) both use it, so
-//! unit data can be restored from either.
+//! unit data can be restored from either; experimental reads (kind `experimental`) use it too,
+//! and are never restored from.
 //!
 //! Owns: [`Manifest`], [`build_bundle`] / [`parse_bundle`] (pure), [`write_bundle`] (atomic write,
 //! then re-read from disk and validate) and [`read_bundle`]. It must not talk to a device.
@@ -48,6 +49,10 @@ pub enum Kind {
     Backup,
     /// Only the per-unit windows (identity + calibration): `odflash eeprom dump`.
     UnitData,
+    /// What a family's experimental vendor reads returned (EEPROM, firmware view, identity):
+    /// unconfirmed on hardware, never restored or flashed from (`odflash backup
+    /// --experimental-reads`; see [`super::vendor_reads`]).
+    Experimental,
 }
 
 /// The drive a bundle was read from, with the raw identification answers (hex in JSON).
@@ -177,6 +182,10 @@ pub struct Manifest {
     /// Flash ranges the drive would not return (filled with 0xFF in `firmware.bin`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub unreadable: Vec<std::ops::Range<u32>>,
+    /// For a [`Kind::Experimental`] bundle: which unconfirmed commands read it, and what they
+    /// returned is and is not.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub experimental: Option<super::vendor_reads::ReadRecord>,
 }
 
 /// One part with its bytes, before writing or after validation.
@@ -229,6 +238,7 @@ pub fn build_manifest(kind: Kind, device: DeviceRecord, created: &str, parts: &[
             })
             .collect(),
         unreadable: Vec::new(),
+        experimental: None,
     }
 }
 

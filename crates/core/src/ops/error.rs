@@ -52,7 +52,8 @@ pub enum ExitCode {
     Other = 99,
     /// 100: a safety gate refused; nothing was written to the drive.
     GateRefused = 100,
-    /// 101: the drive's chip family is identify-only (or unknown); nothing was written.
+    /// 101: the drive's chip family is identify-only (or unknown), or its experimental reads
+    /// were not asked for (`--experimental-reads`); nothing was written.
     FamilyUnsupported = 101,
     /// 102: the mandatory backup could not be written or validated; nothing was written.
     BackupFailed = 102,
@@ -111,7 +112,10 @@ impl ExitCode {
             ExitCode::Malformed => "malformed reply from the drive",
             ExitCode::Other => "other error",
             ExitCode::GateRefused => "refused by a safety gate (nothing written)",
-            ExitCode::FamilyUnsupported => "chip family not supported for writing",
+            ExitCode::FamilyUnsupported => {
+                "chip family not supported for writing (identify-only), or its experimental \
+                 reads not asked for (--experimental-reads)"
+            }
             ExitCode::BackupFailed => "backup failed (nothing written)",
             ExitCode::VerifyFailed => "read-back verify failed (see the report's next step)",
             ExitCode::WriteInterrupted => {
@@ -368,6 +372,38 @@ pub enum Error {
         /// Why its write commands are not available.
         why: &'static str,
     },
+    /// The family offers only experimental reads (unconfirmed on hardware) and the user did not
+    /// ask for them: nothing was sent. Exit [`ExitCode::FamilyUnsupported`].
+    #[error(
+        "{family} drives are identify-only: {why}. Their EEPROM and firmware reads are \
+         experimental (unconfirmed on hardware), so nothing was sent: add \
+         --experimental-reads to try them (they only read)"
+    )]
+    ExperimentalReadsNotAsked {
+        /// The family.
+        family: FamilyId,
+        /// Why it is identify-only.
+        why: &'static str,
+    },
+    /// An experimental read failed; nothing was saved. Exit code from the failure (ILLEGAL
+    /// REQUEST 5, a short reply 97, ...).
+    #[error("the experimental {what} failed: {source}; nothing was saved")]
+    ExperimentalRead {
+        /// The read and where ("EEPROM read (...) at 0x0080").
+        what: String,
+        /// What the drive or the path answered.
+        #[source]
+        source: Box<family::Error>,
+    },
+    /// The experimental reads answered, but with data that cannot be what was asked for (every
+    /// byte the same, every read alike): nothing was saved. Exit [`ExitCode::Malformed`].
+    #[error("the experimental {what} returned no usable data: {detail}; nothing was saved")]
+    ExperimentalGarbage {
+        /// What was read ("EEPROM", "firmware view").
+        what: &'static str,
+        /// What is wrong with it.
+        detail: String,
+    },
     /// The device is not an optical drive (peripheral type 5). Exit
     /// [`ExitCode::FamilyUnsupported`].
     #[error("{device} is peripheral type {peripheral_type}, not an optical drive (type 5)")]
@@ -423,6 +459,8 @@ impl Error {
             }
             Error::Unreadable(_) => ExitCode::MediumHardware,
             Error::Family(e) => family_exit_code(e),
+            Error::ExperimentalRead { source, .. } => family_exit_code(source),
+            Error::ExperimentalGarbage { .. } => ExitCode::Malformed,
             Error::Io { source, .. } => match source.kind() {
                 std::io::ErrorKind::NotFound | std::io::ErrorKind::PermissionDenied => {
                     ExitCode::OpenBusy
@@ -430,9 +468,10 @@ impl Error {
                 _ => ExitCode::Other,
             },
             Error::Busy { .. } | Error::Open { .. } | Error::NeedsRoot(_) => ExitCode::OpenBusy,
-            Error::Unsupported(_) | Error::IdentifyOnly { .. } | Error::NotType5 { .. } => {
-                ExitCode::FamilyUnsupported
-            }
+            Error::Unsupported(_)
+            | Error::IdentifyOnly { .. }
+            | Error::ExperimentalReadsNotAsked { .. }
+            | Error::NotType5 { .. } => ExitCode::FamilyUnsupported,
         }
     }
 

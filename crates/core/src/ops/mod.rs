@@ -1,9 +1,11 @@
-//! Workflows and policy: backup, dump, unit data (EEPROM), flash, and the safety machinery they
-//! share (gates, atomic files, bundles, device lock, signal blocking, sleep inhibitor).
+//! Workflows and policy: backup, dump, unit data (EEPROM), flash, experimental vendor reads, and
+//! the safety machinery they share (gates, atomic files, bundles, device lock, signal blocking,
+//! sleep inhibitor).
 //!
 //! `ops` knows files and policy but not CDB bytes: it drives chips only through
-//! [`crate::family::FlashAccess`]. It never prints: workflows return plan and report structs
-//! and report progress through a callback; errors map to exit codes in [`error`].
+//! [`crate::family::FlashAccess`] and a family's experimental [`crate::family::VendorReads`].
+//! It never prints: workflows return plan and report structs and report progress through a
+//! callback; errors map to exit codes in [`error`].
 
 pub mod backup;
 pub mod bundle;
@@ -23,6 +25,7 @@ pub mod rescue;
 pub mod sent;
 pub mod session;
 pub mod signals;
+pub mod vendor_reads;
 
 pub use error::{DriveCondition, Error, ExitCode};
 pub use odflash_files::{atomic, input};

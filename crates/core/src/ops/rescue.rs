@@ -71,10 +71,17 @@ pub struct Capabilities {
     pub cannot: Vec<&'static str>,
     /// Why not, with the source.
     pub why: Option<&'static str>,
+    /// What a blinking LED means on the family's drives, when the public record says.
+    pub blinking_led: Option<&'static str>,
+    /// Where the family's experimental reads come from, when it has any (they run only when
+    /// asked for).
+    pub experimental_reads: Option<&'static str>,
 }
 
 /// The capabilities for `drive`'s family (pure).
 pub fn capabilities(drive: &Drive) -> Capabilities {
+    let blinking_led = drive.family.blinking_led();
+    let reads = drive.family.vendor_reads(&drive.identity);
     match drive.family.flash(&drive.identity) {
         Some(_) => Capabilities {
             can: vec![
@@ -86,15 +93,32 @@ pub fn capabilities(drive: &Drive) -> Capabilities {
             ],
             cannot: Vec::new(),
             why: None,
+            blinking_led,
+            experimental_reads: None,
         },
-        None => Capabilities {
-            can: vec![
+        None => {
+            let mut can = vec![
                 "identify the drive (INQUIRY, firmware date, serial, readiness)",
                 "check a firmware image's model against the drive's compatibility group, offline",
-            ],
-            cannot: vec!["flash firmware", "read or write the EEPROM (unit data)"],
-            why: drive.family.identify_only_reason(),
-        },
+            ];
+            let cannot = match reads {
+                Some(_) => {
+                    can.push(
+                        "read its EEPROM and a per-bank view of its firmware, when asked \
+                         (experimental: the reads are unconfirmed on hardware; they only read)",
+                    );
+                    vec!["flash firmware", "write the EEPROM (unit data)"]
+                }
+                None => vec!["flash firmware", "read or write the EEPROM (unit data)"],
+            };
+            Capabilities {
+                can,
+                cannot,
+                why: drive.family.identify_only_reason(),
+                blinking_led,
+                experimental_reads: reads.map(|r| r.commands().source),
+            }
+        }
     }
 }
 

@@ -1,14 +1,22 @@
 //! The LiteOn / Sony DVD-era family: MediaTek MT18xx-based DVD writers (LiteOn SOHW-1213S ...
-//! 1693S, Sony DRU-710A/720A/800A and their siblings). Identify-only.
+//! 1693S, Sony DRU-710A/720A/800A and their siblings). Identify-only for flashing.
 //!
 //! The probe matches INQUIRY vendor and model, then reads the firmware date and serial through
-//! standard GET CONFIGURATION and the state through TEST UNIT READY. It never sends a vendor
-//! command: the flash and EEPROM write commands of these drives are not public
-//! (docs/protocol.md §5.8), and the public read candidates (`DF 83`,
-//! `DF 89`, `F1 02`) are unverified static RE. See `README.md` beside this file.
+//! standard GET CONFIGURATION and the state through TEST UNIT READY; it never sends a vendor
+//! command. The flash and EEPROM write commands of these drives are not public
+//! (docs/protocol.md §5.8), so [`Family::flash`] is `None`. The public read candidates `DF 89`
+//! (EEPROM) and `DF 83` (program memory) are unverified static RE; they are offered only as
+//! experimental reads ([`reads`], CDBs in [`cdb`]), which ops runs when the user asks for them.
+//! [`hint`] reads the unit's model out of its EEPROM for the compatibility-group hint. See
+//! `README.md` beside this file.
+
+pub mod cdb;
+pub mod hint;
+pub mod reads;
 
 use crate::family::{
     answered, DriveState, Error, Family, FamilyId, FlashAccess, FlashReads, Identity, Recovery,
+    VendorReads,
 };
 use crate::image::format::Format;
 use crate::scsi::inquiry::{Inquiry, PERIPHERAL_TYPE_MMC};
@@ -17,7 +25,17 @@ use crate::scsi::{self, Transport};
 /// Why this family cannot flash, shown to users.
 pub const IDENTIFY_ONLY_REASON: &str =
     "LiteOn/Sony DVD-era flash and EEPROM write commands are not public \
-     (docs/protocol.md §5.8): odflash identifies these drives and sends them no vendor command";
+     (docs/protocol.md §5.8): odflash identifies these drives and never writes them";
+
+/// What a blinking LED means on these drives (docs/protocol.md §6.6, §7.4), shown by `info`
+/// and `rescue`.
+pub const BLINKING_LED: &str =
+    "a blinking LED after a crossflash is an EEPROM-checksum mismatch between the firmware and \
+     the unit's own data, not boot mode: the drive still answers and can still be flashed (with \
+     the vendor's tools). The cure is firmware of the drive's own compatibility group (LiteOn \
+     1213S/1613S/1633S/1653S with Sony DRU-710A; LiteOn 1673S/1693S with Sony \
+     DRU-720A/DRU-800A), not an EEPROM change (myce \"Recovering a Sony DRU-710A\", \"How liteon eeprom and firmware work?\"; \
+     docs/protocol.md §5.7, §6.6)";
 
 /// One known model line: INQUIRY vendor and model numbers found in the product string.
 struct Line {
@@ -129,6 +147,14 @@ impl Family for LiteonDvd {
     fn identify_only_reason(&self) -> Option<&'static str> {
         Some(IDENTIFY_ONLY_REASON)
     }
+
+    fn vendor_reads(&self, _identity: &Identity) -> Option<&'static dyn VendorReads> {
+        Some(&reads::READS)
+    }
+
+    fn blinking_led(&self) -> Option<&'static str> {
+        Some(BLINKING_LED)
+    }
 }
 
 #[cfg(test)]
@@ -174,5 +200,7 @@ mod tests {
             flash_reads: FlashReads::Served,
         };
         assert!(LiteonDvd.flash(&identity).is_none());
+        assert!(LiteonDvd.vendor_reads(&identity).is_some());
+        assert!(LiteonDvd.blinking_led().unwrap().contains("not boot mode"));
     }
 }

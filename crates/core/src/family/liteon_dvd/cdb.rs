@@ -1,0 +1,162 @@
+//! The LiteOn DVD-era vendor CDBs: the only file in odflash that spells out the three data-in
+//! `DF` reads of these drives (read EEPROM, read program memory, get challenge key) and the
+//! guard entries that let exactly those through. Pure builders, each checked byte by byte below
+//! against docs/protocol.md §5.1–§5.3.
+//!
+//! All three come from one public source, L10N37/Dreamcast-Burner
+//! `src/ltnflash_read_probe_cli.cpp` and `src/ltnflash_challenge_probe_cli.cpp`, whose comments
+//! say the bytes were recovered by static reverse engineering of LtnFlash 2.6.11
+//! (`MFlashPI.class`): none is confirmed on a DVD-era drive. No write sibling (`DF 84`, `F1 01`,
+//! docs/protocol.md §5.4) is built here, and nothing in odflash may build one.
+//!
+//! This module must not send anything: `reads.rs` sends what it builds.
+
+use crate::scsi::guard::VendorRead;
+use crate::scsi::Expect;
+
+/// Bytes every one of the three reads returns: 128, data in (docs/protocol.md §5.1–§5.3).
+pub const READ_LEN: usize = 128;
+
+/// CDB bytes 7..8: the big-endian 16-bit address of the EEPROM and memory reads.
+const ADDRESS: [usize; 2] = [7, 8];
+/// CDB byte 6 of the memory read: the 64 KiB code bank.
+const BANK: usize = 6;
+
+/// Read EEPROM (LtnFlash `readEEPROM`): `DF 89 00 00 00 00 00 hi lo 00 00 00`, the address
+/// free (docs/protocol.md §5.1).
+const EEPROM_PATTERN: [u8; 12] = [
+    0xDF, 0x89, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+];
+
+/// Read memory (LtnFlash `readMemory`) of memory type `FF`, program memory, which LtnFlash
+/// uses to verify firmware: `DF 83 00 00 FF 00 bank hi lo 00 00 00`, bank and address free
+/// (docs/protocol.md §5.2). Other memory types are never sent.
+const PROGRAM_PATTERN: [u8; 12] = [
+    0xDF, 0x83, 0x00, 0x00, 0xFF, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+];
+
+/// Get challenge key (LtnFlash `getChallengeKey`), the read half of a handshake whose reply
+/// half is not public: `DF 00 0A 00 00 00 00 00 00 00 00 00`, nothing free (docs/protocol.md
+/// §5.3).
+const CHALLENGE_PATTERN: [u8; 12] = [
+    0xDF, 0x00, 0x0A, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+];
+
+/// The guard entry of the EEPROM read.
+pub const EEPROM_READ: VendorRead = VendorRead {
+    name: "DF 89 read EEPROM (128 bytes in)",
+    pattern: &EEPROM_PATTERN,
+    free: &ADDRESS,
+    data_in: READ_LEN,
+};
+
+/// The guard entry of the program-memory read.
+pub const PROGRAM_READ: VendorRead = VendorRead {
+    name: "DF 83 read program memory, type FF (128 bytes in)",
+    pattern: &PROGRAM_PATTERN,
+    free: &[BANK, ADDRESS[0], ADDRESS[1]],
+    data_in: READ_LEN,
+};
+
+/// The guard entry of the challenge read.
+pub const CHALLENGE_READ: VendorRead = VendorRead {
+    name: "DF 00 0A get challenge key (128 bytes in)",
+    pattern: &CHALLENGE_PATTERN,
+    free: &[],
+    data_in: READ_LEN,
+};
+
+/// Every vendor command the family's experimental reads may send.
+pub static ALLOWED: [VendorRead; 3] = [EEPROM_READ, PROGRAM_READ, CHALLENGE_READ];
+
+// No public source reports a residual on these reads (the probes read fixed 128-byte replies),
+// so every one is exact: a short reply is a failed read, never a piece of a backup.
+
+/// The EEPROM read: all 128 bytes must arrive.
+pub const EEPROM_EXPECT: Expect = Expect::exact("EEPROM read (DF 89)");
+/// The program-memory read: all 128 bytes must arrive.
+pub const PROGRAM_EXPECT: Expect = Expect::exact("firmware bank read (DF 83, type FF)");
+/// The challenge read: all 128 bytes must arrive.
+pub const CHALLENGE_EXPECT: Expect = Expect::exact("challenge read (DF 00 0A)");
+
+/// `pattern` with the big-endian `address` at CDB bytes 7..8.
+fn with_address(pattern: [u8; 12], address: u16) -> [u8; 12] {
+    let mut cdb = pattern;
+    cdb[ADDRESS[0]..=ADDRESS[1]].copy_from_slice(&address.to_be_bytes());
+    cdb
+}
+
+/// Read 128 bytes of EEPROM at `address` (docs/protocol.md §5.1).
+pub fn build_read_eeprom(address: u16) -> [u8; 12] {
+    with_address(EEPROM_PATTERN, address)
+}
+
+/// Read 128 bytes of program memory (the CPU's view of code bank `bank`) at `address`
+/// (docs/protocol.md §5.2).
+pub fn build_read_program(bank: u8, address: u16) -> [u8; 12] {
+    let mut cdb = with_address(PROGRAM_PATTERN, address);
+    cdb[BANK] = bank;
+    cdb
+}
+
+/// Read the 128-byte challenge (docs/protocol.md §5.3).
+pub fn build_get_challenge() -> [u8; 12] {
+    CHALLENGE_PATTERN
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scsi::Data;
+
+    #[test]
+    fn eeprom_read_has_the_address_at_bytes_7_and_8() {
+        assert_eq!(
+            build_read_eeprom(0x0380),
+            [0xDF, 0x89, 0x00, 0x00, 0x00, 0x00, 0x00, 0x03, 0x80, 0x00, 0x00, 0x00]
+        );
+    }
+
+    #[test]
+    fn program_read_is_type_ff_with_bank_and_address() {
+        assert_eq!(
+            build_read_program(0x0F, 0xFF80),
+            [0xDF, 0x83, 0x00, 0x00, 0xFF, 0x00, 0x0F, 0xFF, 0x80, 0x00, 0x00, 0x00]
+        );
+    }
+
+    #[test]
+    fn challenge_read_is_df_00_0a() {
+        assert_eq!(
+            build_get_challenge(),
+            [0xDF, 0x00, 0x0A, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00]
+        );
+    }
+
+    #[test]
+    fn the_guard_entries_admit_what_the_builders_build_and_nothing_more() {
+        let mut buf = [0u8; READ_LEN];
+        let built = [
+            (build_read_eeprom(0x0380), EEPROM_READ),
+            (build_read_program(3, 0x1000), PROGRAM_READ),
+            (build_get_challenge(), CHALLENGE_READ),
+        ];
+        for (cdb, entry) in built {
+            assert!(entry.admits(&cdb, &Data::In(&mut buf)), "{}", entry.name);
+            assert!(!entry.admits(&cdb, &Data::Out(&buf)), "{}", entry.name);
+            assert!(!entry.admits(&cdb, &Data::None), "{}", entry.name);
+            // Only the one entry admits each command.
+            let admitting = ALLOWED
+                .iter()
+                .filter(|e| e.admits(&cdb, &Data::In(&mut buf)))
+                .count();
+            assert_eq!(admitting, 1, "{}", entry.name);
+        }
+        // Another memory type is not program memory: refused.
+        let mut other_type = build_read_program(0, 0);
+        other_type[4] = 0x01;
+        assert!(!ALLOWED
+            .iter()
+            .any(|e| e.admits(&other_type, &Data::In(&mut buf))));
+    }
+}
