@@ -17,6 +17,7 @@ use serde::Serialize;
 
 use crate::discover::{self, Bus};
 use crate::image::compat;
+use crate::ops::input;
 
 /// The udev rule this binary ships (installed as `60-odflash.rules`).
 pub const SHIPPED_RULE: &str = include_str!("../../udev-rules/60-odflash.rules");
@@ -129,12 +130,12 @@ impl Finding {
         }
     }
 
-    fn fix(mut self, fix: impl Into<String>) -> Self {
+    fn with_fix(mut self, fix: impl Into<String>) -> Self {
         self.fix = Some(fix.into());
         self
     }
 
-    fn drive(mut self, drive: &str) -> Self {
+    fn for_drive(mut self, drive: &str) -> Self {
         self.drive = Some(drive.to_string());
         self
     }
@@ -192,7 +193,7 @@ pub fn run(machine: &Machine) -> Vec<Finding> {
                 Status::Warn,
                 "no optical drive found (no scsi_generic node of peripheral type 5)",
             )
-            .fix(
+            .with_fix(
                 "connect the drive (power on), load the sg module (`sudo modprobe sg`) and check \
                  `dmesg` for the drive; then run `odflash doctor` again",
             ),
@@ -235,15 +236,24 @@ fn check_privileges(machine: &Machine) -> Finding {
                 caller.uid
             ),
         )
-        .fix(format!(
+        .with_fix(format!(
             "run odflash with sudo, or `sudo usermod -aG {CDROM_GROUP} $USER` and log in again"
         )),
     }
 }
 
+/// Largest file a check reads: /etc/group, the rule and the unit are a few KiB, sysfs and
+/// procfs attributes a page.
+const MAX_READ: usize = 1 << 20;
+
+/// A small text file, or `None` when it is missing, unreadable, too large or not UTF-8.
+fn read_text(path: &Path) -> Option<String> {
+    input::read_input_text(path, MAX_READ, "configuration file").ok()
+}
+
 /// The GID of `name` in `<root>/etc/group`.
 fn group_id(root: &Path, name: &str) -> Option<u32> {
-    let text = fs::read_to_string(root.join("etc/group")).ok()?;
+    let text = read_text(&root.join("etc/group"))?;
     text.lines().find_map(|line| {
         let mut fields = line.split(':');
         let group = fields.next()?;
@@ -267,7 +277,7 @@ fn check_sg_module(root: &Path) -> Finding {
             Status::Fail,
             "the sg driver is not loaded: no /dev/sgN nodes, odflash cannot reach any drive",
         )
-        .fix("sudo modprobe sg && echo sg | sudo tee /etc/modules-load.d/sg.conf")
+        .with_fix("sudo modprobe sg && echo sg | sudo tee /etc/modules-load.d/sg.conf")
     }
 }
 
@@ -302,7 +312,7 @@ fn check_installed(
         .map(|dir| format!("{dir}/{file_name}"))
         .filter(|rel| machine.root.join(rel).exists())
         .map(|rel| {
-            let text = fs::read_to_string(machine.root.join(&rel)).ok();
+            let text = read_text(&machine.root.join(&rel));
             (format!("/{rel}"), text)
         })
         .collect();
@@ -313,7 +323,7 @@ fn check_installed(
             Status::Warn,
             format!("{file_name} is not installed: drives are not classified when plugged in"),
         )
-        .fix("sudo make install (from the source tree) or install the odflash package");
+        .with_fix("sudo make install (from the source tree) or install the odflash package");
     };
     let current = text.as_deref().is_some_and(|text| {
         machine
@@ -322,15 +332,16 @@ fn check_installed(
             .any(|bin| text == shipped.replace(SHIPPED_BIN, bin))
     });
     match (text, current) {
-        (None, _) => Finding::new(check, Status::Warn, format!("{path} cannot be read"))
-            .fix(format!("sudo cat {path} (check its permissions)")),
+        (None, _) => Finding::new(check, Status::Warn, format!("{path} cannot be read")).with_fix(
+            format!("check the file and its permissions: sudo ls -l {path}"),
+        ),
         (Some(_), true) => Finding::new(check, Status::Ok, format!("{path} is current")),
         (Some(_), false) => Finding::new(
             check,
             Status::Warn,
             format!("{path} differs from the one this odflash ships (older version or edited)"),
         )
-        .fix(
+        .with_fix(
             "reinstall: sudo make install (from this version's source tree) or upgrade the package",
         ),
     }
@@ -340,19 +351,19 @@ fn check_installed(
 /// devices (Linux `Documentation/admin-guide/kernel-parameters.txt`, "libata.atapi_passthru16").
 fn check_atapi_passthru16(root: &Path) -> Finding {
     let path = root.join("sys/module/libata/parameters/atapi_passthru16");
-    match fs::read_to_string(&path).map(|t| t.trim().to_string()) {
-        Err(_) => Finding::new(
+    match read_text(&path).map(|t| t.trim().to_string()) {
+        None => Finding::new(
             Check::AtapiPassthru16,
             Status::Ok,
             "libata is not loaded (no ATA-attached drives to affect)",
         ),
-        Ok(value) if value == "0" => Finding::new(
+        Some(value) if value == "0" => Finding::new(
             Check::AtapiPassthru16,
             Status::Warn,
             "libata.atapi_passthru16=0: ATA-attached drives get no 16-byte pass-through",
         )
-        .fix("remove `libata.atapi_passthru16=0` from the kernel command line (default 1) and reboot"),
-        Ok(value) => Finding::new(
+        .with_fix("remove `libata.atapi_passthru16=0` from the kernel command line (default 1) and reboot"),
+        Some(value) => Finding::new(
             Check::AtapiPassthru16,
             Status::Ok,
             format!("libata.atapi_passthru16={value}"),
@@ -432,7 +443,7 @@ fn check_bus(drive: &Drive) -> Finding {
                     bad.name, bad.problem
                 ),
             )
-            .fix("connect the drive to an internal SATA port or through another enclosure (`--allow-bridge` overrides the gate at your own risk)"),
+            .with_fix("connect the drive to an internal SATA port or through another enclosure (`--allow-bridge` overrides the gate at your own risk)"),
             None => Finding::new(Check::Bus, Status::Ok, format!("{}", drive.bus)),
         },
         Bus::Ata => Finding::new(Check::Bus, Status::Ok, "ata (libata)"),
@@ -441,9 +452,9 @@ fn check_bus(drive: &Drive) -> Finding {
             Status::Warn,
             format!("{}: flashing is tested over ATA and USB only", drive.bus),
         )
-        .fix("connect the drive to a SATA port or a USB enclosure with a bridge not named as bad"),
+        .with_fix("connect the drive to a SATA port or a USB enclosure with a bridge not named as bad"),
     };
-    finding.drive(&drive.sg)
+    finding.for_drive(&drive.sg)
 }
 
 /// The driver of the PCI controller above an ATA drive: `ahci`, or a legacy IDE driver
@@ -467,9 +478,9 @@ fn check_controller(drive: &Drive) -> Option<Finding> {
             Status::Warn,
             format!("controller driven by {driver}: SATA in IDE/legacy mode, where long commands time out more easily"),
         )
-        .fix("set the SATA mode to AHCI in the firmware (BIOS/UEFI) setup")
+        .with_fix("set the SATA mode to AHCI in the firmware (BIOS/UEFI) setup")
     };
-    Some(finding.drive(&drive.sg))
+    Some(finding.for_drive(&drive.sg))
 }
 
 /// The final component of the symlink at `path`.
@@ -486,8 +497,8 @@ fn check_autosuspend(root: &Path, drive: &Drive) -> Finding {
         .device
         .ancestors()
         .find(|dir| dir.join("idVendor").exists());
-    let control = usb_dir.and_then(|dir| fs::read_to_string(dir.join("power/control")).ok());
-    let delay = fs::read_to_string(root.join("sys/module/usbcore/parameters/autosuspend")).ok();
+    let control = usb_dir.and_then(|dir| read_text(&dir.join("power/control")));
+    let delay = read_text(&root.join("sys/module/usbcore/parameters/autosuspend"));
     let delay = delay.as_deref().map(str::trim);
     let disabled_globally = delay.is_some_and(|d| d.starts_with('-'));
     let finding = match control.as_deref().map(str::trim) {
@@ -504,7 +515,7 @@ fn check_autosuspend(root: &Path, drive: &Drive) -> Finding {
                     delay.unwrap_or("?")
                 ),
             )
-            .fix(format!("echo on | sudo tee /sys/bus/usb/devices/{name}/power/control"))
+            .with_fix(format!("echo on | sudo tee /sys/bus/usb/devices/{name}/power/control"))
         }
         Some(control) => Finding::new(
             Check::UsbAutosuspend,
@@ -520,7 +531,7 @@ fn check_autosuspend(root: &Path, drive: &Drive) -> Finding {
             "no power/control attribute for the USB device",
         ),
     };
-    finding.drive(&drive.sg)
+    finding.for_drive(&drive.sg)
 }
 
 /// Processes other than this one with the drive's `/dev/sgN` or `/dev/srN` open, found by
@@ -557,7 +568,7 @@ fn check_holders(machine: &Machine, drive: &Drive) -> Finding {
                 .is_ok_and(|target| nodes.iter().any(|n| target == Path::new(n)))
         });
         if holds {
-            let comm = fs::read_to_string(entry.path().join("comm")).unwrap_or_default();
+            let comm = read_text(&entry.path().join("comm")).unwrap_or_default();
             holders.push(format!("{} (pid {pid})", discover::sanitize(comm.trim())));
         }
     }
@@ -578,10 +589,283 @@ fn check_holders(machine: &Machine, drive: &Drive) -> Finding {
             Status::Warn,
             format!("{nodes} held open by {}{not_checked}", holders.join(", ")),
         )
-        .fix("close those programs (disc rippers, players; for udisksd: `udisksctl unmount -b /dev/srN`) before flashing")
+        .with_fix("close those programs (disc rippers, players; for udisksd: `udisksctl unmount -b /dev/srN`) before flashing")
     };
-    finding.drive(&drive.sg)
+    finding.for_drive(&drive.sg)
 }
 
+/// Every check against fake machine trees built in a temp dir.
 #[cfg(test)]
-mod tests;
+mod tests {
+    use std::os::unix::fs::symlink;
+
+    use super::*;
+
+    /// A fake `/` to grow one piece at a time.
+    struct Tree {
+        dir: tempfile::TempDir,
+    }
+
+    impl Tree {
+        fn new() -> Self {
+            let tree = Tree {
+                dir: tempfile::tempdir().unwrap(),
+            };
+            tree.write("etc/group", "root:x:0:\ncdrom:x:24:alice\n");
+            fs::create_dir_all(tree.path("sys/bus/pci/drivers/ahci")).unwrap();
+            fs::create_dir_all(tree.path("sys/bus/pci/drivers/ata_piix")).unwrap();
+            fs::create_dir_all(tree.path("sys/bus/usb")).unwrap();
+            fs::create_dir_all(tree.path("sys/class/scsi_generic")).unwrap();
+            fs::create_dir_all(tree.path("proc")).unwrap();
+            tree
+        }
+
+        fn path(&self, rel: &str) -> PathBuf {
+            self.dir.path().join(rel)
+        }
+
+        fn write(&self, rel: &str, text: &str) {
+            let path = self.path(rel);
+            fs::create_dir_all(path.parent().unwrap()).unwrap();
+            fs::write(path, text).unwrap();
+        }
+
+        fn link(&self, target: impl AsRef<Path>, rel: &str) {
+            let path = self.path(rel);
+            fs::create_dir_all(path.parent().unwrap()).unwrap();
+            symlink(target, path).unwrap();
+        }
+
+        /// An optical scsi_device at `devices/<rel>` served by `sg`, with block device `sr`.
+        fn optical(&self, sg: &str, sr: &str, rel: &str) {
+            let dev = format!("sys/devices/{rel}");
+            self.write(&format!("{dev}/type"), "5\n");
+            self.write(&format!("{dev}/model"), "BD-RE  BU40N    \n");
+            self.write(&format!("{dev}/rev"), "1.00\n");
+            fs::create_dir_all(self.path(&format!("{dev}/block/{sr}"))).unwrap();
+            fs::create_dir_all(self.path(&format!("{dev}/scsi_generic/{sg}"))).unwrap();
+            self.link(
+                self.path(&dev),
+                &format!("sys/class/scsi_generic/{sg}/device"),
+            );
+            self.link("/dev/null", &format!("sys/class/scsi_generic/{sg}/dev"));
+        }
+
+        /// An ATA drive on a PCI controller driven by `driver`.
+        fn ata_drive(&self, driver: &str) {
+            let pci = "sys/devices/pci0000:00/0000:00:1f.2";
+            self.link(self.path("sys/bus/pci"), &format!("{pci}/subsystem"));
+            self.link(
+                self.path(&format!("sys/bus/pci/drivers/{driver}")),
+                &format!("{pci}/driver"),
+            );
+            self.optical(
+                "sg0",
+                "sr0",
+                "pci0000:00/0000:00:1f.2/ata1/host0/target0:0:0/0:0:0:0",
+            );
+        }
+
+        /// A USB drive behind `vid:pid` whose USB device has `power/control` = `control`.
+        fn usb_drive(&self, vid: &str, pid: &str, control: &str) {
+            let usb = "sys/devices/pci0000:00/0000:00:14.0/usb2/2-1";
+            self.write(&format!("{usb}/idVendor"), &format!("{vid}\n"));
+            self.write(&format!("{usb}/idProduct"), &format!("{pid}\n"));
+            self.write(&format!("{usb}/power/control"), &format!("{control}\n"));
+            self.link(self.path("sys/bus/usb"), &format!("{usb}/subsystem"));
+            self.optical(
+                "sg1",
+                "sr1",
+                "pci0000:00/0000:00:14.0/usb2/2-1/2-1:1.0/host6/target6:0:0/6:0:0:0",
+            );
+        }
+
+        fn machine(&self, uid: u32, gids: &[u32]) -> Machine {
+            Machine {
+                root: self.dir.path().to_path_buf(),
+                caller: Caller {
+                    uid,
+                    gids: gids.to_vec(),
+                    pid: 1,
+                },
+                bin_paths: vec![SHIPPED_BIN.into(), "/usr/local/bin/odflash".into()],
+            }
+        }
+    }
+
+    fn find(findings: &[Finding], check: Check) -> &Finding {
+        findings
+            .iter()
+            .find(|f| f.check == check)
+            .unwrap_or_else(|| panic!("no {check:?} finding in {findings:#?}"))
+    }
+
+    #[test]
+    fn root_passes_and_cdrom_members_pass() {
+        let tree = Tree::new();
+        assert_eq!(check_privileges(&tree.machine(0, &[0])).status, Status::Ok);
+        assert_eq!(
+            check_privileges(&tree.machine(1000, &[24])).status,
+            Status::Ok
+        );
+    }
+
+    #[test]
+    fn a_plain_user_fails_with_the_usermod_fix() {
+        let f = check_privileges(&Tree::new().machine(1000, &[1000]));
+        assert_eq!(f.status, Status::Fail);
+        assert!(f.fix.unwrap().contains("usermod -aG cdrom"));
+    }
+
+    #[test]
+    fn sg_module_from_the_module_dir_or_nodes() {
+        let tree = Tree::new();
+        let f = check_sg_module(tree.dir.path());
+        assert_eq!(f.status, Status::Fail);
+        assert!(f.fix.unwrap().contains("modprobe sg"));
+        fs::create_dir_all(tree.path("sys/module/sg")).unwrap();
+        assert_eq!(check_sg_module(tree.dir.path()).status, Status::Ok);
+    }
+
+    #[test]
+    fn installed_rule_and_unit_current_missing_or_stale() {
+        let tree = Tree::new();
+        let findings = run(&tree.machine(0, &[]));
+        assert_eq!(find(&findings, Check::UdevRule).status, Status::Warn);
+        assert!(find(&findings, Check::UdevRule)
+            .found
+            .contains("not installed"));
+        assert_eq!(find(&findings, Check::HotplugUnit).status, Status::Warn);
+
+        // As `make install PREFIX=/usr/local` writes them: the binary path rewritten.
+        let local = |text: &str| text.replace(SHIPPED_BIN, "/usr/local/bin/odflash");
+        tree.write(
+            "usr/lib/udev/rules.d/60-odflash.rules",
+            &local(SHIPPED_RULE),
+        );
+        tree.write(
+            "usr/lib/systemd/system/odflash-hotplug@.service",
+            SHIPPED_UNIT,
+        );
+        let findings = run(&tree.machine(0, &[]));
+        assert_eq!(find(&findings, Check::UdevRule).status, Status::Ok);
+        assert_eq!(find(&findings, Check::HotplugUnit).status, Status::Ok);
+
+        // An /etc copy overrides and is stale.
+        tree.write("etc/udev/rules.d/60-odflash.rules", "# an older rule\n");
+        let f = find(&run(&tree.machine(0, &[])), Check::UdevRule).clone();
+        assert_eq!(f.status, Status::Warn);
+        assert!(
+            f.found
+                .contains("/etc/udev/rules.d/60-odflash.rules differs"),
+            "{}",
+            f.found
+        );
+    }
+
+    #[test]
+    fn no_drive_is_one_warning() {
+        let findings = run(&Tree::new().machine(0, &[]));
+        let f = find(&findings, Check::Drives);
+        assert_eq!(f.status, Status::Warn);
+        assert!(f.found.contains("no optical drive"));
+        assert!(!findings.iter().any(|f| f.check == Check::Bus));
+    }
+
+    #[test]
+    fn ata_drive_on_ahci_is_fine_and_ide_mode_is_named() {
+        let tree = Tree::new();
+        tree.ata_drive("ahci");
+        let findings = run(&tree.machine(0, &[]));
+        assert!(!findings.iter().any(|f| f.check == Check::Drives));
+        let bus = find(&findings, Check::Bus);
+        assert_eq!(
+            (bus.status, bus.drive.as_deref()),
+            (Status::Ok, Some("sg0"))
+        );
+        assert_eq!(find(&findings, Check::ControllerMode).status, Status::Ok);
+
+        let tree = Tree::new();
+        tree.ata_drive("ata_piix");
+        let f = find(&run(&tree.machine(0, &[])), Check::ControllerMode).clone();
+        assert_eq!(f.status, Status::Warn);
+        assert!(f.found.contains("ata_piix") && f.fix.unwrap().contains("AHCI"));
+    }
+
+    #[test]
+    fn known_bad_bridge_is_named_and_fails() {
+        let tree = Tree::new();
+        tree.usb_drive("174c", "5106", "on");
+        let findings = run(&tree.machine(0, &[]));
+        let f = find(&findings, Check::Bus);
+        assert_eq!(f.status, Status::Fail);
+        assert!(f.found.contains("ASM1051"), "{}", f.found);
+        assert_eq!(worst(&findings), Status::Fail);
+        assert!(!findings.iter().any(|f| f.check == Check::ControllerMode));
+    }
+
+    #[test]
+    fn other_usb_bridges_pass() {
+        let tree = Tree::new();
+        tree.usb_drive("152d", "0578", "on");
+        assert_eq!(
+            find(&run(&tree.machine(0, &[])), Check::Bus).status,
+            Status::Ok
+        );
+    }
+
+    #[test]
+    fn usb_autosuspend_warns_unless_off_for_the_device_or_globally() {
+        let tree = Tree::new();
+        tree.usb_drive("152d", "0578", "auto");
+        tree.write("sys/module/usbcore/parameters/autosuspend", "2\n");
+        let f = find(&run(&tree.machine(0, &[])), Check::UsbAutosuspend).clone();
+        assert_eq!(f.status, Status::Warn);
+        assert_eq!(
+            f.fix.as_deref(),
+            Some("echo on | sudo tee /sys/bus/usb/devices/2-1/power/control")
+        );
+        tree.write("sys/module/usbcore/parameters/autosuspend", "-1\n");
+        let f = find(&run(&tree.machine(0, &[])), Check::UsbAutosuspend).clone();
+        assert_eq!(f.status, Status::Ok);
+
+        let tree = Tree::new();
+        tree.usb_drive("152d", "0578", "on");
+        tree.write("sys/module/usbcore/parameters/autosuspend", "2\n");
+        let f = find(&run(&tree.machine(0, &[])), Check::UsbAutosuspend).clone();
+        assert_eq!(f.status, Status::Ok);
+    }
+
+    #[test]
+    fn atapi_passthru16_off_warns() {
+        let tree = Tree::new();
+        assert_eq!(check_atapi_passthru16(tree.dir.path()).status, Status::Ok);
+        tree.write("sys/module/libata/parameters/atapi_passthru16", "0\n");
+        let f = check_atapi_passthru16(tree.dir.path());
+        assert_eq!(f.status, Status::Warn);
+        assert!(f.fix.unwrap().contains("libata.atapi_passthru16"));
+        tree.write("sys/module/libata/parameters/atapi_passthru16", "1\n");
+        assert_eq!(check_atapi_passthru16(tree.dir.path()).status, Status::Ok);
+    }
+
+    #[test]
+    fn holders_are_found_through_proc_fd_links() {
+        let tree = Tree::new();
+        tree.ata_drive("ahci");
+        tree.write("proc/812/comm", "udisksd\n");
+        tree.link("/dev/sr0", "proc/812/fd/7");
+        tree.link("/dev/null", "proc/812/fd/0");
+        // This process's own descriptors do not count.
+        tree.link("/dev/sg0", "proc/1/fd/3");
+        let f = find(&run(&tree.machine(0, &[])), Check::Holders).clone();
+        assert_eq!(f.status, Status::Warn);
+        assert!(f.found.contains("udisksd (pid 812)"), "{}", f.found);
+        assert!(!f.found.contains("pid 1)"), "{}", f.found);
+
+        let tree = Tree::new();
+        tree.ata_drive("ahci");
+        tree.link("/dev/null", "proc/812/fd/0");
+        let f = find(&run(&tree.machine(0, &[])), Check::Holders).clone();
+        assert_eq!(f.status, Status::Ok);
+    }
+}

@@ -14,6 +14,7 @@ mod cli_info;
 mod cli_lock;
 mod cli_next_steps;
 mod cli_scan;
+mod cli_share;
 mod cli_transfer;
 mod cli_tsst;
 mod hotplug_cli;
