@@ -13,8 +13,8 @@ use odflash::ops::open::{self, OpenOptions};
 use odflash::scsi::trace::Payload;
 
 use super::{
-    backup, dump, eeprom, emu, flash, generate, hotplug, image, info, rescue, scan, udev_props,
-    watch,
+    backup, doctor, dump, eeprom, emu, flash, generate, hotplug, image, info, rescue, scan,
+    udev_props, watch,
 };
 
 /// Flash, back up and rescue MediaTek-based optical drives through Linux SG_IO.
@@ -99,6 +99,8 @@ pub enum Command {
     Scan(scan::ScanArgs),
     /// Show one drive: identity, serial, firmware date, bus, readiness, capabilities.
     Info(info::InfoArgs),
+    /// Check what on this machine breaks flashing, and say how to fix each finding.
+    Doctor(doctor::DoctorArgs),
     /// Read the whole flash into a raw dump file (never flashable as is).
     Dump(dump::DumpArgs),
     /// Write a validated backup bundle: firmware, unit data, identity, manifest.

@@ -1,4 +1,4 @@
-//! `odflash generate` (hidden): the man page and shell completions, written by `make install`
+//! `odflash generate` (hidden): the man pages and shell completions, written by `make install`
 //! and the Debian package build from the clap definitions, so they never drift from the CLI.
 
 use std::io::Write;
@@ -10,6 +10,7 @@ use clap_complete::Shell;
 use odflash::ops::atomic::{self, Mode};
 
 use super::args::Cli;
+use super::manpages;
 
 /// `odflash generate` arguments.
 #[derive(Debug, Args)]
@@ -22,7 +23,7 @@ pub struct GenerateArgs {
 /// What `odflash generate` writes.
 #[derive(Debug, Subcommand)]
 pub enum What {
-    /// The man page `odflash.1` into DIR.
+    /// The man pages into DIR: `odflash.1` and one `odflash-<command>.1` per command.
     Man {
         /// Output directory.
         dir: PathBuf,
@@ -72,16 +73,22 @@ impl GenerateArgs {
     /// Write the requested file and print its path.
     pub fn run(self) -> anyhow::Result<()> {
         let mut cmd = Cli::command();
-        let path = match self.what {
-            What::Man { dir } => write(&dir.join("odflash.1"), |out| {
-                clap_mangen::Man::new(cmd).render(out)
-            })?,
-            What::Completions { shell, dir } => write(&dir.join(shell.file_name()), |out| {
-                clap_complete::generate(shell.shell(), &mut cmd, "odflash", out);
-                Ok(())
-            })?,
-        };
-        println!("{}", path.display());
+        match self.what {
+            What::Man { dir } => {
+                let pages = manpages::render_all(cmd).context("rendering the man pages")?;
+                for page in pages {
+                    let path = write(&dir.join(&page.file_name), |out| out.write_all(&page.roff))?;
+                    println!("{}", path.display());
+                }
+            }
+            What::Completions { shell, dir } => {
+                let path = write(&dir.join(shell.file_name()), |out| {
+                    clap_complete::generate(shell.shell(), &mut cmd, "odflash", out);
+                    Ok(())
+                })?;
+                println!("{}", path.display());
+            }
+        }
         Ok(())
     }
 }

@@ -1,11 +1,18 @@
 //! `odflash info`: Show one drive (and, with `--experimental-reads`, what a DVD-era drive's
-//! EEPROM says about the firmware that fits it).
+//! EEPROM says about the firmware that fits it); with `--share`, write the bug-report document
+//! of [`odflash::ops::share`] to a file instead.
+
+use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 use clap::Args;
 use odflash::discover::sanitize;
 use odflash::family::FlashReads;
+use odflash::ops::atomic::{self, Mode};
+use odflash::ops::input;
 use odflash::ops::probe::{self, InfoReport};
+use odflash::ops::share::{self, Kernel, Redaction};
+use odflash::scsi::trace::{parse_trace, MAX_TRACE_BYTES};
 
 use super::args::Global;
 use super::output::print_json;
@@ -19,13 +26,33 @@ pub struct InfoArgs {
     #[command(flatten)]
     pub experimental: ExperimentalArg,
     /// Machine-readable output.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "share")]
     pub json: bool,
+    /// Write one JSON file for a bug report: identity, bus, every identification reply in hex,
+    /// odflash version, kernel; the serial redacted, no firmware payloads.
+    #[arg(long)]
+    pub share: bool,
+    /// Where --share writes (default odflash-report.json in the current directory).
+    #[arg(short, long, value_name = "FILE", requires = "share")]
+    pub output: Option<PathBuf>,
+    /// Keep the drive's serial in the --share file.
+    #[arg(long, requires = "share")]
+    pub no_redact: bool,
+    /// Include this trace (from an earlier `--trace FILE` run) in the --share file; its large
+    /// and outgoing payloads are dropped.
+    #[arg(long, value_name = "TRACE", requires = "share")]
+    pub trace_file: Option<PathBuf>,
 }
+
+/// Where `--share` writes without `-o`.
+const DEFAULT_SHARE_FILE: &str = "odflash-report.json";
 
 impl InfoArgs {
     /// Show one drive.
     pub fn run(self, global: &Global) -> anyhow::Result<()> {
+        if self.share {
+            return self.share(global);
+        }
         let opts = global.open_options()?;
         let report = probe::info(&self.device, &opts, self.experimental.to_ops())
             .with_context(|| format!("reading {}", self.device))?;
@@ -35,6 +62,53 @@ impl InfoArgs {
         print!("{}", render(&report));
         Ok(())
     }
+}
+
+impl InfoArgs {
+    /// `--share`: probe read-only through the recorder, build the document, write it
+    /// atomically and print its path.
+    fn share(self, global: &Global) -> anyhow::Result<()> {
+        let trace = match &self.trace_file {
+            None => None,
+            Some(path) => Some(read_trace(path)?),
+        };
+        let collected = share::collect(&self.device, &global.open_options()?)
+            .with_context(|| format!("reading {}", self.device))?;
+        let redaction = if self.no_redact {
+            Redaction::Keep
+        } else {
+            Redaction::Redact
+        };
+        let doc = share::build_document(
+            collected,
+            trace,
+            &Kernel::read(Path::new("/proc")),
+            redaction,
+        )?;
+        let mut bytes = serde_json::to_vec_pretty(&doc)?;
+        bytes.push(b'\n');
+        let path = self
+            .output
+            .unwrap_or_else(|| PathBuf::from(DEFAULT_SHARE_FILE));
+        // Unredacted, the file names the drive: keep it to its owner.
+        let mode = match redaction {
+            Redaction::Redact => Mode::Shared,
+            Redaction::Keep => Mode::Private,
+        };
+        atomic::write_file(&path, &bytes, mode)
+            .map_err(odflash::ops::Error::from)
+            .with_context(|| format!("writing {}", path.display()))?;
+        println!("{}", path.display());
+        Ok(())
+    }
+}
+
+/// Read and parse a trace file given to `--trace-file`.
+fn read_trace(path: &Path) -> anyhow::Result<Vec<odflash::scsi::trace::TraceRecord>> {
+    let text = input::read_input_text(path, MAX_TRACE_BYTES, "trace")
+        .map_err(odflash::ops::Error::from)
+        .with_context(|| format!("reading {}", path.display()))?;
+    parse_trace(&text).with_context(|| format!("parsing the trace {}", path.display()))
 }
 
 /// The human-readable report; device-provided strings are sanitized.

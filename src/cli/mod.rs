@@ -8,6 +8,7 @@
 mod args;
 mod backup;
 mod device;
+mod doctor;
 mod dump;
 mod eeprom;
 mod emu;
@@ -17,6 +18,7 @@ mod generate;
 mod hotplug;
 mod image;
 mod info;
+mod manpages;
 mod next;
 mod output;
 mod progress;
@@ -55,6 +57,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Scan(a) => a.run(&global),
         Command::Info(a) => a.run(&global),
+        Command::Doctor(a) => a.run(),
         Command::Dump(a) => a.run(&global),
         Command::Backup(a) => a.run(&global),
         Command::Eeprom(c) => c.run(&global),

@@ -9,6 +9,28 @@ use std::fs;
 use std::path::Path;
 use std::process::Command;
 
+/// One page for the program and one per visible command (`generate` is hidden).
+const MAN_PAGES: [&str; 18] = [
+    "odflash.1",
+    "odflash-scan.1",
+    "odflash-info.1",
+    "odflash-doctor.1",
+    "odflash-dump.1",
+    "odflash-backup.1",
+    "odflash-eeprom.1",
+    "odflash-eeprom-dump.1",
+    "odflash-eeprom-restore.1",
+    "odflash-flash.1",
+    "odflash-image.1",
+    "odflash-image-check.1",
+    "odflash-emu.1",
+    "odflash-emu-make-image.1",
+    "odflash-rescue.1",
+    "odflash-watch.1",
+    "odflash-udev-props.1",
+    "odflash-hotplug.1",
+];
+
 fn make(target: &str, destdir: &Path, prefix: &str) {
     let out = Command::new("make")
         .current_dir(env!("CARGO_MANIFEST_DIR"))
@@ -51,13 +73,13 @@ fn install_to_usr_puts_exactly_the_documented_files() {
         "/usr/bin/odflash",
         "/usr/lib/udev/rules.d/60-odflash.rules",
         "/usr/lib/systemd/system/odflash-hotplug@.service",
-        "/usr/share/man/man1/odflash.1",
         "/usr/share/bash-completion/completions/odflash",
         "/usr/share/zsh/vendor-completions/_odflash",
         "/usr/share/fish/vendor_completions.d/odflash.fish",
     ]
     .into_iter()
     .map(String::from)
+    .chain(MAN_PAGES.iter().map(|p| format!("/usr/share/man/man1/{p}")))
     .collect();
     assert_eq!(files(dest.path()), expected);
 
@@ -68,6 +90,7 @@ fn install_to_usr_puts_exactly_the_documented_files() {
         .contains("ExecStart=/usr/bin/odflash hotplug %i"));
     assert!(read("/usr/share/man/man1/odflash.1").starts_with(".ie"));
     assert!(read("/usr/share/man/man1/odflash.1").contains("rescue"));
+    assert!(read("/usr/share/man/man1/odflash-flash.1").contains(".SH \"EXIT STATUS\""));
     for completion in [
         "/usr/share/bash-completion/completions/odflash",
         "/usr/share/zsh/vendor-completions/_odflash",
