@@ -6,6 +6,7 @@
 
 #![deny(missing_docs)]
 
+pub mod capture;
 pub mod cdb;
 pub mod command;
 pub mod config;

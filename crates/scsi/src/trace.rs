@@ -202,7 +202,7 @@ fn micros(d: Duration) -> u64 {
     u64::try_from(d.as_micros()).unwrap_or(u64::MAX)
 }
 
-fn sense_text(raw: &[u8]) -> String {
+pub(crate) fn sense_text(raw: &[u8]) -> String {
     Sense::parse(raw).map_or_else(|| "unparseable sense data".to_owned(), |s| s.to_string())
 }
 
