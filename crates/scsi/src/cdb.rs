@@ -157,9 +157,112 @@ pub fn cdb_length(opcode: u8) -> usize {
     }
 }
 
+/// The standard name of an SPC/MMC operation code, for decoded traces: the commands drives and
+/// their hosts send (SPC-4 §4.2.5 and the command lists of SPC-4 §6 and MMC-6 §6). `None` for
+/// an opcode not listed here, which includes every vendor-specific one ([`is_vendor_specific`]).
+pub fn opcode_name(op: u8) -> Option<&'static str> {
+    Some(match op {
+        0x00 => "TEST UNIT READY",
+        0x03 => "REQUEST SENSE",
+        0x12 => "INQUIRY",
+        0x15 => "MODE SELECT(6)",
+        0x1A => "MODE SENSE(6)",
+        0x1B => "START STOP UNIT",
+        0x1E => "PREVENT ALLOW MEDIUM REMOVAL",
+        0x23 => "READ FORMAT CAPACITIES",
+        0x25 => "READ CAPACITY",
+        0x28 => "READ(10)",
+        0x2A => "WRITE(10)",
+        0x2B => "SEEK(10)",
+        0x2F => "VERIFY(10)",
+        0x35 => "SYNCHRONIZE CACHE",
+        0x3B => "WRITE BUFFER",
+        0x3C => "READ BUFFER",
+        0x42 => "READ SUB-CHANNEL",
+        0x43 => "READ TOC/PMA/ATIP",
+        0x46 => "GET CONFIGURATION",
+        0x4A => "GET EVENT STATUS NOTIFICATION",
+        0x4D => "LOG SENSE",
+        0x51 => "READ DISC INFORMATION",
+        0x52 => "READ TRACK INFORMATION",
+        0x55 => "MODE SELECT(10)",
+        0x5A => "MODE SENSE(10)",
+        0xA0 => "REPORT LUNS",
+        0xA3 => "SEND KEY",
+        0xA4 => "REPORT KEY",
+        0xA8 => "READ(12)",
+        0xAC => "GET PERFORMANCE",
+        0xAD => "READ DISC STRUCTURE",
+        0xB6 => "SET STREAMING",
+        0xB9 => "READ CD MSF",
+        0xBB => "SET CD SPEED",
+        0xBD => "MECHANISM STATUS",
+        0xBE => "READ CD",
+        _ => return None,
+    })
+}
+
+/// True for the vendor-specific operation codes: groups 6 and 7, 0xC0..=0xFF (SPC-4 §4.2.5.1).
+pub fn is_vendor_specific(op: u8) -> bool {
+    op >> 5 >= 6
+}
+
+/// The standard name of a WRITE BUFFER mode (SPC-4 §6.49.1, table of MODE field values);
+/// `None` for reserved and vendor-specific modes (mode 1 is vendor specific).
+pub fn write_buffer_mode_name(mode: u8) -> Option<&'static str> {
+    Some(match mode {
+        0x00 => "combined header and data",
+        0x02 => "data",
+        0x04 => "download microcode and activate",
+        0x05 => "download microcode and save",
+        0x06 => "download microcode with offsets and activate",
+        0x07 => "download microcode with offsets, save and activate",
+        0x0A => "write data to echo buffer",
+        0x0D => {
+            "download microcode with offsets, select activation events, save and defer activate"
+        }
+        0x0E => "download microcode with offsets, save and defer activate",
+        0x0F => "activate deferred microcode",
+        _ => return None,
+    })
+}
+
+/// The standard name of a READ BUFFER mode (SPC-4 §6.36.1, table of MODE field values); `None`
+/// for reserved and vendor-specific modes (mode 1 is vendor specific).
+pub fn read_buffer_mode_name(mode: u8) -> Option<&'static str> {
+    Some(match mode {
+        0x00 => "combined header and data",
+        0x02 => "data",
+        0x03 => "descriptor",
+        0x0A => "read data from echo buffer",
+        0x0B => "echo buffer descriptor",
+        0x1C => "error history",
+        _ => return None,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn names_of_standard_opcodes_and_buffer_modes() {
+        assert_eq!(opcode_name(opcode::INQUIRY), Some("INQUIRY"));
+        assert_eq!(
+            opcode_name(opcode::GET_CONFIGURATION),
+            Some("GET CONFIGURATION")
+        );
+        assert_eq!(opcode_name(0xDF), None);
+        assert!(is_vendor_specific(0xC0) && is_vendor_specific(0xFF));
+        assert!(!is_vendor_specific(0xBF) && !is_vendor_specific(opcode::WRITE_BUFFER));
+        assert_eq!(
+            write_buffer_mode_name(0x05),
+            Some("download microcode and save")
+        );
+        assert_eq!(write_buffer_mode_name(0x01), None, "vendor specific");
+        assert_eq!(read_buffer_mode_name(0x02), Some("data"));
+        assert_eq!(read_buffer_mode_name(0x06), None);
+    }
 
     #[test]
     fn test_unit_ready_is_all_zero() {

@@ -15,6 +15,7 @@ pub mod hex;
 pub mod inquiry;
 pub mod memo;
 pub mod mode;
+pub mod redact;
 pub mod replay;
 pub mod sense;
 pub mod trace;

@@ -459,6 +459,30 @@ pub trait FlashAccess: Sync {
 /// Every family odflash knows, in probe order. Adding a family adds one line here.
 static REGISTRY: [&dyn Family; 3] = [&mt19xx::Mt19xx, &tsst::Tsst, &liteon_dvd::LiteonDvd];
 
+/// A vendor command a family names ([`describe`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Described {
+    /// The family that names it.
+    pub family: FamilyId,
+    /// What it is, with the section of docs/protocol.md that describes it.
+    pub meaning: &'static str,
+}
+
+/// Every family's name for `cdb`, for decoded traces (`odflash trace show`): each family's
+/// `cdb::describe` is asked, since only a family's `cdb.rs` may hold its command bytes. Vendor
+/// opcode spaces overlap, so more than one family may name one CDB; none names a standard one.
+pub fn describe(cdb: &[u8]) -> Vec<Described> {
+    type Describe = fn(&[u8]) -> Option<&'static str>;
+    let families: [(FamilyId, Describe); 2] = [
+        (mt19xx::ID, mt19xx::cdb::describe),
+        (liteon_dvd::ID, liteon_dvd::cdb::describe),
+    ];
+    families
+        .into_iter()
+        .filter_map(|(family, describe)| describe(cdb).map(|meaning| Described { family, meaning }))
+        .collect()
+}
+
 /// The static registry of chip families.
 pub fn registry() -> &'static [&'static dyn Family] {
     &REGISTRY

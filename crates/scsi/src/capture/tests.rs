@@ -30,7 +30,9 @@ fn record(cdb: &[u8], direction: Direction, requested: usize, payload: Vec<u8>) 
 }
 
 /// A run as odflash's recorder writes it: INQUIRY with a short reply, TUR failing with "no
-/// medium", a 64 KiB flash read, a data-out chunk.
+/// medium", a 64 KiB flash read, a data-out chunk. (Marked as test code for tests/layering.rs,
+/// which reads the attribute, not the file's inclusion.)
+#[cfg(test)]
 fn run() -> Vec<TraceRecord> {
     let mut inquiry = vec![0u8; 36];
     inquiry[..5].copy_from_slice(&[0x05, 0x80, 0x00, 0x32, 31]);

@@ -9,7 +9,10 @@
 //! (`MFlashPI.class`): none is confirmed on a DVD-era drive. No write sibling (`DF 84`, `F1 01`,
 //! docs/protocol.md §5.4) is built here, and nothing in odflash may build one.
 //!
-//! This module must not send anything: `reads.rs` sends what it builds.
+//! This module must not send anything: `reads.rs` sends what it builds. [`describe`] names
+//! these reads and the other LiteOn/MTK vendor commands of docs/protocol.md §5.4 in decoded
+//! traces (`odflash trace show`), so a capture of a vendor tool shows which known commands it
+//! used and which it used that no public source describes.
 
 use crate::scsi::guard::VendorRead;
 use crate::scsi::Expect;
@@ -104,10 +107,84 @@ pub fn build_get_challenge() -> [u8; 12] {
     CHALLENGE_PATTERN
 }
 
+/// The other LiteOn/MTK vendor commands public sources name, by CDB prefix (docs/protocol.md
+/// §5.4): named in traces, never built or sent. The longest matching prefix names a command.
+const OTHERS: &[(&[u8], &str)] = &[
+    (&[0xDF, 0xA0], "quality scan (docs/protocol.md §5.4)"),
+    (&[0xDF, 0xA3], "quality scan (docs/protocol.md §5.4)"),
+    (&[0xDF, 0x82], "quality scan (docs/protocol.md §5.4)"),
+    (&[0xDF, 0x08], "quality scan (docs/protocol.md §5.4)"),
+    (&[0xF3, 0x0E], "quality scan (docs/protocol.md §5.4)"),
+    (
+        &[0xDF, 0x97],
+        "quality scan or query (docs/protocol.md §5.4)",
+    ),
+    (&[0xDF, 0x02, 0x09], "query (docs/protocol.md §5.4)"),
+    (&[0xDF, 0x08, 0x02], "query (docs/protocol.md §5.4)"),
+    (&[0xDF, 0x82, 0x09], "query (docs/protocol.md §5.4)"),
+    (&[0xF1, 0x02], "register read (docs/protocol.md §5.4)"),
+    (&[0xDF, 0x85], "XDATA read (docs/protocol.md §5.4)"),
+    (
+        &[0xF1, 0x01],
+        "REGISTER WRITE, can brick a drive (docs/protocol.md §5.4)",
+    ),
+    (
+        &[0xDF, 0x84],
+        "REGISTER WRITE, can brick a drive (docs/protocol.md §5.4)",
+    ),
+];
+
+/// What a LiteOn/Sony DVD-era vendor CDB is, for a decoded trace; `None` when no public source
+/// names it.
+pub fn describe(cdb: &[u8]) -> Option<&'static str> {
+    let reads: [(&[u8], &'static str); 3] = [
+        (
+            &EEPROM_PATTERN[..2],
+            "read EEPROM (LtnFlash readEEPROM; docs/protocol.md §5.1)",
+        ),
+        (
+            &PROGRAM_PATTERN[..2],
+            "read memory (LtnFlash readMemory; docs/protocol.md §5.2)",
+        ),
+        (
+            &CHALLENGE_PATTERN[..3],
+            "get challenge key, the read half of a service handshake (docs/protocol.md §5.3)",
+        ),
+    ];
+    reads
+        .iter()
+        .chain(OTHERS.iter())
+        .filter(|(prefix, _)| cdb.starts_with(prefix))
+        .max_by_key(|(prefix, _)| prefix.len())
+        .map(|(_, meaning)| *meaning)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::scsi::Data;
+
+    #[test]
+    fn the_longest_prefix_names_a_command() {
+        assert!(describe(&build_read_eeprom(0x100))
+            .unwrap()
+            .starts_with("read EEPROM"));
+        assert!(describe(&build_read_program(1, 0))
+            .unwrap()
+            .starts_with("read memory"));
+        assert!(describe(&build_get_challenge())
+            .unwrap()
+            .starts_with("get challenge"));
+        assert!(describe(&[0xDF, 0x82, 0x09, 0])
+            .unwrap()
+            .starts_with("query"));
+        assert!(describe(&[0xDF, 0x82, 0x00, 0])
+            .unwrap()
+            .starts_with("quality scan"));
+        assert!(describe(&[0xDF, 0x84, 0]).unwrap().contains("can brick"));
+        assert_eq!(describe(&[0xDF, 0x99]), None);
+        assert_eq!(describe(&[]), None);
+    }
 
     #[test]
     fn eeprom_read_has_the_address_at_bytes_7_and_8() {

@@ -6,7 +6,8 @@
 //! command. The flash and EEPROM write commands of these drives are not public
 //! (docs/protocol.md §5.8), so [`Family::flash`] is `None`. The public read candidates `DF 89`
 //! (EEPROM) and `DF 83` (program memory) are unverified static RE; they are offered only as
-//! experimental reads ([`reads`], CDBs in [`cdb`]), which ops runs when the user asks for them.
+//! experimental reads ([`reads`], CDBs in [`cdb`], which also names the family's known vendor
+//! commands in decoded traces), which ops runs when the user asks for them.
 //! [`hint`] reads the unit's model out of its EEPROM for the compatibility-group hint. See
 //! `README.md` beside this file.
 

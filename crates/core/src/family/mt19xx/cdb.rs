@@ -3,7 +3,8 @@
 //! REQUEST SENSE). Pure builders returning fixed-size arrays, each checked byte by byte below
 //! against the section of docs/protocol.md (§2.2–§2.7) it comes from.
 //!
-//! This module must not send anything: `flash.rs` and `mod.rs` send what it builds.
+//! This module must not send anything: `flash.rs` and `mod.rs` send what it builds. [`describe`]
+//! names these commands, and the MT19xx-family ones odflash never sends, in decoded traces.
 
 use crate::scsi::cdb::{build_read_buffer, build_write_buffer};
 use crate::scsi::Expect;
@@ -78,9 +79,57 @@ pub fn build_status() -> [u8; 12] {
     ]
 }
 
+/// MediaTek DRAM/sector-cache read, `F1 06 <off32> <len32>` (docs/protocol.md §2.8; redumper
+/// `scsi/mmc.ixx`): named in traces, never sent.
+const DRAM_READ: [u8; 2] = [0xF1, 0x06];
+/// LibreDrive "unlock" signature reads, `3C 01 44` and `3C 02 77` (docs/protocol.md §2.8;
+/// `freemkv/bdemu src/scsi.rs`): named in traces, never sent.
+const LIBREDRIVE_READS: [[u8; 3]; 2] = [[0x3C, 0x01, 0x44], [0x3C, 0x02, 0x77]];
+/// LG FlashIt's first command, `E7` (docs/protocol.md §2.4, §2.8): named in traces, never sent.
+const FLASHIT_START: u8 = 0xE7;
+
+/// What an MT19xx-family CDB is, for a decoded trace (`odflash trace show`): the commands this
+/// file builds, matched on the bytes the builders put in, and the ones of docs/protocol.md §2.8
+/// odflash knows but never sends. `None` for anything else.
+pub fn describe(cdb: &[u8]) -> Option<&'static str> {
+    let head = |n: usize, built: &[u8]| cdb.len() >= n.max(10) && cdb[..n] == built[..n];
+    let banner = build_read_window(0x3000, 0x20);
+    Some(match cdb {
+        _ if cdb == build_status() => "vendor status read after COMMIT (REQUEST SENSE, byte 4 = 80; docs/protocol.md §2.6)",
+        _ if cdb.len() >= 10 && cdb[..10] == banner => "boot banner read (READ BUFFER mode 6 at 0x3000; docs/protocol.md §2.3)",
+        _ if head(3, &build_read_window(0, 0)) => "flash read (READ BUFFER mode 6; docs/protocol.md §2.2)",
+        _ if head(2, &build_prepare()) => "PREPARE: enter download (WRITE BUFFER mode 1; docs/protocol.md §2.4)",
+        _ if head(3, &build_write_window(0, 0)) => "flash write: image chunk or unit window (WRITE BUFFER mode 6; docs/protocol.md §2.4, §2.7)",
+        _ if head(2, &build_commit()) => "COMMIT after the last chunk (WRITE BUFFER mode 7; docs/protocol.md §2.4)",
+        [a, b, ..] if [*a, *b] == DRAM_READ => "DRAM/sector-cache read (F1 06; docs/protocol.md §2.8; odflash never sends it)",
+        [a, b, c, ..] if LIBREDRIVE_READS.contains(&[*a, *b, *c]) => "LibreDrive unlock signature read (docs/protocol.md §2.8; odflash never sends it)",
+        [op, ..] if *op == FLASHIT_START => "LG FlashIt start command (E7; docs/protocol.md §2.4; odflash never sends it)",
+        _ => return None,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_built_command_is_described() {
+        let named = |cdb: &[u8]| describe(cdb).unwrap_or_else(|| panic!("{cdb:02x?}"));
+        assert!(named(&build_prepare()).starts_with("PREPARE"));
+        assert!(named(&build_commit()).starts_with("COMMIT"));
+        assert!(named(&build_write_window(0x1F_C000, 0x4000)).starts_with("flash write"));
+        assert!(named(&build_read_window(0x1E_C000, 0x100)).starts_with("flash read"));
+        assert!(named(&build_read_window(0x3000, 0x20)).starts_with("boot banner"));
+        assert!(named(&build_status()).starts_with("vendor status read"));
+        // redumper's 10-byte PREPARE (docs/protocol.md §2.4) is the same command.
+        assert!(named(&build_prepare()[..10]).starts_with("PREPARE"));
+        assert!(named(&[0xF1, 0x06, 0, 0, 0, 0, 0, 0, 0x10, 0]).contains("never sends"));
+        assert!(named(&[0xE7, 0, 0, 0, 0, 0]).contains("FlashIt"));
+        // A standard REQUEST SENSE and other buffer modes are not this family's.
+        assert_eq!(describe(&[0x03, 0, 0, 0, 18, 0]), None);
+        assert_eq!(describe(&[0x3B, 0x05, 0, 0, 0, 0, 0, 0x10, 0, 0]), None);
+        assert_eq!(describe(&[0x3B]), None);
+    }
 
     #[test]
     fn read_window_banner_and_descriptor() {
