@@ -13,7 +13,7 @@ use odflash::ops::open::{self, OpenOptions};
 use odflash::scsi::trace::Payload;
 
 use super::{
-    backup, doctor, dump, eeprom, emu, flash, generate, hotplug, image, info, rescue, scan,
+    backup, doctor, dump, eeprom, emu, flash, generate, hotplug, image, info, rescue, scan, trace,
     udev_props, watch,
 };
 
@@ -116,6 +116,9 @@ pub enum Command {
     /// Emulated-drive tools (synthetic images).
     #[command(subcommand)]
     Emu(emu::EmuCommand),
+    /// Import a USB capture of a vendor flasher as a trace; decode traces.
+    #[command(subcommand)]
+    Trace(trace::TraceCommand),
     /// Walk through rescuing a drive in recovery state.
     Rescue(rescue::RescueArgs),
     /// Print drives as they appear and vanish.

@@ -24,6 +24,7 @@ mod output;
 mod progress;
 mod rescue;
 mod scan;
+mod trace;
 mod udev_props;
 mod vendor;
 mod watch;
@@ -64,6 +65,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Flash(a) => a.run(&global),
         Command::Image(c) => c.run(&global),
         Command::Emu(c) => c.run(),
+        Command::Trace(c) => c.run(),
         Command::Rescue(a) => a.run(&global),
         Command::Watch(a) => a.run(&global),
         Command::UdevProps(a) => a.run(),

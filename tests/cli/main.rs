@@ -15,6 +15,7 @@ mod cli_lock;
 mod cli_next_steps;
 mod cli_scan;
 mod cli_share;
+mod cli_trace;
 mod cli_transfer;
 mod cli_tsst;
 mod cli_vendor_reads;
