@@ -473,8 +473,9 @@ pub struct Described {
 /// opcode spaces overlap, so more than one family may name one CDB; none names a standard one.
 pub fn describe(cdb: &[u8]) -> Vec<Described> {
     type Describe = fn(&[u8]) -> Option<&'static str>;
-    let families: [(FamilyId, Describe); 2] = [
+    let families: [(FamilyId, Describe); 3] = [
         (mt19xx::ID, mt19xx::cdb::describe),
+        (tsst::ID, tsst::cdb::describe),
         (liteon_dvd::ID, liteon_dvd::cdb::describe),
     ];
     families
