@@ -17,6 +17,8 @@ use super::exit::UsageError;
 pub enum EmuCommand {
     /// Build a synthetic firmware image (valid and signed, or deliberately broken).
     MakeImage(MakeImageArgs),
+    /// Turn a trace of a drive's identification into an emulated identity (emu:profile=FILE).
+    Profile(super::emu_profile::ProfileArgs),
 }
 
 /// Chips a synthetic image can be built for.
@@ -111,6 +113,7 @@ impl EmuCommand {
     pub fn run(self) -> anyhow::Result<()> {
         match self {
             EmuCommand::MakeImage(a) => a.run(),
+            EmuCommand::Profile(a) => a.run(),
         }
     }
 }

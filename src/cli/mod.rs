@@ -12,6 +12,7 @@ mod doctor;
 mod dump;
 mod eeprom;
 mod emu;
+mod emu_profile;
 mod exit;
 mod flash;
 mod generate;

@@ -285,3 +285,45 @@ fn bad_captures_exit_1_naming_the_frame() {
         .code;
     assert_ne!(code, OK);
 }
+
+#[test]
+fn a_captured_identity_becomes_an_emulated_drive() {
+    let dir = Dir::new();
+    let spec = "emu:mt1959,model=BD-RE BU50N,revision=1.07,serial=ABCD1234";
+    let own = records(&own_trace(&dir, "own.jsonl", &["info", spec]));
+    let cap = dir.write(
+        "run.pcapng",
+        capture(&own, DRIVE, Container::PcapNg(LinkType::UsbLinuxMmapped)),
+    );
+    dir.odflash()
+        .args(["trace", "import"])
+        .arg(&cap)
+        .args(["-o", "imported.jsonl"])
+        .run()
+        .ok();
+    dir.odflash()
+        .args(["emu", "profile", "imported.jsonl", "--family", "mt1959"])
+        .args(["-o", "bu50n.json"])
+        .run()
+        .ok()
+        .stdout_has("wrote bu50n.json: HL-DT-ST BD-RE BU50N 1.07")
+        .stdout_has("practise on it: odflash info 'emu:profile=bu50n.json'");
+    let live = dir.odflash().args(["info", spec]).run();
+    let emulated = dir.odflash().args(["info", "emu:profile=bu50n.json"]).run();
+    emulated.ok();
+    assert_eq!(
+        emulated.stdout.replace("emu:profile=bu50n.json", "D"),
+        live.stdout.replace(spec, "D")
+    );
+    dir.odflash()
+        .args(["emu", "profile", "imported.jsonl", "--family", "mt2000"])
+        .args(["-o", "x.json"])
+        .run()
+        .code(USAGE)
+        .stderr_has("unknown family `mt2000`");
+    dir.write("bad.json", "{\"version\":1}");
+    dir.odflash()
+        .args(["info", "emu:profile=bad.json"])
+        .run()
+        .stderr_has("bad.json");
+}

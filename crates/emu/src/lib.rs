@@ -17,6 +17,7 @@ mod mmc;
 mod model;
 mod mt19xx;
 mod persist;
+pub mod profile;
 mod spec;
 mod tsst;
 
@@ -30,7 +31,10 @@ use odflash_scsi::{self as scsi, Data, Direction, Outcome, Sense, SenseKey, Tran
 
 pub use clock::ClockMode;
 pub use fault::{Action, Fault, FaultPlan, Phase, Trigger};
-pub use spec::{DvdPreset, Family, Spec, StartMode, TsstPreset, VendorReads, DEFAULT_MAX_TRANSFER};
+pub use profile::Profile;
+pub use spec::{
+    DvdPreset, Family, Loaded, Spec, StartMode, TsstPreset, VendorReads, DEFAULT_MAX_TRANSFER,
+};
 
 use clock::Clock;
 use fault::{Context, Progress};
@@ -328,6 +332,14 @@ impl Drive {
         if self.state.unit_attention && op != scsi::cdb::opcode::INQUIRY {
             self.state.unit_attention = false;
             return Reply::Check(Sense::new(SenseKey::UnitAttention, 0x29, 0x00));
+        }
+        // A recorded identity answers identification while the application firmware runs;
+        // a boot loader presents itself as its model does.
+        let model = self.state.model.get();
+        if model.mode() != Mode::Boot {
+            if let Some(reply) = self.spec.profile().and_then(|p| p.answer(cdb)) {
+                return reply;
+            }
         }
         let now = self.state.clock.now();
         self.state.model.get_mut().execute(cdb, out, partial, now)

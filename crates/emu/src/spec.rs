@@ -1,7 +1,8 @@
 //! The `emu:FAMILY[,key=value...]` device syntax: parsing into a [`Spec`] and printing it back.
 //!
-//! This module only parses text; it opens no file (the fault plan and state file named here are
-//! read by [`super::Drive::open`]).
+//! This module parses text. The one file it reads is a profile named in the family's place
+//! (`emu:profile=FILE`, `profile.rs`), since the profile says which family it is; the fault plan
+//! and state file named here are read by [`super::Drive::open`].
 
 use std::fmt;
 use std::path::PathBuf;
@@ -10,6 +11,7 @@ use std::str::FromStr;
 use serde::{Deserialize, Serialize};
 
 use super::clock::ClockMode;
+use super::profile::Profile;
 use super::Error;
 use crate::image::tsst::Class;
 
@@ -94,14 +96,16 @@ impl Family {
         }
     }
 
-    fn parse(name: &str) -> Option<Family> {
+    /// The family a DEVICE string names (`mt1959`, `dru-710a`, ...).
+    pub fn parse(name: &str) -> Option<Family> {
         FAMILIES
             .into_iter()
             .find(|f| f.name().eq_ignore_ascii_case(name))
     }
 
     /// Every family name, comma separated (for messages).
-    fn known() -> String {
+    /// Every family name, for messages.
+    pub fn known() -> String {
         FAMILIES.map(Family::name).join(", ")
     }
 
@@ -249,6 +253,17 @@ pub struct Spec {
     pub eeprom_model: Option<String>,
     /// DVD-era drives: how the vendor reads are answered (`vendor-reads=`).
     pub vendor_reads: VendorReads,
+    /// A recorded identity (`emu:profile=FILE`): its family's model behind its replies.
+    pub profile: Option<Loaded>,
+}
+
+/// A profile named by `emu:profile=FILE`, as loaded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Loaded {
+    /// The file.
+    pub path: PathBuf,
+    /// Its contents.
+    pub profile: Profile,
 }
 
 impl Spec {
@@ -270,7 +285,13 @@ impl Spec {
             anti_downgrade: AntiDowngrade::default(),
             eeprom_model: None,
             vendor_reads: VendorReads::default(),
+            profile: None,
         }
+    }
+
+    /// The recorded identity, for `emu:profile=FILE`.
+    pub fn profile(&self) -> Option<&Profile> {
+        self.profile.as_ref().map(|l| &l.profile)
     }
 
     /// True when `device` names an emulated drive (`emu:...`).
@@ -278,24 +299,27 @@ impl Spec {
         device.starts_with(PREFIX)
     }
 
-    /// Vendor after defaults.
+    /// Vendor after the profile and defaults.
     pub fn vendor(&self) -> &str {
         self.vendor
             .as_deref()
+            .or(self.profile().map(|p| p.vendor.as_str()))
             .unwrap_or(self.family.default_identity().0)
     }
 
-    /// Model after defaults.
+    /// Model after the profile and defaults.
     pub fn model(&self) -> &str {
         self.model
             .as_deref()
+            .or(self.profile().map(|p| p.model.as_str()))
             .unwrap_or(self.family.default_identity().1)
     }
 
-    /// Revision after defaults.
+    /// Revision after the profile and defaults.
     pub fn revision(&self) -> &str {
         self.revision
             .as_deref()
+            .or(self.profile().map(|p| p.revision.as_str()))
             .unwrap_or(self.family.default_identity().2)
     }
 
@@ -307,12 +331,16 @@ impl Spec {
     /// Serial after defaults.
     // ASSUMPTION: invented default serials, one per family, so tests can tell drives apart.
     pub fn serial(&self) -> &str {
-        self.serial.as_deref().unwrap_or(match self.family {
-            Family::Mt1959 => "EMU1959K0001",
-            Family::Mt1939 => "EMU1939K0001",
-            Family::LiteonDvd(_) => "EMUDVD000001",
-            Family::Tsst(_) => "EMUTSST00001",
-        })
+        let recorded = self.profile().and_then(|p| p.serial.as_deref());
+        self.serial
+            .as_deref()
+            .or(recorded)
+            .unwrap_or(match self.family {
+                Family::Mt1959 => "EMU1959K0001",
+                Family::Mt1939 => "EMU1939K0001",
+                Family::LiteonDvd(_) => "EMUDVD000001",
+                Family::Tsst(_) => "EMUTSST00001",
+            })
     }
 }
 
@@ -339,26 +367,14 @@ fn parse_size(text: &str) -> Option<usize> {
     value.checked_mul(scale)
 }
 
-impl FromStr for Spec {
-    type Err = Error;
-
-    /// Parse `emu:FAMILY[,key=value...]`. Values may contain spaces but not commas.
-    fn from_str(text: &str) -> Result<Spec, Error> {
-        let body = text
-            .strip_prefix(PREFIX)
-            .ok_or_else(|| bad(text, "does not start with `emu:`"))?;
-        let mut parts = body.split(',');
-        let family_name = parts.next().unwrap_or("").trim();
-        let family = Family::parse(family_name).ok_or_else(|| {
-            bad(
-                text,
-                format!(
-                    "unknown family `{family_name}` (known: {})",
-                    Family::known()
-                ),
-            )
-        })?;
-        let mut spec = Spec::new(family);
+impl Spec {
+    /// Apply the `key=value` words after the family (or profile) of `text`.
+    fn with_keys<'t>(
+        self,
+        text: &str,
+        parts: impl Iterator<Item = &'t str>,
+    ) -> Result<Spec, Error> {
+        let mut spec = self;
         let mut seen: Vec<&str> = Vec::new();
         for part in parts {
             let (key, value) = part
@@ -436,6 +452,12 @@ impl FromStr for Spec {
                         other => return Err(bad(text, format!("unknown vendor-reads `{other}`"))),
                     }
                 }
+                "profile" => {
+                    return Err(bad(
+                        text,
+                        "profile= takes the family's place: emu:profile=FILE[,key=value...]",
+                    ))
+                }
                 other => return Err(bad(text, format!("unknown key `{other}`"))),
             }
         }
@@ -453,6 +475,40 @@ impl FromStr for Spec {
             ));
         }
         Ok(spec)
+    }
+}
+
+impl FromStr for Spec {
+    type Err = Error;
+
+    /// Parse `emu:FAMILY[,key=value...]` or `emu:profile=FILE[,key=value...]`. Values may
+    /// contain spaces but not commas.
+    fn from_str(text: &str) -> Result<Spec, Error> {
+        let body = text
+            .strip_prefix(PREFIX)
+            .ok_or_else(|| bad(text, "does not start with `emu:`"))?;
+        let mut parts = body.split(',');
+        let family_name = parts.next().unwrap_or("").trim();
+        if let Some(path) = family_name.strip_prefix("profile=") {
+            let profile = Profile::load(std::path::Path::new(path))?;
+            let family = profile.emu_family().map_err(|why| bad(text, why))?;
+            let mut spec = Spec::new(family);
+            spec.profile = Some(Loaded {
+                path: PathBuf::from(path),
+                profile,
+            });
+            return spec.with_keys(text, parts);
+        }
+        let family = Family::parse(family_name).ok_or_else(|| {
+            bad(
+                text,
+                format!(
+                    "unknown family `{family_name}` (known: {})",
+                    Family::known()
+                ),
+            )
+        })?;
+        Spec::new(family).with_keys(text, parts)
     }
 }
 
@@ -488,7 +544,10 @@ fn check_tsst(text: &str, preset: TsstPreset, spec: &Spec, seen: &[&str]) -> Res
 
 impl fmt::Display for Spec {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{PREFIX}{}", self.family.name())?;
+        match &self.profile {
+            Some(l) => write!(f, "{PREFIX}profile={}", l.path.display())?,
+            None => write!(f, "{PREFIX}{}", self.family.name())?,
+        }
         let strings = [
             ("vendor", &self.vendor),
             ("model", &self.model),
