@@ -19,6 +19,7 @@
 #![deny(missing_docs)]
 
 pub mod bundle;
+pub mod capture;
 pub mod config;
 pub mod emu_drive;
 pub mod emu_spec;
@@ -37,8 +38,9 @@ pub mod trace;
 pub type Body = fn(&[u8]);
 
 /// Every fuzz target: its name (its `fuzz_targets/` file and corpus directory) and its body.
-pub const TARGETS: [(&str, Body); 13] = [
+pub const TARGETS: [(&str, Body); 14] = [
     ("bundle", bundle::run),
+    ("capture", capture::run),
     ("config", config::run),
     ("emu_drive", emu_drive::run),
     ("emu_spec", emu_spec::run),

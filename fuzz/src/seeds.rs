@@ -13,6 +13,8 @@ use odflash::image::layout::{
 };
 use odflash::ops::bundle::{build_bundle, build_manifest, Kind, Part};
 use odflash::ops::probe::{probe, Depth};
+use odflash::scsi::capture::synth::{capture, Container, LinkType};
+use odflash::scsi::capture::DeviceAddr;
 use odflash::scsi::trace::{parse_trace, Payload, Recorder, TraceRecord};
 use odflash::scsi::{self, Data, Direction, Sense, SenseKey, Transport, TIMEOUT_FLASH};
 
@@ -20,6 +22,19 @@ use super::{base_mt1959, bundle_device, encode_script, encode_trace, Step};
 
 /// The trace of `odflash info` on a drive without medium (`tests/data/`).
 const FIXTURE: &str = include_str!("../../tests/data/identify-no-medium.jsonl");
+
+/// The USB device the `capture` seeds are recorded from.
+const CAPTURED_DRIVE: DeviceAddr = DeviceAddr { bus: 1, device: 5 };
+
+/// Every container a `capture` seed is written in.
+const CAPTURES: [Container; 3] = [
+    Container::UsbmonText,
+    Container::Pcap {
+        linktype: LinkType::UsbLinuxMmapped,
+        big_endian: true,
+    },
+    Container::PcapNg(LinkType::UsbLinux),
+];
 
 /// Seeds in the order they were made.
 #[derive(Default)]
@@ -110,6 +125,9 @@ pub fn seeds() -> Vec<(&'static str, Vec<u8>)> {
     }
     for records in &traces {
         c.add("trace", encode_trace(records));
+        for container in CAPTURES {
+            c.add("capture", capture(records, CAPTURED_DRIVE, container));
+        }
         for reply in replies(records, 0x12) {
             c.add("inquiry", reply);
         }
