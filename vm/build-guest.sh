@@ -17,12 +17,13 @@ need_host_tools
 
 # Modules the scenarios load; their dependencies are added recursively.
 MODULES=(sg sr_mod cdrom usb-storage dummy_hcd libcomposite usb_f_fs configfs scsi_debug
-    crct10dif_generic crct10dif-pclmul)
+    crct10dif_generic crct10dif-pclmul usbmon)
 # Host programs copied into the guest (with their shared libraries).
 SG3=(sg_inq sg_raw sg_read_buffer sg_write_buffer sg_turs sg_map)
-# jq lets the scenario scripts assert on odflash's --json output and traces.
-TOOLS=(jq)
-BASE_VERSION=3   # bump when the base archive's contents change
+# jq lets the scenario scripts assert on odflash's --json output and traces; tcpdump writes the
+# pcap capture scenario j imports.
+TOOLS=(jq tcpdump)
+BASE_VERSION=4   # bump when the base archive's contents change
 
 start=$(date +%s.%N)
 mkdir -p "$VM_CACHE" "$VM_OUT"

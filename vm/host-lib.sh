@@ -55,6 +55,6 @@ need() {
 need_host_tools() {
     need qemu-system-x86_64:qemu-system-x86 /bin/busybox:busybox-static depmod:kmod modinfo:kmod \
         cpio:cpio gzip:gzip udevadm:udev /lib/systemd/systemd-udevd:udev sg_inq:sg3-utils \
-        dpkg-deb:dpkg apt-get:apt timeout:coreutils ldd:libc-bin jq:jq
+        dpkg-deb:dpkg apt-get:apt timeout:coreutils ldd:libc-bin jq:jq tcpdump:tcpdump
 }
 
