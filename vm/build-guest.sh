@@ -21,7 +21,7 @@ MODULES=(sg sr_mod cdrom usb-storage dummy_hcd libcomposite usb_f_fs configfs sc
 # Host programs copied into the guest (with their shared libraries).
 SG3=(sg_inq sg_raw sg_read_buffer sg_write_buffer sg_turs sg_map)
 # jq lets the scenario scripts assert on odflash's --json output and traces; tcpdump writes the
-# pcap capture scenario j imports.
+# pcap capture scenario k-capture imports.
 TOOLS=(jq tcpdump)
 BASE_VERSION=4   # bump when the base archive's contents change
 

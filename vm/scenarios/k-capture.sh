@@ -1,4 +1,4 @@
-# j. odflash's traffic to the gadget, captured on the bus with usbmon (its text interface, and
+# k. odflash's traffic to the gadget, captured on the bus with usbmon (its text interface, and
 # tcpdump writing pcap on usbmonN) and imported with `trace import`, equals odflash's own --trace
 # of the same run, command for command: the same CDBs, directions, lengths, statuses and sense;
 # from the pcap also the same payloads. An `info` capture replays through `replay:`; a flash
