@@ -30,7 +30,7 @@ use std::time::Duration;
 use serde::Deserialize;
 
 use super::trace::{parse_trace, ErrorKind, TraceRecord};
-use super::{Data, Direction, Error, Outcome, Transport, TransportError};
+use super::{Data, Direction, Error, Outcome, TransferLimit, Transport, TransportError};
 
 /// Hint given for a replayed permission error ([`TransportError::PermissionDenied`] carries a
 /// static hint; the trace's own text is in the trace line).
@@ -427,6 +427,21 @@ impl Transport for Replay {
         }
     }
 
+    /// A trace moved at most its largest data phase in one command on the path it was recorded
+    /// on: known to pass, so readers size their commands as they did there (a path's limit,
+    /// such as a USB bridge's, is not written in the trace). A reply table says nothing.
+    fn max_transfer(&self) -> Option<TransferLimit> {
+        match &self.script {
+            Script::Sequence { records, .. } => records
+                .iter()
+                .map(|r| r.requested)
+                .max()
+                .filter(|&n| n > 0)
+                .map(TransferLimit::known_to_pass),
+            Script::Table { .. } => None,
+        }
+    }
+
     /// A replay does not wait: polling loops run instantly.
     fn pause(&mut self, _duration: Duration) {}
 
@@ -704,6 +719,21 @@ mod tests {
         );
         let bad = r#"{"match":"5a","payload":"0006","len":2,"source":"t"}"#;
         assert!(parse_table(bad).is_err(), "len must exceed the payload");
+    }
+
+    #[test]
+    fn a_trace_is_known_to_pass_its_largest_data_phase() {
+        let t = Replay::new(
+            vec![record(Direction::None, 0), record(Direction::In, 0x8000)],
+            "t",
+        );
+        assert_eq!(t.max_transfer(), Some(TransferLimit::known_to_pass(0x8000)));
+        assert_eq!(Replay::new(vec![], "t").max_transfer(), None);
+        assert_eq!(
+            table().max_transfer(),
+            None,
+            "a table says nothing of the path"
+        );
     }
 
     #[test]
