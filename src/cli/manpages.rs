@@ -218,6 +218,24 @@ fn examples(name: &str) -> &'static [(&'static str, &'static str)] {
             "What the udev rule imports for sg0:",
             "odflash udev-props sg0",
         )],
+        "odflash-trace" | "odflash-trace-import" => &[
+            (
+                "A tcpdump capture of the drive at bus 3, address 7, into a trace:",
+                "odflash trace import flash.pcap -o flash.jsonl --device 3:007",
+            ),
+            (
+                "The same, the drive's serial masked for sharing:",
+                "odflash trace import flash.pcap -o flash.jsonl --redact",
+            ),
+        ],
+        "odflash-trace-show" => &[(
+            "What a trace holds, decoded:",
+            "odflash trace show flash.jsonl",
+        )],
+        "odflash-emu-profile" => &[(
+            "An emulated drive with a captured drive's identity:",
+            "odflash emu profile flash.jsonl --family mt1959 -o drive.json",
+        )],
         _ => &[],
     }
 }

@@ -10,7 +10,7 @@ use std::path::Path;
 use std::process::Command;
 
 /// One page for the program and one per visible command (`generate` is hidden).
-const MAN_PAGES: [&str; 18] = [
+const MAN_PAGES: [&str; 22] = [
     "odflash.1",
     "odflash-scan.1",
     "odflash-info.1",
@@ -25,6 +25,10 @@ const MAN_PAGES: [&str; 18] = [
     "odflash-image-check.1",
     "odflash-emu.1",
     "odflash-emu-make-image.1",
+    "odflash-emu-profile.1",
+    "odflash-trace.1",
+    "odflash-trace-import.1",
+    "odflash-trace-show.1",
     "odflash-rescue.1",
     "odflash-watch.1",
     "odflash-udev-props.1",
