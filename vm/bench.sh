@@ -33,7 +33,7 @@ grep -oE 'ODFLASH-BENCH .*' "$logfile" | while read -r _ name rest; do
     printf '%-20s %9s %7s %8s %8s %9s %9s\n' "$name" "$cmds" "$chunk" "$wall" "$(ratio "$wall" "$ref_s")" \
         "${loop:--}" "$(ratio "$loop" "$ref_loop")"
 done
-grep -oE 'ODFLASH-MEASURE (usb-storage-max_sectors|max_hw_sectors_kb|flash-phases) .*' "$logfile" | sed 's/^ODFLASH-MEASURE /  /'
+grep -oE 'ODFLASH-MEASURE (usb-storage-max_sectors|max_hw_sectors_kb|flash-phases|flash-peak-rss-kib) .*' "$logfile" | sed 's/^ODFLASH-MEASURE /  /'
 echo
 echo "Host (in-process emulated drives; cargo bench --bench engine):"
 (cd "$REPO_DIR" && cargo bench --locked --bench engine 2>/dev/null) || die "host benchmark failed"

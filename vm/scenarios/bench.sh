@@ -60,9 +60,18 @@ gadget_stop
 image_for "emu:mt1959,revision=1.03" /tmp/bench-fw.bin
 gadget_start "emu:mt1959,revision=1.02"
 t0=$(uptime_s)
-odflash --trace /tmp/bench-flash.trace flash "$DEV" /tmp/bench-fw.bin --execute --yes-i-understand-the-risk >/tmp/bench.out 2>&1 ||
-    fail "bench flash: $(tail -c 200 /tmp/bench.out)"
+odflash --trace /tmp/bench-flash.trace flash "$DEV" /tmp/bench-fw.bin --execute --yes-i-understand-the-risk >/tmp/bench.out 2>&1 &
+pid=$!
+# odflash's own peak RSS (the drive is the gadget's process here): VmHWM, read until it exits.
+hwm=0
+while kill -0 "$pid" 2>/dev/null; do
+    v=$(sed -n 's/^VmHWM: *\([0-9]*\) kB/\1/p' "/proc/$pid/status" 2>/dev/null)
+    [ -n "$v" ] && hwm=$v
+    sleep 0.1
+done
+wait "$pid" || fail "bench flash: $(tail -c 200 /tmp/bench.out)"
 wall=$(elapsed "$t0")
+echo "ODFLASH-MEASURE flash-peak-rss-kib $hwm"
 n=$(jq -s length /tmp/bench-flash.trace)
 phases=$(jq -r '.cdb[0:4]' /tmp/bench-flash.trace | uniq -c | awk '{printf "%s%sx%s", sep, $1, $2; sep="+"}')
 echo "ODFLASH-BENCH odflash-flash commands=$n chunk=65536 wall_s=$wall loop_ms=$(span_ms /tmp/bench-flash.trace)"
