@@ -65,7 +65,7 @@ impl InfoArgs {
 }
 
 impl InfoArgs {
-    /// `--share`: probe read-only through the recorder, build the document, write it
+    /// `--share`: probe read-only through a trace recorder, build the document, write it
     /// atomically and print its path.
     fn share(self, global: &Global) -> anyhow::Result<()> {
         let trace = match &self.trace_file {

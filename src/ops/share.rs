@@ -3,7 +3,7 @@
 //! [`Recorder`] with payloads), an optional trace of an earlier run, the odflash version and the
 //! kernel.
 //!
-//! Owns: running the read-only probe through the recorder ([`collect`]), stripping payloads
+//! Owns: running the read-only probe through a trace recorder ([`collect`]), stripping payloads
 //! that could hold firmware ([`strip_payloads`]), and redacting the drive's serial everywhere in
 //! the document, in text and inside hex ([`build_document`]).
 //!

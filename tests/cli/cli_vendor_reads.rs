@@ -197,7 +197,7 @@ fn info_and_rescue_explain_the_blinking_led() {
         .stdout_has("not boot mode")
         .stdout_has("odflash info emu:dru-710a --experimental-reads")
         .stdout_has("cannot: write the EEPROM");
-    // A family without the record says nothing about LEDs.
+    // A family with no blinking-LED explanation says nothing about LEDs.
     dir.odflash()
         .args(["info", "emu:mt1959"])
         .run()

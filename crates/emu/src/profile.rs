@@ -2,7 +2,7 @@
 //! standard identification commands (INQUIRY and its VPD pages, GET CONFIGURATION, MODE SENSE),
 //! taken from a trace (`odflash emu profile TRACE -o PROFILE`, usually of an imported capture).
 //! `emu:profile=PROFILE` then runs the profile's family model (the flash protocol, the boot
-//! loader, the faults) behind that identity: the recorded replies answer identification while
+//! loader, the faults) behind that identity: its recorded replies answer identification while
 //! the application firmware runs, so a contributed drive can be practised on.
 //!
 //! The file is one JSON object:

@@ -109,7 +109,7 @@ pub struct Identity {
 pub struct Listing {
     /// The drive, from the first INQUIRY reply with a payload.
     pub identity: Option<Identity>,
-    /// Unit serials the replies report, and the records that hold them.
+    /// Unit serials the replies report, and which trace records hold them.
     pub serials: Vec<Serial>,
     /// Every command.
     pub commands: Vec<Command>,

@@ -3,7 +3,7 @@
 //!
 //! The host behaves as linux usb-storage does (`drivers/usb/storage/transport.c`): a CBW, the
 //! data stage (stalled when a failed command moved nothing), the CSW, and after a failed
-//! command an automatic REQUEST SENSE of 18 bytes whose data is the record's sense. Records of
+//! command an automatic REQUEST SENSE of 18 bytes whose data is that trace record's sense. Records of
 //! commands that did not complete (a transport error) send only their CBW. Formats are written
 //! from the descriptions the readers cite; nothing here is used by the tool itself.
 
