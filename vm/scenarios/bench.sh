@@ -65,7 +65,7 @@ pid=$!
 # odflash's own peak RSS (the drive is the gadget's process here): VmHWM, read until it exits.
 hwm=0
 while kill -0 "$pid" 2>/dev/null; do
-    v=$(sed -n 's/^VmHWM: *\([0-9]*\) kB/\1/p' "/proc/$pid/status" 2>/dev/null)
+    v=$(awk '/^VmHWM:/ { print $2 }' "/proc/$pid/status" 2>/dev/null)
     [ -n "$v" ] && hwm=$v
     sleep 0.1
 done
