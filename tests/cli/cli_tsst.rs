@@ -26,22 +26,7 @@ fn downloads(trace: &Trace) -> Vec<(usize, u8, Vec<u8>)> {
 
 /// `flash DEVICE IMAGE --execute ...` with the payload traced.
 fn flash(dir: &Dir, device: &str, image: &std::path::Path, args: &[&str]) -> (Run, Trace) {
-    let trace = dir.join("flash.jsonl");
-    let run = dir
-        .odflash()
-        .traced(&trace)
-        .arg("--trace-payload")
-        .args(["flash", device])
-        .arg(image)
-        .args([
-            "--execute",
-            "--yes-i-understand-the-risk",
-            "--backup-dir",
-            "bk",
-        ])
-        .args(args)
-        .run();
-    (run, Trace::read(&trace))
+    dir.flash_traced(device, image, args, TracePayload::Record)
 }
 
 fn ts_h353c_image(dir: &Dir) -> std::path::PathBuf {

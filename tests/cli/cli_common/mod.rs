@@ -68,10 +68,23 @@ impl Dir {
     /// `flash DEVICE IMAGE --execute --yes-i-understand-the-risk --backup-dir bk ARGS`, traced to
     /// `flash.jsonl`.
     pub fn flash_execute(&self, device: &str, image: &Path, args: &[&str]) -> (Run, Trace) {
+        self.flash_traced(device, image, args, TracePayload::Omit)
+    }
+
+    /// [`Dir::flash_execute`], with the data-phase bytes in the trace when `payload` says so.
+    pub fn flash_traced(
+        &self,
+        device: &str,
+        image: &Path,
+        args: &[&str],
+        payload: TracePayload,
+    ) -> (Run, Trace) {
         let trace = self.join("flash.jsonl");
-        let run = self
-            .odflash()
-            .traced(&trace)
+        let mut command = self.odflash().traced(&trace);
+        if payload == TracePayload::Record {
+            command = command.arg("--trace-payload");
+        }
+        let run = command
             .args(["flash", device])
             .arg(image)
             .args([
@@ -351,6 +364,15 @@ impl Run {
 }
 
 /// The JSON-lines trace written by `--trace FILE`.
+/// Whether a traced run records the data-phase bytes (`--trace-payload`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TracePayload {
+    /// CDBs and outcomes only.
+    Omit,
+    /// Also every byte moved.
+    Record,
+}
+
 pub struct Trace {
     path: PathBuf,
     /// One record per command that reached the drive.
