@@ -17,7 +17,7 @@ use std::fmt;
 use std::io;
 use std::path::PathBuf;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 pub use enumerate::{enumerate, DriveInfo};
 pub use monitor::{wait_for_drive, Event, Monitor, Present, WaitOutcome};
@@ -25,7 +25,7 @@ pub use sysfs::{build_hints, classify, FamilyHint, Hints, StateHint, SYSFS_ROOT}
 pub use text::sanitize;
 
 /// How a drive is attached to the host.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Bus {
     /// A libata port (SATA/PATA, including AHCI): an `ataN` device among the parents.

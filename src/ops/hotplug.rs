@@ -13,7 +13,7 @@ use std::sync::mpsc;
 use std::thread;
 use std::time::Duration;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::discover::{self, sanitize, Bus};
 use crate::emu;
@@ -32,7 +32,7 @@ use super::probe;
 pub const RUN_DIR: &str = "/run/odflash";
 
 /// What the helper concluded about a drive.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Verdict {
     /// The boot loader runs: the drive needs a reflash (`odflash rescue`).
@@ -50,7 +50,7 @@ pub enum Verdict {
 }
 
 /// The journal priority of the helper's one line.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Priority {
     /// syslog priority 4: the user has something to do.
@@ -70,7 +70,7 @@ impl Priority {
 }
 
 /// The standard INQUIRY fields, sanitized.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct InquirySummary {
     /// Peripheral device type (5 = optical drive).
     pub peripheral_type: u8,
@@ -82,8 +82,9 @@ pub struct InquirySummary {
     pub revision: String,
 }
 
-/// The helper's result: the content of `/run/odflash/<devname>.json`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+/// The helper's result: the content of `/run/odflash/<devname>.json`, written by
+/// [`write_state`] and read back by the desktop notifier (`odflash-notify`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Classification {
     /// The device as given to the helper (`/dev/sg3`, or an `emu:` spec).
     pub device: String,
@@ -336,6 +337,76 @@ mod tests {
             "emu-mt1959.json"
         );
         assert_eq!(state_file_name("emu:dru-710a"), "emu-dru-710a.json");
+    }
+
+    /// The notifier reads the writer's files with the same type: what [`write_state`] writes
+    /// parses back to the value it was given, for every verdict and bus.
+    #[test]
+    fn state_files_read_back_as_written() {
+        use crate::emu::{DvdPreset, Family, Spec, StartMode};
+        use crate::family::FlashReads;
+
+        let dir = tempfile::tempdir().unwrap();
+        let read_back = |c: &Classification| -> Classification {
+            let path = write_state(dir.path(), c).unwrap();
+            serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap()
+        };
+        let mut mt1959 = Spec::new(Family::Mt1959);
+        let mut classified = Vec::new();
+        for mode in [StartMode::App, StartMode::Boot, StartMode::NeedsAttention] {
+            mt1959.mode = mode;
+            classified.push(mt1959.clone());
+        }
+        classified.push(Spec::new(Family::LiteonDvd(DvdPreset::Dru710a)));
+        for spec in classified {
+            let mut drive = emu::Drive::open(&spec).unwrap();
+            let mut dev = Device::new(Box::new(&mut drive), "emu:mt1959", DeviceKind::Emulated);
+            let c = classify(&mut dev).unwrap();
+            assert_eq!(read_back(&c), c, "{spec:?}");
+        }
+
+        let usb = Classification {
+            device: "/dev/sg3".into(),
+            time: "2024-05-01T10:00:00Z".into(),
+            verdict: Verdict::NeedsAttention,
+            family: Some(FamilyId::named("mt19xx")),
+            state: Some(DriveState::NeedsAttention {
+                reason: "unit data checksum mismatch".into(),
+            }),
+            identity: Some(Identity {
+                family: FamilyId::named("mt19xx"),
+                chip: Some("MT1959".into()),
+                banner: Some("MT1959 Boot BU5".into()),
+                vendor: "HL-DT-ST".into(),
+                model: "BD-RE BU40N".into(),
+                revision: "1.03".into(),
+                firmware_date: Some("2016-01-01".into()),
+                serial: Some("KZ1234".into()),
+                flash_reads: FlashReads::Served,
+            }),
+            inquiry: InquirySummary {
+                peripheral_type: 5,
+                vendor: "HL-DT-ST".into(),
+                product: "BD-RE BU40N".into(),
+                revision: "1.03".into(),
+            },
+            bus: Some(Bus::Usb {
+                vendor_id: 0x152d,
+                product_id: 0x0578,
+                bridge: Some("JMS578".into()),
+            }),
+            next: Some("sudo odflash rescue /dev/sg3".into()),
+            message: "/dev/sg3: needs attention".into(),
+            priority: Priority::Warning,
+        };
+        assert_eq!(read_back(&usb), usb);
+        for bus in [Bus::Ata, Bus::Other("virtio".into())] {
+            let other = Classification {
+                bus: Some(bus),
+                ..usb.clone()
+            };
+            assert_eq!(read_back(&other), other);
+        }
     }
 
     #[test]
