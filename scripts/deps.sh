@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what odflash needs on a Debian machine, by profile:
 #   build  - the Rust toolchain's C side: libclang for bindgen, libudev for the udev crate
-#   test   - build + the tools the file checks use (systemd-analyze, udevadm)
+#   test   - build + the tools the file checks use (systemd-analyze, udevadm) and a private
+#            session bus for odflash-notify's test (dbus-daemon)
 #   vm     - test + what the real-kernel VM suite needs (qemu, busybox, kmod, cpio, sg3-utils, tcpdump)
 # As root it installs missing packages with apt-get; otherwise it prints the exact command and
 # fails. Nothing is downloaded from anywhere but the Debian archive.
@@ -10,8 +11,8 @@ set -euo pipefail
 profile=${1:-build}
 case "$profile" in
   build) pkgs=(libclang-dev libudev-dev pkg-config) ;;
-  test)  pkgs=(libclang-dev libudev-dev pkg-config systemd udev) ;;
-  vm)    pkgs=(libclang-dev libudev-dev pkg-config systemd udev qemu-system-x86 busybox-static kmod cpio sg3-utils jq time tcpdump) ;;
+  test)  pkgs=(libclang-dev libudev-dev pkg-config systemd udev dbus) ;;
+  vm)    pkgs=(libclang-dev libudev-dev pkg-config systemd udev dbus qemu-system-x86 busybox-static kmod cpio sg3-utils jq time tcpdump) ;;
   *) echo "usage: $0 build|test|vm" >&2; exit 1 ;;
 esac
 
