@@ -11,7 +11,7 @@ DESTDIR ?=
 
 build:
 	./scripts/deps.sh build
-	$(CARGO) build --release --locked
+	$(CARGO) build --release --locked -p odflash -p odflash-notify
 
 demo: build
 	./scripts/demo.sh target/release/odflash
@@ -35,12 +35,14 @@ bench:
 
 # ---------------------------------------------------------------------------------------------
 # Install. `make build` first (as your user), then `sudo make install`. Files (PREFIX=/usr):
-#   /usr/bin/odflash
+#   /usr/bin/odflash, /usr/bin/odflash-notify
 #   /usr/lib/udev/rules.d/60-odflash.rules           (always under /usr/lib: udev reads no other
 #   /usr/lib/systemd/system/odflash-hotplug@.service  vendor directory; the odflash path inside
 #                                                     both is rewritten to $(BINDIR)/odflash)
+#   /usr/lib/systemd/user/odflash-notify.service      (the desktop notifier; enabled for every
+#                                                     user's graphical session when installed to /)
 #   /usr/share/man/man1/odflash.1, odflash-<command>.1 (one per command: odflash-flash.1,
-#                                                     odflash-eeprom-dump.1, ...)
+#                                                     odflash-eeprom-dump.1, ...), odflash-notify.1
 #   /usr/share/bash-completion/completions/odflash
 #   /usr/share/zsh/vendor-completions/_odflash        (PREFIX=/usr; else .../zsh/site-functions)
 #   /usr/share/fish/vendor_completions.d/odflash.fish
@@ -48,6 +50,7 @@ bench:
 # Installing to / (empty DESTDIR) reloads systemd and udev and re-triggers sg devices, so
 # drives already plugged in are classified at once.
 ODFLASH_BIN ?= target/release/odflash
+NOTIFY_BIN ?= target/release/odflash-notify
 BINDIR := $(PREFIX)/bin
 MANDIR := $(PREFIX)/share/man
 BASHCOMPDIR := $(PREFIX)/share/bash-completion/completions
@@ -59,29 +62,37 @@ endif
 FISHCOMPDIR := $(PREFIX)/share/fish/vendor_completions.d
 UDEVRULESDIR := /usr/lib/udev/rules.d
 UNITDIR := /usr/lib/systemd/system
+USERUNITDIR := /usr/lib/systemd/user
 RULE := 60-odflash.rules
 UNIT := odflash-hotplug@.service
+USERUNIT := odflash-notify.service
 # What the rule and the unit name as the binary before installation rewrites it.
 SHIPPED_BIN := /usr/bin/odflash
 
 install:
-	@test -x "$(ODFLASH_BIN)" || { echo "$(ODFLASH_BIN) is missing: run 'make build' first (as your user), then 'sudo make install'" >&2; exit 1; }
+	@for bin in "$(ODFLASH_BIN)" "$(NOTIFY_BIN)"; do test -x "$$bin" || { echo "$$bin is missing: run 'make build' first (as your user), then 'sudo make install'" >&2; exit 1; }; done
 	install -D -m 0755 "$(ODFLASH_BIN)" "$(DESTDIR)$(BINDIR)/odflash"
+	install -D -m 0755 "$(NOTIFY_BIN)" "$(DESTDIR)$(BINDIR)/odflash-notify"
 	install -d "$(DESTDIR)$(UDEVRULESDIR)" "$(DESTDIR)$(UNITDIR)"
 	sed 's|$(SHIPPED_BIN)|$(BINDIR)/odflash|g' udev-rules/$(RULE) > "$(DESTDIR)$(UDEVRULESDIR)/$(RULE)"
 	chmod 0644 "$(DESTDIR)$(UDEVRULESDIR)/$(RULE)"
 	sed 's|$(SHIPPED_BIN)|$(BINDIR)/odflash|g' systemd/$(UNIT) > "$(DESTDIR)$(UNITDIR)/$(UNIT)"
 	chmod 0644 "$(DESTDIR)$(UNITDIR)/$(UNIT)"
+	install -d "$(DESTDIR)$(USERUNITDIR)"
+	sed 's|$(SHIPPED_BIN)-notify|$(BINDIR)/odflash-notify|g' systemd/user/$(USERUNIT) > "$(DESTDIR)$(USERUNITDIR)/$(USERUNIT)"
+	chmod 0644 "$(DESTDIR)$(USERUNITDIR)/$(USERUNIT)"
 	install -d "$(DESTDIR)$(MANDIR)/man1" "$(DESTDIR)$(BASHCOMPDIR)" "$(DESTDIR)$(ZSHCOMPDIR)" "$(DESTDIR)$(FISHCOMPDIR)"
 	"$(ODFLASH_BIN)" generate man "$(DESTDIR)$(MANDIR)/man1"
+	"$(NOTIFY_BIN)" --generate-man "$(DESTDIR)$(MANDIR)/man1"
 	"$(ODFLASH_BIN)" generate completions bash "$(DESTDIR)$(BASHCOMPDIR)"
 	"$(ODFLASH_BIN)" generate completions zsh "$(DESTDIR)$(ZSHCOMPDIR)"
 	"$(ODFLASH_BIN)" generate completions fish "$(DESTDIR)$(FISHCOMPDIR)"
-	@$(MAKE) --no-print-directory reload-udev
+	@$(MAKE) --no-print-directory reload-udev enable-notify
 
-uninstall:
-	rm -f "$(DESTDIR)$(BINDIR)/odflash" "$(DESTDIR)$(UDEVRULESDIR)/$(RULE)" \
-	      "$(DESTDIR)$(UNITDIR)/$(UNIT)" "$(DESTDIR)$(MANDIR)/man1/odflash.1" \
+uninstall: disable-notify
+	rm -f "$(DESTDIR)$(BINDIR)/odflash" "$(DESTDIR)$(BINDIR)/odflash-notify" \
+	      "$(DESTDIR)$(UDEVRULESDIR)/$(RULE)" "$(DESTDIR)$(UNITDIR)/$(UNIT)" \
+	      "$(DESTDIR)$(USERUNITDIR)/$(USERUNIT)" "$(DESTDIR)$(MANDIR)/man1/odflash.1" \
 	      "$(DESTDIR)$(MANDIR)/man1/"odflash-*.1 \
 	      "$(DESTDIR)$(BASHCOMPDIR)/odflash" "$(DESTDIR)$(ZSHCOMPDIR)/_odflash" \
 	      "$(DESTDIR)$(FISHCOMPDIR)/odflash.fish"
@@ -98,10 +109,19 @@ reload-udev:
 	  fi; \
 	fi
 
+# The desktop notifier starts with every user's graphical session, as the Debian package has it
+# (`systemctl --global` only links units under /etc/systemd/user: no running systemd needed).
+.PHONY: enable-notify disable-notify
+enable-notify:
+	@if [ -z "$(DESTDIR)" ] && command -v systemctl >/dev/null; then systemctl --global enable $(USERUNIT); fi
+disable-notify:
+	@if [ -z "$(DESTDIR)" ] && command -v systemctl >/dev/null; then systemctl --global disable $(USERUNIT) || true; fi
+
 # The man pages and completions for `cargo deb` (its assets list them under target/generated).
 generated: build
 	install -d target/generated
 	target/release/odflash generate man target/generated
+	target/release/odflash-notify --generate-man target/generated
 	for shell in bash zsh fish; do target/release/odflash generate completions $$shell target/generated; done
 
 # Fuzz every parser of device or file data for FUZZ_SECONDS each (cargo-fuzz, installed when

@@ -1,12 +1,12 @@
 //! `make install DESTDIR=... PREFIX=...` installs exactly the documented files (README,
 //! "Install"), rewrites the odflash path in the udev rule and the unit, and `make uninstall`
-//! removes them again. The test installs the cargo-built test binary (ODFLASH_BIN), so nothing
-//! is rebuilt in release mode, and never touches the running system (DESTDIR is set, so udev
-//! is not reloaded).
+//! removes them again. The test installs the cargo-built test binaries (ODFLASH_BIN, and
+//! NOTIFY_BIN from the same target directory), so nothing is rebuilt in release mode, and never
+//! touches the running system (DESTDIR is set, so udev is not reloaded and no unit enabled).
 
 use std::collections::BTreeSet;
 use std::fs;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
 /// One page for the program and one per visible command (`generate` is hidden).
@@ -42,6 +42,7 @@ fn make(target: &str, destdir: &Path, prefix: &str) {
         .arg(format!("DESTDIR={}", destdir.display()))
         .arg(format!("PREFIX={prefix}"))
         .arg(format!("ODFLASH_BIN={}", env!("CARGO_BIN_EXE_odflash")))
+        .arg(format!("NOTIFY_BIN={}", notify_bin().display()))
         .output()
         .expect("make runs");
     assert!(
@@ -50,6 +51,18 @@ fn make(target: &str, destdir: &Path, prefix: &str) {
         String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr)
     );
+}
+
+/// The desktop notifier, a binary of another package (crates/notify) in the same target
+/// directory: `cargo test --workspace` builds it before any test runs.
+fn notify_bin() -> PathBuf {
+    let bin = Path::new(env!("CARGO_BIN_EXE_odflash")).with_file_name("odflash-notify");
+    assert!(
+        bin.is_file(),
+        "{} is not built: run `cargo build -p odflash-notify` (or test the whole workspace)",
+        bin.display()
+    );
+    bin
 }
 
 /// Every regular file under `root`, as absolute paths inside the installed tree.
@@ -75,8 +88,11 @@ fn install_to_usr_puts_exactly_the_documented_files() {
     make("install", dest.path(), "/usr");
     let expected: BTreeSet<String> = [
         "/usr/bin/odflash",
+        "/usr/bin/odflash-notify",
         "/usr/lib/udev/rules.d/60-odflash.rules",
         "/usr/lib/systemd/system/odflash-hotplug@.service",
+        "/usr/lib/systemd/user/odflash-notify.service",
+        "/usr/share/man/man1/odflash-notify.1",
         "/usr/share/bash-completion/completions/odflash",
         "/usr/share/zsh/vendor-completions/_odflash",
         "/usr/share/fish/vendor_completions.d/odflash.fish",
@@ -92,6 +108,9 @@ fn install_to_usr_puts_exactly_the_documented_files() {
         .contains("IMPORT{program}=\"/usr/bin/odflash udev-props %k\""));
     assert!(read("/usr/lib/systemd/system/odflash-hotplug@.service")
         .contains("ExecStart=/usr/bin/odflash hotplug %i"));
+    assert!(read("/usr/lib/systemd/user/odflash-notify.service")
+        .contains("ExecStart=/usr/bin/odflash-notify\n"));
+    assert!(read("/usr/share/man/man1/odflash-notify.1").contains("\\-\\-once"));
     assert!(read("/usr/share/man/man1/odflash.1").starts_with(".ie"));
     assert!(read("/usr/share/man/man1/odflash.1").contains("rescue"));
     assert!(read("/usr/share/man/man1/odflash-flash.1").contains(".SH \"EXIT STATUS\""));
@@ -106,11 +125,14 @@ fn install_to_usr_puts_exactly_the_documented_files() {
             "{completion}"
         );
     }
-    let bin = fs::metadata(dest.path().join("usr/bin/odflash")).unwrap();
-    assert_eq!(
-        std::os::unix::fs::PermissionsExt::mode(&bin.permissions()) & 0o777,
-        0o755
-    );
+    for bin in ["usr/bin/odflash", "usr/bin/odflash-notify"] {
+        let meta = fs::metadata(dest.path().join(bin)).unwrap();
+        assert_eq!(
+            std::os::unix::fs::PermissionsExt::mode(&meta.permissions()) & 0o777,
+            0o755,
+            "{bin}"
+        );
+    }
 
     make("uninstall", dest.path(), "/usr");
     assert!(files(dest.path()).is_empty());
@@ -135,4 +157,11 @@ fn install_to_usr_local_rewrites_the_binary_path() {
     .unwrap();
     assert!(unit.contains("ExecStart=/usr/local/bin/odflash hotplug %i"));
     assert!(!unit.contains("/usr/bin/odflash"));
+    let user_unit = fs::read_to_string(
+        dest.path()
+            .join("usr/lib/systemd/user/odflash-notify.service"),
+    )
+    .unwrap();
+    assert!(user_unit.contains("ExecStart=/usr/local/bin/odflash-notify\n"));
+    assert!(!user_unit.contains("/usr/bin/odflash"));
 }

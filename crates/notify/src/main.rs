@@ -9,13 +9,14 @@
 //!
 //! Modules: [`watch`] (inotify on the directory), [`status`] (one file into the helper's own
 //! type), [`notice`] (what to say), [`announce`] (once per appearance), [`desktop`] (the
-//! session bus).
+//! session bus), [`manpage`] (its man page).
 
 #![deny(missing_docs)]
 
 mod announce;
 mod desktop;
 mod error;
+mod manpage;
 mod notice;
 mod status;
 mod watch;
@@ -24,7 +25,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use clap::Parser;
+use clap::{CommandFactory, Parser};
 use odflash::ops::hotplug::RUN_DIR;
 
 use announce::Announcer;
@@ -62,6 +63,9 @@ struct Args {
     /// delivered).
     #[arg(long)]
     once: bool,
+    /// Write the man page odflash-notify.1 into DIR and exit (for packaging).
+    #[arg(long, value_name = "DIR", hide = true, exclusive = true)]
+    generate_man: Option<PathBuf>,
 }
 
 /// How long the program runs.
@@ -78,8 +82,16 @@ fn main() -> ExitCode {
         .format_timestamp(None)
         .init();
     let args = Args::parse();
-    let run = if args.once { Run::Once } else { Run::Watch };
-    match notify(&args.dir, run) {
+    let result = match &args.generate_man {
+        Some(dir) => manpage::write_man_page(Args::command(), dir).map(|path| {
+            println!("{}", path.display());
+        }),
+        None => {
+            let run = if args.once { Run::Once } else { Run::Watch };
+            notify(&args.dir, run)
+        }
+    };
+    match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             log::error!("{e:#}");
