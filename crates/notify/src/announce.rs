@@ -214,7 +214,7 @@ fn deliver<N: Notifier>(
         }
         Err(e) => {
             log::warn!(
-                "notice for {} not delivered yet ({e}); retrying on the next change",
+                "notice for {} not delivered yet: {e}",
                 name.to_string_lossy()
             );
             Shown::Pending { notice, replaces }

@@ -113,7 +113,11 @@ fn notify(dir: &std::path::Path, run: Run) -> anyhow::Result<()> {
     // The watch is in place before the first scan: a file written in between is seen twice
     // (and announced once), never missed.
     let mut watch = DirWatch::new(dir)?;
-    log::info!("watching {}", dir.display());
+    log::info!(
+        "watching {} (undelivered notices are retried on each change and every {}s)",
+        dir.display(),
+        RETRY_INTERVAL.as_secs()
+    );
     announcer.apply(Change::Rescan);
     loop {
         let retry = (announcer.pending() > 0).then_some(RETRY_INTERVAL);
