@@ -74,6 +74,8 @@ boot() {
     end=$(date +%s.%N)
     wall=$(awk -v s="$start" -v e="$end" 'BEGIN { printf "%.1f", e - s }')
     cat "$bootlog" >>"$logfile"
+    # The protocol lines, without the console noise a line may start with (terminal resets).
+    grep -aoE 'ODFLASH-.*' "$bootlog" >"$bootlog.lines" || true
 
     if ((qemu_rc == 124 || qemu_rc == 137)); then
         log "qemu timed out after ${timeout_s}s"
@@ -82,12 +84,12 @@ boot() {
         log "qemu exited with status $qemu_rc"
         failed=1
     fi
-    grep -q '^ODFLASH-DONE' "$bootlog" || { log "the $kind guest did not finish (no ODFLASH-DONE)"; failed=1; }
-    grep -q '^ODFLASH-RESULT setup FAIL' "$bootlog" && { log "$kind guest setup failed"; failed=1; }
+    grep -q '^ODFLASH-DONE' "$bootlog.lines" || { log "the $kind guest did not finish (no ODFLASH-DONE)"; failed=1; }
+    grep -q '^ODFLASH-RESULT setup FAIL' "$bootlog.lines" && { log "$kind guest setup failed"; failed=1; }
     echo "scenario results, $kind guest (boot wall time ${wall}s, log $logfile):"
     for s in ${list//,/ }; do
-        line=$(grep -E "^ODFLASH-RESULT $s " "$bootlog" | tail -1 || true)
-        t=$(sed -n "s/^ODFLASH-TIMING scenario-$s \([0-9.]*\) s$/\1/p" "$bootlog" | tail -1)
+        line=$(grep -E "^ODFLASH-RESULT $s " "$bootlog.lines" | tail -1 || true)
+        t=$(sed -n "s/^ODFLASH-TIMING scenario-$s \([0-9.]*\) s$/\1/p" "$bootlog.lines" | tail -1)
         if [[ -z $line ]]; then
             printf '  %-20s %-4s %6ss  %s\n' "$s" MISSING "-" "no result line"
             failed=1
@@ -98,9 +100,9 @@ boot() {
             [[ $verdict == PASS ]] || failed=1
         fi
     done
-    grep -E '^ODFLASH-(MEASURE|TIMING) ' "$bootlog" | grep -v 'scenario-' | sed 's/^ODFLASH-/  /' || true
+    grep -E '^ODFLASH-(MEASURE|TIMING) ' "$bootlog.lines" | grep -v 'scenario-' | sed 's/^ODFLASH-/  /' || true
     echo "  TIMING boot-wall-$kind ${wall} s"
-    rm -f "$bootlog"
+    rm -f "$bootlog" "$bootlog.lines"
     return "$failed"
 }
 
