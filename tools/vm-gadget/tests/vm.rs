@@ -5,9 +5,9 @@
 //! asserted.
 //!
 //! Ignored by a plain `cargo test` (it boots a VM, and says so as "ignored", never as a pass):
-//! `make test-vm` runs it through `vm/test-vm.sh`; directly, `cargo build -p odflash &&
-//! cargo test -p odflash-vm-gadget --test vm -- --ignored`. `ODFLASH_VM_SCENARIOS=a-scan-info,g-peer`
-//! picks scenarios. A missing prerequisite (qemu, busybox, kernel package, not root to install
+//! `make test-vm` runs it through `vm/test-vm.sh`; directly, `make deb &&
+//! cargo test --release -p odflash-vm-gadget --test vm -- --ignored` (`make deb` builds the
+//! release `odflash` and the package). `ODFLASH_VM_SCENARIOS=a-scan-info,g-peer` picks scenarios. A missing prerequisite (qemu, busybox, kernel package, not root to install
 //! them, ...) fails the test, and under `CI=true` it says so loudly: never a silent skip.
 
 use std::path::Path;
