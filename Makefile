@@ -2,12 +2,13 @@
 #   make demo   - installs build dependencies, builds, runs the demo on emulated drives
 #   make test   - installs test dependencies, runs every test (in-process, then the VM suite)
 #   make build && sudo make install [PREFIX=/usr/local] [DESTDIR=]   - see "Install" below
+#   make deb    - the Debian package (target/debian/odflash_*.deb), checked with lintian
 SHELL := /bin/bash
 CARGO ?= cargo
 PREFIX ?= /usr/local
 DESTDIR ?=
 
-.PHONY: demo test test-unit test-vm bench build install uninstall generated
+.PHONY: demo test test-unit test-vm bench build install uninstall generated deb
 
 build:
 	./scripts/deps.sh build
@@ -25,6 +26,7 @@ test-unit:
 	$(CARGO) test --locked --workspace
 	$(MAKE) --no-print-directory fuzz-check
 
+# vm/test-vm.sh runs `make deb` too: its system guest installs the package.
 test-vm:
 	./scripts/deps.sh vm
 	./vm/test-vm.sh
@@ -123,6 +125,18 @@ generated: build
 	target/release/odflash generate man target/generated
 	target/release/odflash-notify --generate-man target/generated
 	for shell in bash zsh fish; do target/release/odflash generate completions $$shell target/generated; done
+
+# The Debian package: cargo-deb (installed from crates.io when missing) packs the release binary,
+# the generated files and the assets of Cargo.toml's [package.metadata.deb]; lintian must report
+# no error or warning (packaging/lintian-overrides gives the reason for each overridden tag).
+# Prints the package's path last.
+CARGO_DEB_VERSION := 3.8.0
+deb: generated
+	./scripts/deps.sh deb
+	@$(CARGO) deb --version >/dev/null 2>&1 || $(CARGO) install --locked cargo-deb --version $(CARGO_DEB_VERSION)
+	@deb=$$($(CARGO) deb --no-build --locked) && \
+	  lintian --fail-on error,warning "$$deb" && \
+	  echo "$$deb"
 
 # Fuzz every parser of device or file data for FUZZ_SECONDS each (cargo-fuzz, installed when
 # missing; see fuzz/README.md). Not part of `make test`, which replays the seeds and every past

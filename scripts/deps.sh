@@ -3,7 +3,9 @@
 #   build  - the Rust toolchain's C side: libclang for bindgen, libudev for the udev crate
 #   test   - build + the tools the file checks use (systemd-analyze, udevadm) and a private
 #            session bus for odflash-notify's test (dbus-daemon)
-#   vm     - test + what the real-kernel VM suite needs (qemu, busybox, kmod, cpio, sg3-utils, tcpdump)
+#   deb    - build + what `make deb` needs besides cargo-deb (dpkg-dev for $auto, lintian)
+#   vm     - test + deb + what the real-kernel VM suite needs (qemu, busybox, kmod, cpio,
+#            sg3-utils, tcpdump; mmdebstrap and e2fsprogs for the systemd guest)
 # As root it installs missing packages with apt-get; otherwise it prints the exact command and
 # fails. Nothing is downloaded from anywhere but the Debian archive.
 set -euo pipefail
@@ -12,8 +14,9 @@ profile=${1:-build}
 case "$profile" in
   build) pkgs=(libclang-dev libudev-dev pkg-config) ;;
   test)  pkgs=(libclang-dev libudev-dev pkg-config systemd udev dbus) ;;
-  vm)    pkgs=(libclang-dev libudev-dev pkg-config systemd udev dbus qemu-system-x86 busybox-static kmod cpio sg3-utils jq time tcpdump) ;;
-  *) echo "usage: $0 build|test|vm" >&2; exit 1 ;;
+  deb)   pkgs=(libclang-dev libudev-dev pkg-config dpkg-dev lintian) ;;
+  vm)    pkgs=(libclang-dev libudev-dev pkg-config systemd udev dbus dpkg-dev lintian qemu-system-x86 busybox-static kmod cpio sg3-utils jq time tcpdump mmdebstrap e2fsprogs) ;;
+  *) echo "usage: $0 build|test|deb|vm" >&2; exit 1 ;;
 esac
 
 if ! command -v cargo >/dev/null 2>&1; then

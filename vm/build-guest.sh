@@ -15,9 +15,6 @@ source "$(dirname "${BASH_SOURCE[0]}")/host-lib.sh"
 BIN_DIR=${1:?usage: build-guest.sh BIN_DIR}
 need_host_tools
 
-# Modules the scenarios load; their dependencies are added recursively.
-MODULES=(sg sr_mod cdrom usb-storage dummy_hcd libcomposite usb_f_fs configfs scsi_debug
-    crct10dif_generic crct10dif-pclmul usbmon)
 # Host programs copied into the guest (with their shared libraries).
 SG3=(sg_inq sg_raw sg_read_buffer sg_write_buffer sg_turs sg_map)
 # jq lets the scenario scripts assert on odflash's --json output and traces; tcpdump writes the
@@ -29,47 +26,9 @@ start=$(date +%s.%N)
 mkdir -p "$VM_CACHE" "$VM_OUT"
 
 # ---- kernel package (cached) ----
-kpkg=$(apt-cache depends linux-image-amd64 2>/dev/null | awk '/Depends: linux-image-[0-9]/{print $2; exit}')
-if [[ -z $kpkg ]]; then
-    log "apt lists have no linux-image-amd64: running apt-get update"
-    [[ $(id -u) -eq 0 ]] || die "apt lists are empty and we are not root: run apt-get update"
-    apt-get update >&2 || die "apt-get update failed"
-    kpkg=$(apt-cache depends linux-image-amd64 | awk '/Depends: linux-image-[0-9]/{print $2; exit}')
-fi
-[[ -n $kpkg ]] || die "cannot resolve the kernel package behind linux-image-amd64"
-kver=${kpkg#linux-image-}
-deb=$(ls "$VM_CACHE"/"${kpkg}"_*.deb 2>/dev/null | head -1 || true)
-if [[ -z $deb ]]; then
-    log "downloading $kpkg with apt-get download"
-    (cd "$VM_CACHE" && apt-get download "$kpkg" >&2) || die "apt-get download $kpkg failed"
-    deb=$(ls "$VM_CACHE"/"${kpkg}"_*.deb | head -1)
-fi
-kroot=$VM_CACHE/kernel-$kver
-if [[ ! -f $kroot/.unpacked ]]; then
-    log "unpacking $(basename "$deb")"
-    rm -rf "$kroot" && mkdir -p "$kroot"
-    dpkg -x "$deb" "$kroot" || die "dpkg -x failed"
-    touch "$kroot/.unpacked"
-fi
-cp "$kroot/boot/vmlinuz-$kver" "$VM_OUT/vmlinuz"
-
-# copy_with_libs ROOT FILE[=DEST]... : copies each program to DEST (default: the same path) under
-# ROOT, with the shared libraries ldd names (and the dynamic loader).
-copy_with_libs() {
-    local root=$1 f dest lib
-    shift
-    for f in "$@"; do
-        dest=${f#*=}
-        f=${f%%=*}
-        mkdir -p "$root$(dirname "$dest")"
-        cp -L "$f" "$root$dest"
-        while read -r lib; do
-            [[ -e $root$lib ]] && continue
-            mkdir -p "$root$(dirname "$lib")"
-            cp -L "$lib" "$root$lib"
-        done < <(ldd "$f" 2>/dev/null | grep -oE '/[^ ]+' || true)
-    done
-}
+resolve_kernel
+kver=$KVER
+cp "$KROOT/boot/vmlinuz-$kver" "$VM_OUT/vmlinuz"
 
 # ---- base archive (cached): busybox, modules, udev, sg3_utils, passwd/group ----
 base=$VM_CACHE/base-$kver-v$BASE_VERSION.cpio.gz
@@ -78,32 +37,9 @@ if [[ ! -f $base ]]; then
     stage=$(mktemp -d "$VM_CACHE/stage.XXXXXX")
     trap 'rm -rf "$stage"' EXIT
     mkdir -p "$stage"/{bin,sbin,etc,proc,sys,dev,run,tmp,mnt,root,usr/bin,usr/sbin,lib64}
-    cp /bin/busybox "$stage/bin/busybox"
-    for applet in $("$stage/bin/busybox" --list); do
-        [[ -e $stage/bin/$applet ]] || ln -s busybox "$stage/bin/$applet"
-    done
-
-    # Kernel modules and their dependencies, resolved with modinfo -F depends.
-    kmods=$kroot/lib/modules/$kver
-    declare -A path_of=() done_mod=()
-    while read -r ko; do
-        n=$(basename "$ko" .ko); path_of[${n//-/_}]=$ko
-    done < <(find "$kmods/kernel" -name '*.ko')
-    queue=("${MODULES[@]}")
-    while ((${#queue[@]})); do
-        m=${queue[0]//-/_}; queue=("${queue[@]:1}")
-        [[ -n ${done_mod[$m]:-} ]] && continue
-        ko=${path_of[$m]:-}
-        [[ -n $ko ]] || die "module $m not found in $kpkg"
-        done_mod[$m]=1
-        dst=$stage/lib/modules/$kver/${ko#"$kmods"/}
-        mkdir -p "$(dirname "$dst")" && cp "$ko" "$dst"
-        deps=$(modinfo -F depends "$ko")
-        [[ -n $deps ]] && IFS=, read -r -a more <<<"$deps" && queue+=("${more[@]}")
-    done
-    cp "$kmods"/modules.{builtin,builtin.modinfo,order} "$stage/lib/modules/$kver/"
-    depmod -b "$stage" "$kver" || die "depmod failed"
-    log "modules: ${!done_mod[*]}"
+    busybox_root "$stage"
+    mods=$(copy_modules "$stage" "${SCENARIO_MODULES[@]}")
+    log "modules: $mods"
 
     # systemd-udevd, udevadm, helpers, rules, hwdb.
     copy_with_libs "$stage" /lib/systemd/systemd-udevd "$(command -v udevadm)" \

@@ -1,4 +1,5 @@
-# Guest-side library for the init and the scenario scripts (busybox sh; sourced).
+# Guest-side library for the init and the scenario scripts (POSIX sh: busybox sh in the
+# initramfs guest, dash in the system guest; sourced).
 #
 # Owns: guest setup (modules, configfs, udevd), the scenario runner and its result lines, the
 # gadget life cycle (configfs + FunctionFS + odflash-gadget + UDC plug/unplug), device lookup and
@@ -15,6 +16,11 @@ FFS=/dev/ffs-odf
 EMU_FLASH=/tmp/emu-flash.bin
 # A benign USB-SATA bridge (JMicron JM20339) unless a scenario asks for another identity.
 DEFAULT_VIDPID=152d:2339
+# Which guest runs us: "system" (Debian with systemd as PID 1, vm/build-system-guest.sh) or
+# "initramfs" (busybox init, vm/build-guest.sh). Scenarios pick theirs with a "# guest:" line.
+if [ -d /run/systemd/system ]; then GUEST_KIND=system; else GUEST_KIND=initramfs; fi
+# The package `make deb` built, in the system guest (not installed: scenarios install it).
+ODFLASH_DEB=/vm/odflash.deb
 
 uptime_s() { cut -d' ' -f1 /proc/uptime; }
 # elapsed T0: seconds since T0 (an uptime_s value), two decimals.
@@ -258,9 +264,14 @@ vm_setup() {
     done
     # delay_use=0: usb-storage otherwise waits 1 s before scanning a new device.
     modprobe usb-storage delay_use=0 || return 1
-    mount -t configfs none /sys/kernel/config || return 1
-    /lib/systemd/systemd-udevd --daemon --resolve-names=never 2>/tmp/udevd.log || return 1
-    udevadm trigger --action=add
+    # systemd mounts configfs itself when the module is there at boot; it is not, so mount it.
+    grep -q ' /sys/kernel/config configfs ' /proc/mounts ||
+        mount -t configfs none /sys/kernel/config || return 1
+    # Under systemd, systemd-udevd.service runs and has replayed the boot's events already.
+    if [ "$GUEST_KIND" = initramfs ]; then
+        /lib/systemd/systemd-udevd --daemon --resolve-names=never 2>/tmp/udevd.log || return 1
+        udevadm trigger --action=add
+    fi
     udevadm settle --timeout=30
     [ -n "$(ls /sys/class/udc)" ]
 }
@@ -301,13 +312,13 @@ vm_main() {
     SCENARIO_TIMEOUT=${SCENARIO_TIMEOUT:-180}
     t0=$(uptime_s)
     if ! vm_setup; then
-        cat /tmp/udevd.log
+        [ -f /tmp/udevd.log ] && cat /tmp/udevd.log
         echo "ODFLASH-RESULT setup FAIL guest setup failed (modules, configfs or udevd)"
         echo "ODFLASH-DONE"
         return
     fi
     echo "ODFLASH-TIMING setup $(elapsed "$t0") s"
-    echo "kernel $(uname -r); scenarios: $scenarios"
+    echo "kernel $(uname -r), $GUEST_KIND guest; scenarios: $scenarios"
     for s in $(echo "$scenarios" | tr ',' ' '); do
         run_scenario "$s"
     done

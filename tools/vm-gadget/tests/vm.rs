@@ -1,12 +1,13 @@
-//! The real-kernel end-to-end suite as a cargo test: one guest boot (qemu, TCG) runs every
-//! scenario in `vm/scenarios/` against the binaries cargo built for this test (and `odflash`,
-//! built beside them first by `vm/test-vm.sh`), and each scenario's `ODFLASH-RESULT` line is
+//! The real-kernel end-to-end suite as a cargo test: one boot (qemu, TCG) of each guest kind
+//! runs every scenario in `vm/scenarios/` that declares it against the binaries cargo built for
+//! this test (and `odflash`, built beside them first by `vm/test-vm.sh`; the system guest
+//! installs the package of `make deb` instead), and each scenario's `ODFLASH-RESULT` line is
 //! asserted.
 //!
 //! Ignored by a plain `cargo test` (it boots a VM, and says so as "ignored", never as a pass):
-//! `make test-vm` runs it through `vm/test-vm.sh`; directly, `cargo build -p odflash &&
-//! cargo test -p odflash-vm-gadget --test vm -- --ignored`. `ODFLASH_VM_SCENARIOS=a-scan-info,g-peer`
-//! picks scenarios. A missing prerequisite (qemu, busybox, kernel package, not root to install
+//! `make test-vm` runs it through `vm/test-vm.sh`; directly, `make deb &&
+//! cargo test --release -p odflash-vm-gadget --test vm -- --ignored` (`make deb` builds the
+//! release `odflash` and the package). `ODFLASH_VM_SCENARIOS=a-scan-info,g-peer` picks scenarios. A missing prerequisite (qemu, busybox, kernel package, not root to install
 //! them, ...) fails the test, and under `CI=true` it says so loudly: never a silent skip.
 
 use std::path::Path;
@@ -41,6 +42,32 @@ fn parse_results(console: &str) -> Vec<Verdict> {
             })
         })
         .collect()
+}
+
+/// The guest a scenario runs in, from its `# guest: initramfs|system` line (vm/run.sh reads
+/// the same line).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum GuestKind {
+    /// busybox init with systemd-udevd (vm/build-guest.sh): the default.
+    Initramfs,
+    /// Debian with systemd as PID 1 and dpkg (vm/build-system-guest.sh).
+    System,
+}
+
+impl GuestKind {
+    /// The kind a scenario script declares (initramfs when it declares none); the unknown
+    /// name it declares otherwise.
+    fn of_script(script: &str) -> Result<GuestKind, String> {
+        let declared = script
+            .lines()
+            .find_map(|line| line.strip_prefix("# guest:"))
+            .map(str::trim);
+        match declared {
+            None | Some("initramfs") => Ok(GuestKind::Initramfs),
+            Some("system") => Ok(GuestKind::System),
+            Some(other) => Err(other.to_string()),
+        }
+    }
 }
 
 /// Scenario names: the files in `vm/scenarios/` except the benchmark.
@@ -79,24 +106,44 @@ fn vm_suite() {
     );
     let out_dir = repo.join("target/vm-test");
 
-    let build = Command::new(repo.join("vm/build-guest.sh"))
-        .arg(bin_dir)
-        .env("ODFLASH_VM_OUT", &out_dir)
-        .status()
-        .expect("run vm/build-guest.sh");
-    assert!(
-        build.success(),
-        "{}vm/build-guest.sh failed: a prerequisite is missing or the guest did not build \
-         (see its output above)",
-        if ci { "CI: " } else { "" }
-    );
-
-    let names = match std::env::var("ODFLASH_VM_SCENARIOS") {
+    let names: Vec<String> = match std::env::var("ODFLASH_VM_SCENARIOS") {
         Ok(list) if !list.is_empty() && list != "all" => {
             list.split(',').map(str::to_string).collect()
         }
         _ => scenario_names(&repo),
     };
+    let kinds: Vec<GuestKind> = names
+        .iter()
+        .map(|name| {
+            let file = repo.join(format!("vm/scenarios/{name}.sh"));
+            let script = std::fs::read_to_string(&file)
+                .unwrap_or_else(|e| panic!("scenario {name}: cannot read {}: {e}", file.display()));
+            GuestKind::of_script(&script)
+                .unwrap_or_else(|kind| panic!("scenario {name} declares unknown guest {kind}"))
+        })
+        .collect();
+    for (kind, script) in [
+        (GuestKind::Initramfs, "vm/build-guest.sh"),
+        (GuestKind::System, "vm/build-system-guest.sh"),
+    ] {
+        if !kinds.contains(&kind) {
+            continue;
+        }
+        // The system guest's package is the newest target/debian/odflash_*.deb (`make deb`,
+        // which vm/test-vm.sh runs first).
+        let build = Command::new(repo.join(script))
+            .arg(bin_dir)
+            .env("ODFLASH_VM_OUT", &out_dir)
+            .status()
+            .unwrap_or_else(|e| panic!("run {script}: {e}"));
+        assert!(
+            build.success(),
+            "{}{script} failed: a prerequisite is missing or the guest did not build \
+             (see its output above)",
+            if ci { "CI: " } else { "" }
+        );
+    }
+
     let log = out_dir.join("console.log");
     let run = Command::new(repo.join("vm/run.sh"))
         .args(["--scenarios", &names.join(","), "--log"])
@@ -104,10 +151,16 @@ fn vm_suite() {
         .env("ODFLASH_VM_OUT", &out_dir)
         .status()
         .expect("run vm/run.sh");
+    // vm/run.sh appends each boot's console to the log: one ODFLASH-DONE per guest kind.
     let console = std::fs::read_to_string(&log).unwrap_or_default();
-    assert!(
-        console.contains("ODFLASH-DONE"),
-        "the guest did not finish (run.sh status {run}); console log: {}",
+    let boots = [GuestKind::Initramfs, GuestKind::System]
+        .iter()
+        .filter(|kind| kinds.contains(kind))
+        .count();
+    assert_eq!(
+        console.matches("ODFLASH-DONE").count(),
+        boots,
+        "a guest did not finish (run.sh status {run}); console log: {}",
         log.display()
     );
     let verdicts = parse_results(&console);
@@ -128,6 +181,26 @@ fn vm_suite() {
     assert!(
         run.success(),
         "vm/run.sh failed although every scenario passed"
+    );
+}
+
+#[test]
+fn guest_kind_comes_from_the_header_line() {
+    assert_eq!(
+        GuestKind::of_script("# guest: system\n# l. the package\n"),
+        Ok(GuestKind::System)
+    );
+    assert_eq!(
+        GuestKind::of_script("# d. plug-in\ngadget_start x\n"),
+        Ok(GuestKind::Initramfs)
+    );
+    assert_eq!(
+        GuestKind::of_script("# guest: initramfs\n"),
+        Ok(GuestKind::Initramfs)
+    );
+    assert_eq!(
+        GuestKind::of_script("# guest: container\n"),
+        Err("container".to_string())
     );
 }
 
