@@ -41,6 +41,8 @@ bench:
 #   /usr/lib/udev/rules.d/60-odflash.rules           (always under /usr/lib: udev reads no other
 #   /usr/lib/systemd/system/odflash-hotplug@.service  vendor directory; the odflash path inside
 #                                                     both is rewritten to $(BINDIR)/odflash)
+#   /usr/lib/sysusers.d/odflash.conf                 (the unit's system user odflash-hotplug,
+#                                                     created at once when installed to /)
 #   /usr/lib/systemd/user/odflash-notify.service      (the desktop notifier; enabled for every
 #                                                     user's graphical session when installed to /)
 #   /usr/share/man/man1/odflash.1, odflash-<command>.1 (one per command: odflash-flash.1,
@@ -65,6 +67,8 @@ FISHCOMPDIR := $(PREFIX)/share/fish/vendor_completions.d
 UDEVRULESDIR := /usr/lib/udev/rules.d
 UNITDIR := /usr/lib/systemd/system
 USERUNITDIR := /usr/lib/systemd/user
+SYSUSERSDIR := /usr/lib/sysusers.d
+SYSUSERS := odflash.conf
 RULE := 60-odflash.rules
 UNIT := odflash-hotplug@.service
 USERUNIT := odflash-notify.service
@@ -80,6 +84,7 @@ install:
 	chmod 0644 "$(DESTDIR)$(UDEVRULESDIR)/$(RULE)"
 	sed 's|$(SHIPPED_BIN)|$(BINDIR)/odflash|g' systemd/$(UNIT) > "$(DESTDIR)$(UNITDIR)/$(UNIT)"
 	chmod 0644 "$(DESTDIR)$(UNITDIR)/$(UNIT)"
+	install -D -m 0644 systemd/sysusers.d/$(SYSUSERS) "$(DESTDIR)$(SYSUSERSDIR)/$(SYSUSERS)"
 	install -d "$(DESTDIR)$(USERUNITDIR)"
 	sed 's|$(SHIPPED_BIN)-notify|$(BINDIR)/odflash-notify|g' systemd/user/$(USERUNIT) > "$(DESTDIR)$(USERUNITDIR)/$(USERUNIT)"
 	chmod 0644 "$(DESTDIR)$(USERUNITDIR)/$(USERUNIT)"
@@ -89,16 +94,23 @@ install:
 	"$(ODFLASH_BIN)" generate completions bash "$(DESTDIR)$(BASHCOMPDIR)"
 	"$(ODFLASH_BIN)" generate completions zsh "$(DESTDIR)$(ZSHCOMPDIR)"
 	"$(ODFLASH_BIN)" generate completions fish "$(DESTDIR)$(FISHCOMPDIR)"
-	@$(MAKE) --no-print-directory reload-udev enable-notify
+	@$(MAKE) --no-print-directory create-user reload-udev enable-notify
 
 uninstall: disable-notify
 	rm -f "$(DESTDIR)$(BINDIR)/odflash" "$(DESTDIR)$(BINDIR)/odflash-notify" \
 	      "$(DESTDIR)$(UDEVRULESDIR)/$(RULE)" "$(DESTDIR)$(UNITDIR)/$(UNIT)" \
+	      "$(DESTDIR)$(SYSUSERSDIR)/$(SYSUSERS)" \
 	      "$(DESTDIR)$(USERUNITDIR)/$(USERUNIT)" "$(DESTDIR)$(MANDIR)/man1/odflash.1" \
 	      "$(DESTDIR)$(MANDIR)/man1/"odflash-*.1 \
 	      "$(DESTDIR)$(BASHCOMPDIR)/odflash" "$(DESTDIR)$(ZSHCOMPDIR)/_odflash" \
 	      "$(DESTDIR)$(FISHCOMPDIR)/odflash.fish"
 	@$(MAKE) --no-print-directory reload-udev
+
+# The hotplug unit's system user, before udev can start the unit (kept by uninstall, as a package
+# keeps its system users: files it owned may remain). Only for the running system.
+.PHONY: create-user
+create-user:
+	@if [ -z "$(DESTDIR)" ] && command -v systemd-sysusers >/dev/null; then systemd-sysusers $(SYSUSERS); fi
 
 # Only for the running system (empty DESTDIR), and only where the tools exist (containers,
 # chroots and build hosts may have neither).

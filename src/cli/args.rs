@@ -5,13 +5,13 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use anyhow::Context;
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, CommandFactory, Parser, Subcommand};
 
 use odflash::ops::atomic::Start;
-use odflash::ops::lock::LockMode;
-use odflash::ops::open::{self, OpenOptions};
+use odflash::ops::open::{self, Intent, OpenOptions};
 use odflash::scsi::trace::Payload;
 
+use super::exit::Status;
 use super::{
     backup, doctor, dump, eeprom, emu, flash, generate, hotplug, image, info, rescue, scan, trace,
     udev_props, watch,
@@ -22,7 +22,7 @@ use super::{
 /// DEVICE is /dev/sgN, /dev/srN, a /dev/disk/by-id/... link, or an emulated drive
 /// `emu:FAMILY[,key=value...]` (e.g. `emu:mt1959`, `emu:dru-710a`) to practise on.
 #[derive(Debug, Parser)]
-#[command(name = "odflash", version, about, long_about = None, after_help = EXIT_CODES_HELP)]
+#[command(name = "odflash", version, about, long_about = None)]
 pub struct Cli {
     /// Options that apply to every command.
     #[command(flatten)]
@@ -52,7 +52,7 @@ pub struct Global {
 impl Global {
     /// How to open devices: the trace file (emptied here, appended to by every device opened in
     /// this run; never through a symlink, see [`open::open_trace`]), whether payloads are
-    /// recorded, and a shared lock (commands that write ask for an exclusive one).
+    /// recorded, and [`Intent::Read`] (commands that write ask for [`Intent::Write`]).
     pub fn open_options(&self) -> anyhow::Result<OpenOptions> {
         let trace = match &self.trace {
             None => None,
@@ -69,7 +69,7 @@ impl Global {
         };
         Ok(OpenOptions {
             trace,
-            lock: LockMode::Shared,
+            intent: Intent::Read,
         })
     }
 }
@@ -133,15 +133,11 @@ pub enum Command {
     Generate(generate::GenerateArgs),
 }
 
-/// The exit-code table shown at the end of `--help`.
-const EXIT_CODES_HELP: &str = "\
-Exit codes: 0 ok, 1 usage, 2 not ready, 3 medium/hardware error, 5 illegal request,
-6 unit attention, 15 cannot open/busy/needs root, 33 timeout, 35 transport error, 70 internal
-error (a bug: the message says what the drive was sent and what to run next), 97 malformed
-reply, 99 other error, 100 refused by a safety gate (nothing written), 101 chip family not
-supported (identify-only), 102 backup failed (nothing written), 103 verify failed, 104 write
-interrupted (drive state uncertain: follow the printed next command), 130 interrupted after a
-held signal.";
+/// The command line's definition, with the exit-code table ([`Status::table`]) at the end of
+/// `--help`.
+pub fn command() -> clap::Command {
+    Cli::command().after_help(Status::help_footer())
+}
 
 #[cfg(test)]
 mod tests {

@@ -9,7 +9,7 @@ use odflash::ops::backup;
 use odflash::ops::bundle::PartRecord;
 use odflash::ops::vendor_reads::{self, BundleAt};
 
-use odflash::ops::lock::LockMode;
+use odflash::ops::open::Intent;
 
 use super::args::Global;
 use super::device::open_drive;
@@ -44,7 +44,7 @@ pub struct BackupArgs {
 impl BackupArgs {
     /// Write and validate a backup bundle.
     pub fn run(self, global: &Global) -> anyhow::Result<()> {
-        let (mut dev, drive) = open_drive(&self.device, global, LockMode::Shared)?;
+        let (mut dev, drive) = open_drive(&self.device, global, Intent::Read)?;
         let context = || format!("backing up {}", self.device);
         let mut bars = Display::new(if self.json { Bars::Off } else { Bars::Auto });
         if let Some(reads) =

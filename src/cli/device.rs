@@ -5,38 +5,25 @@ use std::io::{BufRead, IsTerminal, Write};
 
 use anyhow::Context;
 use odflash::ops::drive::{self, Device, Drive};
-use odflash::ops::lock::LockMode;
-use odflash::ops::open::{self, OpenOptions};
+use odflash::ops::open::{self, Intent, OpenOptions};
 
 use super::args::Global;
 use super::exit::UsageError;
 use super::flash::RiskAck;
 
-/// Open DEVICE (with the global trace options), locked as `lock` says, and identify the drive
-/// on it.
+/// Open DEVICE (with the global trace options) for `intent` and identify the drive on it.
 pub fn open_drive(
     device: &str,
     global: &Global,
-    lock: LockMode,
+    intent: Intent,
 ) -> anyhow::Result<(Device<'static>, Drive)> {
     let opts = OpenOptions {
-        lock,
+        intent,
         ..global.open_options()?
     };
     let mut dev = open::open(device, &opts)?;
     let drive = drive::identify(&mut dev).with_context(|| format!("identifying {device}"))?;
     Ok((dev, drive))
-}
-
-/// The lock of a command that writes only with `--execute`: exclusive from the start when it
-/// will write (no other process reaches the drive between identification and the write),
-/// shared for a dry run.
-pub fn lock_for(execute: bool) -> LockMode {
-    if execute {
-        LockMode::Exclusive
-    } else {
-        LockMode::Shared
-    }
 }
 
 /// Make sure the user means it before a write: `--yes-i-understand-the-risk`, or a typed

@@ -8,7 +8,7 @@ use clap::Args;
 use odflash::ops::dump;
 use odflash::ops::vendor_reads;
 
-use odflash::ops::lock::LockMode;
+use odflash::ops::open::Intent;
 
 use super::args::Global;
 use super::device::open_drive;
@@ -34,7 +34,7 @@ pub struct DumpArgs {
 impl DumpArgs {
     /// Dump the flash.
     pub fn run(self, global: &Global) -> anyhow::Result<()> {
-        let (mut dev, drive) = open_drive(&self.device, global, LockMode::Shared)?;
+        let (mut dev, drive) = open_drive(&self.device, global, Intent::Read)?;
         let context = || format!("dumping {}", self.device);
         let mut bars = Display::new(if self.json { Bars::Off } else { Bars::Auto });
         if let Some(reads) =

@@ -7,11 +7,11 @@ use clap::{Args, Subcommand};
 use odflash::discover::sanitize;
 use odflash::ops::bundle::UnitMatch;
 use odflash::ops::eeprom::{self, FromOtherDrive, RestoreOptions, RestorePlan};
-use odflash::ops::lock::LockMode;
+use odflash::ops::open::Intent;
 use odflash::ops::vendor_reads;
 
 use super::args::Global;
-use super::device::{confirm_write, lock_for, open_drive};
+use super::device::{confirm_write, open_drive};
 use super::exit::held_signals;
 use super::output::print_json;
 use super::progress::{Bars, Display};
@@ -78,7 +78,7 @@ impl EepromCommand {
 
 impl EepromDumpArgs {
     fn run(self, global: &Global) -> anyhow::Result<()> {
-        let (mut dev, drive) = open_drive(&self.device, global, LockMode::Shared)?;
+        let (mut dev, drive) = open_drive(&self.device, global, Intent::Read)?;
         let context = || format!("reading the unit data of {}", self.device);
         let mut bars = Display::new(if self.json { Bars::Off } else { Bars::Auto });
         if let Some(reads) =
@@ -115,7 +115,7 @@ impl EepromDumpArgs {
 
 impl EepromRestoreArgs {
     fn run(self, global: &Global) -> anyhow::Result<()> {
-        let (mut dev, drive) = open_drive(&self.device, global, lock_for(self.execute))?;
+        let (mut dev, drive) = open_drive(&self.device, global, Intent::of_execute(self.execute))?;
         let opts = RestoreOptions {
             from_other_drive: if self.from_other_drive {
                 FromOtherDrive::Allowed

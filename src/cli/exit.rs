@@ -47,6 +47,37 @@ impl Status {
         }
     }
 
+    /// Every exit status a run can end with and what it means, by code: the `ops` codes
+    /// ([`ExitCode::ALL`]) and the two only the process has. `--help` and the man pages'
+    /// EXIT STATUS print this table.
+    pub fn table() -> Vec<(u8, &'static str)> {
+        let mut rows: Vec<(u8, &'static str)> = ExitCode::ALL
+            .iter()
+            .map(|code| (code.code(), code.describe()))
+            .collect();
+        rows.push((
+            INTERNAL_ERROR,
+            "internal error, a bug in odflash (the message says what the drive was sent and \
+             what to run next)",
+        ));
+        rows.push((
+            INTERRUPTED,
+            "interrupted: a termination signal arrived during a write and was held until the \
+             drive was safe",
+        ));
+        rows.sort_by_key(|&(code, _)| code);
+        rows
+    }
+
+    /// [`Status::table`] as the footer of `--help`.
+    pub fn help_footer() -> String {
+        let rows: Vec<String> = Status::table()
+            .into_iter()
+            .map(|(code, meaning)| format!("  {code:>3}  {meaning}"))
+            .collect();
+        format!("Exit codes:\n{}", rows.join("\n"))
+    }
+
     /// The status of a failed run: the first error in the chain that knows its status wins;
     /// an error nothing claims is "other".
     fn of_error(err: &anyhow::Error) -> Status {
@@ -269,6 +300,43 @@ mod tests {
         assert_eq!(parse(&["odflash", "--version"]), 0);
         assert_eq!(parse(&["odflash", "watch", "--timeout", "0"]), 1);
         assert_eq!(parse(&["odflash", "rescue", "--wait", "0"]), 1);
+    }
+
+    #[test]
+    fn help_and_man_pages_list_every_code_a_run_can_end_with() {
+        let table = Status::table();
+        let codes: Vec<u8> = table.iter().map(|&(code, _)| code).collect();
+        let mut expected: Vec<u8> = ExitCode::ALL.iter().map(|c| c.code()).collect();
+        expected.extend([Status::Internal.code(), Status::Interrupted.code()]);
+        expected.sort_unstable();
+        assert_eq!(codes, expected);
+        // clap wraps long lines: compare with runs of white space made one space.
+        let words = |text: &str| text.split_whitespace().collect::<Vec<_>>().join(" ");
+        let help = words(&super::super::args::command().render_long_help().to_string());
+        for (code, meaning) in table {
+            let line = words(&format!("{code} {meaning}"));
+            assert!(help.contains(&line), "--help lacks {line:?}");
+        }
+    }
+
+    #[test]
+    fn the_readme_table_is_the_table() {
+        let readme = include_str!("../../README.md");
+        let rows: Vec<String> = readme
+            .lines()
+            .skip_while(|line| *line != "| code | meaning |")
+            .skip(2)
+            .take_while(|line| line.starts_with('|'))
+            .map(str::to_string)
+            .collect();
+        let expected: Vec<String> = Status::table()
+            .into_iter()
+            .map(|(code, meaning)| format!("| {code} | {meaning} |"))
+            .collect();
+        assert_eq!(
+            rows, expected,
+            "README.md, Exit codes: copy Status::table()"
+        );
     }
 
     #[test]

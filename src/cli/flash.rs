@@ -12,10 +12,11 @@ use odflash::ops::gates::{
     Verdict,
 };
 use odflash::ops::next::Risk;
+use odflash::ops::open::Intent;
 use serde::Serialize;
 
 use super::args::Global;
-use super::device::{confirm_write, lock_for, open_drive};
+use super::device::{confirm_write, open_drive};
 use super::exit::held_signals;
 use super::next;
 use super::output::print_json;
@@ -92,7 +93,7 @@ impl FlashArgs {
     pub fn run(self, global: &Global) -> anyhow::Result<()> {
         // The image first: a bad input file ends the run before the drive hears a command.
         let image = ImageFile::read(&self.image)?;
-        let (mut dev, drive) = open_drive(&self.device, global, lock_for(self.execute))?;
+        let (mut dev, drive) = open_drive(&self.device, global, Intent::of_execute(self.execute))?;
         let opts = FlashOptions {
             waivers: self.waivers.to_ops(),
             backup_base: self.backup_dir.clone(),

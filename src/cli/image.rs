@@ -8,7 +8,7 @@ use odflash::ops::check;
 use odflash::ops::flash::ImageFile;
 use odflash::ops::gates::Waivers;
 
-use odflash::ops::lock::LockMode;
+use odflash::ops::open::Intent;
 
 use super::args::Global;
 use super::device::open_drive;
@@ -48,7 +48,7 @@ impl ImageCheckArgs {
     fn run(self, global: &Global) -> anyhow::Result<()> {
         let image = ImageFile::read(&self.image)?;
         let drive = match &self.device {
-            Some(device) => Some(open_drive(device, global, LockMode::Shared)?.1),
+            Some(device) => Some(open_drive(device, global, Intent::Read)?.1),
             None => None,
         };
         let result = check::check_image(&image, drive.as_ref(), &Waivers::default())?;

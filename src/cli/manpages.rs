@@ -1,15 +1,15 @@
 //! The man pages: `odflash.1` plus one `odflash-<command>.1` per visible subcommand (nested
 //! ones joined by dashes: `odflash-eeprom-dump.1`). clap_mangen renders what clap knows (name,
 //! synopsis, description, options, subcommands); this module appends the sections a user looks
-//! for in a page of an installed tool: EXIT STATUS (from [`ExitCode::ALL`]), FILES, EXAMPLES and
+//! for in a page of an installed tool: EXIT STATUS (from [`Status::table`]), FILES, EXAMPLES and
 //! SEE ALSO. Rendering only: writing the files is `generate`'s job.
 
 use std::io::Write;
 
+use super::exit::Status;
 use clap::Command;
 use odflash::ops::backup::DEFAULT_BASE;
 use odflash::ops::hotplug::RUN_DIR;
-use odflash::ops::ExitCode;
 
 /// One man page: its file name (`odflash-flash.1`) and the roff text.
 #[derive(Debug)]
@@ -91,13 +91,8 @@ fn escape(text: &str) -> String {
 
 fn write_exit_status(out: &mut dyn Write) -> std::io::Result<()> {
     writeln!(out, ".SH \"EXIT STATUS\"")?;
-    for code in ExitCode::ALL {
-        writeln!(
-            out,
-            ".TP\n\\fB{}\\fR\n{}",
-            code.code(),
-            escape(code.describe())
-        )?;
+    for (code, meaning) in Status::table() {
+        writeln!(out, ".TP\n\\fB{code}\\fR\n{}", escape(meaning))?;
     }
     Ok(())
 }

@@ -30,7 +30,7 @@ mod udev_props;
 mod vendor;
 mod watch;
 
-use clap::Parser;
+use clap::FromArgMatches;
 use nix::sys::signal::{signal, SigHandler, Signal};
 
 use args::{Cli, Command};
@@ -42,7 +42,10 @@ pub fn main() -> Status {
     exit::install_panic_hook();
     restore_sigpipe();
     odflash::ops::signals::set_held_notice(exit::announce_held_signal);
-    let cli = match Cli::try_parse() {
+    let cli = match args::command()
+        .try_get_matches()
+        .and_then(|matches| Cli::from_arg_matches(&matches))
+    {
         Ok(cli) => cli,
         Err(e) => return exit::clap_error(e),
     };

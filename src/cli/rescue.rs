@@ -13,8 +13,7 @@ use clap::{Args, ValueEnum};
 use odflash::discover::{self, sanitize, Present, WaitOutcome};
 use odflash::ops::eeprom::FromOtherDrive;
 use odflash::ops::flash::{FlashOptions, ImageFile};
-use odflash::ops::lock::LockMode;
-use odflash::ops::open::{self, OpenOptions};
+use odflash::ops::open::{self, Intent, OpenOptions};
 use odflash::ops::rescue::{self, Answer, Event, Guide, Question, RescueOptions, RestoreUnitData};
 use odflash::ops::Progress;
 
@@ -103,9 +102,9 @@ impl RescueArgs {
             self.device.clone()
         };
         guide.device = device.clone();
-        // Rescue writes: nobody else may reach the drive from identification on.
+        // A rescue that will write: nobody else may reach the drive from identification on.
         let opts = OpenOptions {
-            lock: LockMode::Exclusive,
+            intent: Intent::of_execute(self.execute),
             ..global.open_options()?
         };
         let mut dev = open::open(&device, &opts)?;

@@ -70,6 +70,8 @@ pub enum Check {
     UdevRule,
     /// The hotplug unit is installed and matches this binary's.
     HotplugUnit,
+    /// The hotplug unit's system user exists (checked only where the unit is installed).
+    HotplugUser,
     /// Optical drives present (one finding when there is none).
     Drives,
     /// A drive's bus and, for USB, its bridge (known-bad bridges named).
@@ -92,6 +94,7 @@ impl Check {
             Check::SgModule => "sg-module",
             Check::UdevRule => "udev-rule",
             Check::HotplugUnit => "hotplug-unit",
+            Check::HotplugUser => "hotplug-user",
             Check::Drives => "drives",
             Check::Bus => "bus",
             Check::AtapiPassthru16 => "atapi-passthru16",
@@ -183,8 +186,14 @@ pub fn run(machine: &Machine) -> Vec<Finding> {
             &["etc/systemd/system", "usr/lib/systemd/system"],
             "odflash-hotplug@.service",
         ),
-        check_atapi_passthru16(&machine.root),
     ];
+    if findings
+        .last()
+        .is_some_and(|unit| unit.status == Status::Ok)
+    {
+        findings.push(check_hotplug_user(&machine.root));
+    }
+    findings.push(check_atapi_passthru16(&machine.root));
     let drives = optical_drives(&machine.root);
     if drives.is_empty() {
         findings.push(
@@ -260,6 +269,34 @@ fn group_id(root: &Path, name: &str) -> Option<u32> {
         let gid = fields.nth(1)?;
         (group == name).then(|| gid.parse().ok()).flatten()
     })
+}
+
+/// The user the hotplug unit runs as (`User=` in the shipped unit, created from
+/// systemd/sysusers.d/odflash.conf): without it systemd cannot start the unit.
+const HOTPLUG_USER: &str = "odflash-hotplug";
+
+fn check_hotplug_user(root: &Path) -> Finding {
+    let known = read_text(&root.join("etc/passwd")).is_some_and(|text| {
+        text.lines()
+            .any(|line| line.split(':').next() == Some(HOTPLUG_USER))
+    });
+    if known {
+        Finding::new(
+            Check::HotplugUser,
+            Status::Ok,
+            format!("the hotplug unit's user {HOTPLUG_USER} exists"),
+        )
+    } else {
+        Finding::new(
+            Check::HotplugUser,
+            Status::Warn,
+            format!(
+                "the hotplug unit's user {HOTPLUG_USER} does not exist: systemd cannot start the \
+                 unit, so drives are not classified when plugged in"
+            ),
+        )
+        .with_fix("sudo systemd-sysusers odflash.conf")
+    }
 }
 
 fn check_sg_module(root: &Path) -> Finding {
@@ -736,6 +773,7 @@ mod tests {
             .found
             .contains("not installed"));
         assert_eq!(find(&findings, Check::HotplugUnit).status, Status::Warn);
+        assert!(!findings.iter().any(|f| f.check == Check::HotplugUser));
 
         // As `make install PREFIX=/usr/local` writes them: the binary path rewritten.
         let local = |text: &str| text.replace(SHIPPED_BIN, "/usr/local/bin/odflash");
@@ -750,6 +788,16 @@ mod tests {
         let findings = run(&tree.machine(0, &[]));
         assert_eq!(find(&findings, Check::UdevRule).status, Status::Ok);
         assert_eq!(find(&findings, Check::HotplugUnit).status, Status::Ok);
+        // The unit is there but its user is not (sysusers never ran), then it is.
+        let f = find(&findings, Check::HotplugUser).clone();
+        assert_eq!(f.status, Status::Warn);
+        assert_eq!(f.fix.as_deref(), Some("sudo systemd-sysusers odflash.conf"));
+        tree.write(
+            "etc/passwd",
+            "root:x:0:0::/root:/bin/sh\nodflash-hotplug:x:998:998:odflash:/:/usr/sbin/nologin\n",
+        );
+        let findings = run(&tree.machine(0, &[]));
+        assert_eq!(find(&findings, Check::HotplugUser).status, Status::Ok);
 
         // An /etc copy overrides and is stale.
         tree.write("etc/udev/rules.d/60-odflash.rules", "# an older rule\n");

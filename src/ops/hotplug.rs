@@ -176,7 +176,7 @@ pub fn classify(dev: &mut Device<'_>) -> Result<Classification, Error> {
                 result.verdict =
                     verdict_of(&found.state, found.family.flash(&found.identity).is_some());
                 result.family = Some(found.family.id());
-                result.identity = Some(sanitized(&found.identity));
+                result.identity = Some(for_status_file(&found.identity));
                 result.state = Some(sanitized_state(&found.state));
             }
             None => {
@@ -217,8 +217,8 @@ pub fn classify_within(
     })
 }
 
-/// Write `c` to `run_dir/<state_file_name>` atomically (mode 0644: sanitized identity and
-/// state only). Returns the path.
+/// Write `c` to `run_dir/<state_file_name>` atomically (mode 0644: sanitized identity without
+/// the serial, and state). Returns the path.
 pub fn write_state(run_dir: &Path, c: &Classification) -> Result<PathBuf, Error> {
     let path = run_dir.join(state_file_name(&c.device));
     std::fs::create_dir_all(run_dir).map_err(|e| Error::io(run_dir, e))?;
@@ -288,7 +288,11 @@ fn build_message(c: &Classification) -> String {
     }
 }
 
-fn sanitized(id: &Identity) -> Identity {
+/// The identity as the status file holds it: sanitized, and without the drive's serial. The file
+/// is world-readable (the desktop notifier of whoever sits at the machine reads it, group
+/// `cdrom` or not), and nothing that reads it needs the serial; `odflash info` shows it to those
+/// who may open the drive.
+fn for_status_file(id: &Identity) -> Identity {
     let opt = |s: &Option<String>| s.as_deref().map(sanitize);
     Identity {
         family: id.family.clone(),
@@ -298,7 +302,7 @@ fn sanitized(id: &Identity) -> Identity {
         model: sanitize(&id.model),
         revision: sanitize(&id.revision),
         firmware_date: opt(&id.firmware_date),
-        serial: opt(&id.serial),
+        serial: None,
         flash_reads: id.flash_reads,
     }
 }

@@ -1,11 +1,25 @@
 //! Opening a DEVICE argument: `emu:...` specs become in-process emulated drives, anything else
 //! a Linux SG_IO device; an optional trace recorder wraps either; the result is a [`Device`],
 //! whose transport is always behind the `scsi` type-5 guard. [`open_read_only`] is the hotplug
-//! helper's variant: the sg node opened `O_RDONLY` and a [`Policy::ReadOnly`] guard inside.
+//! helper's variant: a [`Policy::ReadOnly`] guard inside as well.
+//!
+//! What a command will do with the drive ([`Intent`]) decides, here and only here, how a real
+//! drive's sg node is opened, how it is locked and whether root is needed first:
+//!
+//! | intent | needs | sg node | lock |
+//! |---|---|---|---|
+//! | [`Intent::Read`] (scan, info, dump, backup, eeprom dump, dry runs) | read access to the node (group `cdrom`) | `O_RDONLY` | shared |
+//! | [`Intent::Write`] (`--execute` of flash, eeprom restore, rescue) | root, checked before the node is opened | `O_RDWR` | exclusive |
+//!
+//! `O_RDONLY` puts every command of a reading command through the kernel's own sg filter unless
+//! the caller has CAP_SYS_RAWIO (see [`sg::Access::ReadOnly`]): a member of group `cdrom` gets
+//! the read-safe standard commands (INQUIRY, READ BUFFER, ...) and an EPERM for any vendor
+//! opcode or WRITE BUFFER, so the kernel enforces what odflash's [`Intent::Read`] promises. An
+//! `O_RDWR` node is not filtered at all (the node's file mode is its only gate), which is why
+//! [`Intent::Write`] insists on root itself.
 //!
 //! Every drive another process could reach is locked here, before anything is sent (or, for an
-//! emulated drive, before its state file is even read): shared or exclusive as
-//! [`OpenOptions::lock`] says, see [`super::lock`].
+//! emulated drive, before its state file is even read), see [`super::lock`].
 //!
 //! This is the one place that chooses a transport. It sends no commands.
 
@@ -44,41 +58,94 @@ pub fn kind_of(device: &str) -> DeviceKind {
     }
 }
 
+/// What a command will do with the drive it opens (see the table in the module doc).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Intent {
+    /// Identify and read: `O_RDONLY`, shared lock.
+    #[default]
+    Read,
+    /// Write it: root first ([`Error::NeedsRoot`], nothing opened), `O_RDWR`, exclusive lock.
+    Write,
+}
+
+impl Intent {
+    /// The intent of a command that writes only with `--execute`: [`Intent::Write`] from the
+    /// start when it will write (no other process reaches the drive between identification and
+    /// the write, and a caller without root is refused before anything is sent), else
+    /// [`Intent::Read`] (a dry run).
+    pub fn of_execute(execute: bool) -> Intent {
+        if execute {
+            Intent::Write
+        } else {
+            Intent::Read
+        }
+    }
+
+    fn access(self) -> sg::Access {
+        match self {
+            Intent::Read => sg::Access::ReadOnly,
+            Intent::Write => sg::Access::ReadWrite,
+        }
+    }
+
+    fn lock(self) -> LockMode {
+        match self {
+            Intent::Read => LockMode::Shared,
+            Intent::Write => LockMode::Exclusive,
+        }
+    }
+}
+
 /// How to open a device.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct OpenOptions {
     /// `--trace FILE` (and whether `--trace-payload` was given).
     pub trace: Option<(PathBuf, Payload)>,
-    /// How to lock the drive: [`LockMode::Exclusive`] for a command that will write it.
-    /// [`open_read_only`] always locks shared.
-    pub lock: LockMode,
+    /// What the command will do with the drive. [`open_read_only`] always reads.
+    pub intent: Intent,
 }
 
 /// A transport, the lock held on its drive, and the USB bridge.
 type Opened = (Box<dyn Transport>, Option<DeviceLock>, Option<UsbId>);
 
-/// Open `device` ("/dev/sg1", "/dev/sr0", "emu:mt1959,mode=boot", "replay:FILE", ...).
+/// Open `device` ("/dev/sg1", "/dev/sr0", "emu:mt1959,mode=boot", "replay:FILE", ...) for
+/// what [`OpenOptions::intent`] says.
 pub fn open(device: &str, opts: &OpenOptions) -> Result<Device<'static>, Error> {
-    open_as(device, opts, sg::Access::ReadWrite)
+    open_as(device, opts.intent, opts, Guarded::Type5Only)
 }
 
-/// Open `device` for read-only classification: an sg node `O_RDONLY` (so the kernel's own sg
-/// command filter applies too, see [`sg::Access::ReadOnly`]), and any transport behind a
-/// [`Policy::ReadOnly`] guard that refuses everything but the identification commands and
-/// READ BUFFER before it reaches the device.
+/// Open `device` for read-only classification: [`Intent::Read`] whatever `opts` says, and any
+/// transport behind a [`Policy::ReadOnly`] guard that refuses everything but the identification
+/// commands and READ BUFFER before it reaches the device.
 pub fn open_read_only(device: &str, opts: &OpenOptions) -> Result<Device<'static>, Error> {
-    open_as(device, opts, sg::Access::ReadOnly)
+    open_as(device, Intent::Read, opts, Guarded::ReadOnly)
 }
 
-fn open_as(device: &str, opts: &OpenOptions, access: sg::Access) -> Result<Device<'static>, Error> {
+/// Which guard stands between the command and the transport besides the type-5 one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Guarded {
+    /// Only the type-5 guard every [`Device`] has.
+    Type5Only,
+    /// Also [`Policy::ReadOnly`].
+    ReadOnly,
+}
+
+fn open_as(
+    device: &str,
+    intent: Intent,
+    opts: &OpenOptions,
+    guarded: Guarded,
+) -> Result<Device<'static>, Error> {
     let open_err = |detail: String| Error::Open {
         device: device.to_string(),
         detail,
     };
-    let lock_mode = match access {
-        sg::Access::ReadWrite => opts.lock,
-        sg::Access::ReadOnly => LockMode::Shared,
-    };
+    if intent == Intent::Write {
+        // Before the node is even opened: a caller who may not write is told so with nothing
+        // sent (an O_RDWR sg node would pass a group member's WRITE BUFFER unfiltered).
+        kind_of(device).check_may_write(device)?;
+    }
+    let lock_mode = intent.lock();
     let opened: Opened = if let Some(trace) = device.strip_prefix(REPLAY_PREFIX) {
         // A recorded trace served back: for bug reports and regression tests. Nothing real is
         // behind it, so there is nothing to lock.
@@ -112,8 +179,12 @@ fn open_as(device: &str, opts: &OpenOptions, access: sg::Access) -> Result<Devic
         })?;
         (Box::new(drive), lock, None)
     } else {
-        let dev = sg::Device::open_with_access(Path::new(device), &sg::SysfsRoot::system(), access)
-            .map_err(|e| open_err(e.to_string()))?;
+        let dev = sg::Device::open_with_access(
+            Path::new(device),
+            &sg::SysfsRoot::system(),
+            intent.access(),
+        )
+        .map_err(|e| open_err(e.to_string()))?;
         // Opening an sg node sends nothing; the lock is on the node that was opened (after
         // resolving sr -> sg and links), so every name of one drive shares one lock.
         let lock = DeviceLock::on_node(dev.as_fd(), dev.path(), lock_mode)?;
@@ -122,9 +193,9 @@ fn open_as(device: &str, opts: &OpenOptions, access: sg::Access) -> Result<Devic
     };
     let (transport, lock, bridge) = opened;
     let transport: Box<dyn Transport> = Box::new(sent::Watch::new(transport, device));
-    let transport: Box<dyn Transport> = match access {
-        sg::Access::ReadWrite => transport,
-        sg::Access::ReadOnly => Box::new(Guard::new(transport, Policy::ReadOnly)),
+    let transport: Box<dyn Transport> = match guarded {
+        Guarded::Type5Only => transport,
+        Guarded::ReadOnly => Box::new(Guard::new(transport, Policy::ReadOnly)),
     };
     let transport: Box<dyn Transport> = match &opts.trace {
         None => transport,

@@ -192,14 +192,18 @@ fn help_and_version_succeed_and_document_the_exit_codes() {
     let help = dir.odflash().arg("--help").run();
     help.ok();
     for entry in [
-        "0 ok",
-        "1 usage",
-        "15 cannot open",
-        "33 timeout",
-        "35 transport error",
+        "0 success",
+        "1 bad arguments",
+        "15 cannot open device or file, device busy (locked), or a write without root",
+        "33 command timed out",
+        "35 transport",
+        "70 internal error",
         "100 refused by a safety gate (nothing written)",
         "101 chip family not",
-        "104 write",
+        "104 write interrupted",
+        "105 flashed but not verified",
+        "106 the drive refused the image",
+        "130 interrupted",
     ] {
         // The footer is wrapped; compare with runs of whitespace collapsed.
         let flat = help.stdout.split_whitespace().collect::<Vec<_>>().join(" ");

@@ -100,6 +100,25 @@ fn needs_attention_drive_names_the_reason_and_the_next_command() {
 }
 
 #[test]
+fn the_world_readable_status_file_holds_no_serial() {
+    // The emulated drive answers its serial (EMU1959K0001, as `info` shows); the file does not.
+    let run = tempfile::tempdir().unwrap();
+    let out = odflash()
+        .args(["hotplug", "emu:mt1959", "--run-dir"])
+        .arg(run.path())
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let path = run.path().join("emu-mt1959.json");
+    let text = fs::read_to_string(&path).unwrap();
+    assert!(!text.contains("EMU1959K0001"), "{text}");
+    let json: Value = serde_json::from_str(&text).unwrap();
+    assert!(json["identity"]["serial"].is_null(), "{json}");
+    assert_eq!(json["identity"]["model"], "BD-RE BU40N");
+    assert_eq!(fs::metadata(&path).unwrap().mode() & 0o777, 0o644);
+}
+
+#[test]
 fn healthy_drive_is_one_info_line_without_next_command() {
     let (line, json) = hotplug("emu:mt1959", "emu-mt1959.json");
     assert_eq!(json["verdict"], "healthy");

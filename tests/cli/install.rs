@@ -91,6 +91,7 @@ fn install_to_usr_puts_exactly_the_documented_files() {
         "/usr/bin/odflash-notify",
         "/usr/lib/udev/rules.d/60-odflash.rules",
         "/usr/lib/systemd/system/odflash-hotplug@.service",
+        "/usr/lib/sysusers.d/odflash.conf",
         "/usr/lib/systemd/user/odflash-notify.service",
         "/usr/share/man/man1/odflash-notify.1",
         "/usr/share/bash-completion/completions/odflash",
@@ -110,6 +111,7 @@ fn install_to_usr_puts_exactly_the_documented_files() {
         .contains("ExecStart=/usr/bin/odflash hotplug %i"));
     assert!(read("/usr/lib/systemd/user/odflash-notify.service")
         .contains("ExecStart=/usr/bin/odflash-notify\n"));
+    assert!(read("/usr/lib/sysusers.d/odflash.conf").contains("\nu odflash-hotplug - "));
     assert!(read("/usr/share/man/man1/odflash-notify.1").contains("\\-\\-once"));
     assert!(read("/usr/share/man/man1/odflash.1").starts_with(".ie"));
     assert!(read("/usr/share/man/man1/odflash.1").contains("rescue"));

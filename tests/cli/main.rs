@@ -13,6 +13,7 @@ mod cli_image;
 mod cli_info;
 mod cli_lock;
 mod cli_next_steps;
+mod cli_privileges;
 mod cli_scan;
 mod cli_share;
 mod cli_trace;

@@ -4,7 +4,7 @@ use std::os::unix::fs::MetadataExt;
 
 use odflash::ops::drive::identify;
 use odflash::ops::lock::{Activity, LockMode};
-use odflash::ops::open::{open, OpenOptions};
+use odflash::ops::open::{open, Intent, OpenOptions};
 use odflash::ops::{Error, ExitCode};
 use odflash::scsi::trace::Payload;
 
@@ -40,7 +40,7 @@ fn emulated_drive_lock_beside_its_state_file_survives_every_save() {
     let state = dir.path().join("drive.json");
     let spec = format!("emu:mt1959,state-file={}", state.display());
     let writing = OpenOptions {
-        lock: LockMode::Exclusive,
+        intent: Intent::Write,
         ..OpenOptions::default()
     };
     let mut writer = open(&spec, &writing).unwrap();

@@ -102,6 +102,18 @@ trace_count() {
     jq -r '(.cdb // .cdb_hex // "") | ascii_downcase | .[0:2]' "$1" | grep -c "^$2\$" || true
 }
 
+# gadget_count OPCODE...: how many commands with one of these opcodes (two lowercase hex digits)
+# the gadget has served since it started: the drive's own account, whoever sent them (its
+# "#N cdb HEX moved ..." debug lines in /tmp/gadget.log).
+gadget_count() {
+    pattern=$(echo "$*" | sed 's/ /|/g')
+    sed -n 's/.* cdb \([0-9a-f]*\) moved .*/\1/p' /tmp/gadget.log | grep -cE "^($pattern)" || true
+}
+# Opcodes that change a drive or are vendor-specific: WRITE BUFFER, and the vendor commands of
+# the families odflash knows (docs/protocol.md §1.4): what an unprivileged caller must never get
+# through.
+CHANGING_OPCODES="3b df e7 f1 f3 ff"
+
 # trace_max_len FILE OPCODE: the largest 24-bit length field (CDB bytes 6..8, READ/WRITE
 # BUFFER) among traced commands with this opcode, in decimal.
 trace_max_len() {

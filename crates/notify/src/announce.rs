@@ -31,26 +31,25 @@ pub trait Notifier {
 }
 
 /// What one status file said: the verdict, and which drive (a node name such as `sg3` is
-/// reused by the next drive plugged in).
+/// reused by the next drive plugged in; the hotplug unit removes a drive's file when it goes,
+/// so a drive plugged in again is a new file and a new notice).
 #[derive(Debug, Clone, PartialEq, Eq)]
 struct Sighting {
     verdict: Verdict,
     vendor: String,
     model: String,
-    serial: Option<String>,
 }
 
 impl Sighting {
     fn of(c: &Classification) -> Sighting {
-        let (vendor, model, serial) = match &c.identity {
-            Some(id) => (&id.vendor, &id.model, id.serial.clone()),
-            None => (&c.inquiry.vendor, &c.inquiry.product, None),
+        let (vendor, model) = match &c.identity {
+            Some(id) => (&id.vendor, &id.model),
+            None => (&c.inquiry.vendor, &c.inquiry.product),
         };
         Sighting {
             verdict: c.verdict,
             vendor: vendor.clone(),
             model: model.clone(),
-            serial,
         }
     }
 }

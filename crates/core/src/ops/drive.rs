@@ -56,6 +56,15 @@ impl DeviceKind {
             DeviceKind::Emulated => false,
         }
     }
+
+    /// [`Error::NeedsRoot`] unless this process may write a drive of this kind (called `name`):
+    /// real drives (and traces of them) need root, emulated ones nobody.
+    pub fn check_may_write(self, name: &str) -> Result<(), Error> {
+        if self.needs_root() && !nix::unistd::geteuid().is_root() {
+            return Err(Error::NeedsRoot(name.to_string()));
+        }
+        Ok(())
+    }
 }
 
 /// An opened DEVICE: a guarded transport and facts about the path.

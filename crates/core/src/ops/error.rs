@@ -106,7 +106,9 @@ impl ExitCode {
             ExitCode::MediumHardware => "medium or hardware error",
             ExitCode::IllegalRequest => "illegal request (command or field not supported)",
             ExitCode::UnitAttention => "unit attention (drive reset or medium changed)",
-            ExitCode::OpenBusy => "cannot open device or file, or device busy (locked)",
+            ExitCode::OpenBusy => {
+                "cannot open device or file, device busy (locked), or a write without root"
+            }
             ExitCode::Timeout => "command timed out",
             ExitCode::Transport => "transport, host adapter or driver error",
             ExitCode::Malformed => "malformed reply from the drive",

@@ -25,9 +25,7 @@ impl WriteSession {
     /// [`Error::Busy`] when another process reads or writes the drive. Writes to a real drive
     /// need root ([`Error::NeedsRoot`]); emulated drives do not.
     pub fn begin(dev: &mut Device<'_>, why: &str) -> Result<WriteSession, Error> {
-        if dev.kind.needs_root() && !nix::unistd::geteuid().is_root() {
-            return Err(Error::NeedsRoot(dev.name.clone()));
-        }
+        dev.kind.check_may_write(&dev.name)?;
         if let Some(lock) = &mut dev.lock {
             lock.make_exclusive()?;
         }
