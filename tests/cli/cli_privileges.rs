@@ -1,7 +1,8 @@
 //! Who may write: odflash refuses a write to a real drive without root before it even looks the
 //! node up (the kernel would pass a `cdrom` member's WRITE BUFFER through an `O_RDWR` sg node),
-//! while reads need only access to the node. Run as an unprivileged user through `setpriv`; the
-//! VM scenario `m-permissions` proves the same with real nodes and users.
+//! while reads need only access to the node. Run as this process's user, or as uid 65534 through
+//! `setpriv` when the tests run as root; the VM scenario `m-permissions` proves the same with real
+//! nodes and users.
 
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
@@ -9,7 +10,7 @@ use std::process::{Command, Output};
 
 use crate::cli_common::Dir;
 
-/// `nobody` on Debian.
+/// `nobody` on Debian: whom root runs the unprivileged runs as.
 const NOBODY: &str = "65534";
 
 /// A node that does not exist: a refusal that names it as missing came after the lookup.
@@ -23,37 +24,41 @@ fn runnable_copy(dir: &Dir) -> PathBuf {
     bin
 }
 
-/// Whether this run can switch users; outside CI a developer's run without root skips.
-fn can_switch_users() -> bool {
-    let root = nix::unistd::geteuid().is_root();
-    let setpriv = Command::new("setpriv").arg("--version").output().is_ok();
-    if root && setpriv {
-        return true;
-    }
-    assert!(
-        std::env::var_os("CI").is_none(),
-        "CI must run as root with setpriv (util-linux) to test unprivileged runs"
-    );
-    eprintln!("skipped: needs root and setpriv to run odflash as another user");
-    false
+/// Whether this process is root (then the runs switch to uid 65534 through `setpriv`).
+fn running_as_root() -> bool {
+    nix::unistd::geteuid().is_root()
 }
 
-/// Run `bin args` as uid/gid 65534 with no supplementary groups.
-fn as_nobody(bin: &Path, args: &[&str]) -> Output {
-    Command::new("setpriv")
-        .args(["--reuid", NOBODY, "--regid", NOBODY, "--clear-groups"])
-        .arg(bin)
-        .args(args)
-        .env_remove("RUST_LOG")
-        .output()
-        .expect("run setpriv")
+/// `bin args` as a user without root: this process's own user, or uid/gid 65534 with no
+/// supplementary groups when the tests run as root. `None` (the test skips) only outside CI
+/// when root has no `setpriv`.
+fn unprivileged(bin: &Path, args: &[&str]) -> Option<Output> {
+    let mut cmd = if running_as_root() {
+        if Command::new("setpriv").arg("--version").output().is_err() {
+            assert!(
+                std::env::var_os("CI").is_none(),
+                "CI running as root needs setpriv (util-linux) to test unprivileged runs"
+            );
+            eprintln!("skipped: running as root without setpriv to drop privileges");
+            return None;
+        }
+        let mut cmd = Command::new("setpriv");
+        cmd.args(["--reuid", NOBODY, "--regid", NOBODY, "--clear-groups"])
+            .arg(bin);
+        cmd
+    } else {
+        Command::new(bin)
+    };
+    Some(
+        cmd.args(args)
+            .env_remove("RUST_LOG")
+            .output()
+            .expect("run odflash"),
+    )
 }
 
 #[test]
 fn writes_without_root_are_refused_before_the_node_is_looked_up() {
-    if !can_switch_users() {
-        return;
-    }
     let dir = Dir::new();
     let bin = runnable_copy(&dir);
     let image = dir.bu40n("fw.bin", "1.04");
@@ -66,7 +71,9 @@ fn writes_without_root_are_refused_before_the_node_is_looked_up() {
         vec!["flash", MISSING, image],
         vec!["rescue", MISSING, image],
     ] {
-        let out = as_nobody(&bin, &[args.as_slice(), &yes].concat());
+        let Some(out) = unprivileged(&bin, &[args.as_slice(), &yes].concat()) else {
+            return;
+        };
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert_eq!(out.status.code(), Some(15), "{args:?}: {stderr}");
         assert!(
@@ -76,7 +83,9 @@ fn writes_without_root_are_refused_before_the_node_is_looked_up() {
         assert!(!stderr.contains("does not exist"), "{args:?}: {stderr}");
     }
     // Without --execute the same command reads: no root needed, so the node is looked up.
-    let out = as_nobody(&bin, &["flash", MISSING, image]);
+    let Some(out) = unprivileged(&bin, &["flash", MISSING, image]) else {
+        return;
+    };
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(15), "{stderr}");
     assert!(stderr.contains("does not exist"), "{stderr}");
@@ -85,17 +94,16 @@ fn writes_without_root_are_refused_before_the_node_is_looked_up() {
 
 #[test]
 fn emulated_drives_need_no_root_to_write() {
-    if !can_switch_users() {
-        return;
-    }
     let dir = Dir::new();
     let bin = runnable_copy(&dir);
     let image = dir.bu40n("fw.bin", "1.04");
     std::fs::set_permissions(&image, std::fs::Permissions::from_mode(0o644)).unwrap();
     let backups = dir.join("backups");
     std::fs::create_dir(&backups).unwrap();
-    std::os::unix::fs::chown(&backups, Some(65534), Some(65534)).unwrap();
-    let out = as_nobody(
+    if running_as_root() {
+        std::os::unix::fs::chown(&backups, Some(65534), Some(65534)).unwrap();
+    }
+    let Some(out) = unprivileged(
         &bin,
         &[
             "flash",
@@ -106,7 +114,9 @@ fn emulated_drives_need_no_root_to_write() {
             "--backup-dir",
             backups.to_str().unwrap(),
         ],
-    );
+    ) else {
+        return;
+    };
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(0), "{stderr}");
 }
