@@ -165,7 +165,10 @@ pub fn stream_region(
     let mut done = 0;
     while done < total {
         let at = range.start + done as u32;
-        let len = piece_len(at as usize, sweep.chunk.min(total - done), &exact);
+        // Pieces end on chunk boundaries (from the range's start) even after an exact window
+        // cut one short, so the sweep meets a probe's chunk where the probe read it.
+        let to_boundary = sweep.chunk - done % sweep.chunk;
+        let len = piece_len(at as usize, to_boundary.min(total - done), &exact);
         match &sweep.known {
             Some(k) if k.at == at && k.bytes.len() == len => each(at, &k.bytes)?,
             _ => {
