@@ -142,7 +142,6 @@ pub fn read_region(
     stream_region(t, flash, sweep, report, progress, &mut |at, bytes| {
         let from = (at - start) as usize;
         out[from..from + bytes.len()].copy_from_slice(bytes);
-        Ok(())
     })?;
     Ok(out)
 }
@@ -156,7 +155,7 @@ pub fn stream_region(
     sweep: &Sweep,
     report: &mut ReadReport,
     progress: &mut dyn FnMut(Progress),
-    each: &mut dyn FnMut(u32, &[u8]) -> Result<(), Error>,
+    each: &mut dyn FnMut(u32, &[u8]),
 ) -> Result<(), Error> {
     let range = &sweep.range;
     let total = (range.end - range.start) as usize;
@@ -170,11 +169,11 @@ pub fn stream_region(
         let to_boundary = sweep.chunk - done % sweep.chunk;
         let len = piece_len(at as usize, to_boundary.min(total - done), &exact);
         match &sweep.known {
-            Some(k) if k.at == at && k.bytes.len() == len => each(at, &k.bytes)?,
+            Some(k) if k.at == at && k.bytes.len() == len => each(at, &k.bytes),
             _ => {
                 let piece = &mut buf[..len];
                 read_piece(t, flash, at, piece, 0, sweep.unreadable, report)?;
-                each(at, piece)?;
+                each(at, piece);
             }
         }
         done += len;
