@@ -107,6 +107,12 @@ fn host_overhead() {
         odf_us / bare_us,
         odf_allocs - bare_allocs
     );
+    println!(
+        "ODFLASH-MEASURE host-overhead us_per_command={:.1} bare_us={bare_us:.1} \
+         odflash_us={odf_us:.1} allocations_per_command={:.2}",
+        odf_us - bare_us,
+        odf_allocs - bare_allocs
+    );
 }
 
 /// The odflash binary under test.
@@ -182,6 +188,10 @@ fn command_counts(dir: &std::path::Path) {
         let total: usize = runs.iter().map(|(_, n)| n).sum();
         let listed: Vec<String> = runs.iter().map(|(k, n)| format!("{n} {k}")).collect();
         println!("  {name:<12} {total:>4} commands: {}", listed.join(", "));
+        println!(
+            "ODFLASH-MEASURE host-commands {} total={total}",
+            name.replace(' ', "-")
+        );
     }
 }
 
@@ -204,13 +214,15 @@ fn peak_rss_kib(dir: &std::path::Path, args: &[&str]) -> Option<u64> {
 
 fn peak_rss(dir: &std::path::Path) {
     let runs = [
-        ("odflash --version", vec!["--version"]),
+        ("odflash --version", "version", vec!["--version"]),
         (
             "dump of 2 MiB",
+            "dump",
             vec!["dump", "emu:mt1959", "-o", "rss-dump.bin"],
         ),
         (
             "flash of a 2 MiB image",
+            "flash",
             vec![
                 "flash",
                 "emu:mt1959,state-file=rss.json",
@@ -223,9 +235,12 @@ fn peak_rss(dir: &std::path::Path) {
         ),
     ];
     println!("peak RSS (the emulated drive runs in the same process and holds its own flash):");
-    for (name, args) in runs {
+    for (name, key, args) in runs {
         match peak_rss_kib(dir, &args) {
-            Some(kib) => println!("  {name:<24} {:>6.1} MiB", kib as f64 / 1024.0),
+            Some(kib) => {
+                println!("  {name:<24} {:>6.1} MiB", kib as f64 / 1024.0);
+                println!("ODFLASH-MEASURE host-peak-rss-kib {key}={kib}");
+            }
             None => println!("  {name:<24} not measured: /usr/bin/time (GNU time) is missing"),
         }
     }
@@ -259,6 +274,10 @@ fn scan_with_hung_drives(dir: &std::path::Path) {
     println!(
         "scan of 16 emulated drives, 2 hung: {wall:.2} s for a {timeout:.0} s per-drive timeout \
          (ratio {:.2}), {listed} lines",
+        wall / timeout
+    );
+    println!(
+        "ODFLASH-MEASURE host-scan-16-2-hung wall_s={wall:.2} timeout_s={timeout:.0} ratio={:.2}",
         wall / timeout
     );
 }

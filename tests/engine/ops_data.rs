@@ -40,6 +40,29 @@ fn dump_equals_flash_except_the_mirror_page() {
 }
 
 #[test]
+fn a_dump_reads_each_flash_byte_once_its_probe_read_included() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut drive = mt1959();
+    let (mut dev, identified) = device(&mut drive);
+    let report = dump(&mut dev, &identified, &dir.path().join("d.bin"), &mut quiet).unwrap();
+    drop(dev);
+    // 64 KiB chunks; the first is cut around the banner window, read on its own (0..0x3000,
+    // 0x3000..0x3020, 0x3020..0x10000); the probe read at 0x10000 is the sweep's second chunk.
+    let commands = report.manifest.read.commands;
+    assert_eq!(commands, 3 + 31);
+    let reads: Vec<_> = drive
+        .command_log()
+        .iter()
+        .filter(|c| c.opcode() == Some(READ_BUFFER))
+        .collect();
+    let dumped: usize = reads[reads.len() - commands..]
+        .iter()
+        .map(|c| c.requested)
+        .sum();
+    assert_eq!(dumped, drive.flash().len());
+}
+
+#[test]
 fn dump_respects_max_transfer_and_fills_unreadable_ranges() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("drive.bin");

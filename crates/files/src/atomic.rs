@@ -5,6 +5,7 @@
 //!   `O_CREAT|O_EXCL|O_NOFOLLOW` under a name carrying the pid, written, fsync'ed and renamed
 //!   over the target; then the directory is fsync'ed. Readers see the old file or the whole new
 //!   one, and a link planted at the temp name or the target is never followed.
+//!   [`write_file_with`] is the same for contents streamed into the temp file piece by piece.
 //! - [`open_log`]: a file that grows while odflash runs (the `--trace` file). It is opened in
 //!   place, not renamed at the end: a trace must survive the crash it is there to explain. The
 //!   final path is opened with `O_NOFOLLOW|O_CREAT|O_APPEND`, and the opened file must be a
@@ -118,6 +119,17 @@ pub fn create_private_dir(dir: &Path) -> Result<(), FileError> {
 /// FIFO, a directory) is refused: odflash replaces files, and as root replacing `/dev/null`
 /// would delete it for the whole system.
 pub fn write_file(path: &Path, bytes: &[u8], mode: Mode) -> Result<(), FileError> {
+    write_file_with(path, mode, |file| file.write_all(bytes))
+}
+
+/// [`write_file`] for a file produced piece by piece: `write` streams the contents into the
+/// temp file (so they are never held whole in memory), which is then fsync'ed and renamed
+/// like any other. A failure of `write` removes the temp file and leaves `path` untouched.
+pub fn write_file_with(
+    path: &Path,
+    mode: Mode,
+    write: impl FnOnce(&mut File) -> io::Result<()>,
+) -> Result<(), FileError> {
     check_replaceable(path)?;
     let dir = parent_dir(path);
     remove_stale_temps(&dir);
@@ -125,7 +137,7 @@ pub fn write_file(path: &Path, bytes: &[u8], mode: Mode) -> Result<(), FileError
         .file_name()
         .ok_or_else(|| FileError::refused(path, "not a file name: give the path of a file"))?;
     let tmp = dir.join(temp_name(name));
-    let result = write_and_rename(&tmp, path, bytes, mode);
+    let result = write_and_rename(&tmp, path, write, mode);
     if result.is_err() {
         // Best effort: the temp file may not exist when creating it failed.
         let _ = fs::remove_file(&tmp);
@@ -267,7 +279,12 @@ fn remove_stale_temps(dir: &Path) {
     }
 }
 
-fn write_and_rename(tmp: &Path, path: &Path, bytes: &[u8], mode: Mode) -> Result<(), FileError> {
+fn write_and_rename(
+    tmp: &Path,
+    path: &Path,
+    write: impl FnOnce(&mut File) -> io::Result<()>,
+    mode: Mode,
+) -> Result<(), FileError> {
     let mut file = OpenOptions::new()
         .write(true)
         .create_new(true)
@@ -275,7 +292,7 @@ fn write_and_rename(tmp: &Path, path: &Path, bytes: &[u8], mode: Mode) -> Result
         .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC)
         .open(tmp)
         .map_err(|e| FileError::io(tmp, e))?;
-    file.write_all(bytes).map_err(|e| FileError::io(tmp, e))?;
+    write(&mut file).map_err(|e| FileError::io(tmp, e))?;
     file.sync_all().map_err(|e| FileError::io(tmp, e))?;
     drop(file);
     fs::rename(tmp, path).map_err(|e| FileError::io(path, e))
@@ -306,6 +323,26 @@ mod tests {
         assert_eq!(fs::read(&path).unwrap(), b"two");
         assert_eq!(mode_of(&path), 0o600);
         // No temp file left behind.
+        assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 1);
+    }
+
+    #[test]
+    fn streamed_writes_land_whole_or_not_at_all() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("a.bin");
+        write_file_with(&path, Mode::Private, |f| {
+            f.write_all(b"one ")?;
+            f.write_all(b"two")
+        })
+        .unwrap();
+        assert_eq!(fs::read(&path).unwrap(), b"one two");
+        // A failing writer leaves the old file and no temp file.
+        let failed = write_file_with(&path, Mode::Private, |f| {
+            f.write_all(b"partial")?;
+            Err(io::Error::other("producer failed"))
+        });
+        assert!(matches!(failed, Err(FileError::Io { .. })), "{failed:?}");
+        assert_eq!(fs::read(&path).unwrap(), b"one two");
         assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 1);
     }
 

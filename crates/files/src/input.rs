@@ -1,7 +1,8 @@
 //! Reading input files (images, bundles, unit data, traces, fault plans, the emulator's state):
 //! [`read_input`] is the one way odflash reads a file whole. An input must be a regular file, and
 //! it is read with the cap its format implies, so `/dev/zero`, a FIFO or a directory given as an
-//! image ends at once with a clear error instead of reading forever or blocking.
+//! image ends at once with a clear error instead of reading forever or blocking. [`open_input`]
+//! opens one the same way for a reader that streams it (validating a bundle just written).
 //!
 //! Owns only file mechanics; each format names its own cap next to its parser.
 
@@ -16,21 +17,7 @@ use super::atomic::FileError;
 /// Anything but a regular file is refused before a byte is read (the open does not block on a
 /// FIFO); a longer file is refused without reading past the cap.
 pub fn read_input(path: &Path, cap: usize, what: &str) -> Result<Vec<u8>, FileError> {
-    let file = OpenOptions::new()
-        .read(true)
-        .custom_flags(libc::O_NONBLOCK | libc::O_CLOEXEC)
-        .open(path)
-        .map_err(|e| FileError::io(path, e))?;
-    let meta = file.metadata().map_err(|e| FileError::io(path, e))?;
-    if !meta.is_file() {
-        return Err(FileError::refused(
-            path,
-            format!(
-                "is a {}, not a regular file: give the path of a {what} file",
-                kind_of(&meta.file_type())
-            ),
-        ));
-    }
+    let (file, meta) = open_regular(path, what)?;
     let too_large = || {
         FileError::refused(
             path,
@@ -49,6 +36,32 @@ pub fn read_input(path: &Path, cap: usize, what: &str) -> Result<Vec<u8>, FileEr
         return Err(too_large());
     }
     Ok(bytes)
+}
+
+/// Open `path`, a `what`, for reading it piece by piece: the same refusal of anything but a
+/// regular file as [`read_input`]; the reader bounds what it reads itself.
+pub fn open_input(path: &Path, what: &str) -> Result<File, FileError> {
+    open_regular(path, what).map(|(file, _)| file)
+}
+
+/// Open `path` without blocking and check that it is a regular file.
+fn open_regular(path: &Path, what: &str) -> Result<(File, std::fs::Metadata), FileError> {
+    let file = OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK | libc::O_CLOEXEC)
+        .open(path)
+        .map_err(|e| FileError::io(path, e))?;
+    let meta = file.metadata().map_err(|e| FileError::io(path, e))?;
+    if !meta.is_file() {
+        return Err(FileError::refused(
+            path,
+            format!(
+                "is a {}, not a regular file: give the path of a {what} file",
+                kind_of(&meta.file_type())
+            ),
+        ));
+    }
+    Ok((file, meta))
 }
 
 /// [`read_input`] for a text format: the bytes must be UTF-8.

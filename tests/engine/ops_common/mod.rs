@@ -10,6 +10,8 @@ use odflash::ops::flash::ImageFile;
 
 /// WRITE BUFFER opcode (SPC-4), as the emulator logs it.
 pub const WRITE_BUFFER: u8 = 0x3B;
+/// READ BUFFER opcode (SPC-4), as the emulator logs it.
+pub const READ_BUFFER: u8 = 0x3C;
 /// WRITE BUFFER mode of the MT19xx commit trailer (docs/protocol.md §2.4).
 pub const MODE_COMMIT: u8 = 0x07;
 

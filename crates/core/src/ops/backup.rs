@@ -51,8 +51,9 @@ pub struct BackupReport {
     pub manifest: Manifest,
     /// How the flash was read (chunk size, commands, unreadable ranges).
     pub read: ReadReport,
-    /// The whole flash as the bundle holds it, re-read from disk and validated: what the drive
-    /// held before a write (a flash compares its read-back with it).
+    /// The whole flash as read, which the bundle on disk was re-read and validated to hold
+    /// (size and sha256 of every part): what the drive held before a write (a flash compares
+    /// its read-back with it).
     #[serde(skip)]
     pub flash: Vec<u8>,
 }
@@ -182,17 +183,10 @@ fn write_backup(
         }
         Destination::File(path) => path.to_path_buf(),
     };
-    let Bundle {
-        manifest,
-        parts: read_back,
-    } = bundle::write_bundle(&path, &manifest, &all)?;
-    drop(all);
+    let manifest = bundle::write_bundle(&path, &manifest, &all)?;
     log::info!("backup written and validated: {}", path.display());
-    let flash = read_back
-        .into_iter()
-        .find(|p| p.name == parts::FIRMWARE)
-        .map(|p| p.bytes)
-        .unwrap_or_default();
+    // The read's own bytes: the file on disk was just validated to hold exactly them.
+    let flash = all.swap_remove(0).bytes;
     Ok(BackupReport {
         path,
         manifest,

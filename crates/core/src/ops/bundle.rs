@@ -4,9 +4,12 @@
 //! unit data can be restored from either; experimental reads (kind `experimental`) use it too,
 //! and are never restored from.
 //!
-//! Owns: [`Manifest`], [`build_bundle`] / [`parse_bundle`] (pure), [`write_bundle`] (atomic write,
-//! then re-read from disk and validate) and [`read_bundle`]. It must not talk to a device.
+//! Owns: [`Manifest`], [`build_bundle`] / [`parse_bundle`] (pure), [`write_bundle`] (the archive
+//! streamed into an atomic write, then re-read from disk and validated by streaming sha256, so a
+//! backup never holds a second copy of the flash) and [`read_bundle`]. It must not talk to a
+//! device.
 
+use std::io::{self, BufReader, Read, Write};
 use std::path::Path;
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -245,35 +248,52 @@ pub fn build_manifest(kind: Kind, device: DeviceRecord, created: &str, parts: &[
 /// Serialize a bundle into tar bytes (pure). Entries are mode 0600 with mtime 0, so the same
 /// input gives the same bytes.
 pub fn build_bundle(manifest: &Manifest, parts: &[Part]) -> Vec<u8> {
+    write_archive(Vec::new(), manifest, parts).expect("writing tar into memory cannot fail")
+}
+
+/// Write the bundle's tar archive into `out`: [`MANIFEST_NAME`] first, then the parts, each
+/// straight from its bytes (nothing is copied into an archive buffer).
+fn write_archive<W: Write>(out: W, manifest: &Manifest, parts: &[Part]) -> io::Result<W> {
     let json = serde_json::to_vec_pretty(manifest).expect("manifest serializes");
-    let mut builder = tar::Builder::new(Vec::new());
+    let mut builder = tar::Builder::new(out);
     let mut append = |name: &str, bytes: &[u8]| {
         let mut header = tar::Header::new_gnu();
         header.set_size(bytes.len() as u64);
         header.set_mode(0o600);
         header.set_mtime(0);
         header.set_entry_type(tar::EntryType::Regular);
-        builder
-            .append_data(&mut header, name, bytes)
-            .expect("writing tar into memory cannot fail");
+        builder.append_data(&mut header, name, bytes)
     };
-    append(MANIFEST_NAME, &json);
+    append(MANIFEST_NAME, &json)?;
     for part in parts {
-        append(&part.name, &part.bytes);
+        append(&part.name, &part.bytes)?;
     }
-    builder
-        .into_inner()
-        .expect("finishing tar into memory cannot fail")
+    builder.into_inner()
 }
 
-/// Parse and validate bundle bytes (pure): the manifest comes first, every listed part is
-/// present once with its size and sha256, and nothing else is in the archive. `path` only
-/// names the file in errors.
-pub fn parse_bundle(path: &Path, bytes: &[u8]) -> Result<Bundle, Error> {
+/// One part as an archive walk found it: its name, how many bytes it had, their sha256, and
+/// what the walk's consumer kept of them.
+struct Found<T> {
+    name: String,
+    size: u64,
+    sha256: String,
+    kept: T,
+}
+
+/// Walk a bundle archive read from `reader` and validate it: the manifest comes first, entry
+/// names are flat, every listed part is present once with its size and sha256, and nothing
+/// else is in the archive. `take` consumes each part's bytes (keeping them, or only hashing
+/// them) and returns `(size, sha256, kept)`. Returns the manifest and what `take` kept, in
+/// manifest order. `path` only names the file in errors.
+fn walk_bundle<T>(
+    path: &Path,
+    reader: impl Read,
+    mut take: impl FnMut(&mut dyn Read, u64) -> io::Result<(u64, String, T)>,
+) -> Result<(Manifest, Vec<T>), Error> {
     let bad = |detail: String| Error::bad_file(path, detail);
-    let mut archive = tar::Archive::new(bytes);
+    let mut archive = tar::Archive::new(reader);
     let mut manifest: Option<Manifest> = None;
-    let mut found: Vec<(String, Vec<u8>)> = Vec::new();
+    let mut found: Vec<Found<T>> = Vec::new();
     let entries = archive
         .entries()
         .map_err(|e| bad(format!("not a tar archive: {e}")))?;
@@ -290,13 +310,13 @@ pub fn parse_bundle(path: &Path, bytes: &[u8]) -> Result<Bundle, Error> {
                 "entry name {name:?} is not a plain file name: not an odflash bundle"
             )));
         }
-        let mut data = Vec::new();
-        std::io::Read::read_to_end(&mut entry, &mut data)
-            .map_err(|e| bad(format!("cannot read {name}: {e}")))?;
+        let cannot_read = |e: io::Error| bad(format!("cannot read {name}: {e}"));
         if manifest.is_none() {
             if name != MANIFEST_NAME {
                 return Err(bad(format!("first entry is {name}, not {MANIFEST_NAME}")));
             }
+            let mut data = Vec::new();
+            entry.read_to_end(&mut data).map_err(cannot_read)?;
             let m: Manifest = serde_json::from_slice(&data)
                 .map_err(|e| bad(format!("bad {MANIFEST_NAME}: {e}")))?;
             if m.format > FORMAT_VERSION {
@@ -306,43 +326,66 @@ pub fn parse_bundle(path: &Path, bytes: &[u8]) -> Result<Bundle, Error> {
                 )));
             }
             manifest = Some(m);
-        } else if found.iter().any(|(n, _)| *n == name) {
+        } else if found.iter().any(|f| f.name == name) {
             return Err(bad(format!("{name} appears twice")));
         } else {
-            found.push((name, data));
+            let declared = entry.size();
+            let (size, sha256, kept) = take(&mut entry, declared).map_err(cannot_read)?;
+            found.push(Found {
+                name,
+                size,
+                sha256,
+                kept,
+            });
         }
     }
     let manifest = manifest.ok_or_else(|| bad("empty archive".into()))?;
-    let mut parts = Vec::with_capacity(manifest.parts.len());
+    let mut kept = Vec::with_capacity(manifest.parts.len());
     for record in &manifest.parts {
         let index = found
             .iter()
-            .position(|(n, _)| *n == record.name)
+            .position(|f| f.name == record.name)
             .ok_or_else(|| bad(format!("{} is listed but missing", record.name)))?;
-        let (name, data) = found.swap_remove(index);
-        if data.len() as u64 != record.size {
+        let part = found.swap_remove(index);
+        if part.size != record.size {
             return Err(bad(format!(
-                "{name}: size {} but the manifest says {}",
-                data.len(),
-                record.size
+                "{}: size {} but the manifest says {}",
+                part.name, part.size, record.size
             )));
         }
-        let digest = sha256_hex(&data);
-        if digest != record.sha256 {
+        if part.sha256 != record.sha256 {
             return Err(bad(format!(
-                "{name}: sha256 {digest} but the manifest says {}",
-                record.sha256
+                "{}: sha256 {} but the manifest says {}",
+                part.name, part.sha256, record.sha256
             )));
         }
-        parts.push(Part {
-            name,
+        kept.push(part.kept);
+    }
+    if let Some(extra) = found.first() {
+        return Err(bad(format!("{} is not listed in the manifest", extra.name)));
+    }
+    Ok((manifest, kept))
+}
+
+/// Parse and validate bundle bytes (pure): see [`walk_bundle`] for what is checked. `path` only
+/// names the file in errors.
+pub fn parse_bundle(path: &Path, bytes: &[u8]) -> Result<Bundle, Error> {
+    let (manifest, data) = walk_bundle(path, bytes, |entry, declared| {
+        // The declared size, bounded by the input: a part's bytes are read into one allocation.
+        let mut data = Vec::with_capacity(declared.min(bytes.len() as u64) as usize);
+        entry.read_to_end(&mut data)?;
+        Ok((data.len() as u64, sha256_hex(&data), data))
+    })?;
+    let parts = manifest
+        .parts
+        .iter()
+        .zip(data)
+        .map(|(record, bytes)| Part {
+            name: record.name.clone(),
             flash_offset: record.flash_offset,
-            bytes: data,
-        });
-    }
-    if let Some((extra, _)) = found.first() {
-        return Err(bad(format!("{extra} is not listed in the manifest")));
-    }
+            bytes,
+        })
+        .collect();
     Ok(Bundle { manifest, parts })
 }
 
@@ -352,23 +395,41 @@ pub fn read_bundle(path: &Path) -> Result<Bundle, Error> {
     parse_bundle(path, &bytes)
 }
 
-/// Write a bundle atomically (mode 0600), then re-read it from disk and validate every part
-/// against `parts` before returning. Returns the validated bundle as read back.
-pub fn write_bundle(path: &Path, manifest: &Manifest, parts: &[Part]) -> Result<Bundle, Error> {
-    let bytes = build_bundle(manifest, parts);
-    atomic::write_file(path, &bytes, Mode::Private)?;
-    drop(bytes);
-    let reread = read_bundle(path)?;
-    let same = reread.manifest == *manifest
-        && reread.parts.len() == parts.len()
-        && reread.parts.iter().zip(parts).all(|(a, b)| a == b);
-    if !same {
+/// Bytes read from disk at a time while a written bundle is validated.
+const CHECK_BUFFER: usize = 0x1_0000;
+
+/// Validate the bundle file at `path` by streaming it from disk: every part's size and sha256
+/// must match the manifest on disk, and that manifest must equal `expected`. Nothing is held
+/// but one read buffer, however large the parts.
+fn check_written(path: &Path, expected: &Manifest) -> Result<Manifest, Error> {
+    let file = input::open_input(path, "backup bundle")?;
+    let (manifest, _) = walk_bundle(
+        path,
+        BufReader::with_capacity(CHECK_BUFFER, file),
+        |entry, _| {
+            let mut hasher = Sha256::new();
+            let size = io::copy(entry, &mut hasher)?;
+            Ok((size, hex::encode(hasher.finalize()), ()))
+        },
+    )?;
+    if manifest != *expected {
         return Err(Error::bad_file(
             path,
             "the file read back differs from what was written",
         ));
     }
-    Ok(reread)
+    Ok(manifest)
+}
+
+/// Write a bundle atomically (mode 0600), the archive streamed into the temp file, then re-read
+/// it from disk and validate it before returning: every part's size and sha256 on disk must
+/// match `manifest` (built from `parts` by [`build_manifest`]), so the file holds exactly
+/// `parts`. Returns the manifest as read back.
+pub fn write_bundle(path: &Path, manifest: &Manifest, parts: &[Part]) -> Result<Manifest, Error> {
+    atomic::write_file_with(path, Mode::Private, |file| {
+        write_archive(file, manifest, parts).map(drop)
+    })?;
+    check_written(path, manifest)
 }
 
 /// The current UTC time as `(RFC 3339 text, file-name stem)`, e.g.
@@ -478,9 +539,24 @@ pub(crate) mod tests {
         let path = dir.path().join("x.odbk");
         let parts = parts();
         let m = build_manifest(Kind::Backup, device(), "2026-01-01T00:00:00Z", &parts);
-        let b = write_bundle(&path, &m, &parts).unwrap();
+        assert_eq!(write_bundle(&path, &m, &parts).unwrap(), m);
+        let b = read_bundle(&path).unwrap();
+        assert_eq!(b.manifest, m);
         assert_eq!(b.parts, parts);
-        assert_eq!(read_bundle(&path).unwrap().manifest, m);
+    }
+
+    #[test]
+    fn a_written_file_that_does_not_hold_the_manifests_parts_fails_the_check() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("x.odbk");
+        let mut parts = parts();
+        let m = build_manifest(Kind::Backup, device(), "t", &parts);
+        parts[1].bytes[500] ^= 1;
+        let err = write_bundle(&path, &m, &parts).unwrap_err();
+        assert!(
+            matches!(err, Error::BadFile { ref detail, .. } if detail.contains("b.bin: sha256")),
+            "{err}"
+        );
     }
 
     #[test]

@@ -137,27 +137,44 @@ pub fn read_region(
     report: &mut ReadReport,
     progress: &mut dyn FnMut(Progress),
 ) -> Result<Vec<u8>, Error> {
+    let start = sweep.range.start;
+    let mut out = vec![0xFF; (sweep.range.end - start) as usize];
+    stream_region(t, flash, sweep, report, progress, &mut |at, bytes| {
+        let from = (at - start) as usize;
+        out[from..from + bytes.len()].copy_from_slice(bytes);
+    })?;
+    Ok(out)
+}
+
+/// [`read_region`] without holding the region: each piece read, in flash order, is handed to
+/// `each` with its flash offset, from one buffer of `sweep.chunk` bytes reused for the whole
+/// sweep (a read-back compares piece by piece; nothing is allocated per command).
+pub fn stream_region(
+    t: &mut dyn Transport,
+    flash: &dyn FlashAccess,
+    sweep: &Sweep,
+    report: &mut ReadReport,
+    progress: &mut dyn FnMut(Progress),
+    each: &mut dyn FnMut(u32, &[u8]),
+) -> Result<(), Error> {
     let range = &sweep.range;
     let total = (range.end - range.start) as usize;
-    let mut out = vec![0xFF; total];
+    let mut buf = vec![0xFF; sweep.chunk.min(total)];
     let exact = flash.layout().exact_reads;
     let mut done = 0;
     while done < total {
         let at = range.start + done as u32;
-        let len = piece_len(at as usize, sweep.chunk.min(total - done), &exact);
+        // Pieces end on chunk boundaries (from the range's start) even after an exact window
+        // cut one short, so the sweep meets a probe's chunk where the probe read it.
+        let to_boundary = sweep.chunk - done % sweep.chunk;
+        let len = piece_len(at as usize, to_boundary.min(total - done), &exact);
         match &sweep.known {
-            Some(k) if k.at == at && k.bytes.len() == len => {
-                out[done..done + len].copy_from_slice(&k.bytes)
+            Some(k) if k.at == at && k.bytes.len() == len => each(at, &k.bytes),
+            _ => {
+                let piece = &mut buf[..len];
+                read_piece(t, flash, at, piece, 0, sweep.unreadable, report)?;
+                each(at, piece);
             }
-            _ => read_piece(
-                t,
-                flash,
-                at,
-                &mut out[done..done + len],
-                0,
-                sweep.unreadable,
-                report,
-            )?,
         }
         done += len;
         progress(Progress {
@@ -166,7 +183,7 @@ pub fn read_region(
             total,
         });
     }
-    Ok(out)
+    Ok(())
 }
 
 /// The length of the next sweep read at `at`: at most `len`, cut short before a window that

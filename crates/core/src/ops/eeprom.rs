@@ -105,10 +105,10 @@ pub fn dump_unit_data(
     }
     let manifest =
         bundle::build_manifest(Kind::UnitData, drive.record(), &bundle::utc_now().0, &parts);
-    let written = bundle::write_bundle(out, &manifest, &parts)?;
+    let manifest = bundle::write_bundle(out, &manifest, &parts)?;
     Ok(UnitDump {
         path: out.to_path_buf(),
-        manifest: written.manifest,
+        manifest,
     })
 }
 

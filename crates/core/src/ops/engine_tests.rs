@@ -5,7 +5,7 @@
 
 use std::time::Duration;
 
-use crate::family::paged::{self, build_image, cdb, seal, PAGE, PAGED, SIZE};
+use crate::family::paged::{self, build_image, cdb, seal, Paged, LARGE_PAGED, PAGE, PAGED, SIZE};
 use crate::family::{DriveState, Family};
 use crate::scsi::cdb::opcode;
 use crate::scsi::{self, status, Data, Outcome, Sense, SenseKey, Transport, TransportError};
@@ -29,8 +29,12 @@ struct PagedDrive {
 
 impl PagedDrive {
     fn new() -> PagedDrive {
+        PagedDrive::of_size(SIZE)
+    }
+
+    fn of_size(size: usize) -> PagedDrive {
         PagedDrive {
-            flash: build_image("PD-1", "10", 0x11),
+            flash: build_image(size, "PD-1", "10", 0x11),
             model: "PD-1",
             revision: "10".into(),
             log: Vec::new(),
@@ -98,7 +102,7 @@ impl Transport for PagedDrive {
                 if let Some(c) = self.corrupt.filter(|c| (at..at + len).contains(c)) {
                     self.flash[c] ^= 0xFF;
                 }
-                if at + len == SIZE {
+                if at + len == self.flash.len() {
                     self.revision = String::from_utf8_lossy(&self.flash[20..24]).trim().into();
                 }
                 Outcome::good(len, Duration::ZERO)
@@ -117,12 +121,17 @@ impl Transport for PagedDrive {
 /// Identify the paged drive on `dev` the way `drive::identify` does, with the paged family
 /// (which no registry lists).
 fn identify(dev: &mut Device<'_>) -> Drive {
+    identify_as(dev, &PAGED)
+}
+
+/// [`identify`] with `family` (one of the paged family's sizes).
+fn identify_as(dev: &mut Device<'_>, family: &'static Paged) -> Drive {
     let t = dev.transport();
     let inquiry = scsi::read_inquiry(t).unwrap();
-    let identity = PAGED.probe(t, &inquiry).unwrap().expect("a paged drive");
-    let state = PAGED.state(t, &identity).unwrap();
+    let identity = family.probe(t, &inquiry).unwrap().expect("a paged drive");
+    let state = family.state(t, &identity).unwrap();
     Drive {
-        family: &PAGED,
+        family,
         identity,
         state,
         inquiry,
@@ -137,7 +146,7 @@ fn identify(dev: &mut Device<'_>) -> Drive {
 fn image(revision: &str) -> ImageFile {
     ImageFile {
         path: "paged.bin".into(),
-        bytes: build_image("PD-1", revision, 0x5A),
+        bytes: build_image(SIZE, "PD-1", revision, 0x5A),
     }
 }
 
@@ -280,4 +289,87 @@ fn a_read_back_that_differs_is_a_verify_mismatch() {
         }
         other => panic!("{other:?}"),
     }
+}
+
+/// Counts the heap bytes each thread holds and the most it held, for the memory measurement
+/// below (a test's allocations happen on its own thread, whatever other tests run meanwhile).
+struct ThreadHeap;
+
+thread_local! {
+    static HELD: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+    static PEAK: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+}
+
+fn held_change(grow: usize, shrink: usize) {
+    // try_with: a thread being torn down still frees memory after its counters are gone.
+    let _ = HELD.try_with(|held| {
+        let now = (held.get() + grow).saturating_sub(shrink);
+        held.set(now);
+        let _ = PEAK.try_with(|peak| peak.set(peak.get().max(now)));
+    });
+}
+
+// SAFETY: every call is forwarded to the system allocator unchanged; the counters are
+// const-initialized thread-locals of plain integers, which allocate nothing.
+unsafe impl std::alloc::GlobalAlloc for ThreadHeap {
+    unsafe fn alloc(&self, layout: std::alloc::Layout) -> *mut u8 {
+        held_change(layout.size(), 0);
+        // SAFETY: the caller's contract for `alloc`, passed on.
+        unsafe { std::alloc::System.alloc(layout) }
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: std::alloc::Layout) {
+        held_change(0, layout.size());
+        // SAFETY: the caller's contract for `dealloc`, passed on.
+        unsafe { std::alloc::System.dealloc(ptr, layout) }
+    }
+    unsafe fn realloc(&self, ptr: *mut u8, layout: std::alloc::Layout, new: usize) -> *mut u8 {
+        held_change(new, layout.size());
+        // SAFETY: the caller's contract for `realloc`, passed on.
+        unsafe { std::alloc::System.realloc(ptr, layout, new) }
+    }
+}
+
+#[global_allocator]
+static HEAP: ThreadHeap = ThreadHeap;
+
+/// The most heap this thread held above what it held before, while planning and executing a
+/// flash of a `size`-byte paged image (the drive and the image exist before it starts).
+fn flash_heap_peak(family: &'static Paged, size: usize) -> usize {
+    let base = tempfile::tempdir().unwrap();
+    let mut drive = PagedDrive::of_size(size);
+    let image = ImageFile {
+        path: "paged.bin".into(),
+        bytes: build_image(size, "PD-1", "11", 0x5A),
+    };
+    let start = HELD.with(|h| h.get());
+    PEAK.with(|p| p.set(start));
+    {
+        let mut dev = Device::new(Box::new(&mut drive), "paged:test", DeviceKind::Emulated);
+        let found = identify_as(&mut dev, family);
+        let plan = plan_flash(&found, &image, &options(base.path())).unwrap();
+        let report = execute_flash(&mut dev, &found, plan, &options(base.path()), &mut |_| {});
+        assert!(matches!(report.unwrap().verify, Verification::Verified(_)));
+    }
+    assert!(drive.flash == image.bytes, "the large flash was written");
+    PEAK.with(|p| p.get()) - start
+}
+
+/// "Flat in image size": a flash holds a fixed number of image-sized buffers (the write plan's
+/// payload, the backup's read of the flash), never one per chunk or a second copy of either.
+/// Growing the image from 64 KiB to 8 MiB may add at most two and a half image sizes of heap.
+/// `cargo test -p odflash-core --lib flash_memory -- --nocapture` prints the figures.
+#[test]
+fn flash_memory_grows_with_the_image_at_a_fixed_number_of_copies() {
+    let small = flash_heap_peak(&PAGED, SIZE);
+    let large = flash_heap_peak(&LARGE_PAGED, paged::LARGE_SIZE);
+    let growth = large.saturating_sub(small);
+    let per_image = growth as f64 / (paged::LARGE_SIZE - SIZE) as f64;
+    println!(
+        "ODFLASH-MEASURE flash-heap-peak small_kib={} large_kib={} growth_kib={} \
+         growth_per_image_byte={per_image:.2}",
+        small / 1024,
+        large / 1024,
+        growth / 1024
+    );
+    assert!(per_image <= 2.5, "{per_image:.2} image sizes");
 }

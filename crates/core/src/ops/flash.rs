@@ -698,25 +698,25 @@ pub fn execute_flash(
         ReadBack::Compare(range) => {
             let range = range.start as u32..range.end as u32;
             let chunk = backup.as_ref().map(|b| b.read.chunk);
-            match verify_read(t, flash, &range, chunk, progress) {
-                Ok((read, report)) => {
-                    let expected = &write.payload[range.start as usize..range.end as usize];
-                    if let Some(err) = next.compare(range.start, expected, &read) {
-                        let old = before
-                            .as_deref()
-                            .and_then(|b| b.get(range.start as usize..range.end as usize));
-                        // The drive acknowledged everything yet holds exactly what it held before.
-                        if old == Some(read.as_slice()) {
-                            return Err(Error::ImageIgnored {
-                                evidence: "the read-back equals the backup taken before the flash"
-                                    .into(),
-                                condition: next.kept_firmware(),
-                            });
-                        }
-                        return Err(err);
+            let bytes = range.start as usize..range.end as usize;
+            let mut check = ReadBackCheck::new(
+                range.start,
+                &write.payload[bytes.clone()],
+                before.as_deref().and_then(|b| b.get(bytes)),
+            );
+            match verify_read(t, flash, &range, chunk, &mut check, progress) {
+                Ok(report) => match check.first_difference {
+                    None => Verification::Verified(report),
+                    // The drive acknowledged everything yet holds exactly what it held before.
+                    Some(_) if check.equals_before == Some(true) => {
+                        return Err(Error::ImageIgnored {
+                            evidence: "the read-back equals the backup taken before the flash"
+                                .into(),
+                            condition: next.kept_firmware(),
+                        })
                     }
-                    Verification::Verified(report)
-                }
+                    Some(diff) => return Err(next.mismatch(diff, check.mismatched)),
+                },
                 // A drive that could not be read before the flash may refuse reads after it too.
                 Err(Error::Family(family::Error::Scsi(scsi::Error::Sense(sense))))
                     if drive.identity.flash_reads != FlashReads::Served =>
@@ -764,14 +764,16 @@ pub fn execute_flash(
 }
 
 /// Read flash `range` back for a verify, in `chunk`-sized commands (the backup's) or, without
-/// a backup, the largest the path takes.
+/// a backup, the largest the path takes, comparing each piece as it arrives: only one
+/// command's bytes are held, whatever the flash size.
 fn verify_read(
     t: &mut dyn scsi::Transport,
     flash: &dyn FlashAccess,
     range: &std::ops::Range<u32>,
     chunk: Option<usize>,
+    check: &mut ReadBackCheck<'_>,
     progress: &mut dyn FnMut(Progress),
-) -> Result<(Vec<u8>, ReadReport), Error> {
+) -> Result<ReadReport, Error> {
     let mut report = ReadReport::default();
     report.chunk = match chunk {
         Some(c) => c,
@@ -784,8 +786,72 @@ fn verify_read(
         phase: Phase::Verify,
         known: None,
     };
-    let read = dump::read_region(t, flash, &sweep, &mut report, progress)?;
-    Ok((read, report))
+    dump::stream_region(t, flash, &sweep, &mut report, progress, &mut |at, piece| {
+        check.piece(at, piece)
+    })?;
+    Ok(report)
+}
+
+/// The first byte a read-back got wrong: its flash offset, the intended byte, the byte read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Difference {
+    offset: u32,
+    expected: u8,
+    found: u8,
+}
+
+/// A read-back compared piece by piece with what should be there, and with what the drive held
+/// before the write (when known), without holding what was read.
+struct ReadBackCheck<'a> {
+    /// Flash offset of `expected[0]`.
+    base: u32,
+    expected: &'a [u8],
+    before: Option<&'a [u8]>,
+    first_difference: Option<Difference>,
+    mismatched: usize,
+    /// Whether every byte read so far equals `before` (`None` without it).
+    equals_before: Option<bool>,
+}
+
+impl<'a> ReadBackCheck<'a> {
+    fn new(base: u32, expected: &'a [u8], before: Option<&'a [u8]>) -> ReadBackCheck<'a> {
+        ReadBackCheck {
+            base,
+            expected,
+            before,
+            first_difference: None,
+            mismatched: 0,
+            equals_before: before.map(|b| b.len() == expected.len()),
+        }
+    }
+
+    /// Compare `piece`, read at flash offset `at`.
+    fn piece(&mut self, at: u32, piece: &[u8]) {
+        let from = (at - self.base) as usize;
+        let range = from..from + piece.len();
+        let expected = &self.expected[range.clone()];
+        if expected != piece {
+            let mut diffs = expected
+                .iter()
+                .zip(piece)
+                .enumerate()
+                .filter(|(_, (e, f))| e != f);
+            if self.first_difference.is_none() {
+                if let Some((i, (&expected, &found))) = diffs.next() {
+                    self.first_difference = Some(Difference {
+                        offset: at + i as u32,
+                        expected,
+                        found,
+                    });
+                    self.mismatched += 1;
+                }
+            }
+            self.mismatched += diffs.count();
+        }
+        if let (Some(same), Some(before)) = (self.equals_before.as_mut(), self.before) {
+            *same = *same && before.get(range) == Some(piece);
+        }
+    }
 }
 
 /// The sense of an ILLEGAL REQUEST answer, if that is what `e` is.
@@ -817,13 +883,13 @@ fn check_kept(
     if flash.wait_ready(t, flash.layout().ready_limit).is_err() {
         return KeptFirmware::NotChecked;
     }
+    let Some(old) = before.get(range.clone()) else {
+        return KeptFirmware::NotChecked;
+    };
     let range = range.start as u32..range.end as u32;
-    match verify_read(t, flash, &range, None, &mut |_| {}) {
-        Ok((read, _))
-            if before.get(range.start as usize..range.end as usize) == Some(&read[..]) =>
-        {
-            KeptFirmware::Verified
-        }
+    let mut check = ReadBackCheck::new(range.start, old, None);
+    match verify_read(t, flash, &range, None, &mut check, &mut |_| {}) {
+        Ok(_) if check.first_difference.is_none() => KeptFirmware::Verified,
         Ok(_) => KeptFirmware::Differs,
         Err(_) => KeptFirmware::NotChecked,
     }
@@ -940,21 +1006,51 @@ impl NextSteps {
         }
     }
 
-    /// A [`Error::VerifyMismatch`] when `found` differs from `expected` (both starting at
-    /// flash offset `base`).
-    fn compare(&self, base: u32, expected: &[u8], found: &[u8]) -> Option<Error> {
-        let mut diffs = expected
-            .iter()
-            .zip(found)
-            .enumerate()
-            .filter(|(_, (a, b))| a != b);
-        let (first, (&e, &f)) = diffs.next()?;
-        Some(Error::VerifyMismatch {
-            offset: base + first as u32,
-            expected: e,
-            found: f,
-            mismatched: 1 + diffs.count(),
+    /// The [`Error::VerifyMismatch`] of a read-back whose first wrong byte is `diff`, with
+    /// `mismatched` wrong bytes in all.
+    fn mismatch(&self, diff: Difference, mismatched: usize) -> Error {
+        Error::VerifyMismatch {
+            offset: diff.offset,
+            expected: diff.expected,
+            found: diff.found,
+            mismatched,
             condition: self.condition(Burned::Yes),
-        })
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_read_back_is_compared_piece_by_piece() {
+        let expected = [1u8; 8];
+        let before = [7u8; 8];
+        let mut check = ReadBackCheck::new(0x100, &expected, Some(&before));
+        check.piece(0x100, &[1, 1, 1, 1]);
+        check.piece(0x104, &[1, 9, 9, 1]);
+        assert_eq!(
+            check.first_difference,
+            Some(Difference {
+                offset: 0x105,
+                expected: 1,
+                found: 9
+            })
+        );
+        assert_eq!(check.mismatched, 2);
+        assert_eq!(check.equals_before, Some(false));
+
+        // Differences in later pieces are counted too; the first one stays the first.
+        let mut check = ReadBackCheck::new(0, &expected, Some(&before));
+        check.piece(0, &[7; 4]);
+        check.piece(4, &[7; 4]);
+        assert_eq!(check.first_difference.map(|d| d.offset), Some(0));
+        assert_eq!(check.mismatched, 8);
+        assert_eq!(check.equals_before, Some(true));
+
+        let mut check = ReadBackCheck::new(0, &expected, None);
+        check.piece(0, &expected);
+        assert_eq!((check.first_difference, check.equals_before), (None, None));
     }
 }

@@ -571,11 +571,8 @@ fn write_backup(
         }
         BundleAt::File(path) => path.to_path_buf(),
     };
-    let written = bundle::write_bundle(&path, &manifest, &all)?;
-    Ok(VendorBackup {
-        path,
-        manifest: written.manifest,
-    })
+    let manifest = bundle::write_bundle(&path, &manifest, &all)?;
+    Ok(VendorBackup { path, manifest })
 }
 
 #[cfg(test)]

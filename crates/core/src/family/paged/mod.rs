@@ -23,8 +23,11 @@ use crate::scsi::{self, Data, Transport, TIMEOUT_FLASH};
 pub const ID: FamilyId = FamilyId::named("paged");
 /// The INQUIRY vendor of its drives.
 pub const VENDOR: &str = "PAGED";
-/// Flash size.
+/// Flash size of [`PAGED`] drives.
 pub const SIZE: usize = 0x1_0000;
+/// Flash size of [`LARGE_PAGED`] drives: 8 MiB, four times the largest real flash, for the
+/// measurement that a flash's memory grows with the image at a fixed number of copies.
+pub const LARGE_SIZE: usize = 0x80_0000;
 /// Bytes per page (one command).
 pub const PAGE: usize = 0x1000;
 /// The image's first bytes.
@@ -32,9 +35,10 @@ pub const MAGIC: &[u8; 4] = b"PAGD";
 /// The chip every paged image and drive names.
 pub const CHIP: &str = "PAGED-1";
 
-/// Build a valid image for `model` at `revision` (a decimal number), `fill` as its body.
-pub fn build_image(model: &str, revision: &str, fill: u8) -> Vec<u8> {
-    let mut image = vec![fill; SIZE];
+/// Build a valid image of `size` bytes for `model` at `revision` (a decimal number), `fill` as
+/// its body.
+pub fn build_image(size: usize, model: &str, revision: &str, fill: u8) -> Vec<u8> {
+    let mut image = vec![fill; size];
     image[..4].copy_from_slice(MAGIC);
     image[4..20].copy_from_slice(format!("{model:<16}").as_bytes());
     image[20..24].copy_from_slice(format!("{revision:<4}").as_bytes());
@@ -68,7 +72,7 @@ impl Format for PagedFormat {
     }
 
     fn sizes(&self) -> &'static [usize] {
-        &[SIZE]
+        &[SIZE, LARGE_SIZE]
     }
 
     fn recognizes(&self, bytes: &[u8]) -> bool {
@@ -114,16 +118,25 @@ impl Format for PagedFormat {
     }
 }
 
-/// The paged family.
-pub struct Paged;
+/// The paged family, with drives of one flash size.
+pub struct Paged {
+    flash: &'static PagedFlash,
+}
 
 /// Its flash access.
-pub struct PagedFlash;
+pub struct PagedFlash {
+    size: usize,
+}
 
-/// The family, as the registry would hold it.
-pub static PAGED: Paged = Paged;
+/// The family, as the registry would hold it: drives of [`SIZE`] bytes.
+pub static PAGED: Paged = Paged { flash: &FLASH };
+/// The same family with drives of [`LARGE_SIZE`] bytes.
+pub static LARGE_PAGED: Paged = Paged {
+    flash: &LARGE_FLASH,
+};
 static FORMAT: PagedFormat = PagedFormat;
-static FLASH: PagedFlash = PagedFlash;
+static FLASH: PagedFlash = PagedFlash { size: SIZE };
+static LARGE_FLASH: PagedFlash = PagedFlash { size: LARGE_SIZE };
 
 impl Family for Paged {
     fn id(&self) -> FamilyId {
@@ -153,7 +166,7 @@ impl Family for Paged {
     }
 
     fn flash(&self, _identity: &Identity) -> Option<&'static dyn FlashAccess> {
-        Some(&FLASH)
+        Some(self.flash)
     }
 
     fn recovery(&self) -> Recovery {
@@ -168,7 +181,7 @@ impl Family for Paged {
 impl FlashAccess for PagedFlash {
     fn layout(&self) -> FlashLayout {
         FlashLayout {
-            size: SIZE,
+            size: self.size,
             protected: 0..0,
             unit_windows: Vec::new(),
             burn_time: Duration::from_secs(1),
@@ -178,7 +191,7 @@ impl FlashAccess for PagedFlash {
     }
 
     fn read(&self, t: &mut dyn Transport, offset: u32, buf: &mut [u8]) -> Result<(), Error> {
-        if offset as usize + buf.len() > SIZE {
+        if offset as usize + buf.len() > self.size {
             return Err(Error::InvalidRequest("outside the flash".into()));
         }
         let cdb = cdb::build_read_page(offset, buf.len() as u32);
@@ -187,19 +200,19 @@ impl FlashAccess for PagedFlash {
     }
 
     fn write_plan(&self, image: &[u8]) -> Result<WritePlan, ImageError> {
-        if image.len() != SIZE {
+        if image.len() != self.size {
             return Err(ImageError::WrongSize {
                 what: "this drive's flash",
-                need: SIZE,
+                need: self.size,
                 got: image.len(),
             });
         }
         Ok(WritePlan {
-            chunks: WritePlan::cut(image, &[PAGE; SIZE / PAGE])?,
+            chunks: WritePlan::cut(image, &vec![PAGE; self.size / PAGE])?,
             payload: image.to_vec(),
             point_of_no_return: 0,
             point_of_no_return_why: "the drive programs each page as it arrives".into(),
-            read_back: ReadBack::Compare(0..SIZE),
+            read_back: ReadBack::Compare(0..self.size),
         })
     }
 
