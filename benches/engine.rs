@@ -3,7 +3,8 @@
 //!
 //! - host overhead per command: odflash's flash reader (`ops::dump::read_region` through the
 //!   guarded `Device`) against a bare loop of the same READ BUFFER commands on the same
-//!   in-process emulated drive, and the heap allocations each makes per command;
+//!   in-process emulated drive, and the heap allocations each makes per command, and odflash's
+//!   own per sweep at two sweep lengths (the same count at both: none per chunk);
 //! - command counts per phase of a dump and of a flash, from the emulator's command log;
 //! - peak RSS of `odflash flash` of a 2 MiB image, against `odflash --version`;
 //! - `odflash scan` of 16 emulated drives, 2 of them hung, against the per-drive timeout.
@@ -88,11 +89,24 @@ fn host_overhead() {
         phase: Phase::Read,
         known: None,
     };
-    let (odf_us, odf_allocs) = measure(per_pass, || {
-        let mut report = ReadReport::default();
-        dump::read_region(dev.transport(), flash, &sweep, &mut report, &mut |_| {}).expect("read");
-        assert_eq!(report.commands as u64, per_pass);
-    });
+    let mut sweep_of = |range: std::ops::Range<u32>| {
+        let commands = u64::from((range.end - range.start) / CHUNK as u32);
+        let sweep = Sweep {
+            range,
+            ..sweep.clone()
+        };
+        let (us, allocs) = measure(commands, || {
+            let mut report = ReadReport::default();
+            dump::read_region(dev.transport(), flash, &sweep, &mut report, &mut |_| {})
+                .expect("read");
+            assert_eq!(report.commands as u64, commands);
+        });
+        (us, allocs, allocs * commands as f64)
+    };
+    let (odf_us, odf_allocs, full_sweep_allocs) = sweep_of(START..END);
+    // The same sweep at half the length: the same allocations per sweep mean none is per chunk.
+    let half_chunks = per_pass as u32 / 2;
+    let (_, _, half_sweep_allocs) = sweep_of(START..START + half_chunks * CHUNK as u32);
     drop(dev);
     println!("host overhead per 64 KiB READ BUFFER (in-process emulator, {ROUNDS} x 2 MiB):");
     println!(
@@ -107,11 +121,24 @@ fn host_overhead() {
         odf_us / bare_us,
         odf_allocs - bare_allocs
     );
+    // odflash's own allocations per sweep: the reader's count less the emulator's (the bare
+    // loop's per command, which the emulator makes for its command log).
+    let own = |sweep_allocs: f64, chunks: u32| sweep_allocs - bare_allocs * f64::from(chunks);
+    let (own_full, own_half) = (
+        own(full_sweep_allocs, per_pass as u32),
+        own(half_sweep_allocs, half_chunks),
+    );
+    println!(
+        "  odflash's own      {own_full:>5.1} allocations per sweep of {per_pass} chunks, \
+         {own_half:>5.1} per sweep of {half_chunks}: {:.2} per chunk",
+        (own_full - own_half) / f64::from(per_pass as u32 - half_chunks)
+    );
     println!(
         "ODFLASH-MEASURE host-overhead us_per_command={:.1} bare_us={bare_us:.1} \
-         odflash_us={odf_us:.1} allocations_per_command={:.2}",
+         odflash_us={odf_us:.1} allocations_per_command={:.2} own_allocations_per_sweep={own_full:.1} \
+         own_allocations_per_half_sweep={own_half:.1}",
         odf_us - bare_us,
-        odf_allocs - bare_allocs
+        odf_allocs - bare_allocs,
     );
 }
 

@@ -95,7 +95,9 @@ row "flash heap growth 64 KiB -> 8 MiB image" \
     "$(measured flash-heap-peak small_kib) -> $(measured flash-heap-peak large_kib) KiB" "1 x image size"
 row "host overhead per 64 KiB read" "$(measured host-overhead us_per_command) us" \
     "bare $(measured host-overhead bare_us) us" "< 50 us"
-row "allocations per read command" "$(measured host-overhead allocations_per_command)" "-" "0"
+row "odflash's own allocations per read sweep" \
+    "$(measured host-overhead own_allocations_per_sweep) (31 chunks)" \
+    "$(measured host-overhead own_allocations_per_half_sweep) (15 chunks)" "equal: 0 per chunk"
 row "host peak RSS (emulator in process)" \
     "flash $(measured host-peak-rss-kib flash) KiB" "--version $(measured host-peak-rss-kib version) KiB" "-"
 row "scan, 16 emulated drives, 2 hung (host)" "$(measured host-scan-16-2-hung wall_s) s" \
