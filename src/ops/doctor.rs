@@ -167,6 +167,11 @@ pub struct Machine {
     pub bin_paths: Vec<String>,
 }
 
+/// Where systemd looks for the hotplug unit, the first overriding the second.
+const UNIT_DIRS: [&str; 2] = ["etc/systemd/system", "usr/lib/systemd/system"];
+/// The hotplug unit's file name.
+const UNIT_FILE: &str = "odflash-hotplug@.service";
+
 /// Run every check, in a fixed order: machine-wide first, then per drive.
 pub fn run(machine: &Machine) -> Vec<Finding> {
     let mut findings = vec![
@@ -183,13 +188,14 @@ pub fn run(machine: &Machine) -> Vec<Finding> {
             machine,
             Check::HotplugUnit,
             SHIPPED_UNIT,
-            &["etc/systemd/system", "usr/lib/systemd/system"],
-            "odflash-hotplug@.service",
+            &UNIT_DIRS,
+            UNIT_FILE,
         ),
     ];
-    if findings
-        .last()
-        .is_some_and(|unit| unit.status == Status::Ok)
+    // An installed unit (current or not) needs its user; without a unit there is nothing to run.
+    if UNIT_DIRS
+        .iter()
+        .any(|dir| machine.root.join(dir).join(UNIT_FILE).exists())
     {
         findings.push(check_hotplug_user(&machine.root));
     }

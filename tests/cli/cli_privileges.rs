@@ -57,19 +57,26 @@ fn unprivileged(bin: &Path, args: &[&str]) -> Option<Output> {
     )
 }
 
+/// `path` readable by every user (the runs may not be this process's user).
+fn world_readable(path: PathBuf) -> PathBuf {
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
+    path
+}
+
 #[test]
 fn writes_without_root_are_refused_before_the_node_is_looked_up() {
     let dir = Dir::new();
     let bin = runnable_copy(&dir);
-    let image = dir.bu40n("fw.bin", "1.04");
-    std::fs::set_permissions(&image, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let image = world_readable(dir.bu40n("fw.bin", "1.04"));
     let image = image.to_str().unwrap();
-    let unit = dir.write("unit.odbk", b"not read: refused first");
-    std::fs::set_permissions(&unit, std::fs::Permissions::from_mode(0o644)).unwrap();
+    // Not a bundle: the refusal comes before the file is read, too.
+    let unit = world_readable(dir.write("unit.odbk", b"not read: refused first"));
+    let unit = unit.to_str().unwrap();
     let yes = ["--execute", "--yes-i-understand-the-risk"];
     for args in [
         vec!["flash", MISSING, image],
         vec!["rescue", MISSING, image],
+        vec!["eeprom", "restore", MISSING, unit],
     ] {
         let Some(out) = unprivileged(&bin, &[args.as_slice(), &yes].concat()) else {
             return;
@@ -96,8 +103,7 @@ fn writes_without_root_are_refused_before_the_node_is_looked_up() {
 fn emulated_drives_need_no_root_to_write() {
     let dir = Dir::new();
     let bin = runnable_copy(&dir);
-    let image = dir.bu40n("fw.bin", "1.04");
-    std::fs::set_permissions(&image, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let image = world_readable(dir.bu40n("fw.bin", "1.04"));
     let backups = dir.join("backups");
     std::fs::create_dir(&backups).unwrap();
     if running_as_root() {
