@@ -146,7 +146,7 @@ fn each_gate_refuses_with_zero_writes() {
     let mut other_model = SynthSpec::new(Chip::Mt1959, "HL-DT-ST", "BD-RE BU20N", "1.04");
     let image = ImageFile {
         path: "/images/bu20n.bin".into(),
-        bytes: build_mt19xx(&other_model),
+        bytes: build_mt19xx(&other_model).into(),
     };
     let (gate, reason) = refused_by(image, none());
     assert_eq!(gate, Gate::Model);
@@ -158,7 +158,7 @@ fn each_gate_refuses_with_zero_writes() {
     other_model.banner = Banner::Jb8;
     let image = ImageFile {
         path: "/images/jb8.bin".into(),
-        bytes: build_mt19xx(&other_model),
+        bytes: build_mt19xx(&other_model).into(),
     };
     assert_eq!(refused_by(image, none()).0, Gate::KnownBootBanner);
 }
@@ -402,7 +402,7 @@ fn identify_only_family_is_refused_before_any_write() {
     let mut drive = odflash::emu::Drive::open(&spec).unwrap();
     let image = ImageFile {
         path: "/images/dru720a.bin".into(),
-        bytes: odflash::image::synth::build_dvd_era("SONY", "DVD RW DRU-720A", "BYX5"),
+        bytes: odflash::image::synth::build_dvd_era("SONY", "DVD RW DRU-720A", "BYX5").into(),
     };
     let err = run(&mut drive, &image, &options(dir.path(), Execution::Execute)).unwrap_err();
     assert_eq!(err.exit_code(), ExitCode::FamilyUnsupported, "{err}");

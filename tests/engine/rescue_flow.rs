@@ -57,7 +57,7 @@ fn mt1959(mode: StartMode) -> emu::Drive {
 fn image(vendor: &str, model: &str, revision: &str) -> ImageFile {
     ImageFile {
         path: PathBuf::from(format!("/images/{}.bin", model.replace(' ', "_"))),
-        bytes: build_mt19xx(&SynthSpec::new(Chip::Mt1959, vendor, model, revision)),
+        bytes: build_mt19xx(&SynthSpec::new(Chip::Mt1959, vendor, model, revision)).into(),
     }
 }
 
@@ -224,7 +224,7 @@ fn dru_710a_is_identify_only_and_a_dru_720a_image_is_refused_with_the_group_reas
     let mut drive = emu::Drive::open(&Spec::new(Family::LiteonDvd(DvdPreset::Dru710a))).unwrap();
     let dvd_image = |model: &str| ImageFile {
         path: PathBuf::from("/images/dvd.bin"),
-        bytes: build_dvd_era("SONY", model, "BYX5"),
+        bytes: build_dvd_era("SONY", model, "BYX5").into(),
     };
     let mut guide = Script::new(Answer::Proceed);
     let err = {

@@ -66,6 +66,16 @@ for c in 65536 4096; do
     bare_run "sgloop-$c" --chunk "$c"
 done
 
+# How much of the guest's one CPU sits idle while each reader runs (/proc/stat, idle + iowait
+# ticks of all ticks): time the reader's own work could overlap with its commands.
+cpu_ticks() { awk '/^cpu / { print $5 + $6, $2 + $3 + $4 + $5 + $6 + $7 + $8 }' /proc/stat; }
+idle_pct() {
+    before=$(cpu_ticks)
+    "$@" >/dev/null 2>&1
+    echo "$before $(cpu_ticks)" | awk '{ printf "%d", ($3 - $1) * 100 / ($4 - $2) }'
+}
+measure cpu-idle-pct "odflash_dump=$(idle_pct odflash dump "$DEV" -o /tmp/bench.bin) sgloop=$(idle_pct odflash-sgloop "$DEV" --same-as /tmp/bench.trace -o /tmp/sgloop.bin)"
+
 # What the guest's CPU (qemu TCG) costs for work the bare loop does not do: starting the larger
 # program (5 starts each, no device work) and SHA-256 of 2 MiB (the dump's manifest hashes the
 # file; busybox's sha256sum, less the start of busybox itself).

@@ -11,6 +11,10 @@
 //!   final path is opened with `O_NOFOLLOW|O_CREAT|O_APPEND`, and the opened file must be a
 //!   regular file of the caller's own with one link, or it is refused before a byte is written.
 //! - [`create_private_dir`]: directories for backups.
+//! - [`scratch_file`]: an unnamed 0600 file in a given directory (`O_TMPFILE`), for bytes that
+//!   must go to disk before the file that holds them can be written (a backup's flash read,
+//!   hashed while it arrives, before its bundle is). It has no name, so nothing can follow,
+//!   swap or find it, and it is gone when closed.
 //!
 //! A target that is a symlink or not a regular file is refused ([`FileError::Refused`], naming
 //! the path and the fix). Temp files left by a killed process are removed by the next write into
@@ -112,6 +116,36 @@ pub fn create_private_dir(dir: &Path) -> Result<(), FileError> {
         .mode(0o700)
         .create(dir)
         .map_err(|e| FileError::io(dir, e))
+}
+
+/// Open an unnamed private file (mode 0600, read and write) in `dir`: see the module header.
+/// A file system without `O_TMPFILE` gets a temp file created `O_EXCL|O_NOFOLLOW` and removed
+/// at once, which is unnamed from then on too.
+pub fn scratch_file(dir: &Path) -> Result<File, FileError> {
+    let unnamed = OpenOptions::new()
+        .read(true)
+        .write(true)
+        .mode(Mode::Private.bits())
+        .custom_flags(libc::O_TMPFILE | libc::O_CLOEXEC)
+        .open(dir);
+    match unnamed {
+        Ok(file) => Ok(file),
+        // EOPNOTSUPP: the file system cannot; EISDIR: a kernel without O_TMPFILE.
+        Err(e) if matches!(e.raw_os_error(), Some(libc::EOPNOTSUPP | libc::EISDIR)) => {
+            let tmp = dir.join(temp_name(std::ffi::OsStr::new("scratch")));
+            let file = OpenOptions::new()
+                .read(true)
+                .write(true)
+                .create_new(true)
+                .mode(Mode::Private.bits())
+                .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC)
+                .open(&tmp)
+                .map_err(|e| FileError::io(&tmp, e))?;
+            fs::remove_file(&tmp).map_err(|e| FileError::io(&tmp, e))?;
+            Ok(file)
+        }
+        Err(e) => Err(FileError::io(dir, e)),
+    }
 }
 
 /// Write `bytes` to `path` atomically and durably (see the module header). A failure removes
@@ -445,6 +479,29 @@ mod tests {
         assert_eq!(pid as u32, std::process::id());
         assert_eq!(temp_pid(".a.bin.tmp1"), None);
         assert_eq!(temp_pid("a.bin.odflash-tmp-1-0"), None);
+    }
+
+    #[test]
+    fn scratch_files_are_private_unnamed_and_readable_back() {
+        use std::io::{Read, Seek};
+        let dir = tempfile::tempdir().unwrap();
+        let mut file = scratch_file(dir.path()).unwrap();
+        file.write_all(b"flash bytes").unwrap();
+        assert_eq!(file.metadata().unwrap().mode() & 0o777, 0o600);
+        assert_eq!(file.metadata().unwrap().nlink(), 0, "unnamed");
+        assert_eq!(
+            fs::read_dir(dir.path()).unwrap().count(),
+            0,
+            "nothing in the directory"
+        );
+        file.rewind().unwrap();
+        let mut back = String::new();
+        file.read_to_string(&mut back).unwrap();
+        assert_eq!(back, "flash bytes");
+        assert!(matches!(
+            scratch_file(&dir.path().join("missing")),
+            Err(FileError::Io { .. })
+        ));
     }
 
     #[test]

@@ -144,12 +144,17 @@ pub enum ReadBack {
     Impossible,
 }
 
+/// An image's bytes, shared by the file read and every plan that sends them as they are: a
+/// plan holds no copy of an image it does not rearrange.
+pub type ImageBytes = std::sync::Arc<Vec<u8>>;
+
 /// The writes an image turns into: the bytes sent, how they are cut into commands, where the
 /// drive stops being able to fall back, and what a read-back can verify.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct WritePlan {
-    /// The bytes sent, in order (the image, or the image rearranged as the drive takes it).
-    pub payload: Vec<u8>,
+    /// The bytes sent, in order (the image itself, or the image rearranged as the drive takes
+    /// it).
+    pub payload: ImageBytes,
     /// The commands, in order; together they cover the payload exactly once.
     pub chunks: Vec<Chunk>,
     /// Index of the first chunk whose arrival may change the flash: a failure before it leaves

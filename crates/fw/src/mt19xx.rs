@@ -8,7 +8,7 @@
 
 use sha2::{Digest, Sha256};
 
-use super::format::{Fact, Format, ImageFacts, IntegrityFact, ReadBack, WritePlan};
+use super::format::{Fact, Format, ImageBytes, ImageFacts, IntegrityFact, ReadBack, WritePlan};
 use super::{layout, Error};
 
 /// The chip family named by an image's `MTEKMT19xx` tag.
@@ -316,7 +316,7 @@ impl Format for Mt19xxFormat {
 /// The writes a 2 MiB image turns into: 128 chunks of 0x4000 in flash order; the drive stages
 /// them and erases and programs when the last one arrives (docs/protocol.md §2.4, §7.5); a
 /// read-back can check everything above the write-protected boot region (§3.1).
-pub fn write_plan(bytes: &[u8]) -> Result<WritePlan, Error> {
+pub fn write_plan(bytes: &ImageBytes) -> Result<WritePlan, Error> {
     if bytes.len() != layout::FLASH_SIZE {
         return Err(Error::WrongSize {
             what: "this drive's flash",
@@ -332,7 +332,7 @@ pub fn write_plan(bytes: &[u8]) -> Result<WritePlan, Error> {
                                  arrives; before it, nothing is burned"
             .to_string(),
         chunks,
-        payload: bytes.to_vec(),
+        payload: ImageBytes::clone(bytes),
         read_back: ReadBack::Compare(layout::BOOT_REGION_END..layout::FLASH_SIZE),
     })
 }

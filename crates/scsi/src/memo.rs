@@ -6,6 +6,11 @@
 //!
 //! Only GOOD data-in replies of those three are kept, keyed by the whole CDB and the
 //! allocation length; everything else passes through untouched.
+//!
+//! What an identification kept ([`Memo::into_replies`]) can answer the same reads once more in
+//! a read-only sweep right after it ([`Memo::answering`]: a dump or a backup reads the windows
+//! the identification read, the same commands), which keeps nothing new. The caller guarantees
+//! nothing was written in between: answers kept before a write are never used after it.
 
 use std::time::Duration;
 
@@ -20,10 +25,40 @@ struct Kept {
     data: Vec<u8>,
 }
 
+/// The replies one identification kept.
+#[derive(Default)]
+pub struct Replies {
+    kept: Vec<Kept>,
+}
+
+impl std::fmt::Debug for Replies {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Replies({} kept)", self.kept.len())
+    }
+}
+
+/// Where a [`Memo`]'s answers live.
+enum Store<'a> {
+    /// Its own, growing with every new reply (one identification).
+    Keeping(Replies),
+    /// An earlier identification's, answered from and never added to (a sweep after it).
+    Answering(&'a Replies),
+}
+
+impl Store<'_> {
+    fn kept(&self) -> &[Kept] {
+        match self {
+            Store::Keeping(r) => &r.kept,
+            Store::Answering(r) => &r.kept,
+        }
+    }
+}
+
 /// A transport that answers repeated identification reads from memory.
 pub struct Memo<'a> {
     inner: &'a mut dyn Transport,
-    kept: Vec<Kept>,
+    store: Store<'a>,
+    answered: usize,
 }
 
 impl<'a> Memo<'a> {
@@ -31,7 +66,31 @@ impl<'a> Memo<'a> {
     pub fn new(inner: &'a mut dyn Transport) -> Memo<'a> {
         Memo {
             inner,
-            kept: Vec::new(),
+            store: Store::Keeping(Replies::default()),
+            answered: 0,
+        }
+    }
+
+    /// Wrap `inner` for a read-only sweep right after the identification that kept `replies`:
+    /// the same reads are answered from them, every other command is sent, nothing is kept.
+    pub fn answering(inner: &'a mut dyn Transport, replies: &'a Replies) -> Memo<'a> {
+        Memo {
+            inner,
+            store: Store::Answering(replies),
+            answered: 0,
+        }
+    }
+
+    /// How many commands were answered from memory instead of being sent.
+    pub fn answered(&self) -> usize {
+        self.answered
+    }
+
+    /// What this identification kept (nothing, for a memo that was only answering).
+    pub fn into_replies(self) -> Replies {
+        match self.store {
+            Store::Keeping(replies) => replies,
+            Store::Answering(_) => Replies::default(),
         }
     }
 }
@@ -58,11 +117,13 @@ impl Transport for Memo<'_> {
             return self.inner.execute(cdb, Data::In(buf), timeout);
         }
         if let Some(k) = self
-            .kept
+            .store
+            .kept()
             .iter()
             .find(|k| k.cdb == cdb && k.requested == buf.len())
         {
             buf[..k.data.len()].copy_from_slice(&k.data);
+            self.answered += 1;
             log::trace!("answered {} from the first reply", hex::encode(cdb));
             return Ok(Outcome {
                 duration: Duration::ZERO,
@@ -71,8 +132,8 @@ impl Transport for Memo<'_> {
         }
         let requested = buf.len();
         let outcome = self.inner.execute(cdb, Data::In(buf), timeout)?;
-        if outcome.status == super::status::GOOD {
-            self.kept.push(Kept {
+        if let (Store::Keeping(replies), super::status::GOOD) = (&mut self.store, outcome.status) {
+            replies.kept.push(Kept {
                 cdb: cdb.to_vec(),
                 requested,
                 data: buf[..outcome.transferred.min(requested)].to_vec(),
@@ -140,7 +201,27 @@ mod tests {
             .unwrap();
         memo.execute(&build_test_unit_ready(), Data::None, Duration::ZERO)
             .unwrap();
-        drop(memo);
+        let replies = memo.into_replies();
         assert_eq!(inner.0, 4, "one INQUIRY per allocation length, every TUR");
+
+        // A sweep after it answers the same reads from them and keeps nothing new.
+        let mut sweep = Memo::answering(&mut inner, &replies);
+        let mut again = [0u8; 36];
+        sweep
+            .execute(&build_inquiry(36), Data::In(&mut again), Duration::ZERO)
+            .unwrap();
+        assert_eq!(again, a);
+        assert_eq!(sweep.answered(), 1);
+        let mut other = [0u8; 40];
+        for _ in 0..2 {
+            sweep
+                .execute(&build_inquiry(40), Data::In(&mut other), Duration::ZERO)
+                .unwrap();
+        }
+        assert_eq!(sweep.into_replies().kept.len(), 0);
+        assert_eq!(
+            inner.0, 6,
+            "a read the identification did not make is sent each time"
+        );
     }
 }

@@ -40,7 +40,7 @@ pub fn image_with(revision: &str, breakage: Breakage) -> ImageFile {
     spec.breakage = breakage;
     ImageFile {
         path: "/images/bu40n.bin".into(),
-        bytes: build_mt19xx(&spec),
+        bytes: build_mt19xx(&spec).into(),
     }
 }
 

@@ -34,7 +34,7 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 
 use crate::image;
-use crate::image::format::{Chunk, Format, WritePlan};
+use crate::image::format::{Chunk, Format, ImageBytes, WritePlan};
 use crate::scsi::cdb::build_test_unit_ready;
 use crate::scsi::guard::VendorRead;
 use crate::scsi::inquiry::{Inquiry, PERIPHERAL_TYPE_MMC};
@@ -425,7 +425,7 @@ pub trait FlashAccess: Sync {
     /// The writes `image` turns into on this drive (pure): payload, chunks, point of no return,
     /// what a read-back can check. Fails when the image cannot be cut for this drive (the gates
     /// say why in words).
-    fn write_plan(&self, image: &[u8]) -> Result<WritePlan, image::Error>;
+    fn write_plan(&self, image: &ImageBytes) -> Result<WritePlan, image::Error>;
     /// The commands of a download, in words.
     fn sequence(&self) -> Sequence;
     /// Enter download mode; called only when [`Sequence::prepare`] names a command.

@@ -6,6 +6,10 @@
 //! Layout: `BASE/<family>-<serial>/<UTC time>.odbk`, directories 0700, file 0600. BASE is
 //! [`DEFAULT_BASE`] unless the caller gives another (tests use a temp dir).
 
+use std::fs::File;
+use std::io::BufWriter;
+use std::ops::Range;
+use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 
 use serde::Serialize;
@@ -13,10 +17,13 @@ use serde::Serialize;
 use crate::family::Identity;
 
 use super::atomic;
-use super::bundle::{self, Bundle, Kind, Manifest, Part, UnitMatch};
+use super::bundle::{
+    self, Bundle, Contents, Kind, Manifest, Outgoing, Part, PartRecord, UnitMatch,
+};
 use super::drive::{Device, Drive};
 use super::dump::{self, ReadReport};
 use super::error::Error;
+use super::input;
 use super::Progress;
 
 /// Where backups go by default.
@@ -51,11 +58,66 @@ pub struct BackupReport {
     pub manifest: Manifest,
     /// How the flash was read (chunk size, commands, unreadable ranges).
     pub read: ReadReport,
-    /// The whole flash as read, which the bundle on disk was re-read and validated to hold
-    /// (size and sha256 of every part): what the drive held before a write (a flash compares
-    /// its read-back with it).
+    /// Where the whole flash as read is in the bundle, which was re-read and validated to hold
+    /// it: what the drive held before a write (a flash compares its read-back with it).
     #[serde(skip)]
-    pub flash: Vec<u8>,
+    pub flash: FlashInBundle,
+}
+
+/// Where a validated backup's flash lies in its bundle file. The flash is never held in
+/// memory: it streams to disk as it is read, and comparisons read it back a piece at a time.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FlashInBundle {
+    /// The bundle file.
+    pub path: PathBuf,
+    /// Where `firmware.bin`'s bytes begin in it.
+    pub offset: u64,
+    /// The flash size.
+    pub len: usize,
+}
+
+impl FlashInBundle {
+    /// Open the bundle to read flash ranges from it.
+    pub fn open(&self) -> Result<FlashReader, Error> {
+        Ok(FlashReader {
+            file: input::open_input(&self.path, "backup bundle")?,
+            at: self.clone(),
+            buf: Vec::new(),
+        })
+    }
+}
+
+/// A backup's flash, read from its bundle a range at a time into one reused buffer.
+pub struct FlashReader {
+    file: File,
+    at: FlashInBundle,
+    buf: Vec<u8>,
+}
+
+impl FlashReader {
+    /// The flash size.
+    pub fn flash_size(&self) -> usize {
+        self.at.len
+    }
+
+    /// The bytes the backup holds at flash offsets `range`: `None` when the range lies outside
+    /// the flash or the file cannot be read (logged: a comparison then cannot be made).
+    pub fn read(&mut self, range: Range<usize>) -> Option<&[u8]> {
+        if range.start > range.end || range.end > self.at.len {
+            return None;
+        }
+        self.buf.resize(range.len(), 0);
+        match self
+            .file
+            .read_exact_at(&mut self.buf, self.at.offset + range.start as u64)
+        {
+            Ok(()) => Some(&self.buf),
+            Err(e) => {
+                log::warn!("cannot read the backup {}: {e}", self.at.path.display());
+                None
+            }
+        }
+    }
 }
 
 /// The directory holding this drive's backups: `base/<family>-<serial>`.
@@ -138,12 +200,28 @@ fn write_backup(
 ) -> Result<BackupReport, Error> {
     let flash = drive.read_access()?;
     let layout = flash.layout();
-    let read = dump::read_flash(dev.transport(), flash, progress)?;
+    let dir = match dest {
+        Destination::Under(base) => prepare_drive_dir(base, &drive.identity)?,
+        Destination::File(path) => match path.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+            _ => PathBuf::from("."),
+        },
+    };
+    // The flash goes to disk as it is read, hashed on the way: it is never held in memory.
+    let mut scratch = atomic::scratch_file(&dir)?;
+    let mut t = drive.sweep_transport(dev.transport());
+    let (mut read, sha256) = dump::read_flash_into(
+        &mut t,
+        flash,
+        &mut BufWriter::with_capacity(SCRATCH_BUFFER, &mut scratch),
+        &dir,
+        progress,
+    )?;
+    read.commands -= t.answered();
     // Unit data that could not be read makes the backup useless for a restore.
     for w in &layout.unit_windows {
         let window = w.offset..w.offset + w.len;
         if let Some(r) = read
-            .report
             .unreadable
             .iter()
             .find(|r| r.start < window.end && window.start < r.end)
@@ -154,46 +232,56 @@ fn write_backup(
             )));
         }
     }
-    let mut all = Vec::new();
+    let mut windows = Vec::new();
     for w in &layout.unit_windows {
-        let (start, end) = (w.offset as usize, (w.offset + w.len) as usize);
-        all.push(Part {
+        let mut bytes = vec![0; w.len as usize];
+        scratch
+            .read_exact_at(&mut bytes, u64::from(w.offset))
+            .map_err(|e| Error::io(&dir, e))?;
+        windows.push(Part {
             name: window_part_name(&w.name),
             flash_offset: Some(w.offset),
-            bytes: read.bytes[start..end].to_vec(),
+            bytes,
         });
     }
-    // The firmware part first, as bundles always held it; the read's bytes move into it.
-    all.insert(
-        0,
-        Part {
-            name: parts::FIRMWARE.into(),
-            flash_offset: Some(0),
-            bytes: read.bytes,
-        },
-    );
-    all.extend(identification_parts(drive));
+    windows.extend(identification_parts(drive));
+    // The firmware part first, as bundles always held it.
+    let firmware = PartRecord {
+        name: parts::FIRMWARE.into(),
+        flash_offset: Some(0),
+        size: layout.size as u64,
+        sha256,
+    };
+    let mut records = vec![firmware];
+    records.extend(windows.iter().map(PartRecord::of));
     let (created, stem) = bundle::utc_now();
-    let mut manifest = bundle::build_manifest(Kind::Backup, drive.record(), &created, &all);
-    manifest.unreadable = read.report.unreadable.clone();
+    let mut manifest = bundle::manifest_of_records(Kind::Backup, drive.record(), &created, records);
+    manifest.unreadable = read.unreadable.clone();
     let path = match dest {
-        Destination::Under(base) => {
-            let dir = prepare_drive_dir(base, &drive.identity)?;
-            free_name(&dir, &stem)
-        }
+        Destination::Under(_) => free_name(&dir, &stem),
         Destination::File(path) => path.to_path_buf(),
     };
-    let manifest = bundle::write_bundle(&path, &manifest, &all)?;
+    let mut outgoing = vec![Outgoing {
+        name: parts::FIRMWARE,
+        contents: Contents::File(&scratch),
+    }];
+    outgoing.extend(windows.iter().map(Outgoing::from));
+    let written = bundle::write_bundle_from(&path, &manifest, &outgoing)?;
     log::info!("backup written and validated: {}", path.display());
-    // The read's own bytes: the file on disk was just validated to hold exactly them.
-    let flash = all.swap_remove(0).bytes;
     Ok(BackupReport {
+        flash: FlashInBundle {
+            path: path.clone(),
+            offset: written.data_offsets[0],
+            len: layout.size,
+        },
         path,
-        manifest,
-        read: read.report,
-        flash,
+        manifest: written.manifest,
+        read,
     })
 }
+
+/// Bytes gathered before each write into the scratch file (a few sweep chunks).
+const SCRATCH_BUFFER: usize = 0x4_0000;
 
 /// The raw identification answers every bundle of a drive carries: INQUIRY, and the feature
 /// answers the drive gave.

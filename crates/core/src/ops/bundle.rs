@@ -9,7 +9,8 @@
 //! backup never holds a second copy of the flash) and [`read_bundle`]. It must not talk to a
 //! device.
 
-use std::io::{self, BufReader, Read, Write};
+use std::fs::File;
+use std::io::{self, BufReader, Read, Seek, SeekFrom, Write};
 use std::path::Path;
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -223,50 +224,105 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
     hex::encode(Sha256::digest(bytes))
 }
 
+impl PartRecord {
+    /// The record of `part`: its size and sha256.
+    pub fn of(part: &Part) -> PartRecord {
+        PartRecord {
+            name: part.name.clone(),
+            flash_offset: part.flash_offset,
+            size: part.bytes.len() as u64,
+            sha256: sha256_hex(&part.bytes),
+        }
+    }
+}
+
 /// Build a manifest for `parts` (pure: the time is given).
 pub fn build_manifest(kind: Kind, device: DeviceRecord, created: &str, parts: &[Part]) -> Manifest {
+    manifest_of_records(
+        kind,
+        device,
+        created,
+        parts.iter().map(PartRecord::of).collect(),
+    )
+}
+
+/// Build a manifest listing `parts` as recorded (a part streamed to disk is hashed as it
+/// arrives, not held to be hashed here).
+pub fn manifest_of_records(
+    kind: Kind,
+    device: DeviceRecord,
+    created: &str,
+    parts: Vec<PartRecord>,
+) -> Manifest {
     Manifest {
         format: FORMAT_VERSION,
         kind,
         tool: format!("odflash {}", env!("CARGO_PKG_VERSION")),
         created: created.to_string(),
         device,
-        parts: parts
-            .iter()
-            .map(|p| PartRecord {
-                name: p.name.clone(),
-                flash_offset: p.flash_offset,
-                size: p.bytes.len() as u64,
-                sha256: sha256_hex(&p.bytes),
-            })
-            .collect(),
+        parts,
         unreadable: Vec::new(),
         experimental: None,
+    }
+}
+
+/// Where the bytes of a part being written come from.
+#[derive(Debug, Clone, Copy)]
+pub enum Contents<'a> {
+    /// Memory.
+    Bytes(&'a [u8]),
+    /// The whole of a file (a scratch file a read was streamed into), read from its start.
+    File(&'a File),
+}
+
+/// A part as [`write_bundle_from`] takes it: its name and where its bytes are.
+#[derive(Debug, Clone, Copy)]
+pub struct Outgoing<'a> {
+    /// File name inside the bundle.
+    pub name: &'a str,
+    /// Its bytes.
+    pub contents: Contents<'a>,
+}
+
+impl<'a> From<&'a Part> for Outgoing<'a> {
+    fn from(part: &'a Part) -> Outgoing<'a> {
+        Outgoing {
+            name: &part.name,
+            contents: Contents::Bytes(&part.bytes),
+        }
     }
 }
 
 /// Serialize a bundle into tar bytes (pure). Entries are mode 0600 with mtime 0, so the same
 /// input gives the same bytes.
 pub fn build_bundle(manifest: &Manifest, parts: &[Part]) -> Vec<u8> {
-    write_archive(Vec::new(), manifest, parts).expect("writing tar into memory cannot fail")
+    let parts: Vec<Outgoing> = parts.iter().map(Outgoing::from).collect();
+    write_archive(Vec::new(), manifest, &parts).expect("writing tar into memory cannot fail")
 }
 
 /// Write the bundle's tar archive into `out`: [`MANIFEST_NAME`] first, then the parts, each
-/// straight from its bytes (nothing is copied into an archive buffer).
-fn write_archive<W: Write>(out: W, manifest: &Manifest, parts: &[Part]) -> io::Result<W> {
+/// straight from its bytes or its file (nothing is copied into an archive buffer).
+fn write_archive<W: Write>(out: W, manifest: &Manifest, parts: &[Outgoing]) -> io::Result<W> {
     let json = serde_json::to_vec_pretty(manifest).expect("manifest serializes");
     let mut builder = tar::Builder::new(out);
-    let mut append = |name: &str, bytes: &[u8]| {
+    let mut append = |name: &str, size: u64, data: &mut dyn Read| {
         let mut header = tar::Header::new_gnu();
-        header.set_size(bytes.len() as u64);
+        header.set_size(size);
         header.set_mode(0o600);
         header.set_mtime(0);
         header.set_entry_type(tar::EntryType::Regular);
-        builder.append_data(&mut header, name, bytes)
+        builder.append_data(&mut header, name, data)
     };
-    append(MANIFEST_NAME, &json)?;
+    append(MANIFEST_NAME, json.len() as u64, &mut json.as_slice())?;
     for part in parts {
-        append(&part.name, &part.bytes)?;
+        match part.contents {
+            Contents::Bytes(mut bytes) => append(part.name, bytes.len() as u64, &mut bytes)?,
+            Contents::File(mut file) => {
+                let size = file.metadata()?.len();
+                file.seek(SeekFrom::Start(0))?;
+                append(part.name, size, &mut file.take(size))?
+            }
+        }
     }
     builder.into_inner()
 }
@@ -283,12 +339,13 @@ struct Found<T> {
 /// Walk a bundle archive read from `reader` and validate it: the manifest comes first, entry
 /// names are flat, every listed part is present once with its size and sha256, and nothing
 /// else is in the archive. `take` consumes each part's bytes (keeping them, or only hashing
-/// them) and returns `(size, sha256, kept)`. Returns the manifest and what `take` kept, in
+/// them), given their declared size and their offset in the file, and returns
+/// `(size, sha256, kept)`. Returns the manifest and what `take` kept, in
 /// manifest order. `path` only names the file in errors.
 fn walk_bundle<T>(
     path: &Path,
     reader: impl Read,
-    mut take: impl FnMut(&mut dyn Read, u64) -> io::Result<(u64, String, T)>,
+    mut take: impl FnMut(&mut dyn Read, u64, u64) -> io::Result<(u64, String, T)>,
 ) -> Result<(Manifest, Vec<T>), Error> {
     let bad = |detail: String| Error::bad_file(path, detail);
     let mut archive = tar::Archive::new(reader);
@@ -329,8 +386,8 @@ fn walk_bundle<T>(
         } else if found.iter().any(|f| f.name == name) {
             return Err(bad(format!("{name} appears twice")));
         } else {
-            let declared = entry.size();
-            let (size, sha256, kept) = take(&mut entry, declared).map_err(cannot_read)?;
+            let (declared, at) = (entry.size(), entry.raw_file_position());
+            let (size, sha256, kept) = take(&mut entry, declared, at).map_err(cannot_read)?;
             found.push(Found {
                 name,
                 size,
@@ -370,7 +427,7 @@ fn walk_bundle<T>(
 /// Parse and validate bundle bytes (pure): see [`walk_bundle`] for what is checked. `path` only
 /// names the file in errors.
 pub fn parse_bundle(path: &Path, bytes: &[u8]) -> Result<Bundle, Error> {
-    let (manifest, data) = walk_bundle(path, bytes, |entry, declared| {
+    let (manifest, data) = walk_bundle(path, bytes, |entry, declared, _| {
         // The declared size, bounded by the input: a part's bytes are read into one allocation.
         let mut data = Vec::with_capacity(declared.min(bytes.len() as u64) as usize);
         entry.read_to_end(&mut data)?;
@@ -398,18 +455,27 @@ pub fn read_bundle(path: &Path) -> Result<Bundle, Error> {
 /// Bytes read from disk at a time while a written bundle is validated.
 const CHECK_BUFFER: usize = 0x1_0000;
 
+/// A bundle written and validated on disk.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Written {
+    /// The manifest as read back.
+    pub manifest: Manifest,
+    /// Where each part's bytes begin in the file, in manifest order.
+    pub data_offsets: Vec<u64>,
+}
+
 /// Validate the bundle file at `path` by streaming it from disk: every part's size and sha256
 /// must match the manifest on disk, and that manifest must equal `expected`. Nothing is held
 /// but one read buffer, however large the parts.
-fn check_written(path: &Path, expected: &Manifest) -> Result<Manifest, Error> {
+fn check_written(path: &Path, expected: &Manifest) -> Result<Written, Error> {
     let file = input::open_input(path, "backup bundle")?;
-    let (manifest, _) = walk_bundle(
+    let (manifest, data_offsets) = walk_bundle(
         path,
         BufReader::with_capacity(CHECK_BUFFER, file),
-        |entry, _| {
+        |entry, _, at| {
             let mut hasher = Sha256::new();
             let size = io::copy(entry, &mut hasher)?;
-            Ok((size, hex::encode(hasher.finalize()), ()))
+            Ok((size, hex::encode(hasher.finalize()), at))
         },
     )?;
     if manifest != *expected {
@@ -418,18 +484,36 @@ fn check_written(path: &Path, expected: &Manifest) -> Result<Manifest, Error> {
             "the file read back differs from what was written",
         ));
     }
-    Ok(manifest)
+    Ok(Written {
+        manifest,
+        data_offsets,
+    })
+}
+
+/// Write a bundle of in-memory `parts` ([`write_bundle_from`]); returns the manifest as read
+/// back.
+pub fn write_bundle(path: &Path, manifest: &Manifest, parts: &[Part]) -> Result<Manifest, Error> {
+    let parts: Vec<Outgoing> = parts.iter().map(Outgoing::from).collect();
+    Ok(write_bundle_from(path, manifest, &parts)?.manifest)
 }
 
 /// Write a bundle atomically (mode 0600), the archive streamed into the temp file, then re-read
 /// it from disk and validate it before returning: every part's size and sha256 on disk must
-/// match `manifest` (built from `parts` by [`build_manifest`]), so the file holds exactly
-/// `parts`. Returns the manifest as read back.
-pub fn write_bundle(path: &Path, manifest: &Manifest, parts: &[Part]) -> Result<Manifest, Error> {
+/// match `manifest`, so the file holds exactly what `manifest` lists (a part whose source
+/// differs from its record fails here, and no bundle is left).
+pub fn write_bundle_from(
+    path: &Path,
+    manifest: &Manifest,
+    parts: &[Outgoing],
+) -> Result<Written, Error> {
     atomic::write_file_with(path, Mode::Private, |file| {
         write_archive(file, manifest, parts).map(drop)
     })?;
-    check_written(path, manifest)
+    check_written(path, manifest).inspect_err(|_| {
+        // A file that does not hold what its manifest lists is no backup: it is not kept for
+        // a later restore to find.
+        let _ = std::fs::remove_file(path);
+    })
 }
 
 /// The current UTC time as `(RFC 3339 text, file-name stem)`, e.g.
@@ -557,6 +641,34 @@ pub(crate) mod tests {
             matches!(err, Error::BadFile { ref detail, .. } if detail.contains("b.bin: sha256")),
             "{err}"
         );
+        assert!(!path.exists(), "a bundle that fails its check is not kept");
+    }
+
+    #[test]
+    fn a_part_streamed_from_a_file_lands_where_the_written_offsets_say() {
+        use std::os::unix::fs::FileExt;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("x.odbk");
+        let parts = parts();
+        let mut scratch = atomic::scratch_file(dir.path()).unwrap();
+        scratch.write_all(&parts[0].bytes).unwrap();
+        let m = build_manifest(Kind::Backup, device(), "t", &parts);
+        let outgoing = [
+            Outgoing {
+                name: &parts[0].name,
+                contents: Contents::File(&scratch),
+            },
+            Outgoing::from(&parts[1]),
+        ];
+        let written = write_bundle_from(&path, &m, &outgoing).unwrap();
+        assert_eq!(written.manifest, m);
+        assert_eq!(read_bundle(&path).unwrap().parts, parts);
+        let file = File::open(&path).unwrap();
+        for (part, at) in parts.iter().zip(&written.data_offsets) {
+            let mut back = vec![0; part.bytes.len()];
+            file.read_exact_at(&mut back, *at).unwrap();
+            assert_eq!(back, part.bytes, "{}", part.name);
+        }
     }
 
     #[test]

@@ -9,7 +9,7 @@
 use crate::family::{self, DriveState, Family, FamilyId, FlashAccess, FlashReads, Identity};
 use crate::scsi::guard::{Guard, Policy};
 use crate::scsi::inquiry::{Inquiry, PERIPHERAL_TYPE_MMC};
-use crate::scsi::memo::Memo;
+use crate::scsi::memo::{Memo, Replies};
 use crate::scsi::{self, TransferLimit, Transport};
 
 use super::bundle::DeviceRecord;
@@ -135,6 +135,10 @@ pub struct Drive {
     pub bridge: Option<UsbId>,
     /// What the path says about one command's data phase, when it knows.
     pub transfer_limit: Option<TransferLimit>,
+    /// The identification's read replies. A dump's or backup's sweep answers the windows the
+    /// identification already read from them ([`Drive::sweep_transport`]); every write workflow
+    /// takes its backup before its first write, and a drive is identified anew after one.
+    pub replies: Replies,
 }
 
 impl std::fmt::Debug for Drive {
@@ -193,6 +197,12 @@ impl Drive {
             }),
             _ => Ok(()),
         }
+    }
+
+    /// `t` for a read-only sweep of this drive's flash, answering the reads the identification
+    /// made from its replies: not one command is sent twice. Only for reads before any write.
+    pub fn sweep_transport<'a>(&'a self, t: &'a mut dyn Transport) -> Memo<'a> {
+        Memo::answering(t, &self.replies)
     }
 
     /// The family id.
@@ -268,6 +278,7 @@ pub fn identify(dev: &mut Device<'_>) -> Result<Drive, Error> {
     };
     let config_010c = read_feature_data(t, FEATURE_FIRMWARE_INFO)?;
     let config_0108 = read_feature_data(t, FEATURE_SERIAL)?;
+    let replies = memo.into_replies();
     Ok(Drive {
         family,
         identity,
@@ -278,6 +289,7 @@ pub fn identify(dev: &mut Device<'_>) -> Result<Drive, Error> {
         path,
         bridge,
         transfer_limit,
+        replies,
     })
 }
 

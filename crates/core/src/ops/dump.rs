@@ -9,10 +9,12 @@
 //! ([`crate::family::FlashLayout::exact_reads`]) are read exactly. It knows no CDB bytes: reads
 //! go through [`FlashAccess::read`].
 
+use std::io::Write;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 
 use serde::Serialize;
+use sha2::{Digest, Sha256};
 
 use crate::family::{self, FlashAccess};
 use crate::scsi::{self, Transport};
@@ -36,7 +38,8 @@ pub const SPLIT_SIZES: [usize; 2] = [0x200, 0x20];
 pub struct ReadReport {
     /// Chunk size used for the sweep.
     pub chunk: usize,
-    /// READ commands issued, probes and retries included.
+    /// READ commands sent to the drive, probes and retries included (a read the drive's
+    /// identification already made is answered from its reply: neither sent nor counted).
     pub commands: usize,
     /// Ranges no read could return, filled with 0xFF (flash offsets, merged).
     pub unreadable: Vec<Range<u32>>,
@@ -261,21 +264,15 @@ fn add_range(ranges: &mut Vec<Range<u32>>, r: Range<u32>) {
     }
 }
 
-/// The whole flash read back.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct FlashRead {
-    /// The bytes, as the drive returns them (a raw read: the first page may be mirrored).
-    pub bytes: Vec<u8>,
-    /// How they were read.
-    pub report: ReadReport,
-}
-
-/// Read the whole flash: probe the chunk size just past the protected region, then sweep.
+/// Read the whole flash: probe the chunk size just past the protected region, then sweep,
+/// handing each piece to `each` in flash order as [`stream_region`] does (unreadable pieces
+/// filled with 0xFF and listed). Nothing flash-sized is held: the caller keeps what it needs.
 pub fn read_flash(
     t: &mut dyn Transport,
     flash: &dyn FlashAccess,
     progress: &mut dyn FnMut(Progress),
-) -> Result<FlashRead, Error> {
+    each: &mut dyn FnMut(u32, &[u8]),
+) -> Result<ReadReport, Error> {
     let layout = flash.layout();
     let mut report = ReadReport::default();
     let probe_at = layout
@@ -291,8 +288,32 @@ pub fn read_flash(
         phase: Phase::Read,
         known: Some(known),
     };
-    let bytes = read_region(t, flash, &sweep, &mut report, progress)?;
-    Ok(FlashRead { bytes, report })
+    stream_region(t, flash, &sweep, &mut report, progress, each)?;
+    Ok(report)
+}
+
+/// Read the whole flash into `out` (the file `out_path`, which names it in errors), hashing it
+/// as it goes: returns how it was read and the lowercase hex sha256 of what was written. After
+/// a write failure nothing more is written, and the failure is the error.
+pub fn read_flash_into(
+    t: &mut dyn Transport,
+    flash: &dyn FlashAccess,
+    out: &mut dyn Write,
+    out_path: &Path,
+    progress: &mut dyn FnMut(Progress),
+) -> Result<(ReadReport, String), Error> {
+    let mut hasher = Sha256::new();
+    let mut failed: Option<std::io::Error> = None;
+    let report = read_flash(t, flash, progress, &mut |_, piece| {
+        if failed.is_none() {
+            hasher.update(piece);
+            failed = out.write_all(piece).err();
+        }
+    })?;
+    match failed.map_or_else(|| out.flush(), Err) {
+        Err(e) => Err(Error::io(out_path, e)),
+        Ok(()) => Ok((report, hex::encode(hasher.finalize()))),
+    }
 }
 
 /// The sidecar written next to a raw dump (`FILE.manifest.json`).
@@ -337,7 +358,8 @@ pub fn manifest_path(path: &Path) -> PathBuf {
 }
 
 /// Read the whole flash of `drive` into `out` (mode 0600: it holds per-unit data), with a
-/// sidecar `out.manifest.json` marking it as a raw dump. Both are written atomically.
+/// sidecar `out.manifest.json` marking it as a raw dump. Both are written atomically; the flash
+/// is streamed into the file and hashed on the way, never held whole.
 pub fn dump(
     dev: &mut Device<'_>,
     drive: &Drive,
@@ -345,7 +367,24 @@ pub fn dump(
     progress: &mut dyn FnMut(Progress),
 ) -> Result<DumpReport, Error> {
     let flash = drive.read_access()?;
-    let read = read_flash(dev.transport(), flash, progress)?;
+    let mut t = drive.sweep_transport(dev.transport());
+    let mut read = None;
+    let written = atomic::write_file_with(out, Mode::Private, |file| {
+        let result = read_flash_into(&mut t, flash, file, out, progress);
+        let failed = result.is_err();
+        read = Some(result);
+        if failed {
+            // The read's own error is returned below; this only abandons the file.
+            return Err(std::io::Error::other("the flash read failed"));
+        }
+        Ok(())
+    });
+    let (mut report, sha256) = match read {
+        Some(result) => result?,
+        None => return Err(written.expect_err("the file was not written").into()),
+    };
+    written?;
+    report.commands -= t.answered();
     let manifest = DumpManifest {
         kind: "raw-dump",
         flashable: false,
@@ -353,11 +392,10 @@ pub fn dump(
         tool: format!("odflash {}", env!("CARGO_PKG_VERSION")),
         created: bundle::utc_now().0,
         device: drive.record(),
-        size: read.bytes.len() as u64,
-        sha256: bundle::sha256_hex(&read.bytes),
-        read: read.report,
+        size: flash.layout().size as u64,
+        sha256,
+        read: report,
     };
-    atomic::write_file(out, &read.bytes, Mode::Private)?;
     let sidecar = manifest_path(out);
     let json = serde_json::to_vec_pretty(&manifest).expect("manifest serializes");
     atomic::write_file(&sidecar, &json, Mode::Private)?;

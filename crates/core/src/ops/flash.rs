@@ -19,11 +19,11 @@ use serde::Serialize;
 use crate::family::{self, CommitReply, DriveState, FlashAccess, FlashReads, Window, WriteAccess};
 use crate::image::compat::{self, CompatVerdict};
 use crate::image::format::{
-    Fact, Format, ImageFacts, IntegrityFact, ReadBack, VersionOrder as Order, WritePlan,
+    Fact, Format, ImageBytes, ImageFacts, IntegrityFact, ReadBack, VersionOrder as Order, WritePlan,
 };
 use crate::scsi;
 
-use super::backup::{self, BackupReport};
+use super::backup::{self, BackupReport, FlashReader};
 use super::bundle::{self, DeviceRecord};
 use super::drive::{Device, Drive};
 use super::dump::{self, ReadReport, Sweep, Unreadable};
@@ -74,8 +74,8 @@ impl Default for FlashOptions {
 pub struct ImageFile {
     /// Where it was read from (named in next-step commands).
     pub path: PathBuf,
-    /// Its bytes.
-    pub bytes: Vec<u8>,
+    /// Its bytes, shared with the plans made of it.
+    pub bytes: ImageBytes,
 }
 
 impl ImageFile {
@@ -84,7 +84,7 @@ impl ImageFile {
         let bytes = super::input::read_input(path, crate::image::MAX_IMAGE_SIZE, "firmware image")?;
         Ok(ImageFile {
             path: path.to_path_buf(),
-            bytes,
+            bytes: ImageBytes::new(bytes),
         })
     }
 }
@@ -596,12 +596,16 @@ pub fn execute_flash(
     // Protections, then the mandatory backup: failure of either means zero writes. Only a
     // drive that serves no flash reads, with the backup waived (the backup gate), goes without.
     let session = WriteSession::begin(dev, "flashing optical drive firmware")?;
-    let mut backup = match drive.identity.flash_reads {
+    let backup = match drive.identity.flash_reads {
         FlashReads::Served => Some(backup::backup(dev, drive, &opts.backup_base, progress)?),
         _ => None,
     };
-    // The flash as the validated backup holds it: what the drive held before the write.
-    let before = backup.as_mut().map(|b| std::mem::take(&mut b.flash));
+    // The flash as the validated backup holds it: what the drive held before the write, read
+    // from the bundle on disk a piece at a time.
+    let mut before = match &backup {
+        Some(b) => Some(b.flash.open()?),
+        None => None,
+    };
     let access = WriteAccess::grant();
 
     // Prepare and stream. No commit after any failure here.
@@ -630,7 +634,7 @@ pub fn execute_flash(
             // refusal "Write DRAM NG 05/24/00" (docs/protocol.md §7.1), not a transport fault.
             return Err(match illegal_request(&e) {
                 Some(sense) if chunk.index == write.point_of_no_return => {
-                    let kept = check_kept(t, flash, &write.read_back, before.as_deref());
+                    let kept = check_kept(t, flash, &write.read_back, before.as_mut());
                     Error::ImageRefused {
                         sense,
                         kept,
@@ -699,12 +703,15 @@ pub fn execute_flash(
             let range = range.start as u32..range.end as u32;
             let chunk = backup.as_ref().map(|b| b.read.chunk);
             let bytes = range.start as usize..range.end as usize;
-            let mut check = ReadBackCheck::new(
-                range.start,
-                &write.payload[bytes.clone()],
-                before.as_deref().and_then(|b| b.get(bytes)),
-            );
-            match verify_read(t, flash, &range, chunk, &mut check, progress) {
+            let mut check = ReadBackCheck::new(range.start, &write.payload[bytes], before.as_mut());
+            match verify_read(
+                t,
+                flash,
+                &range,
+                chunk,
+                &mut |at, piece| check.piece(at, piece),
+                progress,
+            ) {
                 Ok(report) => match check.first_difference {
                     None => Verification::Verified(report),
                     // The drive acknowledged everything yet holds exactly what it held before.
@@ -733,7 +740,7 @@ pub fn execute_flash(
         }
     };
     let unit_data_replaced =
-        replaced_windows(&layout.unit_windows, before.as_deref(), &write.payload);
+        replaced_windows(&layout.unit_windows, before.as_mut(), &write.payload);
     let restore_own_unit_data =
         (!unit_data_replaced.is_empty()).then(|| NextStep::RestoreUnitData {
             device: dev.name.clone(),
@@ -764,14 +771,14 @@ pub fn execute_flash(
 }
 
 /// Read flash `range` back for a verify, in `chunk`-sized commands (the backup's) or, without
-/// a backup, the largest the path takes, comparing each piece as it arrives: only one
-/// command's bytes are held, whatever the flash size.
+/// a backup, the largest the path takes, handing each piece to `compare` as it arrives: only
+/// one command's bytes are held, whatever the flash size.
 fn verify_read(
     t: &mut dyn scsi::Transport,
     flash: &dyn FlashAccess,
     range: &std::ops::Range<u32>,
     chunk: Option<usize>,
-    check: &mut ReadBackCheck<'_>,
+    compare: &mut dyn FnMut(u32, &[u8]),
     progress: &mut dyn FnMut(Progress),
 ) -> Result<ReadReport, Error> {
     let mut report = ReadReport::default();
@@ -786,9 +793,7 @@ fn verify_read(
         phase: Phase::Verify,
         known: None,
     };
-    dump::stream_region(t, flash, &sweep, &mut report, progress, &mut |at, piece| {
-        check.piece(at, piece)
-    })?;
+    dump::stream_region(t, flash, &sweep, &mut report, progress, compare)?;
     Ok(report)
 }
 
@@ -801,35 +806,40 @@ struct Difference {
 }
 
 /// A read-back compared piece by piece with what should be there, and with what the drive held
-/// before the write (when known), without holding what was read.
+/// before the write (the backup on disk, when there is one), without holding what was read.
 struct ReadBackCheck<'a> {
     /// Flash offset of `expected[0]`.
     base: u32,
     expected: &'a [u8],
-    before: Option<&'a [u8]>,
+    before: Option<&'a mut FlashReader>,
     first_difference: Option<Difference>,
     mismatched: usize,
-    /// Whether every byte read so far equals `before` (`None` without it).
+    /// Whether every byte read so far equals the backup's (`None` without one, or when the
+    /// backup could not be read).
     equals_before: Option<bool>,
 }
 
 impl<'a> ReadBackCheck<'a> {
-    fn new(base: u32, expected: &'a [u8], before: Option<&'a [u8]>) -> ReadBackCheck<'a> {
+    fn new(
+        base: u32,
+        expected: &'a [u8],
+        before: Option<&'a mut FlashReader>,
+    ) -> ReadBackCheck<'a> {
+        let covered = |b: &FlashReader| base as usize + expected.len() <= b.flash_size();
         ReadBackCheck {
             base,
             expected,
+            equals_before: before.as_deref().map(covered),
             before,
             first_difference: None,
             mismatched: 0,
-            equals_before: before.map(|b| b.len() == expected.len()),
         }
     }
 
     /// Compare `piece`, read at flash offset `at`.
     fn piece(&mut self, at: u32, piece: &[u8]) {
         let from = (at - self.base) as usize;
-        let range = from..from + piece.len();
-        let expected = &self.expected[range.clone()];
+        let expected = &self.expected[from..from + piece.len()];
         if expected != piece {
             let mut diffs = expected
                 .iter()
@@ -848,8 +858,9 @@ impl<'a> ReadBackCheck<'a> {
             }
             self.mismatched += diffs.count();
         }
-        if let (Some(same), Some(before)) = (self.equals_before.as_mut(), self.before) {
-            *same = *same && before.get(range) == Some(piece);
+        if let (Some(true), Some(before)) = (self.equals_before, self.before.as_deref_mut()) {
+            let flash = at as usize..at as usize + piece.len();
+            self.equals_before = before.read(flash).map(|old| old == piece);
         }
     }
 }
@@ -875,34 +886,46 @@ fn check_kept(
     t: &mut dyn scsi::Transport,
     flash: &dyn FlashAccess,
     read_back: &ReadBack,
-    before: Option<&[u8]>,
+    before: Option<&mut FlashReader>,
 ) -> KeptFirmware {
     let (Some(before), ReadBack::Compare(range)) = (before, read_back) else {
         return KeptFirmware::NotChecked;
     };
-    if flash.wait_ready(t, flash.layout().ready_limit).is_err() {
+    if range.end > before.flash_size() || flash.wait_ready(t, flash.layout().ready_limit).is_err() {
         return KeptFirmware::NotChecked;
     }
-    let Some(old) = before.get(range.clone()) else {
-        return KeptFirmware::NotChecked;
+    // Some(true) while every piece equals the backup's; None once the backup cannot be read.
+    let mut same = Some(true);
+    let mut compare = |at: u32, piece: &[u8]| {
+        if same == Some(true) {
+            let flash = at as usize..at as usize + piece.len();
+            same = before.read(flash).map(|old| old == piece);
+        }
     };
     let range = range.start as u32..range.end as u32;
-    let mut check = ReadBackCheck::new(range.start, old, None);
-    match verify_read(t, flash, &range, None, &mut check, &mut |_| {}) {
-        Ok(_) if check.first_difference.is_none() => KeptFirmware::Verified,
-        Ok(_) => KeptFirmware::Differs,
+    match verify_read(t, flash, &range, None, &mut compare, &mut |_| {}) {
+        Ok(_) => match same {
+            Some(true) => KeptFirmware::Verified,
+            Some(false) => KeptFirmware::Differs,
+            None => KeptFirmware::NotChecked,
+        },
         Err(_) => KeptFirmware::NotChecked,
     }
 }
 
-/// Names of the unit windows where `image` differs from the flash as the backup read it (all
+/// Names of the unit windows where `image` differs from the flash as the backup holds it (all
 /// of them without a backup).
-fn replaced_windows(windows: &[Window], before: Option<&[u8]>, image: &[u8]) -> Vec<String> {
+fn replaced_windows(
+    windows: &[Window],
+    mut before: Option<&mut FlashReader>,
+    image: &[u8],
+) -> Vec<String> {
     windows
         .iter()
         .filter(|w| {
             let range = w.offset as usize..(w.offset + w.len) as usize;
-            before.and_then(|b| b.get(range.clone())) != image.get(range)
+            let old = before.as_deref_mut().and_then(|b| b.read(range.clone()));
+            old != image.get(range)
         })
         .map(|w| w.name.clone())
         .collect()
@@ -1023,11 +1046,25 @@ impl NextSteps {
 mod tests {
     use super::*;
 
+    /// The backup's flash, as a bundle file would hold it: `flash` after a 512-byte header.
+    fn backup_of(dir: &Path, flash: &[u8]) -> FlashReader {
+        let path = dir.join("b.odbk");
+        std::fs::write(&path, [&[0u8; 512][..], flash].concat()).unwrap();
+        backup::FlashInBundle {
+            path,
+            offset: 512,
+            len: flash.len(),
+        }
+        .open()
+        .unwrap()
+    }
+
     #[test]
     fn a_read_back_is_compared_piece_by_piece() {
+        let dir = tempfile::tempdir().unwrap();
         let expected = [1u8; 8];
-        let before = [7u8; 8];
-        let mut check = ReadBackCheck::new(0x100, &expected, Some(&before));
+        let mut before = backup_of(dir.path(), &[7u8; 0x108]);
+        let mut check = ReadBackCheck::new(0x100, &expected, Some(&mut before));
         check.piece(0x100, &[1, 1, 1, 1]);
         check.piece(0x104, &[1, 9, 9, 1]);
         assert_eq!(
@@ -1042,7 +1079,7 @@ mod tests {
         assert_eq!(check.equals_before, Some(false));
 
         // Differences in later pieces are counted too; the first one stays the first.
-        let mut check = ReadBackCheck::new(0, &expected, Some(&before));
+        let mut check = ReadBackCheck::new(0, &expected, Some(&mut before));
         check.piece(0, &[7; 4]);
         check.piece(4, &[7; 4]);
         assert_eq!(check.first_difference.map(|d| d.offset), Some(0));
@@ -1052,5 +1089,31 @@ mod tests {
         let mut check = ReadBackCheck::new(0, &expected, None);
         check.piece(0, &expected);
         assert_eq!((check.first_difference, check.equals_before), (None, None));
+
+        // A backup that does not cover the range is not what was read back.
+        let mut short = backup_of(dir.path(), &[7u8; 4]);
+        let check = ReadBackCheck::new(0, &expected, Some(&mut short));
+        assert_eq!(check.equals_before, Some(false));
+    }
+
+    #[test]
+    fn a_backup_that_cannot_be_read_back_decides_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("cut.odbk");
+        // The file ends before the flash its bundle said it held.
+        std::fs::write(&path, [7u8; 516]).unwrap();
+        let at = backup::FlashInBundle {
+            path,
+            offset: 512,
+            len: 8,
+        };
+        let mut before = at.open().unwrap();
+        assert_eq!(before.read(0..4), Some(&[7u8; 4][..]));
+        let mut check = ReadBackCheck::new(0, &[1u8; 8], Some(&mut before));
+        check.piece(0, &[7; 4]);
+        assert_eq!(check.equals_before, Some(true));
+        check.piece(4, &[7; 4]);
+        assert_eq!(check.equals_before, None);
+        assert_eq!(before.read(0..9), None, "outside the flash");
     }
 }

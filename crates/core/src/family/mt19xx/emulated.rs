@@ -30,7 +30,7 @@ fn burn(d: &mut Drive, image: &[u8]) -> CommitReply {
     let f = flash_of(d);
     d.clear_command_log();
     let access = WriteAccess::grant();
-    let plan = f.write_plan(image).unwrap();
+    let plan = f.write_plan(&image.to_vec().into()).unwrap();
     f.prepare(&access, d).unwrap();
     for chunk in &plan.chunks {
         f.write_chunk(&access, d, chunk, plan.data(chunk)).unwrap();

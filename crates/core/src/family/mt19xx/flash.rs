@@ -9,7 +9,7 @@ use std::ops::Range;
 use std::time::Duration;
 
 use crate::family::{CommitReply, Error, FlashAccess, FlashLayout, Sequence, Window, WriteAccess};
-use crate::image::format::{Chunk, WritePlan};
+use crate::image::format::{Chunk, ImageBytes, WritePlan};
 use crate::image::layout::{
     BANNER_LEN, BANNER_OFFSET, BOOT_REGION_END, CALIBRATION_LEN, CALIBRATION_OFFSET,
     DESCRIPTOR_LEN, DESCRIPTOR_OFFSET, FLASH_SIZE,
@@ -132,7 +132,7 @@ impl FlashAccess for Flash {
         Ok(())
     }
 
-    fn write_plan(&self, image: &[u8]) -> Result<WritePlan, crate::image::Error> {
+    fn write_plan(&self, image: &ImageBytes) -> Result<WritePlan, crate::image::Error> {
         format::write_plan(image)
     }
 

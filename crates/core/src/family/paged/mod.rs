@@ -13,7 +13,7 @@ use crate::family::{
     Sequence, Window, WriteAccess,
 };
 use crate::image::format::{
-    Chunk, Fact, Format, ImageFacts, IntegrityFact, ReadBack, VersionOrder, WritePlan,
+    Chunk, Fact, Format, ImageBytes, ImageFacts, IntegrityFact, ReadBack, VersionOrder, WritePlan,
 };
 use crate::image::Error as ImageError;
 use crate::scsi::inquiry::Inquiry;
@@ -199,7 +199,7 @@ impl FlashAccess for PagedFlash {
         Ok(())
     }
 
-    fn write_plan(&self, image: &[u8]) -> Result<WritePlan, ImageError> {
+    fn write_plan(&self, image: &ImageBytes) -> Result<WritePlan, ImageError> {
         if image.len() != self.size {
             return Err(ImageError::WrongSize {
                 what: "this drive's flash",
@@ -209,7 +209,7 @@ impl FlashAccess for PagedFlash {
         }
         Ok(WritePlan {
             chunks: WritePlan::cut(image, &vec![PAGE; self.size / PAGE])?,
-            payload: image.to_vec(),
+            payload: ImageBytes::clone(image),
             point_of_no_return: 0,
             point_of_no_return_why: "the drive programs each page as it arrives".into(),
             read_back: ReadBack::Compare(0..self.size),

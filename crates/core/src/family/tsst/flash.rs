@@ -7,7 +7,7 @@
 use std::time::Duration;
 
 use crate::family::{Error, FlashAccess, FlashLayout, Sequence, Window, WriteAccess};
-use crate::image::format::{Chunk, ChunkRole, ReadBack as Verify, WritePlan};
+use crate::image::format::{Chunk, ChunkRole, ImageBytes, ReadBack as Verify, WritePlan};
 use crate::image::tsst::{self, Class, Commit, ReadBack, Stage};
 use crate::scsi::{self, Data, Transport, TIMEOUT_FLASH};
 
@@ -129,8 +129,8 @@ impl FlashAccess for ClassFlash {
         Ok(())
     }
 
-    fn write_plan(&self, image: &[u8]) -> Result<WritePlan, crate::image::Error> {
-        let payload = tsst::download_buffer(self.class, image)?;
+    fn write_plan(&self, image: &ImageBytes) -> Result<WritePlan, crate::image::Error> {
+        let payload = ImageBytes::new(tsst::download_buffer(self.class, image)?);
         let lens: Vec<usize> = self.class.downloads().iter().map(|d| d.len).collect();
         let chunks = WritePlan::cut(&payload, &lens)?;
         let (point_of_no_return, why) = match self.class.commit() {
@@ -211,7 +211,7 @@ mod tests {
 
     fn plan(class: Class) -> WritePlan {
         let image = vec![0x5A; class.image_size()];
-        for_class(class).write_plan(&image).unwrap()
+        for_class(class).write_plan(&image.into()).unwrap()
     }
 
     #[test]
@@ -297,7 +297,7 @@ mod tests {
     fn an_image_of_another_class_has_no_plan() {
         let image = vec![0u8; Class::Mt1939Bd.image_size()];
         let err = for_class(Class::Mt1339DvdRom)
-            .write_plan(&image)
+            .write_plan(&image.into())
             .unwrap_err();
         assert!(err.to_string().contains("TS-H353C"), "{err}");
     }
