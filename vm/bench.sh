@@ -85,6 +85,8 @@ row "dump time by phase, ms (traced run)" \
 row "program start, ms (no device work)" "odflash $(measured start-ms odflash)" \
     "sgloop $(measured start-ms sgloop), busybox $(measured start-ms busybox)" "-"
 row "SHA-256 of 2 MiB in the guest, ms" "$(measured sha256-2MiB-ms)" "(qemu TCG CPU)" "-"
+row "guest CPU idle while reading, %" "dump $(measured cpu-idle-pct odflash_dump)" \
+    "bare loop $(measured cpu-idle-pct sgloop)" "(room to overlap work)"
 row "flash 2 MiB, commands per phase" "$(measured flash-phases | cut -c1-34)" "-" "see below"
 row "flash readiness polls after commit" \
     "$(measured flash-ready-polls count) TUR, first +$(measured flash-ready-polls first_after_commit_ms) ms" \

@@ -3,6 +3,11 @@
 //! validated before the backup counts as done. Every write workflow takes one first; any
 //! failure here means no write happens.
 //!
+//! The flash is never held in memory: it streams into an unnamed scratch file in the bundle's
+//! directory as it is read (hashed on the way, for the manifest that comes first in the
+//! archive), from there into the bundle, and what the drive held before a write is read back
+//! from the validated bundle ([`FlashInBundle`]).
+//!
 //! Layout: `BASE/<family>-<serial>/<UTC time>.odbk`, directories 0700, file 0600. BASE is
 //! [`DEFAULT_BASE`] unless the caller gives another (tests use a temp dir).
 
