@@ -79,11 +79,17 @@ row "dump 2 MiB, commands" \
     "identify + 1 banner + 32"
 row "dump 2 MiB, wall s (median of runs)" "$(walls odflash-dump | median_range)" \
     "bare loop $(walls sgloop-same-chunks | median_range)" "<= 1.15x: $(ratio "$dump" "$bare")x"
+fixed=$(walls odflash-dump-fixed-addresses | median)
+bare_fixed=$(walls sgloop-same-chunks-fixed-addresses | median)
+row "  the same, guest ASLR off (warm code)" "$(walls odflash-dump-fixed-addresses | median_range)" \
+    "bare loop $(walls sgloop-same-chunks-fixed-addresses | median_range)" "($(ratio "$fixed" "$bare_fixed")x)"
 row "  bare loop of 32 x 64 KiB + banner" "$(walls sgloop-65536 | median_range)" "-" "($(ratio "$dump" "$bare64")x)"
 row "dump time by phase, ms (traced run)" \
     "$(measured dump-phases-ms | sed 's/start_open/start+open/; s/hash_files_exit/hash+files/')" "-" "-"
 row "program start, ms (no device work)" "odflash $(measured start-ms odflash)" \
     "sgloop $(measured start-ms sgloop), busybox $(measured start-ms busybox)" "-"
+row "  the same, guest ASLR off" "odflash $(measured start-ms-fixed-addresses odflash)" \
+    "sgloop $(measured start-ms-fixed-addresses sgloop)" "-"
 row "SHA-256 of 2 MiB in the guest, ms" "$(measured sha256-2MiB-ms)" "(qemu TCG CPU)" "-"
 row "guest CPU idle while reading, %" "dump $(measured cpu-idle-pct odflash_dump)" \
     "bare loop $(measured cpu-idle-pct sgloop)" "(room to overlap work)"

@@ -229,6 +229,18 @@ fn flash_backs_up_writes_commits_and_verifies() {
         .filter(|c| c.opcode() == Some(0x3C))
         .count();
     assert!(reads_before >= FLASH_SIZE / 0x1_0000);
+    // The verify reads the drive after the burn, every byte it checks: nothing is answered
+    // from what the identification or the backup read before it.
+    let commit = log
+        .iter()
+        .rposition(|c| c.opcode() == Some(WRITE_BUFFER))
+        .unwrap();
+    let verified: usize = log[commit..]
+        .iter()
+        .filter(|c| c.opcode() == Some(0x3C))
+        .map(|c| c.requested)
+        .sum();
+    assert_eq!(verified, FLASH_SIZE - BOOT_REGION_END);
 }
 
 #[test]

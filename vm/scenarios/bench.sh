@@ -55,13 +55,18 @@ bare_run() {
     echo "ODFLASH-BENCH $name ${out/wall_ms=/loop_ms=} wall_s=$wall"
 }
 n=$(jq -s length /tmp/bench.trace)
-odflash-sgloop "$DEV" --same-as /tmp/bench.trace -o /tmp/sgloop.bin >/dev/null 2>&1
-for run in $(seq "$RUNS"); do
-    t0=$(uptime_s)
-    odflash dump "$DEV" -o /tmp/bench.bin >/tmp/bench.out 2>&1 || fail "odflash dump: $(tail -c 200 /tmp/bench.out)"
-    echo "ODFLASH-BENCH odflash-dump commands=$n chunk=$chunk wall_s=$(elapsed "$t0")"
-    bare_run sgloop-same-chunks --same-as /tmp/bench.trace
-done
+# side_by_side [SUFFIX]: RUNS timed runs of the dump, each followed by the bare loop issuing the
+# same reads, after one warm-up of the loop (the dump's ran above).
+side_by_side() {
+    odflash-sgloop "$DEV" --same-as /tmp/bench.trace -o /tmp/sgloop.bin >/dev/null 2>&1
+    for run in $(seq "$RUNS"); do
+        t0=$(uptime_s)
+        odflash dump "$DEV" -o /tmp/bench.bin >/tmp/bench.out 2>&1 || fail "odflash dump: $(tail -c 200 /tmp/bench.out)"
+        echo "ODFLASH-BENCH odflash-dump${1:-} commands=$n chunk=$chunk wall_s=$(elapsed "$t0")"
+        bare_run "sgloop-same-chunks${1:-}" --same-as /tmp/bench.trace
+    done
+}
+side_by_side
 for c in 65536 4096; do
     bare_run "sgloop-$c" --chunk "$c"
 done
@@ -86,6 +91,16 @@ per_start_ms() {
 }
 measure start-ms "odflash=$(per_start_ms odflash --version) sgloop=$(per_start_ms odflash-sgloop --help) busybox=$(per_start_ms busybox true)"
 measure sha256-2MiB-ms "$(($(per_start_ms sha256sum /tmp/bench.bin) - $(per_start_ms busybox true)))"
+
+# The same side-by-side runs with address-space randomisation off in this throwaway guest. qemu
+# keys the code it has translated by virtual address, so with randomisation every run of a
+# program is translated afresh (a cost in proportion to how much code it runs, which a real CPU
+# does not have); without it a warm run reuses the translation, as a real CPU runs warm code.
+echo 0 >/proc/sys/kernel/randomize_va_space
+odflash dump "$DEV" -o /tmp/bench.bin >/dev/null 2>&1
+side_by_side -fixed-addresses
+measure start-ms-fixed-addresses "odflash=$(per_start_ms odflash --version) sgloop=$(per_start_ms odflash-sgloop --help)"
+echo 2 >/proc/sys/kernel/randomize_va_space
 gadget_stop
 
 # Plug-in to verdict: from udev's add event for the drive's sg node (udevadm monitor's
