@@ -5,7 +5,7 @@
 # ODFLASH-MEASURE lines that vm/bench.sh turns into one table.
 GADGET_LOG=info # no per-command log lines while timing
 # Repetitions of each timed run, alternating odflash and the bare loop.
-RUNS=3
+RUNS=5
 gadget_start emu:mt1959
 usb_limits "$SG"
 # Every run is timed the same way, as a whole process from this shell (start, open, the
