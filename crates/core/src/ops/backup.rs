@@ -237,19 +237,20 @@ fn write_backup(
             )));
         }
     }
-    let mut windows = Vec::new();
+    // The parts small enough to hold: the unit windows and the identification answers.
+    let mut small = Vec::new();
     for w in &layout.unit_windows {
         let mut bytes = vec![0; w.len as usize];
         scratch
             .read_exact_at(&mut bytes, u64::from(w.offset))
             .map_err(|e| Error::io(&dir, e))?;
-        windows.push(Part {
+        small.push(Part {
             name: window_part_name(&w.name),
             flash_offset: Some(w.offset),
             bytes,
         });
     }
-    windows.extend(identification_parts(drive));
+    small.extend(identification_parts(drive));
     // The firmware part first, as bundles always held it.
     let firmware = PartRecord {
         name: parts::FIRMWARE.into(),
@@ -258,7 +259,7 @@ fn write_backup(
         sha256,
     };
     let mut records = vec![firmware];
-    records.extend(windows.iter().map(PartRecord::of));
+    records.extend(small.iter().map(PartRecord::of));
     let (created, stem) = bundle::utc_now();
     let mut manifest = bundle::manifest_of_records(Kind::Backup, drive.record(), &created, records);
     manifest.unreadable = read.unreadable.clone();
@@ -270,7 +271,7 @@ fn write_backup(
         name: parts::FIRMWARE,
         contents: Contents::File(&scratch),
     }];
-    outgoing.extend(windows.iter().map(Outgoing::from));
+    outgoing.extend(small.iter().map(Outgoing::from));
     let written = bundle::write_bundle_from(&path, &manifest, &outgoing)?;
     log::info!("backup written and validated: {}", path.display());
     Ok(BackupReport {
