@@ -332,7 +332,8 @@ fn write_and_rename(
     fs::rename(tmp, path).map_err(|e| FileError::io(path, e))
 }
 
-fn parent_dir(path: &Path) -> PathBuf {
+/// The directory `path` is in (`.` for a bare file name): where its temp files go.
+pub fn parent_dir(path: &Path) -> PathBuf {
     match path.parent() {
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
         _ => PathBuf::from("."),

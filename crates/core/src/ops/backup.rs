@@ -207,22 +207,17 @@ fn write_backup(
     let layout = flash.layout();
     let dir = match dest {
         Destination::Under(base) => prepare_drive_dir(base, &drive.identity)?,
-        Destination::File(path) => match path.parent() {
-            Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-            _ => PathBuf::from("."),
-        },
+        Destination::File(path) => atomic::parent_dir(path),
     };
     // The flash goes to disk as it is read, hashed on the way: it is never held in memory.
     let mut scratch = atomic::scratch_file(&dir)?;
-    let mut t = drive.sweep_transport(dev.transport());
-    let (mut read, sha256) = dump::read_flash_into(
-        &mut t,
-        flash,
+    let (read, sha256) = dump::read_flash_into(
+        dev,
+        drive,
         &mut BufWriter::with_capacity(SCRATCH_BUFFER, &mut scratch),
         &dir,
         progress,
     )?;
-    read.commands -= t.answered();
     // Unit data that could not be read makes the backup useless for a restore.
     for w in &layout.unit_windows {
         let window = w.offset..w.offset + w.len;

@@ -266,8 +266,8 @@ fn add_range(ranges: &mut Vec<Range<u32>>, r: Range<u32>) {
 
 /// Read the whole flash: probe the chunk size just past the protected region, then sweep,
 /// handing each piece to `each` in flash order as [`stream_region`] does (unreadable pieces
-/// filled with 0xFF and listed). Nothing flash-sized is held: the caller keeps what it needs.
-pub fn read_flash(
+/// filled with 0xFF and listed).
+fn sweep_flash(
     t: &mut dyn Transport,
     flash: &dyn FlashAccess,
     progress: &mut dyn FnMut(Progress),
@@ -292,24 +292,30 @@ pub fn read_flash(
     Ok(report)
 }
 
-/// Read the whole flash into `out` (the file `out_path`, which names it in errors), hashing it
-/// as it goes: returns how it was read and the lowercase hex sha256 of what was written. After
-/// a write failure nothing more is written, and the failure is the error.
+/// Read the whole flash of `drive` (the dump's and the backup's read) into `out`, the file
+/// `out_path` (which names it in errors), hashing it as it goes: nothing flash-sized is held.
+/// The reads its identification already made are answered from their replies
+/// ([`Drive::sweep_transport`]), neither sent again nor counted. Returns how it was read and the
+/// lowercase hex sha256 of what was written; after a write failure nothing more is written, and
+/// the failure is the error.
 pub fn read_flash_into(
-    t: &mut dyn Transport,
-    flash: &dyn FlashAccess,
+    dev: &mut Device<'_>,
+    drive: &Drive,
     out: &mut dyn Write,
     out_path: &Path,
     progress: &mut dyn FnMut(Progress),
 ) -> Result<(ReadReport, String), Error> {
+    let flash = drive.read_access()?;
+    let mut t = drive.sweep_transport(dev.transport());
     let mut hasher = Sha256::new();
     let mut failed: Option<std::io::Error> = None;
-    let report = read_flash(t, flash, progress, &mut |_, piece| {
+    let mut report = sweep_flash(&mut t, flash, progress, &mut |_, piece| {
         if failed.is_none() {
             hasher.update(piece);
             failed = out.write_all(piece).err();
         }
     })?;
+    report.commands -= t.answered();
     match failed.map_or_else(|| out.flush(), Err) {
         Err(e) => Err(Error::io(out_path, e)),
         Ok(()) => Ok((report, hex::encode(hasher.finalize()))),
@@ -367,10 +373,9 @@ pub fn dump(
     progress: &mut dyn FnMut(Progress),
 ) -> Result<DumpReport, Error> {
     let flash = drive.read_access()?;
-    let mut t = drive.sweep_transport(dev.transport());
     let mut read = None;
     let written = atomic::write_file_with(out, Mode::Private, |file| {
-        let result = read_flash_into(&mut t, flash, file, out, progress);
+        let result = read_flash_into(dev, drive, file, out, progress);
         let failed = result.is_err();
         read = Some(result);
         if failed {
@@ -379,12 +384,11 @@ pub fn dump(
         }
         Ok(())
     });
-    let (mut report, sha256) = match read {
+    let (report, sha256) = match read {
         Some(result) => result?,
         None => return Err(written.expect_err("the file was not written").into()),
     };
     written?;
-    report.commands -= t.answered();
     let manifest = DumpManifest {
         kind: "raw-dump",
         flashable: false,

@@ -858,10 +858,26 @@ impl<'a> ReadBackCheck<'a> {
             }
             self.mismatched += diffs.count();
         }
-        if let (Some(true), Some(before)) = (self.equals_before, self.before.as_deref_mut()) {
-            let flash = at as usize..at as usize + piece.len();
-            self.equals_before = before.read(flash).map(|old| old == piece);
+        if let Some(before) = self.before.as_deref_mut() {
+            self.equals_before = still_same(self.equals_before, before, at, piece);
         }
+    }
+}
+
+/// Whether every piece read back so far equals what the backup holds there, after `piece`
+/// (read at flash offset `at`): `Some(true)` until one differs (`Some(false)`) or the backup
+/// cannot be read (`None`: nothing is decided).
+fn still_same(
+    so_far: Option<bool>,
+    before: &mut FlashReader,
+    at: u32,
+    piece: &[u8],
+) -> Option<bool> {
+    match so_far {
+        Some(true) => before
+            .read(at as usize..at as usize + piece.len())
+            .map(|old| old == piece),
+        decided => decided,
     }
 }
 
@@ -894,14 +910,8 @@ fn check_kept(
     if range.end > before.flash_size() || flash.wait_ready(t, flash.layout().ready_limit).is_err() {
         return KeptFirmware::NotChecked;
     }
-    // Some(true) while every piece equals the backup's; None once the backup cannot be read.
     let mut same = Some(true);
-    let mut compare = |at: u32, piece: &[u8]| {
-        if same == Some(true) {
-            let flash = at as usize..at as usize + piece.len();
-            same = before.read(flash).map(|old| old == piece);
-        }
-    };
+    let mut compare = |at: u32, piece: &[u8]| same = still_same(same, before, at, piece);
     let range = range.start as u32..range.end as u32;
     match verify_read(t, flash, &range, None, &mut compare, &mut |_| {}) {
         Ok(_) => match same {
